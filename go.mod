@@ -1,0 +1,3 @@
+module github.com/mediaseal/mediaseal
+
+go 1.26.8
