@@ -1,0 +1,207 @@
+// Package config is the gateway's configuration: plain structs decoded
+// strictly from YAML (unknown keys are errors naming the key and line),
+// defaults from the named constants in defaults.go, and Validate naming the
+// field and the bad value.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/mediaseal/mediaseal/policy"
+)
+
+// Default is the embedded default configuration (configs/mediaseal.yaml).
+//
+//go:embed default.yaml
+var Default []byte
+
+// Config is the whole gateway configuration.
+type Config struct {
+	Org       Org             `yaml:"org"`
+	DataDir   string          `yaml:"dataDir"`
+	Log       Log             `yaml:"log"`
+	API       API             `yaml:"api"`
+	Media     Media           `yaml:"media"`
+	Recording Recording       `yaml:"recording"`
+	Storage   Storage         `yaml:"storage"`
+	Spool     Spool           `yaml:"spool"`
+	KMS       KMS             `yaml:"kms"`
+	Store     Store           `yaml:"store"`
+	Keys      []Key           `yaml:"keys"`
+	Policies  []policy.Policy `yaml:"policies"`
+}
+
+// Org is the organisation this gateway records for.
+type Org struct {
+	ID     string `yaml:"id"`
+	Region string `yaml:"region"`
+}
+
+// Log configures zap.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // console (dev) or json (production)
+}
+
+// API configures the HTTP listener (session API, control plane, health, metrics).
+type API struct {
+	Addr         string   `yaml:"addr"`
+	MaxBodyBytes Size     `yaml:"maxBodyBytes"`
+	ReadTimeout  Duration `yaml:"readTimeout"`
+	// ShutdownTimeout bounds graceful shutdown (finishing recordings, draining the spool).
+	ShutdownTimeout Duration `yaml:"shutdownTimeout"`
+}
+
+// Media configures RTP ingest.
+type Media struct {
+	// BindAddr is the address RTP sockets listen on.
+	BindAddr string `yaml:"bindAddr"`
+	// AdvertiseAddr is the host returned to media servers (defaults to BindAddr).
+	AdvertiseAddr     string   `yaml:"advertiseAddr"`
+	PortMin           int      `yaml:"portMin"`
+	PortMax           int      `yaml:"portMax"`
+	InactivityTimeout Duration `yaml:"inactivityTimeout"`
+	// MaxPendingBytes bounds the media buffered per call while its DEK is fetched.
+	MaxPendingBytes Size `yaml:"maxPendingBytes"`
+	// SocketBuffer is the kernel receive buffer requested per RTP socket.
+	SocketBuffer Size `yaml:"socketBuffer"`
+	MaxSessions  int  `yaml:"maxSessions"`
+}
+
+// Recording configures the sealed recording writer.
+type Recording struct {
+	FlushInterval Duration `yaml:"flushInterval"`
+	MaxChunkSize  Size     `yaml:"maxChunkSize"`
+	Compression   bool     `yaml:"compression"`
+}
+
+// Storage selects and configures the object store.
+type Storage struct {
+	Type string    `yaml:"type"` // fs or s3
+	FS   StorageFS `yaml:"fs"`
+	S3   StorageS3 `yaml:"s3"`
+}
+
+// StorageFS configures the local-filesystem store.
+type StorageFS struct {
+	Dir string `yaml:"dir"` // default <dataDir>/recordings
+}
+
+// StorageS3 configures an S3 or S3-compatible store.
+type StorageS3 struct {
+	Bucket          string `yaml:"bucket"`
+	Region          string `yaml:"region"`
+	Endpoint        string `yaml:"endpoint"`
+	PathStyle       bool   `yaml:"pathStyle"`
+	AccessKeyID     string `yaml:"accessKeyId"`
+	SecretAccessKey string `yaml:"secretAccessKey"`
+	Prefix          string `yaml:"prefix"`
+}
+
+// Spool configures the durable local spool of ciphertext.
+type Spool struct {
+	Dir      string `yaml:"dir"` // default <dataDir>/spool
+	MaxBytes Size   `yaml:"maxBytes"`
+}
+
+// KMS configures key providers and the DEK broker.
+type KMS struct {
+	Timeout Duration `yaml:"timeout"`
+	// PlatformKey is the local keyring key used by default and as fallback.
+	PlatformKey string    `yaml:"platformKey"`
+	Local       KMSLocal  `yaml:"local"`
+	AWS         KMSAWS    `yaml:"aws"`
+	PKCS11      KMSPKCS11 `yaml:"pkcs11"`
+	Breaker     Breaker   `yaml:"breaker"`
+	PoolSize    int       `yaml:"poolSize"`
+}
+
+// KMSLocal configures the platform keyring.
+type KMSLocal struct {
+	Dir string `yaml:"dir"` // default <dataDir>/keyring
+}
+
+// KMSAWS configures the AWS KMS provider (or a KMS-compatible server).
+type KMSAWS struct {
+	Enabled         bool   `yaml:"enabled"`
+	Region          string `yaml:"region"`
+	Endpoint        string `yaml:"endpoint"`
+	AccessKeyID     string `yaml:"accessKeyId"`
+	SecretAccessKey string `yaml:"secretAccessKey"`
+}
+
+// KMSPKCS11 configures the HSM provider.
+type KMSPKCS11 struct {
+	Enabled    bool   `yaml:"enabled"`
+	ModulePath string `yaml:"modulePath"`
+	TokenLabel string `yaml:"tokenLabel"`
+	PIN        string `yaml:"pin"`
+	Region     string `yaml:"region"`
+}
+
+// Breaker configures the per-key circuit breaker.
+type Breaker struct {
+	Failures int      `yaml:"failures"`
+	Cooldown Duration `yaml:"cooldown"`
+}
+
+// Store configures the control-plane database.
+type Store struct {
+	Driver string `yaml:"driver"` // sqlite or postgres
+	DSN    string `yaml:"dsn"`    // sqlite: file path (default <dataDir>/mediaseal.db); postgres: URL
+}
+
+// Key registers a key reference that policies name by ID.
+type Key struct {
+	ID           string `yaml:"id"`
+	Name         string `yaml:"name"`
+	ProviderType string `yaml:"providerType"` // PLATFORM, AWS_KMS, PKCS11
+	// ProviderKeyID is the local keyring id, the AWS KMS ARN or the HSM label.
+	ProviderKeyID string `yaml:"providerKeyId"`
+	Region        string `yaml:"region"`
+}
+
+// FieldError names the configuration field that is invalid.
+type FieldError struct {
+	Field string
+	Value any
+	Msg   string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("config: %s: %s (got %v)", e.Field, e.Msg, e.Value)
+}
+
+// Load reads a config file; path "" means the embedded default.
+func Load(path string) (*Config, error) {
+	data := Default
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
+	return Parse(data)
+}
+
+// Parse strictly decodes YAML, applies defaults and validates.
+func Parse(data []byte) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
