@@ -12,4 +12,9 @@ var (
 	ErrInvalidKey = errors.New("storage: invalid object key")
 	// ErrChecksum means the stored object does not match the checksum sent.
 	ErrChecksum = errors.New("storage: checksum mismatch")
+	// ErrInvalidRange means a Get asked for a negative offset.
+	ErrInvalidRange = errors.New("storage: invalid range")
+	// ErrAccessDenied means the backend refused the request: credentials,
+	// bucket policy, or an object-lock retention that forbids deleting.
+	ErrAccessDenied = errors.New("storage: access denied")
 )

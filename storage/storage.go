@@ -22,12 +22,18 @@ type PutOptions struct {
 	// SHA256 is the hex SHA-256 the caller computed; the backend verifies it
 	// and fails with ErrChecksum on mismatch.
 	SHA256 string
-	// Size is the object size when known, -1 otherwise.
+	// Size is the object size when known (> 0); the backend fails with
+	// ErrChecksum when the stream has another length. 0 or -1: unknown.
 	Size int64
 	// RetainUntil, when set, asks for object-lock retention where supported.
 	RetainUntil time.Time
 	// Tags are stored with the object where supported.
 	Tags map[string]string
+	// PartBoundaries optionally lists ascending offsets at which the stream
+	// may be cut (for a sealed recording: the end of each chunk). Backends
+	// that upload in parts end every part but the last on one of them, so a
+	// part never splits a chunk; without them parts have a fixed size.
+	PartBoundaries []int64
 }
 
 // Store is the contract every object-store adapter implements. Methods are
@@ -36,6 +42,9 @@ type Store interface {
 	// Put stores the whole of r at key, replacing any previous object.
 	Put(ctx context.Context, key string, r io.Reader, opts PutOptions) (ObjectInfo, error)
 	// Get returns length bytes from offset (length < 0 means to the end).
+	// The range is clamped to the object: an offset at or past the end
+	// yields an empty body, like reading a file past EOF. A negative offset
+	// is ErrInvalidRange; a missing object is ErrNotFound.
 	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	// Head describes the object at key.
 	Head(ctx context.Context, key string) (ObjectInfo, error)
@@ -60,6 +69,18 @@ func ValidateKey(key string) error {
 		if c < 0x20 || c == 0x7f || c == '\\' {
 			return fmt.Errorf("%w: %q has a forbidden character", ErrInvalidKey, key)
 		}
+	}
+	return nil
+}
+
+// ValidatePrefix checks a List prefix: empty, or the beginning of a valid
+// key (it may end inside a segment or with a slash).
+func ValidatePrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	if err := ValidateKey(prefix + "x"); err != nil {
+		return fmt.Errorf("prefix: %w", err)
 	}
 	return nil
 }

@@ -116,10 +116,13 @@ func (g *VersityGW) NewBucket(t testing.TB, name string) {
 	}
 }
 
-// PID is the process id of the running gateway.
+// PID is the process id of the running gateway, 0 when stopped.
 func (g *VersityGW) PID() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.cmd == nil {
+		return 0
+	}
 	return g.cmd.Process.Pid
 }
 

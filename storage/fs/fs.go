@@ -1,6 +1,14 @@
 // Package fs is the local-filesystem object store, the embedded default:
-// each object is a file under a root directory, written atomically
-// (temporary file, fsync, rename, directory fsync) with mode 0600.
+// each object is a file under a root directory. A Put writes a temporary
+// file beside the target (mode 0600), fsyncs it, checks its SHA-256 and
+// size, renames it into place and fsyncs the directory, so an object is
+// either absent, the previous version or the whole new one, also after a
+// crash. Directories are created 0700 and removed again when a Delete
+// empties them.
+//
+// A filesystem cannot hold both "a/b" and "a/b/c"; such a Put fails with
+// [storage.ErrInvalidKey]. Keys with a segment starting with ".put-" are
+// reserved for temporary files and refused the same way.
 package fs
 
 import (
@@ -13,11 +21,14 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/mediaseal/mediaseal/storage"
 )
+
+// tempPrefix starts the name of every temporary file; List skips them.
+const tempPrefix = ".put-"
 
 // Store keeps objects under a root directory.
 type Store struct {
@@ -31,12 +42,22 @@ func New(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("fs store: %w", err)
 	}
-	return &Store{root: dir}, nil
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("fs store: %w", err)
+	}
+	return &Store{root: abs}, nil
 }
 
+// path maps a valid key to its file.
 func (s *Store) path(key string) (string, error) {
 	if err := storage.ValidateKey(key); err != nil {
 		return "", err
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if strings.HasPrefix(seg, tempPrefix) {
+			return "", fmt.Errorf("%w: %q: segments starting with %q are reserved", storage.ErrInvalidKey, key, tempPrefix)
+		}
 	}
 	return filepath.Join(s.root, filepath.FromSlash(key)), nil
 }
@@ -47,41 +68,107 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts storage.P
 	if err != nil {
 		return storage.ObjectInfo{}, err
 	}
-	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return storage.ObjectInfo{}, fmt.Errorf("%w: %v", storage.ErrUnavailable, err)
-	}
-	tmp, err := os.CreateTemp(dir, ".put-*")
+	want, err := parseSHA256(opts.SHA256)
 	if err != nil {
-		return storage.ObjectInfo{}, fmt.Errorf("%w: %v", storage.ErrUnavailable, err)
+		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if err := ctx.Err(); err != nil {
+		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, err)
+	}
+	tmp, err := s.createTemp(key, filepath.Dir(p))
+	if err != nil {
+		return storage.ObjectInfo{}, err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
+	src := &ctxReader{ctx: ctx, r: r}
+	n, err := io.Copy(io.MultiWriter(tmp, h), src)
 	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, err)
+	if src.err != nil {
+		// The caller's stream failed, not the store.
+		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: reading the source: %w", key, src.err)
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if opts.SHA256 != "" && !strings.EqualFold(opts.SHA256, sum) {
-		return storage.ObjectInfo{}, fmt.Errorf("%w: %s: sent %s, stored %s", storage.ErrChecksum, key, opts.SHA256, sum)
+	if err != nil {
+		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, classify(err))
+	}
+	got := h.Sum(nil)
+	if want != nil && string(want) != string(got) {
+		return storage.ObjectInfo{}, fmt.Errorf("%w: %s: sent %x, received %x", storage.ErrChecksum, key, want, got)
+	}
+	if opts.Size > 0 && n != opts.Size {
+		return storage.ObjectInfo{}, fmt.Errorf("%w: %s: size %d sent, %d received", storage.ErrChecksum, key, opts.Size, n)
+	}
+	// Last chance to honour a cancellation: after the rename the object is in.
+	if err := ctx.Err(); err != nil {
+		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, err)
 	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
-		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, err)
+		if errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EEXIST) || errors.Is(err, syscall.ENOTEMPTY) {
+			return storage.ObjectInfo{}, fmt.Errorf("%w: %s: a directory of other objects is in the way", storage.ErrInvalidKey, key)
+		}
+		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, classify(err))
 	}
-	if err := syncDir(dir); err != nil {
-		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, err)
+	if err := syncDir(filepath.Dir(p)); err != nil {
+		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, classify(err))
 	}
 	st, err := os.Stat(p)
 	if err != nil {
-		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, err)
+		return storage.ObjectInfo{}, fmt.Errorf("fs store: put %s: %w", key, classify(err))
 	}
-	return storage.ObjectInfo{Key: key, Size: n, Modified: st.ModTime(), SHA256: sum}, nil
+	return storage.ObjectInfo{Key: key, Size: n, Modified: st.ModTime(), SHA256: hex.EncodeToString(got)}, nil
+}
+
+// createTemp makes the parent directories (syncing each new entry) and a
+// temporary file in dir. A concurrent Delete may prune a directory it has
+// just made, so it tries a few times.
+func (s *Store) createTemp(key, dir string) (*os.File, error) {
+	var err error
+	for range 3 {
+		if err = s.mkdirAll(dir); err != nil {
+			if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EEXIST) {
+				return nil, fmt.Errorf("%w: %s: an object is in the way of its directory", storage.ErrInvalidKey, key)
+			}
+			return nil, fmt.Errorf("fs store: put %s: %w", key, classify(err))
+		}
+		var f *os.File
+		f, err = os.CreateTemp(dir, tempPrefix+"*") // mode 0600
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, iofs.ErrNotExist) {
+			break
+		}
+	}
+	return nil, fmt.Errorf("fs store: put %s: %w", key, classify(err))
+}
+
+// mkdirAll creates dir and its missing parents under the root with mode
+// 0700, fsyncing each parent that gained an entry.
+func (s *Store) mkdirAll(dir string) error {
+	st, err := os.Stat(dir)
+	if err == nil {
+		if !st.IsDir() {
+			return &os.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}
+		}
+		return nil
+	}
+	if !errors.Is(err, iofs.ErrNotExist) || dir == s.root {
+		return err
+	}
+	parent := filepath.Dir(dir)
+	if err := s.mkdirAll(parent); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, iofs.ErrExist) {
+		return err
+	}
+	return syncDir(parent)
 }
 
 func syncDir(dir string) error {
@@ -93,126 +180,42 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-type ctxReader struct {
-	ctx context.Context //nolint:containedctx // lives for one Put
-	r   io.Reader
+// parseSHA256 decodes a hex SHA-256 (any case); "" means none was sent.
+func parseSHA256(s string) ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != sha256.Size {
+		return nil, fmt.Errorf("%w: %q is not a hex SHA-256", storage.ErrChecksum, s)
+	}
+	return b, nil
 }
 
-func (c ctxReader) Read(p []byte) (int, error) {
+// classify marks filesystem failures as ErrUnavailable and keeps context
+// errors as they are.
+func classify(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", storage.ErrUnavailable, err)
+}
+
+// ctxReader stops a stream when ctx ends and remembers whether an error
+// came from the stream itself.
+type ctxReader struct {
+	ctx context.Context //nolint:containedctx // lives for one call
+	r   io.Reader
+	err error
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return c.r.Read(p)
-}
-
-// Get implements storage.Store.
-func (s *Store) Get(_ context.Context, key string, offset, length int64) (io.ReadCloser, error) {
-	p, err := s.path(key)
-	if err != nil {
-		return nil, err
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		c.err = err
 	}
-	f, err := os.Open(p)
-	if errors.Is(err, iofs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s", storage.ErrNotFound, key)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", storage.ErrUnavailable, err)
-	}
-	if offset < 0 {
-		f.Close()
-		return nil, fmt.Errorf("fs store: negative offset %d", offset)
-	}
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if length < 0 {
-		return f, nil
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{io.LimitReader(f, length), f}, nil
-}
-
-// Open returns the object as a file, for readers that want io.ReaderAt.
-func (s *Store) Open(key string) (*os.File, error) {
-	p, err := s.path(key)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(p)
-	if errors.Is(err, iofs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s", storage.ErrNotFound, key)
-	}
-	return f, err
-}
-
-// Head implements storage.Store.
-func (s *Store) Head(_ context.Context, key string) (storage.ObjectInfo, error) {
-	p, err := s.path(key)
-	if err != nil {
-		return storage.ObjectInfo{}, err
-	}
-	st, err := os.Stat(p)
-	if errors.Is(err, iofs.ErrNotExist) {
-		return storage.ObjectInfo{}, fmt.Errorf("%w: %s", storage.ErrNotFound, key)
-	}
-	if err != nil {
-		return storage.ObjectInfo{}, fmt.Errorf("%w: %v", storage.ErrUnavailable, err)
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return storage.ObjectInfo{}, fmt.Errorf("%w: %v", storage.ErrUnavailable, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return storage.ObjectInfo{}, fmt.Errorf("%w: %v", storage.ErrUnavailable, err)
-	}
-	return storage.ObjectInfo{Key: key, Size: st.Size(), Modified: st.ModTime(), SHA256: hex.EncodeToString(h.Sum(nil))}, nil
-}
-
-// List implements storage.Store.
-func (s *Store) List(_ context.Context, prefix string) ([]storage.ObjectInfo, error) {
-	var out []storage.ObjectInfo
-	err := filepath.WalkDir(s.root, func(p string, d iofs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() || strings.HasPrefix(d.Name(), ".put-") {
-			return nil
-		}
-		rel, err := filepath.Rel(s.root, p)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
-		if !strings.HasPrefix(key, prefix) {
-			return nil
-		}
-		st, err := d.Info()
-		if err != nil {
-			return err
-		}
-		out = append(out, storage.ObjectInfo{Key: key, Size: st.Size(), Modified: st.ModTime()})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", storage.ErrUnavailable, err)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
-}
-
-// Delete implements storage.Store.
-func (s *Store) Delete(_ context.Context, key string) error {
-	p, err := s.path(key)
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, iofs.ErrNotExist) {
-		return fmt.Errorf("%w: %v", storage.ErrUnavailable, err)
-	}
-	return nil
+	return n, err
 }
