@@ -1,0 +1,133 @@
+package seal
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// A chunk on the wire is a 32-byte clear prefix followed by the AEAD output
+// (stored payload || 16-byte tag):
+//
+//	 0  recording tag  [8]  first 8 bytes of the recording id
+//	 8  index          u32  0, 1, 2, ... in object order
+//	12  type           u8   1 regular, 2 final, 3 recovered-final
+//	13  flags          u8   bit 0: payload is zstd-compressed
+//	14  reserved       u16  zero
+//	16  plain length   u32  record bytes in the chunk, before compression
+//	20  sealed length  u32  bytes after the prefix: stored payload + tag
+//	24  arrival max    i64  running maximum of Record.Arrival up to and
+//	                        including this chunk (math.MinInt64 before any)
+//
+// The AAD is recording id (32) || prefix (32): every prefix bit is
+// authenticated by the chunk's tag.
+const (
+	prefixLen = 32
+	tagLen    = 16
+	aadLen    = 32 + prefixLen
+
+	// MaxChunks is the number of chunks one recording can hold (the index is
+	// a uint32).
+	MaxChunks = math.MaxUint32
+
+	flagCompressed = 1 << 0
+	knownFlags     = flagCompressed
+
+	noArrival = math.MinInt64
+)
+
+type chunkType uint8
+
+const (
+	chunkRegular   chunkType = 1
+	chunkFinal     chunkType = 2
+	chunkRecovered chunkType = 3 // final chunk appended by Recover
+)
+
+func (t chunkType) final() bool { return t == chunkFinal || t == chunkRecovered }
+
+type prefix struct {
+	tag        [8]byte
+	index      uint32
+	typ        chunkType
+	flags      uint8
+	reserved   uint16
+	plainLen   uint32
+	sealedLen  uint32
+	arrivalMax int64
+}
+
+func (p *prefix) put(b []byte) {
+	_ = b[prefixLen-1]
+	copy(b[0:8], p.tag[:])
+	binary.BigEndian.PutUint32(b[8:], p.index)
+	b[12] = byte(p.typ)
+	b[13] = p.flags
+	binary.BigEndian.PutUint16(b[14:], p.reserved)
+	binary.BigEndian.PutUint32(b[16:], p.plainLen)
+	binary.BigEndian.PutUint32(b[20:], p.sealedLen)
+	binary.BigEndian.PutUint64(b[24:], uint64(p.arrivalMax))
+}
+
+func parsePrefix(b []byte) prefix {
+	_ = b[prefixLen-1]
+	var p prefix
+	copy(p.tag[:], b[0:8])
+	p.index = binary.BigEndian.Uint32(b[8:])
+	p.typ = chunkType(b[12])
+	p.flags = b[13]
+	p.reserved = binary.BigEndian.Uint16(b[14:])
+	p.plainLen = binary.BigEndian.Uint32(b[16:])
+	p.sealedLen = binary.BigEndian.Uint32(b[20:])
+	p.arrivalMax = int64(binary.BigEndian.Uint64(b[24:]))
+	return p
+}
+
+// wellFormed reports whether a writer could have produced p. A prefix that
+// is not well formed cannot be authentic, so the reader rejects it as
+// ErrChunkAuth without reading the body (and without trusting its lengths).
+func (p *prefix) wellFormed(maxChunk uint32) error {
+	switch {
+	case p.typ != chunkRegular && p.typ != chunkFinal && p.typ != chunkRecovered:
+		return fmt.Errorf("unknown chunk type %d", p.typ)
+	case p.flags&^knownFlags != 0:
+		return fmt.Errorf("unknown flags %#x", p.flags)
+	case p.reserved != 0:
+		return fmt.Errorf("reserved bits %#x", p.reserved)
+	case p.plainLen > maxChunk:
+		return fmt.Errorf("plain length %d over max chunk size %d", p.plainLen, maxChunk)
+	case p.sealedLen < tagLen:
+		return fmt.Errorf("sealed length %d shorter than a tag", p.sealedLen)
+	case p.flags&flagCompressed == 0 && p.sealedLen != p.plainLen+tagLen:
+		return fmt.Errorf("uncompressed chunk: sealed length %d != %d+%d", p.sealedLen, p.plainLen, tagLen)
+	case p.flags&flagCompressed != 0 && p.sealedLen-tagLen >= p.plainLen:
+		// The writer stores a chunk compressed only when that shrinks it.
+		return fmt.Errorf("compressed chunk does not shrink: %d >= %d", p.sealedLen-tagLen, p.plainLen)
+	case p.typ == chunkRecovered && p.plainLen != 0:
+		return fmt.Errorf("recovered-final chunk with %d plaintext bytes", p.plainLen)
+	}
+	return nil
+}
+
+// nonce returns nonceBase XOR (0^24 || index as u64 || type): distinct
+// (index, type) pairs give distinct nonces under the recording's one key.
+func nonce(base *[12]byte, index uint32, typ chunkType) [12]byte {
+	n := *base
+	var it [9]byte
+	binary.BigEndian.PutUint64(it[:8], uint64(index))
+	it[8] = byte(typ)
+	for i := range it {
+		n[3+i] ^= it[i]
+	}
+	return n
+}
+
+// sealChunk appends prefix || AEAD(payload) to dst. aad[:32] must hold the
+// recording id; sealChunk fills in the sealed length and aad[32:].
+func sealChunk(dst []byte, ks *keySchedule, aad *[aadLen]byte, p *prefix, payload []byte) []byte {
+	p.sealedLen = uint32(len(payload) + tagLen)
+	p.put(aad[32:])
+	dst = append(dst, aad[32:]...)
+	nc := nonce(&ks.nonceBase, p.index, p.typ)
+	return ks.aead.Seal(dst, nc[:], payload, aad[:])
+}

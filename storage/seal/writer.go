@@ -1,0 +1,227 @@
+package seal
+
+import (
+	"fmt"
+	"io"
+)
+
+// WriterStats counts what a Writer has produced.
+type WriterStats struct {
+	Chunks      int64 // chunks sealed, the final one included
+	Records     int64
+	PlainBytes  int64 // encoded record bytes, before compression
+	SealedBytes int64 // bytes written to dst, header included
+}
+
+// Writer seals records into a seal object. It is not safe for concurrent use.
+type Writer struct {
+	dst      io.Writer
+	ks       *keySchedule
+	raw      *rawHeader
+	maxChunk int
+	compress bool
+	ntracks  int
+
+	plain []byte // pending record bytes, cap maxChunk
+	out   []byte // prefix || sealed payload, cap prefixLen+maxChunk+tagLen
+	zbuf  []byte // compressed payload scratch
+	aad   [aadLen]byte
+
+	index      uint32 // index of the next chunk
+	arrivalMax int64
+	stats      WriterStats
+
+	// err is sticky: after a failed write the object is unusable, and we must
+	// never seal the same index twice with different content (that would
+	// reuse a nonce), so every later call returns this error.
+	err    error
+	closed bool
+}
+
+// NewWriter writes the header to dst immediately and returns a Writer. dek
+// must be 32 bytes and fresh for this recording. A zero h.RecordingID is
+// replaced by a random one (see [Writer.Header]); zero Version, Suite and
+// MaxChunkSize take their defaults.
+func NewWriter(dst io.Writer, dek []byte, h Header, opts ...Option) (*Writer, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if len(dek) != 32 {
+		return nil, fmt.Errorf("%w: got %d", ErrKeySize, len(dek))
+	}
+	switch h.Version {
+	case 0:
+		h.Version = Version1
+	case Version1:
+	default:
+		return nil, fmt.Errorf("%w: version %d", ErrHeaderInvalid, h.Version)
+	}
+	switch h.Suite {
+	case 0:
+		h.Suite = SuiteAES256GCM
+	case SuiteAES256GCM:
+	default:
+		return nil, fmt.Errorf("%w: suite %d", ErrHeaderInvalid, h.Suite)
+	}
+	maxChunk := o.maxChunk
+	if maxChunk == 0 {
+		maxChunk = int(h.MaxChunkSize)
+	}
+	if maxChunk == 0 {
+		maxChunk = DefaultMaxChunkSize
+	}
+	if maxChunk < MinChunkSize || maxChunk > MaxChunkSizeLimit {
+		return nil, fmt.Errorf("%w: %d not in [%d, %d]", ErrChunkTooLarge, maxChunk, MinChunkSize, MaxChunkSizeLimit)
+	}
+	h.MaxChunkSize = uint32(maxChunk)
+	if h.RecordingID == ([32]byte{}) {
+		id, err := NewRecordingID()
+		if err != nil {
+			return nil, err
+		}
+		h.RecordingID = id
+	}
+	raw, err := encodeHeader(&h)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := sealHeader(raw, dek)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{
+		dst:        dst,
+		ks:         ks,
+		raw:        raw,
+		maxChunk:   maxChunk,
+		compress:   o.compression,
+		ntracks:    len(h.Context.Tracks),
+		plain:      make([]byte, 0, maxChunk),
+		out:        make([]byte, prefixLen, prefixLen+maxChunk+tagLen),
+		arrivalMax: noArrival,
+	}
+	if w.compress {
+		// Room for zstd's worst case on incompressible input, so EncodeAll
+		// never has to grow the buffer.
+		w.zbuf = make([]byte, 0, maxChunk+maxChunk/128+1024)
+	}
+	copy(w.aad[:32], h.RecordingID[:])
+	if _, err := dst.Write(raw.bytes); err != nil {
+		return nil, err
+	}
+	w.stats.SealedBytes = int64(len(raw.bytes))
+	return w, nil
+}
+
+// Header returns the header as written (with the recording id, version,
+// suite and max chunk size filled in).
+func (w *Writer) Header() *Header { h := w.raw.h; return &h }
+
+// HeaderLen is the size of the header in bytes; chunk 0 starts there.
+func (w *Writer) HeaderLen() int { return len(w.raw.bytes) }
+
+// Stats reports what has been written so far.
+func (w *Writer) Stats() WriterStats { return w.stats }
+
+// WriteRecord appends r to the pending chunk, sealing the pending chunk first
+// if r does not fit in it. A record never straddles two chunks.
+func (w *Writer) WriteRecord(r Record) error {
+	if w.err != nil {
+		return w.err
+	}
+	n := r.encodedLen()
+	if len(r.Data) > MaxRecordData || n > w.maxChunk {
+		return fmt.Errorf("%w: %d bytes encoded, max chunk size %d", ErrRecordTooLarge, n, w.maxChunk)
+	}
+	if err := r.check(w.ntracks); err != nil {
+		return err
+	}
+	if len(w.plain)+n > w.maxChunk {
+		if err := w.seal(chunkRegular); err != nil {
+			return err
+		}
+	}
+	w.plain = appendRecord(w.plain, &r)
+	w.arrivalMax = max(w.arrivalMax, r.Arrival)
+	w.stats.Records++
+	w.stats.PlainBytes += int64(n)
+	// Seal a full chunk right away rather than on the next record, so that
+	// it reaches dst without waiting for more media.
+	if len(w.plain) == w.maxChunk {
+		return w.seal(chunkRegular)
+	}
+	return nil
+}
+
+// Flush seals the pending records as a chunk so that they reach dst. It does
+// nothing when no record is pending.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.plain) == 0 {
+		return nil
+	}
+	return w.seal(chunkRegular)
+}
+
+// Close seals the pending records as the final chunk (possibly empty). It
+// does not close dst. Close is idempotent; it returns the sticky error of an
+// earlier failure.
+func (w *Writer) Close() error {
+	if w.closed {
+		if w.err == ErrClosed {
+			return nil
+		}
+		return w.err
+	}
+	w.closed = true
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.seal(chunkFinal); err != nil {
+		return err
+	}
+	w.err = ErrClosed
+	return nil
+}
+
+// seal encrypts w.plain as chunk w.index of type typ and writes it.
+func (w *Writer) seal(typ chunkType) error {
+	if w.index == MaxChunks {
+		w.err = fmt.Errorf("%w: %d", ErrTooManyChunks, w.index)
+		return w.err
+	}
+	p := prefix{
+		index:      w.index,
+		typ:        typ,
+		plainLen:   uint32(len(w.plain)),
+		arrivalMax: w.arrivalMax,
+	}
+	copy(p.tag[:], w.aad[:8])
+	payload := w.plain
+	if w.compress && len(w.plain) > 0 {
+		z := zstdEncoder().EncodeAll(w.plain, w.zbuf[:0])
+		// Keep the compressed form only if it is strictly smaller; the
+		// reader relies on this to reject inflated length fields.
+		if len(z) < len(w.plain) {
+			payload = z
+			p.flags |= flagCompressed
+		}
+		w.zbuf = z[:0]
+	}
+	w.out = sealChunk(w.out[:0], w.ks, &w.aad, &p, payload)
+
+	// Whatever happens to the write, this index is spent.
+	w.index++
+	clear(w.plain)
+	w.plain = w.plain[:0]
+	if _, err := w.dst.Write(w.out); err != nil {
+		w.err = fmt.Errorf("seal: writing chunk %d: %w", p.index, err)
+		return w.err
+	}
+	w.stats.Chunks++
+	w.stats.SealedBytes += int64(len(w.out))
+	return nil
+}
