@@ -1,0 +1,269 @@
+package export
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/mediaseal/mediaseal/media/codec"
+)
+
+// DefaultMaxDuration caps a rebuilt track when [Options.MaxDuration] is zero.
+const DefaultMaxDuration = 12 * time.Hour
+
+// Timeline reconstruction constants.
+const (
+	// maxArrival: a record claiming to arrive later than this after the
+	// start is malformed (it would otherwise stretch the timeline).
+	maxArrival = int64(31 * 24 * time.Hour)
+	// A packet of the previous run's SSRC that arrives shortly after a new
+	// SSRC took over, and continues that run's numbering, is a late
+	// straggler of that run rather than the start of a new one.
+	stragglerWindow = int64(300 * time.Millisecond)
+	stragglerSeq    = 8
+)
+
+// Options bounds the work of [Build] and [NewBuilder].
+type Options struct {
+	// MaxDuration caps each rebuilt track; zero means DefaultMaxDuration.
+	MaxDuration time.Duration
+}
+
+// Builder rebuilds track timelines from records fed one at a time with
+// [Builder.Add]; [Builder.Finish] returns the result. Memory is
+// proportional to the media kept (payloads are copied, so a Source may
+// reuse its buffers). A Builder is not safe for concurrent use.
+type Builder struct {
+	h       Header
+	maxDur  time.Duration
+	tracks  []*trackState
+	ignored int   // records that name no track, events, unknown types
+	lastArr int64 // latest valid arrival of any record
+}
+
+// packet is one received RTP packet with its numbering extended to 64 bits.
+type packet struct {
+	seq     int64 // extended sequence number
+	ts      int64 // extended RTP timestamp
+	rawTS   uint32
+	arrival int64
+	ssrc    uint32
+	pt      uint8
+	marker  bool
+	payload []byte
+}
+
+// ssrcState extends one source's 16-bit sequence numbers and 32-bit
+// timestamps, unwrapping relative to the packets seen so far.
+type ssrcState struct {
+	maxSeq int64 // highest extended sequence number
+	lastTS int64 // extended timestamp of the previous packet (arrival order)
+	seen   map[int64]struct{}
+}
+
+// run is a stretch of one SSRC between pauses: the unit whose packets are
+// ordered by sequence number and counted for loss.
+type run struct {
+	ssrc    uint32
+	epoch   int
+	lastArr int64
+	maxSeq  int64
+	pkts    []packet
+}
+
+type trackState struct {
+	t       Track
+	decode  codec.DecodeFunc // nil when the codec has no PCM decoder
+	ssrcs   map[uint32]*ssrcState
+	runs    []*run
+	epoch   int   // bumped at every Resume: packets after it start new runs
+	paused  bool  // between Pause and Resume
+	pauseAt int64 // arrival of the open Pause
+	pauseNS int64 // total of closed pause spans
+	lastEnd int64 // arrival at which the latest pause span ended; -1 if none
+	sum     Summary
+}
+
+// NewBuilder checks the header and returns an empty Builder.
+func NewBuilder(h Header, o Options) (*Builder, error) {
+	if len(h.Tracks) >= int(AllTracks) {
+		return nil, fmt.Errorf("%w: %d tracks (max %d)", ErrBadHeader, len(h.Tracks), AllTracks-1)
+	}
+	if o.MaxDuration < 0 {
+		return nil, fmt.Errorf("%w: MaxDuration %v", ErrBadHeader, o.MaxDuration)
+	}
+	if o.MaxDuration == 0 {
+		o.MaxDuration = DefaultMaxDuration
+	}
+	b := &Builder{h: h, maxDur: o.MaxDuration}
+	for i, t := range h.Tracks {
+		if t.ClockRate == 0 {
+			return nil, fmt.Errorf("%w: track %d (%q) has clock rate 0", ErrBadHeader, i, t.Label)
+		}
+		ts := &trackState{t: t, ssrcs: map[uint32]*ssrcState{}, lastEnd: -1}
+		ts.sum.Label = t.Label
+		if dec, err := codec.Lookup(t.Codec); err == nil && t.Kind != "video" {
+			ts.decode = dec
+		}
+		b.tracks = append(b.tracks, ts)
+	}
+	return b, nil
+}
+
+// Build reads src to the end and rebuilds every track. Malformed packets
+// are counted in the tracks' summaries, never fatal; an error from src is
+// returned wrapped.
+func Build(h Header, src Source, o Options) (*Timeline, error) {
+	b, err := NewBuilder(h, o)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		r, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("export: reading records: %w", err)
+		}
+		b.Add(r)
+	}
+	return b.Finish()
+}
+
+// Add takes one record. Bad records are counted, never an error.
+func (b *Builder) Add(r Record) {
+	valid := r.Arrival >= 0 && r.Arrival <= maxArrival
+	if valid { // the latest record of any kind marks the end of the recording
+		b.lastArr = max(b.lastArr, r.Arrival)
+	}
+	switch r.Type {
+	case RecordPacket:
+		if int(r.Track) >= len(b.tracks) {
+			b.ignored++
+			return
+		}
+		t := b.tracks[r.Track]
+		t.sum.Packets++
+		if !valid {
+			t.sum.Malformed++
+			return
+		}
+		t.addPacket(r)
+	case RecordPause, RecordResume:
+		if !valid || (r.Track != AllTracks && int(r.Track) >= len(b.tracks)) {
+			b.ignored++
+			return
+		}
+		for i, t := range b.tracks {
+			if r.Track == AllTracks || int(r.Track) == i {
+				t.pauseEvent(r.Type == RecordPause, r.Arrival)
+			}
+		}
+	default: // events and types from a newer format carry no media
+		b.ignored++
+	}
+}
+
+func (t *trackState) pauseEvent(pause bool, at int64) {
+	switch {
+	case pause && !t.paused:
+		t.paused, t.pauseAt = true, at
+		t.sum.Pauses++
+	case !pause && t.paused:
+		t.paused = false
+		t.pauseNS += max(0, at-t.pauseAt)
+		t.lastEnd = max(t.lastEnd, at)
+		t.epoch++
+	}
+}
+
+// isRTCP reports whether b looks like RTCP multiplexed on the RTP port
+// (RFC 5761: packet types 192-223 land on RTP payload types 64-95; the
+// ones in use, 200-204, are 72-76).
+func isRTCP(b []byte) bool {
+	if len(b) < 2 {
+		return false
+	}
+	pt := b[1] & 0x7F
+	return pt >= 72 && pt <= 76
+}
+
+func (t *trackState) addPacket(r Record) {
+	if t.paused { // PCI secure pause: whatever got in is never exported
+		t.sum.DroppedPaused++
+		return
+	}
+	if len(r.Data) == 0 || r.Data[0]>>6 != 2 {
+		t.sum.Malformed++
+		return
+	}
+	if isRTCP(r.Data) {
+		t.sum.NonMedia++
+		return
+	}
+	var p rtp.Packet
+	if err := p.Unmarshal(r.Data); err != nil {
+		t.sum.Malformed++
+		return
+	}
+	st := t.ssrcs[p.SSRC]
+	var seq, ts int64
+	if st == nil {
+		st = &ssrcState{seen: map[int64]struct{}{}}
+		t.ssrcs[p.SSRC] = st
+		t.sum.SSRCs++
+		seq, ts = int64(p.SequenceNumber), int64(p.Timestamp)
+		st.maxSeq = seq
+	} else {
+		// Unwrap against the highest sequence number and the previous
+		// timestamp: the signed 16/32-bit difference is the true step as
+		// long as reordering stays within half the number space.
+		seq = st.maxSeq + int64(int16(p.SequenceNumber-uint16(st.maxSeq)))
+		ts = st.lastTS + int64(int32(p.Timestamp-uint32(st.lastTS)))
+	}
+	if _, dup := st.seen[seq]; dup {
+		t.sum.Duplicates++
+		return
+	}
+	st.seen[seq] = struct{}{}
+	if seq < st.maxSeq {
+		t.sum.Reordered++
+	}
+	st.maxSeq = max(st.maxSeq, seq)
+	st.lastTS = ts
+
+	pk := packet{
+		seq: seq, ts: ts, rawTS: p.Timestamp, arrival: r.Arrival,
+		ssrc: p.SSRC, pt: p.PayloadType, marker: p.Marker,
+		payload: append([]byte(nil), p.Payload...),
+	}
+	ru := t.runFor(pk)
+	ru.pkts = append(ru.pkts, pk)
+	ru.lastArr = max(ru.lastArr, pk.arrival)
+	ru.maxSeq = max(ru.maxSeq, pk.seq)
+}
+
+// runFor picks the run a packet belongs to, opening a new one when the
+// SSRC changes or a pause ended.
+func (t *trackState) runFor(p packet) *run {
+	n := len(t.runs)
+	if n > 0 {
+		if cur := t.runs[n-1]; cur.ssrc == p.ssrc && cur.epoch == t.epoch {
+			return cur
+		}
+	}
+	if n > 1 {
+		prev := t.runs[n-2]
+		if prev.ssrc == p.ssrc && prev.epoch == t.epoch &&
+			p.arrival-prev.lastArr <= stragglerWindow && p.seq <= prev.maxSeq+stragglerSeq {
+			return prev
+		}
+	}
+	ru := &run{ssrc: p.ssrc, epoch: t.epoch, lastArr: p.arrival, maxSeq: p.seq}
+	t.runs = append(t.runs, ru)
+	return ru
+}
