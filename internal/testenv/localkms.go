@@ -250,4 +250,3 @@ func freePort(t testing.TB) string {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return port
 }
-
