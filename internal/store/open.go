@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// Defaults.
+const (
+	// DefaultSQLiteBusyTimeout is how long a SQLite writer waits for the
+	// write lock before failing.
+	DefaultSQLiteBusyTimeout = 10 * time.Second
+	// DefaultMaxOpenConns caps the PostgreSQL pool of one gateway.
+	DefaultMaxOpenConns = 10
+)
+
+// Config selects the database. PostgresDSN wins when set; otherwise
+// SQLitePath names the embedded database file.
+type Config struct {
+	// PostgresDSN is a pgx connection string (URL or key=value form).
+	PostgresDSN string
+	// SQLitePath is the SQLite database file, created if missing.
+	SQLitePath string
+	// MaxOpenConns caps the pool (PostgreSQL; default DefaultMaxOpenConns).
+	MaxOpenConns int
+	// Now is the clock (default time.Now); tests may pin it.
+	Now func() time.Time
+}
+
+// SQL is the database/sql implementation of [Store].
+type SQL struct {
+	db      *sql.DB
+	dialect string
+	now     func() time.Time
+	once    sync.Once
+	err     error
+}
+
+var _ Store = (*SQL)(nil)
+
+// Open connects to the database named by cfg and applies pending migrations.
+func Open(ctx context.Context, cfg Config) (*SQL, error) {
+	s := &SQL{now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var err error
+	switch {
+	case cfg.PostgresDSN != "":
+		s.dialect = DialectPostgres
+		s.db, err = sql.Open("pgx", cfg.PostgresDSN)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		n := cfg.MaxOpenConns
+		if n <= 0 {
+			n = DefaultMaxOpenConns
+		}
+		s.db.SetMaxOpenConns(n)
+		s.db.SetMaxIdleConns(n)
+	case cfg.SQLitePath != "":
+		s.dialect = DialectSQLite
+		s.db, err = sql.Open("sqlite", sqliteDSN(cfg.SQLitePath))
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite %s: %w", cfg.SQLitePath, err)
+		}
+		// SQLite has one writer at a time; a few connections let readers
+		// proceed beside it (WAL) without piling up lock waits.
+		s.db.SetMaxOpenConns(4)
+	default:
+		return nil, fmt.Errorf("%w: neither PostgresDSN nor SQLitePath is set", ErrInvalid)
+	}
+	s.db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("store: connect %s: %w", s.dialect, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN builds the modernc DSN: WAL for concurrent readers, a busy
+// timeout so writers queue instead of failing, foreign keys on, and
+// BEGIN IMMEDIATE so a read-then-write transaction cannot deadlock on lock
+// upgrade.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(DefaultSQLiteBusyTimeout.Milliseconds()))
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_foreign_keys", "1")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Dialect reports "sqlite" or "postgres".
+func (s *SQL) Dialect() string { return s.dialect }
+
+// DB exposes the handle for packages that add their own tables (and tests).
+func (s *SQL) DB() *sql.DB { return s.db }
+
+// Close closes the database; later calls return the first result.
+func (s *SQL) Close() error {
+	s.once.Do(func() { s.err = s.db.Close() })
+	return s.err
+}
+
+// tx runs fn in a transaction and commits it if fn returns nil.
+func (s *SQL) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}

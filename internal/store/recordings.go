@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+const recordingColumns = `id, session_id, org_id, call_id, queue_id, direction, policy_id, policy_version,
+	key_provider, key_id, key_version, fallback, wrapped_dek, object_key, status, chunks, bytes, sha256,
+	started_at, ended_at, durable_at, gateway_id, updated_at`
+
+var finalStatuses = map[string]bool{
+	RecordingComplete: true, RecordingTruncated: true, RecordingRecovered: true, RecordingFailed: true,
+}
+
+// ValidRecordingStatus reports whether s is a known recording status.
+func ValidRecordingStatus(s string) bool { return s == RecordingActive || finalStatuses[s] }
+
+// CreateRecording inserts the index row of a new recording.
+func (s *SQL) CreateRecording(ctx context.Context, r Recording) error {
+	if r.ID == "" {
+		return fmt.Errorf("%w: recording id is empty", ErrInvalid)
+	}
+	if r.Status == "" {
+		r.Status = RecordingActive
+	}
+	if !ValidRecordingStatus(r.Status) {
+		return fmt.Errorf("%w: recording status %q", ErrInvalid, r.Status)
+	}
+	now := s.now()
+	if r.StartedAt.IsZero() {
+		r.StartedAt = now
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO recordings (`+recordingColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		r.ID, r.SessionID, r.OrgID, r.CallID, r.QueueID, r.Direction, r.PolicyID, r.PolicyVersion,
+		r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback, r.WrappedDEK, r.ObjectKey, r.Status,
+		r.Chunks, r.Bytes, r.SHA256, r.StartedAt.UnixNano(), nanos(r.EndedAt), nanos(r.DurableAt),
+		r.GatewayID, now.UnixNano())
+	if isUniqueViolation(err) {
+		return fmt.Errorf("%w: recording %s", ErrDuplicate, r.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create recording %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// UpdateRecordingProgress records durable progress of an ACTIVE recording.
+func (s *SQL) UpdateRecordingProgress(ctx context.Context, id string, chunks, bytes int64, durableAt time.Time) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE recordings SET chunks = ?, bytes = ?, durable_at = ?, updated_at = ?
+		WHERE id = ? AND status = ? AND chunks <= ?`),
+		chunks, bytes, nanos(durableAt), s.now().UnixNano(), id, RecordingActive, chunks)
+	if err != nil {
+		return fmt.Errorf("store: update recording %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	cur, err := s.GetRecording(ctx, id)
+	if err != nil {
+		return err
+	}
+	if cur.Status != RecordingActive {
+		return fmt.Errorf("%w: recording %s is %s, not ACTIVE", ErrConflict, id, cur.Status)
+	}
+	return nil // stale: a later update already counted more chunks
+}
+
+// FinishRecording gives an ACTIVE recording its final status.
+func (s *SQL) FinishRecording(ctx context.Context, id, status string, chunks, bytes int64, sha256, objectKey string) error {
+	if !finalStatuses[status] {
+		return fmt.Errorf("%w: final status %q (want COMPLETE, TRUNCATED, RECOVERED or FAILED)", ErrInvalid, status)
+	}
+	now := s.now().UnixNano()
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE recordings SET status = ?, chunks = ?, bytes = ?, sha256 = ?,
+		object_key = CASE WHEN CAST(? AS TEXT) = '' THEN object_key ELSE ? END, ended_at = ?, updated_at = ?
+		WHERE id = ? AND status = ?`),
+		status, chunks, bytes, sha256, objectKey, objectKey, now, now, id, RecordingActive)
+	if err != nil {
+		return fmt.Errorf("store: finish recording %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	cur, err := s.GetRecording(ctx, id)
+	if err != nil {
+		return err
+	}
+	if cur.Status == status && cur.SHA256 == sha256 && cur.Chunks == chunks && cur.Bytes == bytes {
+		return nil // a retried finish
+	}
+	return fmt.Errorf("%w: recording %s is already %s", ErrConflict, id, cur.Status)
+}
+
+// RewrapRecording replaces the key envelope of a recording.
+func (s *SQL) RewrapRecording(ctx context.Context, id, fromVersion, toVersion string, wrappedDEK []byte) error {
+	if len(wrappedDEK) == 0 {
+		return fmt.Errorf("%w: empty wrapped DEK for recording %s", ErrInvalid, id)
+	}
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE recordings SET wrapped_dek = ?, key_version = ?, updated_at = ?
+		WHERE id = ? AND key_version = ?`), wrappedDEK, toVersion, s.now().UnixNano(), id, fromVersion)
+	if err != nil {
+		return fmt.Errorf("store: rewrap recording %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	cur, err := s.GetRecording(ctx, id)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: recording %s key version is %q, not %q", ErrConflict, id, cur.KeyVersion, fromVersion)
+}
+
+// GetRecording returns one recording.
+func (s *SQL) GetRecording(ctx context.Context, id string) (Recording, error) {
+	row := s.db.QueryRowContext(ctx, s.q(`SELECT `+recordingColumns+` FROM recordings WHERE id = ?`), id)
+	r, err := scanRecording(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Recording{}, fmt.Errorf("%w: recording %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return Recording{}, fmt.Errorf("store: get recording %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// ListRecordings returns one page of recordings matching f.
+func (s *SQL) ListRecordings(ctx context.Context, f RecordingFilter) ([]Recording, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		where = append(where, cond)
+		args = append(args, v)
+	}
+	if f.QueueID != "" {
+		add("queue_id = ?", f.QueueID)
+	}
+	if f.KeyID != "" {
+		add("key_id = ?", f.KeyID)
+	}
+	if f.Status != "" {
+		add("status = ?", f.Status)
+	}
+	if f.GatewayID != "" {
+		add("gateway_id = ?", f.GatewayID)
+	}
+	if !f.From.IsZero() {
+		add("started_at >= ?", f.From.UnixNano())
+	}
+	if !f.To.IsZero() {
+		add("started_at < ?", f.To.UnixNano())
+	}
+	if f.After != "" {
+		// Keyset pagination on (started_at, id); an unknown cursor yields
+		// an empty page rather than restarting from the top.
+		add("(started_at, id) > (SELECT started_at, id FROM recordings WHERE id = ?)", f.After)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	query := `SELECT ` + recordingColumns + ` FROM recordings`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += fmt.Sprintf(" ORDER BY started_at, id LIMIT %d", limit)
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list recordings: %w", err)
+	}
+	defer rows.Close()
+	out := []Recording{}
+	for rows.Next() {
+		r, err := scanRecording(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list recordings: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list recordings: %w", err)
+	}
+	return out, nil
+}
+
+// ListRecordingsByStatus lists recordings in one status, oldest first.
+func (s *SQL) ListRecordingsByStatus(ctx context.Context, status string, limit int) ([]Recording, error) {
+	return s.ListRecordings(ctx, RecordingFilter{Status: status, Limit: limit})
+}
+
+func scanRecording(sc scanner) (Recording, error) {
+	var r Recording
+	var started, updated int64
+	var ended, durable sql.NullInt64
+	err := sc.Scan(&r.ID, &r.SessionID, &r.OrgID, &r.CallID, &r.QueueID, &r.Direction, &r.PolicyID, &r.PolicyVersion,
+		&r.KeyProvider, &r.KeyID, &r.KeyVersion, &r.Fallback, &r.WrappedDEK, &r.ObjectKey, &r.Status,
+		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated)
+	if err != nil {
+		return Recording{}, err
+	}
+	r.StartedAt = time.Unix(0, started).UTC()
+	r.UpdatedAt = time.Unix(0, updated).UTC()
+	r.EndedAt = fromNanos(ended)
+	r.DurableAt = fromNanos(durable)
+	return r, nil
+}

@@ -1,0 +1,25 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// SetRecordingKey records the key envelope of an ACTIVE recording once its
+// DEK has arrived (the row is created at session start, before the KMS
+// answers). ErrConflict if the recording already has an envelope.
+func (s *SQL) SetRecordingKey(ctx context.Context, id, provider, keyID, keyVersion string, fallback bool, wrappedDEK []byte) error {
+	if len(wrappedDEK) == 0 {
+		return fmt.Errorf("%w: empty wrapped DEK for recording %s", ErrInvalid, id)
+	}
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE recordings SET key_provider = ?, key_id = ?, key_version = ?, fallback = ?,
+		wrapped_dek = ?, updated_at = ? WHERE id = ? AND key_version = ''`),
+		provider, keyID, keyVersion, fallback, wrappedDEK, s.now().UnixNano(), id)
+	if err != nil {
+		return fmt.Errorf("store: set key of recording %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: recording %s is unknown or already has a key envelope", ErrConflict, id)
+	}
+	return nil
+}
