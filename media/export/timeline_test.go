@@ -219,7 +219,7 @@ func TestTimeline(t *testing.T) {
 				return append(recs, b.packets(t, 1, 25)...)
 			},
 			want: full,
-			sum: Summary{Packets: 50, Media: 50, SSRCs: 2, Offset: 100 * time.Millisecond, Duration: second},
+			sum:  Summary{Packets: 50, Media: 50, SSRCs: 2, Offset: 100 * time.Millisecond, Duration: second},
 		},
 		{
 			name: "sequence number wraps at 65535, reordered across the wrap",
