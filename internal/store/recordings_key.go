@@ -13,13 +13,16 @@ func (s *SQL) SetRecordingKey(ctx context.Context, id, provider, keyID, keyVersi
 		return fmt.Errorf("%w: empty wrapped DEK for recording %s", ErrInvalid, id)
 	}
 	res, err := s.db.ExecContext(ctx, s.q(`UPDATE recordings SET key_provider = ?, key_id = ?, key_version = ?, fallback = ?,
-		wrapped_dek = ?, updated_at = ? WHERE id = ? AND key_version = ''`),
+		wrapped_dek = ?, updated_at = ? WHERE id = ? AND wrapped_dek IS NULL`),
 		provider, keyID, keyVersion, fallback, wrappedDEK, s.now().UnixNano(), id)
 	if err != nil {
 		return fmt.Errorf("store: set key of recording %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: recording %s is unknown or already has a key envelope", ErrConflict, id)
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
 	}
-	return nil
+	if _, err := s.GetRecording(ctx, id); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: recording %s already has a key envelope", ErrConflict, id)
 }

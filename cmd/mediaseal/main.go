@@ -1,0 +1,193 @@
+// Command mediaseal is the streaming media encryption gateway: `serve` runs
+// it; the other subcommands are operator tools (export, verify, ...).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/internal/gateway"
+)
+
+// globals are the flags every subcommand shares.
+type globals struct {
+	configPath string
+	dataDir    string
+}
+
+func main() {
+	if err := newRoot().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "mediaseal:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "mediaseal",
+		Short:         "Streaming media encryption gateway for call recording",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&g.configPath, "config", "c", "", "config file (default: the embedded default)")
+	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", "", "data directory (overrides dataDir)")
+	root.AddCommand(newServe(g), newExport(g), newVerify(g))
+	return root
+}
+
+// load reads the config and applies command-line overrides.
+func (g *globals) load() (*config.Config, error) {
+	cfg, err := config.Load(g.configPath)
+	if err != nil {
+		return nil, err
+	}
+	if g.dataDir != "" {
+		cfg.SetDataDir(g.dataDir)
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg *config.Config) (*zap.Logger, error) {
+	var zc zap.Config
+	if cfg.Log.Format == "json" {
+		zc = zap.NewProductionConfig()
+	} else {
+		zc = zap.NewDevelopmentConfig()
+		zc.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		zc.DisableStacktrace = true
+	}
+	lvl, err := zapcore.ParseLevel(cfg.Log.Level)
+	if err != nil {
+		return nil, err
+	}
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	return zc.Build()
+}
+
+func newServe(g *globals) *cobra.Command {
+	var apiAddr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			if apiAddr != "" {
+				cfg.API.Addr = apiAddr
+			}
+			log, err := newLogger(cfg)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = log.Sync() }()
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			gw, err := gateway.New(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			defer gw.Close()
+			return gw.Run(ctx)
+		},
+	}
+	cmd.Flags().StringVar(&apiAddr, "api-addr", "", "HTTP API address HOST:PORT (overrides api.addr)")
+	return cmd
+}
+
+// openOffline opens the gateway's stores without serving, for operator tools.
+func (g *globals) openOffline(ctx context.Context) (*gateway.Gateway, error) {
+	cfg, err := g.load()
+	if err != nil {
+		return nil, err
+	}
+	return gateway.New(ctx, cfg, zap.NewNop())
+}
+
+func newExport(g *globals) *cobra.Command {
+	var id, format, out, track string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Decrypt, verify and export a recording (wav, wav-stereo, pcap)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			gw, err := g.openOffline(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer gw.Close()
+			// Write to a temporary file next to the target and rename, so a
+			// failed verification never leaves a partial export behind.
+			tmp, err := os.CreateTemp(dirOf(out), ".mediaseal-export-*")
+			if err != nil {
+				return err
+			}
+			defer os.Remove(tmp.Name())
+			res, err := gw.Export(cmd.Context(), id, format, track, tmp)
+			if cerr := tmp.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			if err := os.Rename(tmp.Name(), out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (%s)\n", out, format, res.Status)
+			for _, t := range res.Tracks {
+				fmt.Fprintf(cmd.OutOrStdout(), "  track %-8s %6.2fs  packets %d  lost %d  duplicates %d  reordered %d  paused %s\n",
+					t.Label, t.Duration.Seconds(), t.Packets, t.Lost, t.Duplicates, t.Reordered, t.Paused)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&id, "recording", "", "recording id")
+	cmd.Flags().StringVar(&format, "format", "wav-stereo", "wav, wav-stereo or pcap")
+	cmd.Flags().StringVar(&out, "out", "", "output file")
+	cmd.Flags().StringVar(&track, "track", "", "track label for mono wav (default: the first track)")
+	_ = cmd.MarkFlagRequired("recording")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func dirOf(p string) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' {
+			return p[:i+1]
+		}
+	}
+	return "."
+}
+
+func newVerify(g *globals) *cobra.Command {
+	var id string
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Verify every chunk of a recording and print its status",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			gw, err := g.openOffline(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer gw.Close()
+			sum, err := gw.Verify(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s chunks=%d records=%d bytes=%d\n", id, sum.Status, sum.Chunks, sum.Records, sum.PlainBytes)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&id, "recording", "", "recording id")
+	_ = cmd.MarkFlagRequired("recording")
+	return cmd
+}

@@ -1,0 +1,295 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/local"
+	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/storage"
+	"github.com/mediaseal/mediaseal/storage/fs"
+	"github.com/mediaseal/mediaseal/storage/seal"
+	"github.com/mediaseal/mediaseal/storage/spool"
+)
+
+// Gateway is one running mediaseal.
+type Gateway struct {
+	cfg        *config.Config
+	log        *zap.Logger
+	keyring    *local.Keyring
+	providers  map[string]kms.Provider
+	objects    storage.Store
+	spool      *spool.Spool
+	index      *store.SQL
+	media      *media.Manager
+	metrics    *metrics
+	policies   *policy.Set
+	checkToken TokenChecker
+	uploader   *uploader
+	indexer    *indexer
+
+	ln        net.Listener
+	ready     chan struct{}
+	closeOnce sync.Once
+}
+
+// New opens everything the config names (creating the data directory, the
+// platform key and the ingest token on first start) without listening yet.
+func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Gateway, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	g := &Gateway{cfg: cfg, log: log, providers: map[string]kms.Provider{}, ready: make(chan struct{})}
+	var err error
+	if g.keyring, err = local.Open(cfg.KeyringDir(), cfg.Org.Region); err != nil {
+		return nil, err
+	}
+	if err := g.keyring.EnsureKey(cfg.KMS.PlatformKey); err != nil {
+		return nil, fmt.Errorf("platform key: %w", err)
+	}
+	g.providers[providerLocal] = g.keyring
+	if err := g.openProviders(ctx); err != nil {
+		return nil, err
+	}
+	if g.objects, err = g.openStorage(ctx); err != nil {
+		return nil, err
+	}
+	if g.spool, err = spool.Open(cfg.SpoolDir(), int64(cfg.Spool.MaxBytes)); err != nil {
+		return nil, err
+	}
+	scfg := store.Config{SQLitePath: cfg.SQLitePath()}
+	if cfg.Store.Driver == "postgres" {
+		scfg = store.Config{PostgresDSN: cfg.Store.DSN}
+	}
+	if g.index, err = store.Open(ctx, scfg); err != nil {
+		return nil, err
+	}
+	if g.policies, err = policy.NewSet(cfg.Policies); err != nil {
+		g.index.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// openStorage builds the configured object store.
+func (g *Gateway) openStorage(ctx context.Context) (storage.Store, error) {
+	switch g.cfg.Storage.Type {
+	case "fs":
+		return fs.New(g.cfg.RecordingsDir())
+	default:
+		return openS3(ctx, g.cfg.Storage.S3)
+	}
+}
+
+// Close releases what New opened. Idempotent.
+func (g *Gateway) Close() error {
+	var err error
+	g.closeOnce.Do(func() {
+		if g.index != nil {
+			err = g.index.Close()
+		}
+	})
+	return err
+}
+
+// ensureIngestToken reads <data-dir>/ingest.token, creating it (0600) with
+// a random token on first start.
+func ensureIngestToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		tok := strings.TrimSpace(string(b))
+		if len(tok) < 32 {
+			return "", fmt.Errorf("%s: token too short", path)
+		}
+		return tok, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// Addr returns the API listener's address once Run has started listening.
+func (g *Gateway) Addr() string {
+	<-g.ready
+	return g.ln.Addr().String()
+}
+
+// Ready is closed once the API is listening.
+func (g *Gateway) Ready() <-chan struct{} { return g.ready }
+
+// Run recovers what a previous process left in the spool, starts the media
+// manager, the uploader, the index writer and the HTTP API, and blocks
+// until ctx is done. It then stops accepting sessions, finishes every
+// recording, drains the spool (bounded by api.shutdownTimeout) and returns.
+func (g *Gateway) Run(ctx context.Context) error {
+	cfg := g.cfg
+	tok, err := ensureIngestToken(cfg.IngestTokenPath())
+	if err != nil {
+		return fmt.Errorf("ingest token: %w", err)
+	}
+	if g.checkToken == nil {
+		g.checkToken = staticToken(tok)
+	}
+	bind, err := netip.ParseAddr(cfg.Media.BindAddr)
+	if err != nil {
+		return err
+	}
+	adv, err := netip.ParseAddr(cfg.Media.AdvertiseAddr)
+	if err != nil {
+		return fmt.Errorf("media.advertiseAddr: %w", err)
+	}
+	wake := make(chan struct{}, 1)
+	g.indexer = &indexer{st: g.index, log: g.log, gatewayID: gatewayID(), org: cfg.Org.ID, uploads: wake, progress: map[string]int64{}}
+	keys := &simpleKeys{providers: g.providers, resolver: newKeyResolver(cfg), cfg: cfg}
+	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
+	g.media = media.NewManager(media.Config{
+		OrgID: cfg.Org.ID, BindAddr: bind, AdvertiseAddr: adv, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
+		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),
+		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
+		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts,
+	}, media.Deps{Policies: func() *policy.Set { return g.policies }, Keys: keys, Spool: g.spool, Observer: g.indexer, Logger: g.log})
+	g.metrics = newMetrics(g.media)
+	g.indexer.metrics = g.metrics
+	g.uploader = &uploader{spool: g.spool, objects: g.objects, index: g.index, log: g.log, metrics: g.metrics,
+		wake: wake, minBackoff: 500 * time.Millisecond, maxBackoff: 30 * time.Second}
+
+	if err := g.recover(ctx); err != nil {
+		return err
+	}
+	g.ln, err = net.Listen("tcp", cfg.API.Addr)
+	if err != nil {
+		return fmt.Errorf("api.addr: %w", err)
+	}
+	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.API.ReadTimeout.D()}
+	close(g.ready)
+	g.log.Info("mediaseal listening", zap.String("api", g.ln.Addr().String()), zap.String("dataDir", cfg.DataDir),
+		zap.String("storage", cfg.Storage.Type), zap.String("ingestToken", cfg.IngestTokenPath()),
+		zap.Int("portMin", cfg.Media.PortMin), zap.Int("portMax", cfg.Media.PortMax))
+
+	bg, stopBG := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); g.uploader.run(bg) }()
+	go func() { defer wg.Done(); g.indexer.run(bg, 2*time.Second) }()
+	mediaCtx, stopMedia := context.WithCancel(context.Background())
+	mediaDone := make(chan error, 1)
+	go func() { defer wg.Done(); mediaDone <- g.media.Run(mediaCtx) }()
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Serve(g.ln) }()
+
+	select {
+	case <-ctx.Done():
+	case err = <-srvErr:
+	}
+	g.log.Info("shutting down: finishing recordings")
+	deadline, cancel := context.WithTimeout(context.Background(), cfg.API.ShutdownTimeout.D())
+	defer cancel()
+	stopMedia() // refuses new sessions, ends live ones
+	merr := <-mediaDone
+	_ = srv.Shutdown(deadline)
+	// Drain the spool within the deadline; what is left uploads on next start.
+	for deadline.Err() == nil {
+		if derr := g.uploader.drain(deadline); derr != nil || pendingUploads(g.spool) == 0 {
+			break
+		}
+	}
+	stopBG()
+	wg.Wait()
+	if left := pendingUploads(g.spool); left > 0 {
+		g.log.Warn("spool not fully drained; it uploads on next start", zap.Int("recordings", left))
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return errors.Join(err, merr)
+}
+
+func pendingUploads(s *spool.Spool) int {
+	ents, _ := s.Entries()
+	n := 0
+	for _, e := range ents {
+		if e.State != spool.StateOpen {
+			n++
+		}
+	}
+	return n
+}
+
+func gatewayID() string {
+	h, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", h, os.Getpid())
+}
+
+// Handler is the HTTP API: session API, health, metrics.
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	g.sessionRoutes(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", g.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	ok := true
+	if err := g.index.DB().PingContext(ctx); err != nil {
+		checks["store"], ok = err.Error(), false
+	} else {
+		checks["store"] = "ok"
+	}
+	if _, err := g.objects.List(ctx, "readyz-probe/"); err != nil {
+		checks["storage"], ok = err.Error(), false
+	} else {
+		checks["storage"] = "ok"
+	}
+	if info, err := g.keyring.Describe(ctx, kms.KeyRef{Provider: providerLocal, KeyID: g.cfg.KMS.PlatformKey}); err != nil || info.State != kms.StateEnabled {
+		checks["platformKey"], ok = fmt.Sprint("unusable: ", err), false
+	} else {
+		checks["platformKey"] = "ok"
+	}
+	if g.spool.Full() {
+		checks["spool"], ok = "full", false
+	} else {
+		checks["spool"] = "ok"
+	}
+	code := http.StatusOK
+	if !ok {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, checks)
+}
+
+// DataPath joins a path under the data directory.
+func (g *Gateway) DataPath(p string) string { return filepath.Join(g.cfg.DataDir, p) }

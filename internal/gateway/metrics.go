@@ -1,0 +1,93 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mediaseal/mediaseal/media"
+)
+
+// metrics are the gateway's Prometheus collectors. Per-packet counters are
+// not incremented on the media path: they are read from the sessions'
+// atomic counters at scrape time (see packetCollector).
+type metrics struct {
+	reg           *prometheus.Registry
+	sessionsTotal *prometheus.CounterVec
+	sessionsEnded *prometheus.CounterVec
+	fallbacks     prometheus.Counter
+	keyFailures   prometheus.Counter
+	bytesSealed   prometheus.Counter
+	chunks        prometheus.Counter
+	uploadErrors  prometheus.Counter
+	uploadLatency prometheus.Histogram
+	spoolBytes    prometheus.Gauge
+	apiRequests   *prometheus.CounterVec
+}
+
+func newMetrics(m *media.Manager) *metrics {
+	reg := prometheus.NewRegistry()
+	x := &metrics{
+		reg: reg,
+		sessionsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_sessions_total",
+			Help: "Sessions created, by whether a policy records them."}, []string{"recorded"}),
+		sessionsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_sessions_ended_total",
+			Help: "Sessions ended, by final status."}, []string{"status"}),
+		fallbacks: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_dek_fallbacks_total",
+			Help: "Recordings that fell back to the platform key."}),
+		keyFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_dek_failures_total",
+			Help: "Recordings not recorded because no key could be obtained (fail closed)."}),
+		bytesSealed: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_sealed_bytes_total",
+			Help: "Bytes of sealed recordings finished."}),
+		chunks: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_chunks_total",
+			Help: "Chunks sealed in finished recordings."}),
+		uploadErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_upload_errors_total",
+			Help: "Failed upload attempts (retried with backoff)."}),
+		uploadLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mediaseal_upload_seconds",
+			Help: "Time to upload and confirm one recording.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
+		spoolBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mediaseal_spool_bytes",
+			Help: "Ciphertext bytes waiting in the spool."}),
+		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_api_requests_total",
+			Help: "HTTP API requests by route and status code."}, []string{"route", "code"}),
+	}
+	reg.MustRegister(x.sessionsTotal, x.sessionsEnded, x.fallbacks, x.keyFailures, x.bytesSealed, x.chunks,
+		x.uploadErrors, x.uploadLatency, x.spoolBytes, x.apiRequests, &packetCollector{m: m},
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return x
+}
+
+func (x *metrics) observeEnded(sum media.Summary) {
+	x.sessionsEnded.WithLabelValues(sum.Status).Inc()
+	x.bytesSealed.Add(float64(sum.SealedBytes))
+	x.chunks.Add(float64(sum.Chunks))
+}
+
+// packetCollector reports packet counters summed over live and ended sessions.
+type packetCollector struct{ m *media.Manager }
+
+var (
+	descActive  = prometheus.NewDesc("mediaseal_sessions_active", "Live sessions.", nil, nil)
+	descPackets = prometheus.NewDesc("mediaseal_packets_received_total", "RTP/RTCP datagrams received.", nil, nil)
+	descRecPkts = prometheus.NewDesc("mediaseal_packets_recorded_total", "RTP packets recorded.", nil, nil)
+	descDropped = prometheus.NewDesc("mediaseal_packets_dropped_total", "Packets dropped, by reason.", []string{"reason"}, nil)
+)
+
+func (c *packetCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descActive
+	ch <- descPackets
+	ch <- descRecPkts
+	ch <- descDropped
+}
+
+func (c *packetCollector) Collect(ch chan<- prometheus.Metric) {
+	live := c.m.Sessions()
+	total := c.m.EndedCounters()
+	for _, s := range live {
+		total.Add(s.Counters())
+	}
+	ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(len(live)))
+	ch <- prometheus.MustNewConstMetric(descPackets, prometheus.CounterValue, float64(total.Received))
+	ch <- prometheus.MustNewConstMetric(descRecPkts, prometheus.CounterValue, float64(total.Recorded))
+	for reason, v := range map[string]int64{media.DropMalformed: total.Malformed, media.DropSource: total.Source,
+		media.DropPaused: total.Paused, media.DropOverflow: total.Overflow, media.DropClosed: total.Closed, media.DropWrite: total.Write} {
+		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(v), reason)
+	}
+}

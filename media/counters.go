@@ -1,0 +1,63 @@
+package media
+
+import "sync/atomic"
+
+// Drop reasons, as reported in metrics and session summaries.
+const (
+	DropMalformed = "malformed" // not a parseable RTP packet
+	DropSource    = "source"    // from an address other than the latched sender
+	DropPaused    = "paused"    // secure pause: dropped before any buffering
+	DropOverflow  = "overflow"  // pending buffer full while the DEK was fetched
+	DropClosed    = "closed"    // arrived after the recording ended or fail-closed
+	DropWrite     = "write"     // the sealed writer refused the record
+)
+
+// Counters are per-track packet counters, updated atomically from the
+// ingest goroutine and read by summaries and metrics.
+type Counters struct {
+	Received  atomic.Int64
+	Bytes     atomic.Int64
+	Recorded  atomic.Int64
+	Malformed atomic.Int64
+	Source    atomic.Int64
+	Paused    atomic.Int64
+	Overflow  atomic.Int64
+	Closed    atomic.Int64
+	Write     atomic.Int64
+	RTCP      atomic.Int64
+}
+
+// CounterSnapshot is a plain copy of Counters.
+type CounterSnapshot struct {
+	Received, Bytes, Recorded                   int64
+	Malformed, Source, Paused, Overflow, Closed int64
+	Write, RTCP                                 int64
+}
+
+// Snapshot copies the counters.
+func (c *Counters) Snapshot() CounterSnapshot {
+	return CounterSnapshot{
+		Received: c.Received.Load(), Bytes: c.Bytes.Load(), Recorded: c.Recorded.Load(),
+		Malformed: c.Malformed.Load(), Source: c.Source.Load(), Paused: c.Paused.Load(),
+		Overflow: c.Overflow.Load(), Closed: c.Closed.Load(), Write: c.Write.Load(), RTCP: c.RTCP.Load(),
+	}
+}
+
+// Add accumulates s into t.
+func (t *CounterSnapshot) Add(s CounterSnapshot) {
+	t.Received += s.Received
+	t.Bytes += s.Bytes
+	t.Recorded += s.Recorded
+	t.Malformed += s.Malformed
+	t.Source += s.Source
+	t.Paused += s.Paused
+	t.Overflow += s.Overflow
+	t.Closed += s.Closed
+	t.Write += s.Write
+	t.RTCP += s.RTCP
+}
+
+// Dropped is the sum of every drop reason.
+func (t CounterSnapshot) Dropped() int64 {
+	return t.Malformed + t.Source + t.Paused + t.Overflow + t.Closed + t.Write
+}

@@ -1,0 +1,455 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/storage/seal"
+	"github.com/mediaseal/mediaseal/storage/spool"
+)
+
+// Config is the media side of the gateway configuration.
+type Config struct {
+	OrgID             string
+	BindAddr          netip.Addr
+	AdvertiseAddr     netip.Addr
+	PortMin, PortMax  int
+	InactivityTimeout time.Duration
+	MaxPendingBytes   int
+	SocketBuffer      int
+	MaxSessions       int
+	FlushInterval     time.Duration
+	SealOptions       []seal.Option
+}
+
+// KeyRequest asks for the DEK of one recording.
+type KeyRequest struct {
+	RecordingID string
+	Policy      *policy.Policy
+	Context     kms.EncryptionContext
+}
+
+// KeyGrant is a DEK with the envelope to store in the header. The manager
+// wipes DEK after use.
+type KeyGrant struct {
+	DEK      []byte
+	Envelope seal.Envelope
+	// Reason explains a fallback to the platform key.
+	Reason string
+}
+
+// KeySource obtains DEKs. Acquire may block (up to its own bound); the
+// manager calls it off the media path.
+type KeySource interface {
+	Acquire(ctx context.Context, req KeyRequest) (KeyGrant, error)
+}
+
+// Observer is told about session life-cycle events (index, audit, metrics).
+// Calls must not block for long.
+type Observer interface {
+	SessionStarted(s *Session)
+	KeyReady(s *Session, env seal.Envelope, fallbackReason string)
+	KeyFailed(s *Session, err error)
+	Durable(s *Session, bytes int64)
+	SessionEnded(s *Session, sum Summary)
+}
+
+// Deps are the manager's collaborators.
+type Deps struct {
+	Policies func() *policy.Set
+	Keys     KeySource
+	Spool    *spool.Spool
+	Observer Observer
+	Logger   *zap.Logger
+}
+
+// Manager owns every live session.
+type Manager struct {
+	cfg   Config
+	deps  Deps
+	obs   Observer
+	log   *zap.SugaredLogger
+	ports *portPool
+
+	mu       sync.RWMutex
+	sessions map[string]*Session
+	closed   bool
+	ended    CounterSnapshot // totals of ended sessions, for metrics
+	keyCtx   context.Context
+	keyStop  context.CancelFunc
+	keyWG    sync.WaitGroup
+}
+
+// NewManager returns a manager; Run must be called for flushing and timeouts.
+func NewManager(cfg Config, deps Deps) *Manager {
+	if deps.Logger == nil {
+		deps.Logger = zap.NewNop()
+	}
+	obs := deps.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Manager{cfg: cfg, deps: deps, obs: obs, log: deps.Logger.Sugar(),
+		ports: newPortPool(cfg.BindAddr, cfg.PortMin, cfg.PortMax), sessions: map[string]*Session{},
+		keyCtx: ctx, keyStop: cancel}
+}
+
+var labelRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+func badRequest(field string, v any, msg string) error {
+	return fmt.Errorf("%w: %s: %s (got %q)", ErrBadRequest, field, msg, fmt.Sprint(v))
+}
+
+// codecDefaults maps a codec name to its static payload type and clock rate.
+var codecDefaults = map[string]struct {
+	pt   uint8
+	rate uint32
+	kind string
+}{
+	"PCMU": {0, 8000, "audio"}, "PCMA": {8, 8000, "audio"}, "G722": {9, 8000, "audio"},
+	"opus": {111, 48000, "audio"}, "VP8": {96, 90000, "video"}, "H264": {102, 90000, "video"},
+}
+
+func (r *Request) validate() ([]seal.Track, error) {
+	switch {
+	case len(r.CallID) == 0 || len(r.CallID) > 256:
+		return nil, badRequest("callId", r.CallID, "must be 1-256 characters")
+	case len(r.QueueID) > 256:
+		return nil, badRequest("queueId", r.QueueID, "must be at most 256 characters")
+	case r.Direction != policy.DirectionInbound && r.Direction != policy.DirectionOutbound:
+		return nil, badRequest("direction", r.Direction, "must be INBOUND or OUTBOUND")
+	case len(r.CallerID) > 256 || len(r.AgentID) > 256:
+		return nil, badRequest("callerId", r.CallerID, "callerId and agentId must be at most 256 characters")
+	case len(r.Tracks) == 0 || len(r.Tracks) > 16:
+		return nil, badRequest("tracks", len(r.Tracks), "must have 1-16 tracks")
+	}
+	seen := map[string]bool{}
+	out := make([]seal.Track, len(r.Tracks))
+	for i, t := range r.Tracks {
+		f := fmt.Sprintf("tracks[%d]", i)
+		if !labelRe.MatchString(t.Label) || seen[t.Label] {
+			return nil, badRequest(f+".label", t.Label, "must be a unique label of letters, digits, _ . -")
+		}
+		seen[t.Label] = true
+		if t.Kind != "audio" && t.Kind != "video" {
+			return nil, badRequest(f+".kind", t.Kind, "must be audio or video")
+		}
+		codec := t.Codec
+		if codec == "" {
+			codec = map[string]string{"audio": "PCMU", "video": "VP8"}[t.Kind]
+		}
+		d, ok := codecDefaults[codec]
+		if !ok {
+			return nil, badRequest(f+".codec", t.Codec, "must be PCMU, PCMA, G722, opus, VP8 or H264")
+		}
+		if d.kind != t.Kind {
+			return nil, badRequest(f+".codec", codec, "is not a "+t.Kind+" codec")
+		}
+		pt := d.pt
+		if t.PayloadType != nil {
+			if *t.PayloadType > 127 {
+				return nil, badRequest(f+".payloadType", *t.PayloadType, "must be 0-127")
+			}
+			pt = *t.PayloadType
+		}
+		rate := d.rate
+		if t.ClockRate != 0 {
+			rate = t.ClockRate
+		}
+		if t.Source != "" {
+			if _, err := netip.ParseAddr(t.Source); err != nil {
+				return nil, badRequest(f+".source", t.Source, "must be an IP address")
+			}
+		}
+		out[i] = seal.Track{Label: t.Label, Kind: t.Kind, Codec: codec, ClockRate: rate, PayloadType: pt}
+	}
+	return out, nil
+}
+
+// Create opens a session: it matches the policy, allocates ports when the
+// call is recorded and starts the DEK request without waiting for it.
+func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
+	tracks, err := req.validate()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	dec := m.deps.Policies().Match(policy.Call{QueueID: req.QueueID, Direction: req.Direction, CallerID: req.CallerID, At: now})
+	if dec.Record && dec.Policy.RecordingType == policy.RecordingAudio {
+		// An audio-only policy records the audio tracks only.
+		var keep []TrackSpec
+		var keepT []seal.Track
+		for i, t := range req.Tracks {
+			if t.Kind == "audio" {
+				keep, keepT = append(keep, t), append(keepT, tracks[i])
+			}
+		}
+		req.Tracks, tracks = keep, keepT
+		if len(tracks) == 0 {
+			dec.Record, dec.Reason = false, "policy "+dec.Policy.ID+" records audio only and the call has no audio track"
+		}
+	}
+	sid, _, err := newID(16)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{ID: sid, Request: req, Decision: dec, StartedAt: now, Tracks: tracks, m: m, ended: make(chan struct{})}
+	s.lastActivity.Store(now.UnixNano())
+	s.keyState.Store("")
+	s.keyReason.Store("")
+	if dec.Record {
+		if m.deps.Spool.Full() {
+			return nil, fmt.Errorf("%w: spool full (%d bytes): storage is not keeping up", ErrCapacity, m.deps.Spool.Used())
+		}
+		if s.RecordingID, s.recID, err = newID(32); err != nil {
+			return nil, err
+		}
+		s.rec = newRecorder(now, m.cfg.MaxPendingBytes, m.cfg.SealOptions)
+		if err := m.openTracks(s); err != nil {
+			return nil, err
+		}
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		s.closeSockets()
+		return nil, ErrClosed
+	}
+	if len(m.sessions) >= m.cfg.MaxSessions {
+		m.mu.Unlock()
+		s.closeSockets()
+		return nil, fmt.Errorf("%w: %d sessions", ErrCapacity, m.cfg.MaxSessions)
+	}
+	m.sessions[sid] = s
+	m.mu.Unlock()
+	if !dec.Record {
+		m.obs.SessionStarted(s)
+		return s, nil
+	}
+	s.keyState.Store(KeyPending)
+	// Stagger flushes so thousands of sessions do not fsync in one burst.
+	s.nextFlush.Store(now.Add(m.cfg.FlushInterval).UnixNano())
+	m.obs.SessionStarted(s)
+	for _, t := range s.tracks {
+		s.wg.Add(2)
+		go s.readRTP(t)
+		go s.readRTCP(t)
+	}
+	kreq := KeyRequest{RecordingID: s.RecordingID, Policy: dec.Policy, Context: kms.EncryptionContext{
+		"org": m.cfg.OrgID, "recording": s.RecordingID, "policy": dec.Policy.ID}}
+	m.keyWG.Add(1)
+	go func() {
+		defer m.keyWG.Done()
+		g, err := m.deps.Keys.Acquire(m.keyCtx, kreq)
+		s.keyArrived(g, err)
+	}()
+	return s, nil
+}
+
+func (m *Manager) openTracks(s *Session) error {
+	for i, spec := range s.Request.Tracks {
+		rc, cc, err := m.ports.listenPair()
+		if err != nil {
+			s.closeSockets()
+			return err
+		}
+		if m.cfg.SocketBuffer > 0 {
+			_ = rc.SetReadBuffer(m.cfg.SocketBuffer)
+		}
+		t := &track{index: uint8(i), label: spec.Label, kind: spec.Kind, rtp: rc, rtcp: cc,
+			port: rc.LocalAddr().(*net.UDPAddr).Port}
+		if spec.Source != "" {
+			t.source = netip.MustParseAddr(spec.Source).Unmap()
+		}
+		s.tracks = append(s.tracks, t)
+	}
+	return nil
+}
+
+func (s *Session) closeSockets() {
+	for _, t := range s.tracks {
+		t.rtp.Close()
+		t.rtcp.Close()
+		s.m.ports.release(t.port)
+	}
+}
+
+// Get returns a live session.
+func (m *Manager) Get(id string) (*Session, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s, ok := m.sessions[id]
+	return s, ok
+}
+
+// Sessions returns the live sessions.
+func (m *Manager) Sessions() []*Session {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]*Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		out = append(out, s)
+	}
+	return out
+}
+
+// EndedCounters returns the summed counters of sessions that have ended.
+func (m *Manager) EndedCounters() CounterSnapshot {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.ended
+}
+
+// End finishes a session: stops ingest, seals the final chunk, makes it
+// durable and seals the spool file for upload. Calling End again waits for
+// the first call and returns the same summary.
+func (m *Manager) End(ctx context.Context, id, reason string) (Summary, error) {
+	s, ok := m.Get(id)
+	if !ok {
+		return Summary{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	s.endOnce.Do(func() { go s.finish(reason) })
+	select {
+	case <-s.ended:
+		return s.summary, nil
+	case <-ctx.Done():
+		return Summary{}, ctx.Err()
+	}
+}
+
+func (s *Session) finish(reason string) {
+	m := s.m
+	defer close(s.ended)
+	s.closeSockets()
+	s.wg.Wait() // no packet is in flight after this
+	sum := Summary{SessionID: s.ID, RecordingID: s.RecordingID, Recorded: s.Decision.Record,
+		EndReason: reason, Duration: time.Since(s.StartedAt).Seconds()}
+	c := s.Counters()
+	sum.Counters = c
+	sum.Packets = c.Received - c.RTCP
+	sum.Bytes = c.Bytes
+	sum.Dropped = map[string]int64{DropMalformed: c.Malformed, DropSource: c.Source, DropPaused: c.Paused,
+		DropOverflow: c.Overflow, DropClosed: c.Closed, DropWrite: c.Write}
+	switch {
+	case !s.Decision.Record:
+		sum.Status, sum.Reason = "NOT_RECORDED", s.Decision.Reason
+	default:
+		if st, _ := s.KeyState(); st == KeyPending {
+			// The call ended before the DEK arrived: wait for it (bounded by
+			// the broker's timeout) so the buffered media is not lost.
+			s.waitKey()
+		}
+		st, why := s.KeyState()
+		if st == KeyFailed {
+			sum.Status, sum.Reason = KeyFailed, why
+			s.rec.Discard()
+			break
+		}
+		ws, err := s.rec.Close()
+		sum.Chunks, sum.Records, sum.SealedBytes = ws.Chunks, ws.Records, ws.SealedBytes
+		rs := s.rec.Stats()
+		sum.Dropped[DropWrite] += rs.Failures
+		if err != nil {
+			sum.Status, sum.Reason = "FAILED", err.Error()
+			m.log.Errorw("recording could not be finalised", "session", s.ID, "recording", s.RecordingID, "error", err)
+		} else {
+			sum.Status = "COMPLETE"
+		}
+	}
+	s.summary = sum
+	m.mu.Lock()
+	delete(m.sessions, s.ID)
+	m.ended.Add(c)
+	m.mu.Unlock()
+	m.obs.SessionEnded(s, sum)
+}
+
+func (s *Session) waitKey() {
+	for i := 0; i < 6000; i++ { // bounded: 60 s at most
+		if st, _ := s.KeyState(); st != KeyPending {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Pause starts a secure pause; Resume ends it.
+func (m *Manager) Pause(id string, paused bool) (*Session, error) {
+	s, ok := m.Get(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	s.SetPaused(paused)
+	return s, nil
+}
+
+// Run flushes sessions every flush interval and ends inactive ones, until
+// ctx is done. Then it ends every session (graceful shutdown).
+func (m *Manager) Run(ctx context.Context) error {
+	tick := time.NewTicker(min(m.cfg.FlushInterval/4, 100*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return m.shutdown()
+		case now := <-tick.C:
+			m.tick(now)
+		}
+	}
+}
+
+func (m *Manager) tick(now time.Time) {
+	inactive := now.Add(-m.cfg.InactivityTimeout).UnixNano()
+	for _, s := range m.Sessions() {
+		if s.lastActivity.Load() < inactive {
+			s.endOnce.Do(func() { go s.finish("inactivity-timeout") })
+			continue
+		}
+		if s.rec != nil && s.nextFlush.Load() <= now.UnixNano() {
+			s.nextFlush.Store(now.Add(m.cfg.FlushInterval).UnixNano())
+			go s.flush()
+		}
+	}
+}
+
+// shutdown refuses new sessions and ends every live one.
+func (m *Manager) shutdown() error {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	var errs []error
+	for _, s := range m.Sessions() {
+		if _, err := m.End(context.Background(), s.ID, "shutdown"); err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	m.keyStop()
+	m.keyWG.Wait()
+	return errors.Join(errs...)
+}
+
+// IsCapacity reports whether err means the gateway is at capacity.
+func IsCapacity(err error) bool {
+	return errors.Is(err, ErrCapacity) || errors.Is(err, syscall.EMFILE) || strings.Contains(fmt.Sprint(err), "too many open files")
+}
+
+type nopObserver struct{}
+
+func (nopObserver) SessionStarted(*Session)                  {}
+func (nopObserver) KeyReady(*Session, seal.Envelope, string) {}
+func (nopObserver) KeyFailed(*Session, error)                {}
+func (nopObserver) Durable(*Session, int64)                  {}
+func (nopObserver) SessionEnded(*Session, Summary)           {}

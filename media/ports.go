@@ -1,0 +1,62 @@
+package media
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+)
+
+// portPool hands out UDP ports from a configured range. RTP takes even
+// ports, RTCP the odd port above (RFC 3550 §11).
+type portPool struct {
+	addr     netip.Addr
+	min, max int
+
+	mu   sync.Mutex
+	next int
+	used map[int]bool
+}
+
+func newPortPool(addr netip.Addr, min, max int) *portPool {
+	if min%2 == 1 {
+		min++
+	}
+	return &portPool{addr: addr, min: min, max: max, next: min, used: map[int]bool{}}
+}
+
+// listenPair binds an RTP socket on an even port and RTCP on the next one,
+// skipping ports the OS refuses (in use by another process).
+func (p *portPool) listenPair() (rtpConn, rtcpConn *net.UDPConn, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	span := (p.max - p.min + 1) / 2
+	for range span {
+		port := p.next
+		p.next += 2
+		if p.next+1 > p.max {
+			p.next = p.min
+		}
+		if p.used[port] {
+			continue
+		}
+		rtpConn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.addr, uint16(port))))
+		if err != nil {
+			continue
+		}
+		rtcpConn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.addr, uint16(port+1))))
+		if err != nil {
+			rtpConn.Close()
+			continue
+		}
+		p.used[port] = true
+		return rtpConn, rtcpConn, nil
+	}
+	return nil, nil, fmt.Errorf("%w: no free RTP port pair in %d-%d", ErrCapacity, p.min, p.max)
+}
+
+func (p *portPool) release(port int) {
+	p.mu.Lock()
+	delete(p.used, port)
+	p.mu.Unlock()
+}

@@ -1,0 +1,249 @@
+package media
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/storage/seal"
+)
+
+// AllTracks is the track index of events that apply to every track.
+const AllTracks = 0xFF
+
+// TrackSpec is a track asked for in a session request.
+type TrackSpec struct {
+	Label       string `json:"label"`
+	Kind        string `json:"kind"`                  // audio or video
+	Codec       string `json:"codec,omitempty"`       // PCMU (default audio), PCMA, opus, VP8, H264
+	PayloadType *uint8 `json:"payloadType,omitempty"` // default from the codec
+	ClockRate   uint32 `json:"clockRate,omitempty"`   // default from the codec
+	Source      string `json:"source,omitempty"`      // optional sender IP; otherwise the first sender is latched
+}
+
+// Request opens a session.
+type Request struct {
+	CallID    string      `json:"callId"`
+	QueueID   string      `json:"queueId"`
+	Direction string      `json:"direction"`
+	CallerID  string      `json:"callerId"`
+	AgentID   string      `json:"agentId"`
+	Tracks    []TrackSpec `json:"tracks"`
+}
+
+// State of a session's recording key.
+const (
+	KeyPending  = "PENDING"
+	KeyReady    = "READY"
+	KeyFallback = "FALLBACK"
+	KeyFailed   = "FAILED_CLOSED"
+)
+
+// Session is one call being recorded (or deliberately not recorded).
+type Session struct {
+	ID          string
+	RecordingID string
+	Request     Request
+	Decision    policy.Decision
+	StartedAt   time.Time
+	Tracks      []seal.Track
+
+	m            *Manager
+	recID        [32]byte
+	tracks       []*track
+	rec          *Recorder
+	paused       atomic.Bool
+	lastActivity atomic.Int64
+	keyState     atomic.Value // string
+	keyReason    atomic.Value // string
+	envelope     atomic.Pointer[seal.Envelope]
+	nextFlush    atomic.Int64
+	flushing     atomic.Bool
+	wg           sync.WaitGroup
+
+	endOnce sync.Once
+	ended   chan struct{}
+	summary Summary
+}
+
+// Summary describes a finished session.
+type Summary struct {
+	SessionID   string           `json:"sessionId"`
+	RecordingID string           `json:"recordingId"`
+	Recorded    bool             `json:"recorded"`
+	Status      string           `json:"status"` // COMPLETE, FAILED_CLOSED, NOT_RECORDED, FAILED
+	Reason      string           `json:"reason,omitempty"`
+	Packets     int64            `json:"packets"`
+	Dropped     map[string]int64 `json:"dropped"`
+	Bytes       int64            `json:"bytes"`
+	Chunks      int64            `json:"chunks"`
+	Records     int64            `json:"records"`
+	SealedBytes int64            `json:"sealedBytes"`
+	Duration    float64          `json:"durationSeconds"`
+	EndReason   string           `json:"endReason"`
+	Counters    CounterSnapshot  `json:"-"`
+}
+
+// TrackAddr is where a media server sends a track.
+type TrackAddr struct {
+	Label string `json:"label"`
+	RTP   string `json:"rtp"`
+}
+
+// Addrs returns the RTP address of each track.
+func (s *Session) Addrs() []TrackAddr {
+	out := make([]TrackAddr, len(s.tracks))
+	for i, t := range s.tracks {
+		out[i] = TrackAddr{t.label, netip.AddrPortFrom(s.m.cfg.AdvertiseAddr, uint16(t.port)).String()}
+	}
+	return out
+}
+
+// Recorded reports whether a policy records this call.
+func (s *Session) Recorded() bool { return s.Decision.Record }
+
+// Paused reports whether the session is in secure pause.
+func (s *Session) Paused() bool { return s.paused.Load() }
+
+// KeyState returns the key state and reason (PENDING, READY, FALLBACK, FAILED_CLOSED).
+func (s *Session) KeyState() (string, string) {
+	st, _ := s.keyState.Load().(string)
+	r, _ := s.keyReason.Load().(string)
+	return st, r
+}
+
+// Envelope returns the key envelope once the DEK has arrived.
+func (s *Session) Envelope() *seal.Envelope { return s.envelope.Load() }
+
+// Counters returns the summed counters of every track.
+func (s *Session) Counters() CounterSnapshot {
+	var c CounterSnapshot
+	for _, t := range s.tracks {
+		c.Add(t.counters.Snapshot())
+	}
+	return c
+}
+
+// Ended is closed when the session has ended.
+func (s *Session) Ended() <-chan struct{} { return s.ended }
+
+// Summary returns the summary of an ended session.
+func (s *Session) Summary() Summary {
+	<-s.ended
+	return s.summary
+}
+
+func newID(n int) (string, [32]byte, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:n]); err != nil {
+		return "", b, err
+	}
+	return hex.EncodeToString(b[:n]), b, nil
+}
+
+// SetPaused starts or ends a secure pause and records a marker.
+func (s *Session) SetPaused(paused bool) bool {
+	if s.paused.Swap(paused) == paused {
+		return false
+	}
+	typ := seal.RecordResume
+	if paused {
+		typ = seal.RecordPause
+	}
+	if s.rec != nil {
+		s.rec.Mark(typ, AllTracks, time.Now(), nil)
+	}
+	return true
+}
+
+// checkBye ends the session once every track that carried media has sent
+// an RTCP BYE.
+func (s *Session) checkBye() {
+	any := false
+	for _, t := range s.tracks {
+		if t.latched.Load() == nil {
+			continue
+		}
+		any = true
+		if !t.bye.Load() {
+			return
+		}
+	}
+	if any {
+		go s.m.End(context.Background(), s.ID, "rtcp-bye")
+	}
+}
+
+// keyArrived is called by the key goroutine.
+func (s *Session) keyArrived(g KeyGrant, err error) {
+	defer clear(g.DEK)
+	log := s.m.log.With("session", s.ID, "recording", s.RecordingID)
+	if err != nil {
+		s.keyState.Store(KeyFailed)
+		s.keyReason.Store(err.Error())
+		s.rec.Discard()
+		log.Warnw("recording key unavailable; policy fails closed, call not recorded", "error", err)
+		s.m.obs.KeyFailed(s, err)
+		return
+	}
+	f, err := s.m.deps.Spool.Create(s.RecordingID)
+	if err != nil {
+		s.keyState.Store(KeyFailed)
+		s.keyReason.Store(err.Error())
+		s.rec.Discard()
+		log.Errorw("cannot spool recording", "error", err)
+		s.m.obs.KeyFailed(s, err)
+		return
+	}
+	h := seal.Header{Context: s.sealContext(), Envelope: g.Envelope}
+	copy(h.RecordingID[:], s.recID[:])
+	if err := s.rec.Activate(f, g.DEK, h); err != nil {
+		_ = f.Discard()
+		s.keyState.Store(KeyFailed)
+		s.keyReason.Store(err.Error())
+		log.Errorw("cannot start sealed writer", "error", err)
+		s.m.obs.KeyFailed(s, err)
+		return
+	}
+	env := g.Envelope
+	s.envelope.Store(&env)
+	if g.Envelope.Key.Fallback {
+		s.keyState.Store(KeyFallback)
+		s.keyReason.Store(g.Reason)
+	} else {
+		s.keyState.Store(KeyReady)
+	}
+	s.m.obs.KeyReady(s, env, g.Reason)
+	// Make what was buffered durable now rather than at the next tick.
+	s.flush()
+}
+
+func (s *Session) sealContext() seal.Context {
+	c := seal.Context{
+		OrgID: s.m.cfg.OrgID, CallID: s.Request.CallID, QueueID: s.Request.QueueID,
+		Direction: s.Request.Direction, StartedAt: s.StartedAt.UnixNano(), Tracks: s.Tracks,
+	}
+	if p := s.Decision.Policy; p != nil {
+		c.PolicyID, c.PolicyVersion = p.ID, p.Version
+	}
+	return c
+}
+
+// flush makes sealed media durable; concurrent calls collapse into one.
+func (s *Session) flush() {
+	if s.rec == nil || !s.flushing.CompareAndSwap(false, true) {
+		return
+	}
+	defer s.flushing.Store(false)
+	durable, err := s.rec.Flush()
+	if err != nil {
+		s.m.log.Errorw("flush failed; will retry", "session", s.ID, "error", err)
+		return
+	}
+	s.m.obs.Durable(s, durable)
+}
