@@ -294,3 +294,35 @@ func sameRecording(a, b store.Recording) bool {
 	a.WrappedDEK, b.WrappedDEK = nil, nil
 	return fmt.Sprintf("%+v", a) == fmt.Sprintf("%+v", b)
 }
+
+func TestSetRecordingKey(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *store.SQL, _ store.Config) {
+		ctx := context.Background()
+		r := sampleRecording(store.NewID(), time.Now())
+		r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback, r.WrappedDEK = "", "", "", false, nil
+		if err := s.CreateRecording(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name    string
+			id      string
+			wrapped []byte
+			wantErr error
+		}{
+			{"empty envelope", r.ID, nil, store.ErrInvalid},
+			{"first envelope", r.ID, []byte("env-1"), nil},
+			{"second envelope", r.ID, []byte("env-2"), store.ErrConflict},
+			{"missing recording", "missing", []byte("env"), store.ErrNotFound},
+		}
+		for _, tc := range tests {
+			err := s.SetRecordingKey(ctx, tc.id, "local", "platform", "", true, tc.wrapped)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Fatalf("%s: %v, want %v", tc.name, err, tc.wantErr)
+			}
+		}
+		got, _ := s.GetRecording(ctx, r.ID)
+		if string(got.WrappedDEK) != "env-1" || !got.Fallback || got.KeyProvider != "local" || got.KeyID != "platform" {
+			t.Fatalf("envelope not kept: %+v", got)
+		}
+	})
+}

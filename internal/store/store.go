@@ -36,6 +36,10 @@ type RecordingRepository interface {
 	// again with the same status and checksum is a no-op; anything else on
 	// a finished recording is ErrConflict.
 	FinishRecording(ctx context.Context, id, status string, chunks, bytes int64, sha256, objectKey string) error
+	// SetRecordingKey records the key envelope of a recording created
+	// without one (the DEK arrives after the session starts); ErrConflict
+	// if it already has one.
+	SetRecordingKey(ctx context.Context, id, provider, keyID, keyVersion string, fallback bool, wrappedDEK []byte) error
 	// RewrapRecording replaces the key envelope (wrapped DEK and key
 	// version) if the stored key version is still fromVersion (ErrConflict
 	// otherwise). The media is not touched.
