@@ -109,25 +109,49 @@ func (p *prefix) wellFormed(maxChunk uint32) error {
 	return nil
 }
 
-// nonce returns nonceBase XOR (0^24 || index as u64 || type): distinct
+// setNonce sets n to nonceBase XOR (0^24 || index as u64 || type): distinct
 // (index, type) pairs give distinct nonces under the recording's one key.
-func nonce(base *[12]byte, index uint32, typ chunkType) [12]byte {
-	n := *base
+// (n lives in the caller's struct: a stack array passed to the AEAD
+// interface would escape and cost an allocation per chunk.)
+func setNonce(n *[12]byte, base *[12]byte, index uint32, typ chunkType) {
+	*n = *base
 	var it [9]byte
 	binary.BigEndian.PutUint64(it[:8], uint64(index))
 	it[8] = byte(typ)
 	for i := range it {
 		n[3+i] ^= it[i]
 	}
-	return n
 }
 
-// sealChunk appends prefix || AEAD(payload) to dst. aad[:32] must hold the
-// recording id; sealChunk fills in the sealed length and aad[32:].
-func sealChunk(dst []byte, ks *keySchedule, aad *[aadLen]byte, p *prefix, payload []byte) []byte {
+// chunkIO is the per-object scratch state for sealing and opening chunks:
+// the AAD (recording id || prefix) and the nonce.
+type chunkIO struct {
+	ks    *keySchedule
+	aad   [aadLen]byte
+	nonce [12]byte
+}
+
+func (c *chunkIO) init(ks *keySchedule, rid *[32]byte) {
+	c.ks = ks
+	copy(c.aad[:32], rid[:])
+}
+
+// tagMatches reports whether a prefix's recording tag is this recording's.
+func (c *chunkIO) tagMatches(p *prefix) bool { return [8]byte(c.aad[:8]) == p.tag }
+
+// seal appends p || AEAD(payload) to dst, filling in p's tag and sealed length.
+func (c *chunkIO) seal(dst []byte, p *prefix, payload []byte) []byte {
+	p.tag = [8]byte(c.aad[:8])
 	p.sealedLen = uint32(len(payload) + tagLen)
-	p.put(aad[32:])
-	dst = append(dst, aad[32:]...)
-	nc := nonce(&ks.nonceBase, p.index, p.typ)
-	return ks.aead.Seal(dst, nc[:], payload, aad[:])
+	p.put(c.aad[32:])
+	dst = append(dst, c.aad[32:]...)
+	setNonce(&c.nonce, &c.ks.nonceBase, p.index, p.typ)
+	return c.ks.aead.Seal(dst, c.nonce[:], payload, c.aad[:])
+}
+
+// open authenticates and decrypts sealed (the bytes after p) in place.
+func (c *chunkIO) open(p *prefix, sealed []byte) ([]byte, error) {
+	p.put(c.aad[32:])
+	setNonce(&c.nonce, &c.ks.nonceBase, p.index, p.typ)
+	return c.ks.aead.Open(sealed[:0], c.nonce[:], sealed, c.aad[:])
 }

@@ -1,7 +1,6 @@
 package seal
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,7 @@ type Reader struct {
 	src      io.ReaderAt
 	size     int64
 	raw      *rawHeader
-	ks       *keySchedule
+	cio      chunkIO
 	maxChunk uint32
 	ntracks  int
 	salvage  bool
@@ -29,7 +28,6 @@ type Reader struct {
 	walkDone bool
 	walkErr  error
 
-	aad   [aadLen]byte
 	pbuf  [prefixLen]byte
 	body  []byte // sealed payload; opened in place
 	plain []byte // decompressed payload
@@ -66,13 +64,12 @@ func NewReader(src io.ReaderAt, size int64, dek []byte, opts ...ReaderOption) (*
 		src:      src,
 		size:     size,
 		raw:      raw,
-		ks:       ks,
 		maxChunk: raw.h.MaxChunkSize,
 		ntracks:  len(raw.h.Context.Tracks),
 		salvage:  o.salvage,
 		walkEnd:  int64(len(raw.bytes)),
 	}
-	copy(r.aad[:32], raw.h.RecordingID[:])
+	r.cio.init(ks, &raw.h.RecordingID)
 	return r, nil
 }
 
@@ -221,7 +218,7 @@ func (r *Reader) walkNext() {
 		return
 	}
 	p := parsePrefix(r.pbuf[:])
-	if !bytes.Equal(p.tag[:], r.aad[:8]) {
+	if !r.cio.tagMatches(&p) {
 		stop(r.classifyTag(i, off, p))
 		return
 	}
@@ -263,12 +260,12 @@ func (r *Reader) walkNext() {
 // chunk verify, only the tag was flipped; otherwise it is foreign.
 func (r *Reader) classifyTag(i int, off int64, p prefix) error {
 	q := p
-	copy(q.tag[:], r.aad[:8])
+	q.tag = [8]byte(r.cio.aad[:8])
 	l := loc{off: off, p: q}
 	if q.wellFormed(r.maxChunk) == nil && l.end() <= r.size && r.authentic(l) {
 		return fmt.Errorf("%w: chunk %d at offset %d: recording tag altered", ErrChunkAuth, i, off)
 	}
-	return fmt.Errorf("%w: chunk %d at offset %d has tag %x, this recording is %x", ErrChunkForeign, i, off, p.tag, r.aad[:8])
+	return fmt.Errorf("%w: chunk %d at offset %d has tag %x, this recording is %x", ErrChunkForeign, i, off, p.tag, r.cio.aad[:8])
 }
 
 // classifyIndex: position i holds a prefix with another index.
@@ -305,9 +302,7 @@ func (r *Reader) decrypt(l *loc) ([]byte, error) {
 	if err := r.readAt(r.body, l.off+prefixLen); err != nil {
 		return nil, err
 	}
-	l.p.put(r.aad[32:])
-	nc := nonce(&r.ks.nonceBase, l.p.index, l.p.typ)
-	pt, err := r.ks.aead.Open(r.body[:0], nc[:], r.body, r.aad[:])
+	pt, err := r.cio.open(&l.p, r.body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: chunk %d at offset %d", ErrChunkAuth, l.p.index, l.off)
 	}

@@ -56,8 +56,7 @@ func Recover(f RecoverFile, dek []byte) (Summary, error) {
 		return sum, fmt.Errorf("%w: no index left for a recovered-final chunk", ErrTooManyChunks)
 	}
 	p := prefix{index: uint32(n), typ: chunkRecovered, arrivalMax: pos.arrivalMax}
-	copy(p.tag[:], r.aad[:8])
-	chunk := sealChunk(nil, r.ks, &r.aad, &p, nil)
+	chunk := r.cio.seal(nil, &p, nil)
 	if err := f.Truncate(pos.end); err != nil {
 		return sum, fmt.Errorf("seal: recover: truncating to %d: %w", pos.end, err)
 	}

@@ -16,7 +16,7 @@ type WriterStats struct {
 // Writer seals records into a seal object. It is not safe for concurrent use.
 type Writer struct {
 	dst      io.Writer
-	ks       *keySchedule
+	cio      chunkIO
 	raw      *rawHeader
 	maxChunk int
 	compress bool
@@ -25,7 +25,6 @@ type Writer struct {
 	plain []byte // pending record bytes, cap maxChunk
 	out   []byte // prefix || sealed payload, cap prefixLen+maxChunk+tagLen
 	zbuf  []byte // compressed payload scratch
-	aad   [aadLen]byte
 
 	index      uint32 // index of the next chunk
 	arrivalMax int64
@@ -92,7 +91,6 @@ func NewWriter(dst io.Writer, dek []byte, h Header, opts ...Option) (*Writer, er
 	}
 	w := &Writer{
 		dst:        dst,
-		ks:         ks,
 		raw:        raw,
 		maxChunk:   maxChunk,
 		compress:   o.compression,
@@ -106,7 +104,7 @@ func NewWriter(dst io.Writer, dek []byte, h Header, opts ...Option) (*Writer, er
 		// never has to grow the buffer.
 		w.zbuf = make([]byte, 0, maxChunk+maxChunk/128+1024)
 	}
-	copy(w.aad[:32], h.RecordingID[:])
+	w.cio.init(ks, &h.RecordingID)
 	if _, err := dst.Write(raw.bytes); err != nil {
 		return nil, err
 	}
@@ -199,7 +197,6 @@ func (w *Writer) seal(typ chunkType) error {
 		plainLen:   uint32(len(w.plain)),
 		arrivalMax: w.arrivalMax,
 	}
-	copy(p.tag[:], w.aad[:8])
 	payload := w.plain
 	if w.compress && len(w.plain) > 0 {
 		z := zstdEncoder().EncodeAll(w.plain, w.zbuf[:0])
@@ -211,7 +208,7 @@ func (w *Writer) seal(typ chunkType) error {
 		}
 		w.zbuf = z[:0]
 	}
-	w.out = sealChunk(w.out[:0], w.ks, &w.aad, &p, payload)
+	w.out = w.cio.seal(w.out[:0], &p, payload)
 
 	// Whatever happens to the write, this index is spent.
 	w.index++
