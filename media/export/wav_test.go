@@ -165,15 +165,15 @@ type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 
-// tool finds an external program, installing ffmpeg with the project's
-// script when it is missing.
-func tool(t *testing.T, name string) string {
+// tool finds an external program, running the project's install script
+// for it (scripts/install-<pkg>.sh) when it is missing.
+func tool(t *testing.T, name, pkg string) string {
 	t.Helper()
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
 	_, file, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "install-ffmpeg.sh")
+	script := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "install-"+pkg+".sh")
 	if out, err := exec.Command("bash", script).CombinedOutput(); err != nil {
 		t.Fatalf("%s missing and %s failed: %v\n%s", name, script, err, out)
 	}
@@ -189,7 +189,7 @@ func tool(t *testing.T, name string) string {
 // included), and ffmpeg must decode exactly our samples. (The file holds a
 // synthetic test signal only; ffprobe reports no duration for a pipe.)
 func TestFFprobeReadsWAV(t *testing.T) {
-	ffprobe, ffmpeg := tool(t, "ffprobe"), tool(t, "ffmpeg")
+	ffprobe, ffmpeg := tool(t, "ffprobe", "ffmpeg"), tool(t, "ffmpeg", "ffmpeg")
 	s := stream{ssrc: 5, seq: 65500, ts: 1<<32 - 4000}
 	recs := s.packets(t, 0, 100)
 	recs = append(recs, s.packets(t, 110, 150)...) // 200 ms lost
