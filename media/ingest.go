@@ -69,20 +69,7 @@ func (s *Session) readRTP(t *track) {
 			t.counters.Malformed.Add(1)
 			continue
 		}
-		s.lastActivity.Store(now.UnixNano())
-		if s.paused.Load() {
-			// Secure pause: the packet is gone before any buffering.
-			t.counters.Paused.Add(1)
-			continue
-		}
-		switch {
-		case s.rec.Packet(t.index, now, pkt):
-			t.counters.Recorded.Add(1)
-		case s.rec.Stats().Pending:
-			t.counters.Overflow.Add(1)
-		default:
-			t.counters.Closed.Add(1)
-		}
+		s.deliver(t, now, pkt)
 	}
 }
 

@@ -244,6 +244,9 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 	s.nextFlush.Store(now.Add(m.cfg.FlushInterval).UnixNano())
 	m.obs.SessionStarted(s)
 	for _, t := range s.tracks {
+		if t.rtp == nil {
+			continue // external ingest
+		}
 		s.wg.Add(2)
 		go s.readRTP(t)
 		go s.readRTCP(t)
@@ -260,6 +263,12 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 }
 
 func (m *Manager) openTracks(s *Session) error {
+	if s.Request.External {
+		for i, spec := range s.Request.Tracks {
+			s.tracks = append(s.tracks, &track{index: uint8(i), label: spec.Label, kind: spec.Kind})
+		}
+		return nil
+	}
 	for i, spec := range s.Request.Tracks {
 		rc, cc, err := m.ports.listenPair()
 		if err != nil {
@@ -281,6 +290,9 @@ func (m *Manager) openTracks(s *Session) error {
 
 func (s *Session) closeSockets() {
 	for _, t := range s.tracks {
+		if t.rtp == nil {
+			continue
+		}
 		t.rtp.Close()
 		t.rtcp.Close()
 		s.m.ports.release(t.port)

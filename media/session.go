@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtp"
+
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
@@ -34,6 +36,9 @@ type Request struct {
 	CallerID  string      `json:"callerId"`
 	AgentID   string      `json:"agentId"`
 	Tracks    []TrackSpec `json:"tracks"`
+	// External is set by ingest paths that deliver packets themselves
+	// (WHIP, tests) through Session.Push instead of allocated UDP ports.
+	External bool `json:"-"`
 }
 
 // State of a session's recording key.
@@ -144,6 +149,50 @@ func newID(n int) (string, [32]byte, error) {
 		return "", b, err
 	}
 	return hex.EncodeToString(b[:n]), b, nil
+}
+
+// Push delivers one RTP packet of track i from an ingest path that owns
+// its transport (WHIP). pkt is copied. It applies the same validation,
+// pause and counting as the UDP path.
+func (s *Session) Push(i int, at time.Time, pkt []byte) {
+	if i < 0 || i >= len(s.tracks) {
+		return
+	}
+	t := s.tracks[i]
+	t.counters.Received.Add(1)
+	t.counters.Bytes.Add(int64(len(pkt)))
+	var hdr rtp.Header
+	if !validRTP(&hdr, pkt) {
+		t.counters.Malformed.Add(1)
+		return
+	}
+	s.deliver(t, at, pkt)
+}
+
+// deliver is the common tail of every ingest path for a valid RTP packet.
+func (s *Session) deliver(t *track, at time.Time, pkt []byte) {
+	s.lastActivity.Store(at.UnixNano())
+	if s.paused.Load() {
+		// Secure pause: the packet is gone before any buffering.
+		t.counters.Paused.Add(1)
+		return
+	}
+	switch {
+	case s.rec.Packet(t.index, at, pkt):
+		t.counters.Recorded.Add(1)
+	case s.rec.Stats().Pending:
+		t.counters.Overflow.Add(1)
+	default:
+		t.counters.Closed.Add(1)
+	}
+}
+
+// Mark records an event record (e.g. a DTMF marker) on track i.
+func (s *Session) Mark(i int, typ seal.RecordType, at time.Time, data []byte) bool {
+	if s.rec == nil {
+		return false
+	}
+	return s.rec.Mark(typ, uint8(i), at, data)
 }
 
 // SetPaused starts or ends a secure pause and records a marker.
