@@ -22,7 +22,7 @@ import (
 
 // abortTimeout bounds the AbortMultipartUpload sent after a failed Put,
 // which runs even when the Put's context is done.
-const abortTimeout = 30 * time.Second
+const abortTimeout = 10 * time.Second
 
 // Put implements storage.Store.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts storage.PutOptions) (storage.ObjectInfo, error) {
