@@ -22,6 +22,10 @@ build:
 run: build
 	$(BIN)/mediaseal serve
 
+## demo: record a generated 5-second two-track call and export it as stereo WAV
+demo: build
+	@bash scripts/demo.sh
+
 ## deps: install what the tests need (Debian packages when missing, Go tools into .tools/)
 deps:
 	@bash scripts/install-deps.sh

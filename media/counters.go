@@ -15,6 +15,7 @@ const (
 // Counters are per-track packet counters, updated atomically from the
 // ingest goroutine and read by summaries and metrics.
 type Counters struct {
+	// Received counts RTP datagrams (RTCP is counted apart, in RTCP).
 	Received  atomic.Int64
 	Bytes     atomic.Int64
 	Recorded  atomic.Int64

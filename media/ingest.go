@@ -54,15 +54,17 @@ func (s *Session) readRTP(t *track) {
 		}
 		now := time.Now()
 		pkt := buf[:n]
+		if isRTCP(pkt) { // RTCP multiplexed on the RTP port (RFC 5761)
+			t.counters.RTCP.Add(1)
+			if s.acceptSource(t, from) {
+				s.handleRTCP(t, pkt)
+			}
+			continue
+		}
 		t.counters.Received.Add(1)
 		t.counters.Bytes.Add(int64(n))
 		if !s.acceptSource(t, from) {
 			t.counters.Source.Add(1)
-			continue
-		}
-		if isRTCP(pkt) {
-			t.counters.RTCP.Add(1)
-			s.handleRTCP(t, pkt)
 			continue
 		}
 		if n == maxPacket || !validRTP(&hdr, pkt) {
@@ -121,12 +123,10 @@ func (s *Session) readRTCP(t *track) {
 			}
 			continue
 		}
-		if !s.acceptSource(t, from) {
-			t.counters.Source.Add(1)
-			continue
-		}
 		t.counters.RTCP.Add(1)
-		s.handleRTCP(t, buf[:n])
+		if s.acceptSource(t, from) {
+			s.handleRTCP(t, buf[:n])
+		}
 	}
 }
 

@@ -351,7 +351,7 @@ func (s *Session) finish(reason string) {
 		EndReason: reason, Duration: time.Since(s.StartedAt).Seconds()}
 	c := s.Counters()
 	sum.Counters = c
-	sum.Packets = c.Received - c.RTCP
+	sum.Packets = c.Received
 	sum.Bytes = c.Bytes
 	sum.Dropped = map[string]int64{DropMalformed: c.Malformed, DropSource: c.Source, DropPaused: c.Paused,
 		DropOverflow: c.Overflow, DropClosed: c.Closed, DropWrite: c.Write}

@@ -34,7 +34,7 @@ func TestEndToEndFFmpeg(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	sum := tg.end(s)
-	if sum.Status != "COMPLETE" || sum.Packets < 495 || sum.Dropped[media.DropMalformed] != 0 {
+	if sum.Status != "COMPLETE" || sum.Packets != 500 || sum.Records != 500 || sum.Dropped[media.DropMalformed] != 0 {
 		t.Fatalf("summary: %+v", sum)
 	}
 	tg.waitStored(s.RecordingID)
@@ -264,7 +264,7 @@ func TestMalformedPacketsAreCountedNotFatal(t *testing.T) {
 		s.sendRange(0, 10, time.Millisecond)
 		for _, junk := range [][]byte{{}, {0x80}, make([]byte, 11), {0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
 			append([]byte{0x8F, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}, 1, 2), // 15 CSRCs announced, none present
-			append([]byte{0xA0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1}, 9)} { // padding longer than the packet
+			append([]byte{0xA0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1}, 9)} {  // padding longer than the packet
 			s.send(junk)
 		}
 		s.sendRange(10, 20, time.Millisecond)
