@@ -185,6 +185,7 @@ func (b *Broker) breakerFor(key kms.KeyRef) *breaker {
 	if br == nil {
 		br = &breaker{failures: b.cfg.BreakerFailures, cooldown: b.cfg.BreakerCooldown}
 		b.breakers[key] = br
+		b.metrics.BreakerState(key, Closed)
 	}
 	return br
 }
