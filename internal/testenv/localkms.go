@@ -95,9 +95,39 @@ func (l *LocalKMS) PID() int {
 // that is unreachable or overloaded. Resume undoes it.
 func (l *LocalKMS) Pause() {
 	l.t.Helper()
-	if err := syscall.Kill(l.PID(), syscall.SIGSTOP); err != nil {
+	pid := l.PID()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		l.t.Fatalf("testenv: SIGSTOP local-kms: %v", err)
 	}
+	// The signal is delivered asynchronously: wait until every thread is
+	// stopped, or a request sent right after Pause may still be served.
+	deadline := time.Now().Add(5 * time.Second)
+	for !allStopped(pid) {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("testenv: local-kms (pid %d) did not stop", pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// allStopped reports whether every thread of pid is in state T (stopped).
+func allStopped(pid int) bool {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			return false
+		}
+		// Format: pid (comm) state ...; comm may contain spaces.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+			return false
+		}
+	}
+	return true
 }
 
 // Resume continues a paused local-kms (SIGCONT).
