@@ -26,6 +26,9 @@ type Counters struct {
 	Closed    atomic.Int64
 	Write     atomic.Int64
 	RTCP      atomic.Int64
+	// DTMFRedacted counts telephone-event packets removed by a redactDtmf
+	// policy (replaced by one marker record per event; not a loss).
+	DTMFRedacted atomic.Int64
 }
 
 // CounterSnapshot is a plain copy of Counters.
@@ -33,6 +36,7 @@ type CounterSnapshot struct {
 	Received, Bytes, Recorded                   int64
 	Malformed, Source, Paused, Overflow, Closed int64
 	Write, RTCP                                 int64
+	DTMFRedacted                                int64
 }
 
 // Snapshot copies the counters.
@@ -41,6 +45,7 @@ func (c *Counters) Snapshot() CounterSnapshot {
 		Received: c.Received.Load(), Bytes: c.Bytes.Load(), Recorded: c.Recorded.Load(),
 		Malformed: c.Malformed.Load(), Source: c.Source.Load(), Paused: c.Paused.Load(),
 		Overflow: c.Overflow.Load(), Closed: c.Closed.Load(), Write: c.Write.Load(), RTCP: c.RTCP.Load(),
+		DTMFRedacted: c.DTMFRedacted.Load(),
 	}
 }
 
@@ -56,6 +61,7 @@ func (t *CounterSnapshot) Add(s CounterSnapshot) {
 	t.Closed += s.Closed
 	t.Write += s.Write
 	t.RTCP += s.RTCP
+	t.DTMFRedacted += s.DTMFRedacted
 }
 
 // Dropped is the sum of every drop reason.

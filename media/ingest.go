@@ -25,6 +25,11 @@ type track struct {
 	rtcp   *net.UDPConn
 	port   int
 	source netip.Addr // optional: only this host may send (zero: latch first)
+	dtmfPT uint8      // payload type of RFC 4733 telephone-events
+
+	// lastDTMF is the RTP timestamp+1 of the last redacted telephone-event
+	// (0: none yet); the packets of one event share a timestamp.
+	lastDTMF atomic.Int64
 
 	latched  atomic.Pointer[netip.AddrPort]
 	bye      atomic.Bool

@@ -169,6 +169,9 @@ func (r *Request) validate() ([]seal.Track, error) {
 		if t.ClockRate != 0 {
 			rate = t.ClockRate
 		}
+		if t.DTMFPayloadType != nil && (*t.DTMFPayloadType > 127 || *t.DTMFPayloadType == pt) {
+			return nil, badRequest(f+".dtmfPayloadType", *t.DTMFPayloadType, "must be 0-127 and differ from the media payload type")
+		}
 		if t.Source != "" {
 			if _, err := netip.ParseAddr(t.Source); err != nil {
 				return nil, badRequest(f+".source", t.Source, "must be an IP address")
@@ -211,6 +214,7 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 	s.keyState.Store("")
 	s.keyReason.Store("")
 	if dec.Record {
+		s.redactDTMF = dec.Policy.RedactDTMF
 		if m.deps.Spool.Full() {
 			return nil, fmt.Errorf("%w: spool full (%d bytes): storage is not keeping up", ErrCapacity, m.deps.Spool.Used())
 		}
@@ -265,7 +269,7 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 func (m *Manager) openTracks(s *Session) error {
 	if s.Request.External {
 		for i, spec := range s.Request.Tracks {
-			s.tracks = append(s.tracks, &track{index: uint8(i), label: spec.Label, kind: spec.Kind})
+			s.tracks = append(s.tracks, &track{index: uint8(i), label: spec.Label, kind: spec.Kind, dtmfPT: spec.dtmfPT()})
 		}
 		return nil
 	}
@@ -279,7 +283,7 @@ func (m *Manager) openTracks(s *Session) error {
 			_ = rc.SetReadBuffer(m.cfg.SocketBuffer)
 		}
 		t := &track{index: uint8(i), label: spec.Label, kind: spec.Kind, rtp: rc, rtcp: cc,
-			port: rc.LocalAddr().(*net.UDPAddr).Port}
+			port: rc.LocalAddr().(*net.UDPAddr).Port, dtmfPT: spec.dtmfPT()}
 		if spec.Source != "" {
 			t.source = netip.MustParseAddr(spec.Source).Unmap()
 		}

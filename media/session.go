@@ -26,6 +26,9 @@ type TrackSpec struct {
 	PayloadType *uint8 `json:"payloadType,omitempty"` // default from the codec
 	ClockRate   uint32 `json:"clockRate,omitempty"`   // default from the codec
 	Source      string `json:"source,omitempty"`      // optional sender IP; otherwise the first sender is latched
+	// DTMFPayloadType is the RTP payload type of RFC 4733 telephone-events
+	// on this track (negotiated in SDP); default 101.
+	DTMFPayloadType *uint8 `json:"dtmfPayloadType,omitempty"`
 }
 
 // Request opens a session.
@@ -63,6 +66,7 @@ type Session struct {
 	tracks       []*track
 	rec          *Recorder
 	paused       atomic.Bool
+	redactDTMF   bool // policy: telephone-events never reach the recorder
 	lastActivity atomic.Int64
 	keyState     atomic.Value // string
 	keyReason    atomic.Value // string
@@ -175,6 +179,10 @@ func (s *Session) deliver(t *track, at time.Time, pkt []byte) {
 	if s.paused.Load() {
 		// Secure pause: the packet is gone before any buffering.
 		t.counters.Paused.Add(1)
+		return
+	}
+	if s.redactDTMF && pkt[1]&0x7f == t.dtmfPT {
+		s.redactEvent(t, at, pkt)
 		return
 	}
 	switch {
