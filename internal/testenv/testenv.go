@@ -1,6 +1,7 @@
-// Package testenv starts the real servers that key-management tests run
-// against: local-kms (an AWS KMS emulator) and a SoftHSM2 token. Every
-// helper installs what is missing through the scripts under scripts/,
+// Package testenv starts the real servers that tests run against (local-kms,
+// a SoftHSM2 token, and the storage and database servers of the other
+// files here). Every helper installs what is missing through the scripts
+// under scripts/,
 // isolates its state in t.TempDir and stops what it started in t.Cleanup.
 package testenv
 
