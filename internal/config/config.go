@@ -36,6 +36,7 @@ type Config struct {
 	Store     Store           `yaml:"store"`
 	Keys      []Key           `yaml:"keys"`
 	Policies  []policy.Policy `yaml:"policies"`
+	SIPREC    SIPREC          `yaml:"siprec"`
 }
 
 // Org is the organisation this gateway records for.

@@ -74,6 +74,7 @@ func (c *Config) ApplyDefaults() {
 	setInt(&c.KMS.Breaker.Failures, DefaultBreakerFailures)
 	setInt(&c.KMS.Breaker.Cooldown, Duration(DefaultBreakerCooldown))
 	setStr(&c.Store.Driver, DefaultStoreDriver)
+	c.SIPREC.applyDefaults()
 	for i := range c.Policies {
 		c.Policies[i].Normalize()
 	}

@@ -47,6 +47,9 @@ func (c *Config) Validate() error {
 			return &FieldError{ch.field, ch.value, ch.msg}
 		}
 	}
+	if err := c.SIPREC.validate(); err != nil {
+		return err
+	}
 	keys := map[string]Key{}
 	for i, k := range c.Keys {
 		f := fmt.Sprintf("keys[%d]", i)
