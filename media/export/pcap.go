@@ -53,17 +53,36 @@ type PCAPStats struct {
 	Skipped int
 }
 
-// WritePCAP writes every packet record of src, in recorded order, as a
-// classic libpcap capture (microsecond timestamps = Header.Start + Arrival):
-// the original RTP bytes inside synthetic IPv4/UDP headers, one UDP port
-// per track. Packets recorded inside a paused span are left out, as in
-// every other export. Malformed RTP is written as received.
-func WritePCAP(w io.Writer, h Header, src Source, o PCAPOptions) (PCAPStats, error) {
-	var st PCAPStats
+// PCAPWriter writes packet records, as they come, as a classic libpcap
+// capture (microsecond timestamps = Header.Start + Arrival): the original
+// RTP bytes inside synthetic IPv4/UDP headers, one UDP port per track.
+// Packets recorded inside a paused span are left out, as in every other
+// export. Malformed RTP is written as received. Not safe for concurrent use.
+type PCAPWriter struct {
+	bw     *bufio.Writer
+	o      PCAPOptions
+	ntrack int
+	start  time.Time
+	paused []bool
+	frame  []byte
+	ipID   uint16
+	stats  PCAPStats
+	err    error // sticky write error
+}
+
+// NewPCAPWriter checks the options and writes the pcap global header.
+func NewPCAPWriter(w io.Writer, h Header, o PCAPOptions) (*PCAPWriter, error) {
 	if err := o.defaults(len(h.Tracks)); err != nil {
-		return st, err
+		return nil, err
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
+	pw := &PCAPWriter{
+		bw: bufio.NewWriterSize(w, 64<<10), o: o, ntrack: len(h.Tracks), start: h.Start,
+		paused: make([]bool, len(h.Tracks)),
+		frame:  make([]byte, 0, ethHeaderLen+ipv4HeaderLen+udpHeaderLen+1500),
+	}
+	if pw.start.IsZero() {
+		pw.start = time.Unix(0, 0)
+	}
 	var gh [24]byte
 	le := binary.LittleEndian
 	le.PutUint32(gh[0:], pcapMagicMicro)
@@ -71,62 +90,89 @@ func WritePCAP(w io.Writer, h Header, src Source, o PCAPOptions) (PCAPStats, err
 	le.PutUint16(gh[6:], 4)
 	le.PutUint32(gh[16:], pcapSnapLen)
 	le.PutUint32(gh[20:], uint32(o.LinkType))
-	if _, err := bw.Write(gh[:]); err != nil {
-		return st, fmt.Errorf("export: writing pcap header: %w", err)
+	if _, err := pw.bw.Write(gh[:]); err != nil {
+		return nil, fmt.Errorf("export: writing pcap header: %w", err)
 	}
-	start := h.Start
-	if start.IsZero() {
-		start = time.Unix(0, 0)
+	return pw, nil
+}
+
+// Add writes r if it is a packet record to be exported; pause and resume
+// records switch their tracks' paused state. Only a write error fails, and
+// it is returned by every later call.
+func (pw *PCAPWriter) Add(r Record) error {
+	if pw.err != nil {
+		return pw.err
 	}
-	paused := make([]bool, len(h.Tracks))
-	frame := make([]byte, 0, ethHeaderLen+ipv4HeaderLen+udpHeaderLen+1500)
-	var ipID uint16
+	switch r.Type {
+	case RecordPause, RecordResume:
+		for i := range pw.paused {
+			if r.Track == AllTracks || int(r.Track) == i {
+				pw.paused[i] = r.Type == RecordPause
+			}
+		}
+		return nil
+	case RecordPacket:
+	default:
+		return nil
+	}
+	if int(r.Track) >= pw.ntrack || pw.paused[r.Track] ||
+		r.Arrival < 0 || r.Arrival > maxArrival || len(r.Data) > maxUDPPayload {
+		pw.stats.Skipped++
+		return nil
+	}
+	port := pw.o.BasePort + 2*uint16(r.Track)
+	pw.frame = pw.o.frame(pw.frame[:0], pw.ipID, port, r.Data)
+	pw.ipID++
+	ts := pw.start.Add(time.Duration(r.Arrival))
+	var rh [16]byte
+	le := binary.LittleEndian
+	le.PutUint32(rh[0:], uint32(ts.Unix()))
+	le.PutUint32(rh[4:], uint32(ts.Nanosecond()/1000))
+	le.PutUint32(rh[8:], uint32(len(pw.frame)))
+	le.PutUint32(rh[12:], uint32(len(pw.frame)))
+	if _, err := pw.bw.Write(rh[:]); err != nil {
+		pw.err = fmt.Errorf("export: writing pcap: %w", err)
+		return pw.err
+	}
+	if _, err := pw.bw.Write(pw.frame); err != nil {
+		pw.err = fmt.Errorf("export: writing pcap: %w", err)
+		return pw.err
+	}
+	pw.stats.Packets++
+	return nil
+}
+
+// Flush writes out buffered packets and returns what was written so far.
+// It does not close the underlying writer.
+func (pw *PCAPWriter) Flush() (PCAPStats, error) {
+	if pw.err != nil {
+		return pw.stats, pw.err
+	}
+	if err := pw.bw.Flush(); err != nil {
+		pw.err = fmt.Errorf("export: writing pcap: %w", err)
+	}
+	return pw.stats, pw.err
+}
+
+// WritePCAP writes every record of src through a [PCAPWriter].
+func WritePCAP(w io.Writer, h Header, src Source, o PCAPOptions) (PCAPStats, error) {
+	pw, err := NewPCAPWriter(w, h, o)
+	if err != nil {
+		return PCAPStats{}, err
+	}
 	for {
 		r, err := src.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return st, fmt.Errorf("export: reading records: %w", err)
+			return pw.stats, fmt.Errorf("export: reading records: %w", err)
 		}
-		switch r.Type {
-		case RecordPause, RecordResume:
-			for i := range paused {
-				if r.Track == AllTracks || int(r.Track) == i {
-					paused[i] = r.Type == RecordPause
-				}
-			}
-			continue
-		case RecordPacket:
-		default:
-			continue
+		if err := pw.Add(r); err != nil {
+			return pw.stats, err
 		}
-		if int(r.Track) >= len(h.Tracks) || paused[r.Track] ||
-			r.Arrival < 0 || r.Arrival > maxArrival || len(r.Data) > maxUDPPayload {
-			st.Skipped++
-			continue
-		}
-		port := o.BasePort + 2*uint16(r.Track)
-		frame = o.frame(frame[:0], ipID, port, r.Data)
-		ipID++
-		ts := start.Add(time.Duration(r.Arrival))
-		var rh [16]byte
-		le.PutUint32(rh[0:], uint32(ts.Unix()))
-		le.PutUint32(rh[4:], uint32(ts.Nanosecond()/1000))
-		le.PutUint32(rh[8:], uint32(len(frame)))
-		le.PutUint32(rh[12:], uint32(len(frame)))
-		if _, err := bw.Write(rh[:]); err != nil {
-			return st, fmt.Errorf("export: writing pcap: %w", err)
-		}
-		if _, err := bw.Write(frame); err != nil {
-			return st, fmt.Errorf("export: writing pcap: %w", err)
-		}
-		st.Packets++
 	}
-	if err := bw.Flush(); err != nil {
-		return st, fmt.Errorf("export: writing pcap: %w", err)
-	}
-	return st, nil
+	return pw.Flush()
 }
 
 func (o *PCAPOptions) defaults(tracks int) error {
