@@ -81,7 +81,7 @@ func writeWAV(w io.Writer, rate uint32, chans [][]int16, offsets []int64) error 
 	if dataLen > math.MaxUint32-wavHeaderSize+8 {
 		return fmt.Errorf("%w: %d bytes of PCM in a WAV file", ErrTooLarge, dataLen)
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := bufio.NewWriterSize(w, 64<<10) // header + first block in one write
 	var h [wavHeaderSize]byte
 	le := binary.LittleEndian
 	copy(h[0:], "RIFF")
@@ -100,17 +100,22 @@ func writeWAV(w io.Writer, rate uint32, chans [][]int16, offsets []int64) error 
 	if _, err := bw.Write(h[:]); err != nil {
 		return fmt.Errorf("export: writing WAV header: %w", err)
 	}
-	var s [2]byte
-	for i := range frames {
-		for c, pcm := range chans {
-			var v int16
-			if j := i - offsets[c]; j >= 0 && j < int64(len(pcm)) {
-				v = pcm[j]
+	// Interleave a block of frames at a time.
+	const block = 4096
+	buf := make([]byte, 0, block*nch*2)
+	for i := int64(0); i < frames; i += block {
+		buf = buf[:0]
+		for f := i; f < min(i+block, frames); f++ {
+			for c, pcm := range chans {
+				var v int16
+				if j := f - offsets[c]; j >= 0 && j < int64(len(pcm)) {
+					v = pcm[j]
+				}
+				buf = le.AppendUint16(buf, uint16(v))
 			}
-			le.PutUint16(s[:], uint16(v))
-			if _, err := bw.Write(s[:]); err != nil {
-				return fmt.Errorf("export: writing WAV data: %w", err)
-			}
+		}
+		if _, err := bw.Write(buf); err != nil {
+			return fmt.Errorf("export: writing WAV data: %w", err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
