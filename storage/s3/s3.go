@@ -82,6 +82,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		o.UsePathStyle = cfg.PathStyle
 		// We send our own SHA-256 on every body; the SDK adds none of its own.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		// Composite (multipart) checksums cannot be checked on a full Get; we
+		// verify them at upload instead, so the SDK need not warn about it.
+		o.DisableLogOutputChecksumValidationSkipped = true
 		for _, opt := range opts {
 			opt(o)
 		}

@@ -15,6 +15,12 @@ import (
 // newStore returns a Store on a fresh bucket of g, with 5 MiB parts so that
 // the large-object test uploads three.
 func newStore(t *testing.T, g *testenv.VersityGW, bucket string, opts ...s3store.Option) *s3store.Store {
+	return newStoreTB(t, g, bucket, opts...)
+}
+
+func newStoreB(b *testing.B, g *testenv.VersityGW) *s3store.Store { return newStoreTB(b, g, g.Bucket) }
+
+func newStoreTB(t testing.TB, g *testenv.VersityGW, bucket string, opts ...s3store.Option) *s3store.Store {
 	t.Helper()
 	s, err := s3store.New(context.Background(), s3store.Config{
 		Bucket:          bucket,

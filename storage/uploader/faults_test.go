@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -211,7 +212,6 @@ func TestPermanentFailuresAreReported(t *testing.T) {
 	if got := rec.order(); len(got) != 1 || got[0] != items[2].Key {
 		t.Fatalf("Done for %v, want only %s", got, items[2].Key)
 	}
-	time.Sleep(50 * time.Millisecond) // Failed runs on its own goroutine
 	mu.Lock()
 	defer mu.Unlock()
 	if !errors.Is(failed[items[0].Key], storage.ErrInvalidKey) || failed[items[1].Key] == nil || len(failed) != 2 {
@@ -227,8 +227,10 @@ func TestPermanentFailuresAreReported(t *testing.T) {
 	}
 }
 
-// TestRunTwice checks the misuse guard and that Run returns when stopped.
+// TestRunTwice checks the misuse guard and that Run, once stopped, leaves
+// no goroutine behind.
 func TestRunTwice(t *testing.T) {
+	before := runtime.NumGoroutine()
 	store, _ := fs.New(t.TempDir())
 	u, _ := uploader.New(uploader.Config{Store: store, Done: func(context.Context, uploader.Item) error { return nil }})
 	stop := run(t, u)
@@ -237,6 +239,11 @@ func TestRunTwice(t *testing.T) {
 		t.Fatalf("second Run = %v, want ErrRunning", err)
 	}
 	stop()
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after Run returned, %d before", runtime.NumGoroutine(), before)
+		}
+	}
 }
 
 // TestPausedMidUpload pauses the S3 server while multipart uploads are in

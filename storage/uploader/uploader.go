@@ -251,7 +251,16 @@ func (u *Uploader) work(ctx context.Context) {
 			u.release(e) // stopped, not failed: try again next Run
 			return
 		}
-		u.settle(e, err)
+		if gaveUp := u.settle(e, err); gaveUp {
+			// Reported before it leaves the backlog, so Drain returns after.
+			if u.cfg.Failed != nil {
+				u.cfg.Failed(e.Item, err)
+			}
+			u.mu.Lock()
+			u.removeLocked(e)
+			u.changedLocked()
+			u.mu.Unlock()
+		}
 	}
 }
 
@@ -285,8 +294,9 @@ func (u *Uploader) release(e *entry) {
 	e.inFlight = false
 }
 
-// settle records the outcome of an attempt.
-func (u *Uploader) settle(e *entry, err error) {
+// settle records the outcome of an attempt; it reports whether the item
+// was given up for good (the caller reports and removes it).
+func (u *Uploader) settle(e *entry, err error) (gaveUp bool) {
 	log := u.cfg.Logger.With("key", e.Key, "attempt", e.attempts)
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -296,18 +306,14 @@ func (u *Uploader) settle(e *entry, err error) {
 		u.gate, u.outages = time.Time{}, 0 // the store works again
 		u.changedLocked()
 		log.Info("uploaded", "bytes", e.size)
-		return
+		return false
 	}
 	kind := kindOf(err)
 	u.cfg.Metrics.failed(kind)
 	if permanent(kind) {
-		u.removeLocked(e)
-		u.changedLocked()
+		e.inFlight = true // until removed
 		log.Error("upload given up; the spool file stays", "kind", kind, "err", err)
-		if u.cfg.Failed != nil {
-			go u.cfg.Failed(e.Item, err) // never under our lock
-		}
-		return
+		return true
 	}
 	var d time.Duration
 	if outage(kind) {
@@ -319,6 +325,7 @@ func (u *Uploader) settle(e *entry, err error) {
 		e.notBefore = time.Now().Add(d)
 	}
 	log.Warn("upload failed; will retry", "kind", kind, "retry_in", d, "err", err)
+	return false
 }
 
 func (u *Uploader) removeLocked(e *entry) {
