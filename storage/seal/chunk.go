@@ -139,14 +139,19 @@ func (c *chunkIO) init(ks *keySchedule, rid *[32]byte) {
 // tagMatches reports whether a prefix's recording tag is this recording's.
 func (c *chunkIO) tagMatches(p *prefix) bool { return [8]byte(c.aad[:8]) == p.tag }
 
-// seal appends p || AEAD(payload) to dst, filling in p's tag and sealed length.
-func (c *chunkIO) seal(dst []byte, p *prefix, payload []byte) []byte {
+// seal turns frame = [prefixLen reserved bytes || payload] into a sealed
+// chunk in place: it fills in p's tag and sealed length, writes the prefix,
+// and encrypts the payload over itself, appending the tag. cap(frame) must
+// leave room for the tag, or Seal would allocate.
+func (c *chunkIO) seal(frame []byte, p *prefix) []byte {
+	payload := frame[prefixLen:]
 	p.tag = [8]byte(c.aad[:8])
 	p.sealedLen = uint32(len(payload) + tagLen)
 	p.put(c.aad[32:])
-	dst = append(dst, c.aad[32:]...)
+	copy(frame, c.aad[32:])
 	setNonce(&c.nonce, &c.ks.nonceBase, p.index, p.typ)
-	return c.ks.aead.Seal(dst, c.nonce[:], payload, c.aad[:])
+	c.ks.aead.Seal(payload[:0], c.nonce[:], payload, c.aad[:])
+	return frame[:len(frame)+tagLen]
 }
 
 // open authenticates and decrypts sealed (the bytes after p) in place.

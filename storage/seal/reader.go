@@ -29,6 +29,11 @@ type Reader struct {
 	walkErr  error
 
 	pbuf  [prefixLen]byte
+	// next caches the prefix that follows the last chunk read: decrypt
+	// reads it together with the body, so a sequential read costs one
+	// ReadAt per chunk (one range request on remote storage).
+	next    [prefixLen]byte
+	nextOff int64 // offset of next, or -1
 	body  []byte // sealed payload; opened in place
 	plain []byte // decompressed payload
 	recs  []Record
@@ -68,6 +73,7 @@ func NewReader(src io.ReaderAt, size int64, dek []byte, opts ...ReaderOption) (*
 		ntracks:  len(raw.h.Context.Tracks),
 		salvage:  o.salvage,
 		walkEnd:  int64(len(raw.bytes)),
+		nextOff:  -1,
 	}
 	r.cio.init(ks, &raw.h.RecordingID)
 	return r, nil
@@ -213,7 +219,9 @@ func (r *Reader) walkNext() {
 		stop(fmt.Errorf("%w: %d bytes of chunk %d's prefix at offset %d", ErrTruncated, r.size-off, i, off))
 		return
 	}
-	if err := r.readAt(r.pbuf[:], off); err != nil {
+	if off == r.nextOff {
+		r.pbuf = r.next
+	} else if err := r.readAt(r.pbuf[:], off); err != nil {
 		stop(err)
 		return
 	}
@@ -295,13 +303,23 @@ func (r *Reader) authentic(l loc) bool {
 // holds nothing (crypto/cipher clears the output of a failed Open).
 func (r *Reader) decrypt(l *loc) ([]byte, error) {
 	n := int(l.p.sealedLen)
-	if cap(r.body) < n {
-		r.body = make([]byte, int(r.maxChunk)+tagLen)
+	if cap(r.body) < n+prefixLen {
+		r.body = make([]byte, int(r.maxChunk)+tagLen+prefixLen)
 	}
-	r.body = r.body[:n]
+	// Read the next chunk's prefix along with this body when there is one.
+	ahead := 0
+	if r.size-l.end() >= prefixLen {
+		ahead = prefixLen
+	}
+	r.body = r.body[:n+ahead]
 	if err := r.readAt(r.body, l.off+prefixLen); err != nil {
 		return nil, err
 	}
+	if ahead > 0 {
+		copy(r.next[:], r.body[n:])
+		r.nextOff = l.end()
+	}
+	r.body = r.body[:n]
 	pt, err := r.cio.open(&l.p, r.body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: chunk %d at offset %d", ErrChunkAuth, l.p.index, l.off)

@@ -56,7 +56,7 @@ func Recover(f RecoverFile, dek []byte) (Summary, error) {
 		return sum, fmt.Errorf("%w: no index left for a recovered-final chunk", ErrTooManyChunks)
 	}
 	p := prefix{index: uint32(n), typ: chunkRecovered, arrivalMax: pos.arrivalMax}
-	chunk := r.cio.seal(nil, &p, nil)
+	chunk := r.cio.seal(make([]byte, prefixLen, prefixLen+tagLen), &p)
 	if err := f.Truncate(pos.end); err != nil {
 		return sum, fmt.Errorf("seal: recover: truncating to %d: %w", pos.end, err)
 	}

@@ -102,7 +102,7 @@ func buildVectors(t testing.TB) (map[string][]byte, []vector) {
 		}
 		_, pos, _ := r.scan(nil)
 		p := prefix{index: uint32(len(r.locs)), typ: chunkRecovered, arrivalMax: pos.arrivalMax}
-		rec = r.cio.seal(rec, &p, nil)
+		rec = append(rec, r.cio.seal(make([]byte, prefixLen, prefixLen+tagLen), &p)...)
 	}
 	add(vector{File: "recovered.seal", Status: "RECOVERED", Records: vrecs, Note: "crashed.seal closed by Recover"}, rec)
 

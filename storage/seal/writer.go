@@ -22,9 +22,12 @@ type Writer struct {
 	compress bool
 	ntracks  int
 
-	plain []byte // pending record bytes, cap maxChunk
-	out   []byte // prefix || sealed payload, cap prefixLen+maxChunk+tagLen
-	zbuf  []byte // compressed payload scratch
+	// buf is the chunk being built: prefixLen reserved bytes, then the
+	// pending records; the chunk is sealed in place, so its capacity keeps
+	// tagLen spare. It grows on demand up to prefixLen+maxChunk+tagLen, so
+	// that a quiet call does not hold a full chunk of memory.
+	buf  []byte
+	zbuf []byte // [prefixLen reserved || compressed payload], same idea
 
 	index      uint32 // index of the next chunk
 	arrivalMax int64
@@ -95,14 +98,9 @@ func NewWriter(dst io.Writer, dek []byte, h Header, opts ...Option) (*Writer, er
 		maxChunk:   maxChunk,
 		compress:   o.compression,
 		ntracks:    len(h.Context.Tracks),
-		plain:      make([]byte, 0, maxChunk),
-		out:        make([]byte, prefixLen, prefixLen+maxChunk+tagLen),
+		buf:        make([]byte, prefixLen, prefixLen+min(maxChunk, initialBuf)+tagLen),
+		zbuf:       make([]byte, prefixLen),
 		arrivalMax: noArrival,
-	}
-	if w.compress {
-		// Room for zstd's worst case on incompressible input, so EncodeAll
-		// never has to grow the buffer.
-		w.zbuf = make([]byte, 0, maxChunk+maxChunk/128+1024)
 	}
 	w.cio.init(ks, &h.RecordingID)
 	if _, err := dst.Write(raw.bytes); err != nil {
@@ -135,21 +133,39 @@ func (w *Writer) WriteRecord(r Record) error {
 	if err := r.check(w.ntracks); err != nil {
 		return err
 	}
-	if len(w.plain)+n > w.maxChunk {
+	if w.pending()+n > w.maxChunk {
 		if err := w.seal(chunkRegular); err != nil {
 			return err
 		}
 	}
-	w.plain = appendRecord(w.plain, &r)
+	w.reserve(n)
+	w.buf = appendRecord(w.buf, &r)
 	w.arrivalMax = max(w.arrivalMax, r.Arrival)
 	w.stats.Records++
 	w.stats.PlainBytes += int64(n)
 	// Seal a full chunk right away rather than on the next record, so that
 	// it reaches dst without waiting for more media.
-	if len(w.plain) == w.maxChunk {
+	if w.pending() == w.maxChunk {
 		return w.seal(chunkRegular)
 	}
 	return nil
+}
+
+// initialBuf is the first capacity of a Writer's chunk buffer.
+const initialBuf = 4 << 10
+
+func (w *Writer) pending() int { return len(w.buf) - prefixLen }
+
+// reserve makes room for n more record bytes plus the tag.
+func (w *Writer) reserve(n int) {
+	if len(w.buf)+n+tagLen <= cap(w.buf) {
+		return
+	}
+	c := min(max(2*cap(w.buf), len(w.buf)+n+tagLen), prefixLen+w.maxChunk+tagLen)
+	nb := make([]byte, len(w.buf), c)
+	copy(nb, w.buf)
+	clear(w.buf) // do not leave plaintext behind for the collector
+	w.buf = nb
 }
 
 // Flush seals the pending records as a chunk so that they reach dst. It does
@@ -158,7 +174,7 @@ func (w *Writer) Flush() error {
 	if w.err != nil {
 		return w.err
 	}
-	if len(w.plain) == 0 {
+	if w.pending() == 0 {
 		return nil
 	}
 	return w.seal(chunkRegular)
@@ -194,31 +210,36 @@ func (w *Writer) seal(typ chunkType) error {
 	p := prefix{
 		index:      w.index,
 		typ:        typ,
-		plainLen:   uint32(len(w.plain)),
+		plainLen:   uint32(w.pending()),
 		arrivalMax: w.arrivalMax,
 	}
-	payload := w.plain
-	if w.compress && len(w.plain) > 0 {
-		z := zstdEncoder().EncodeAll(w.plain, w.zbuf[:0])
+	frame := w.buf
+	if w.compress && w.pending() > 0 {
+		z := zstdEncoder().EncodeAll(w.buf[prefixLen:], w.zbuf[:prefixLen])
 		// Keep the compressed form only if it is strictly smaller; the
-		// reader relies on this to reject inflated length fields.
-		if len(z) < len(w.plain) {
-			payload = z
+		// reader relies on this to bound the sealed length.
+		if len(z)-prefixLen < w.pending() {
+			if cap(z)-len(z) < tagLen {
+				z = append(z, make([]byte, tagLen)...)[:len(z)]
+			}
+			frame = z
 			p.flags |= flagCompressed
 		}
-		w.zbuf = z[:0]
+		w.zbuf = z[:prefixLen]
 	}
-	w.out = w.cio.seal(w.out[:0], &p, payload)
+	out := w.cio.seal(frame, &p)
+	if p.flags&flagCompressed != 0 {
+		clear(w.buf[prefixLen:]) // sealing in place overwrote only the compressed copy
+	}
 
 	// Whatever happens to the write, this index is spent.
 	w.index++
-	clear(w.plain)
-	w.plain = w.plain[:0]
-	if _, err := w.dst.Write(w.out); err != nil {
+	w.buf = w.buf[:prefixLen]
+	if _, err := w.dst.Write(out); err != nil {
 		w.err = fmt.Errorf("seal: writing chunk %d: %w", p.index, err)
 		return w.err
 	}
 	w.stats.Chunks++
-	w.stats.SealedBytes += int64(len(w.out))
+	w.stats.SealedBytes += int64(len(out))
 	return nil
 }
