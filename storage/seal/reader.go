@@ -28,15 +28,15 @@ type Reader struct {
 	walkDone bool
 	walkErr  error
 
-	pbuf  [prefixLen]byte
+	pbuf [prefixLen]byte
 	// next caches the prefix that follows the last chunk read: decrypt
 	// reads it together with the body, so a sequential read costs one
 	// ReadAt per chunk (one range request on remote storage).
 	next    [prefixLen]byte
-	nextOff int64 // offset of next, or -1
-	body  []byte // sealed payload; opened in place
-	plain []byte // decompressed payload
-	recs  []Record
+	nextOff int64  // offset of next, or -1
+	body    []byte // sealed payload; opened in place
+	plain   []byte // decompressed payload
+	recs    []Record
 }
 
 type loc struct {
