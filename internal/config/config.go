@@ -37,6 +37,7 @@ type Config struct {
 	Keys      []Key           `yaml:"keys"`
 	Policies  []policy.Policy `yaml:"policies"`
 	SIPREC    SIPREC          `yaml:"siprec"`
+	WHIP      WHIP            `yaml:"whip"`
 }
 
 // Org is the organisation this gateway records for.

@@ -75,6 +75,7 @@ func (c *Config) ApplyDefaults() {
 	setInt(&c.KMS.Breaker.Cooldown, Duration(DefaultBreakerCooldown))
 	setStr(&c.Store.Driver, DefaultStoreDriver)
 	c.SIPREC.applyDefaults()
+	c.WHIP.applyDefaults()
 	for i := range c.Policies {
 		c.Policies[i].Normalize()
 	}
