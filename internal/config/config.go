@@ -104,7 +104,6 @@ type StorageS3 struct {
 	PathStyle       bool   `yaml:"pathStyle"`
 	AccessKeyID     string `yaml:"accessKeyId"`
 	SecretAccessKey string `yaml:"secretAccessKey"`
-	Prefix          string `yaml:"prefix"`
 }
 
 // Spool configures the durable local spool of ciphertext.
@@ -122,7 +121,6 @@ type KMS struct {
 	AWS         KMSAWS    `yaml:"aws"`
 	PKCS11      KMSPKCS11 `yaml:"pkcs11"`
 	Breaker     Breaker   `yaml:"breaker"`
-	PoolSize    int       `yaml:"poolSize"`
 }
 
 // KMSLocal configures the platform keyring.
@@ -137,6 +135,8 @@ type KMSAWS struct {
 	Endpoint        string `yaml:"endpoint"`
 	AccessKeyID     string `yaml:"accessKeyId"`
 	SecretAccessKey string `yaml:"secretAccessKey"`
+	SessionToken    string `yaml:"sessionToken"`
+	MaxAttempts     int    `yaml:"maxAttempts"`
 }
 
 // KMSPKCS11 configures the HSM provider.
@@ -146,6 +146,7 @@ type KMSPKCS11 struct {
 	TokenLabel string `yaml:"tokenLabel"`
 	PIN        string `yaml:"pin"`
 	Region     string `yaml:"region"`
+	Sessions   int    `yaml:"sessions"`
 }
 
 // Breaker configures the per-key circuit breaker.

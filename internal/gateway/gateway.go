@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"log/slog"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -15,12 +16,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
 
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/policy"
@@ -28,6 +32,7 @@ import (
 	"github.com/mediaseal/mediaseal/storage/fs"
 	"github.com/mediaseal/mediaseal/storage/seal"
 	"github.com/mediaseal/mediaseal/storage/spool"
+	"github.com/mediaseal/mediaseal/storage/uploader"
 )
 
 // Gateway is one running mediaseal.
@@ -43,8 +48,9 @@ type Gateway struct {
 	metrics    *metrics
 	policies   *policy.Set
 	checkToken TokenChecker
-	uploader   *uploader
+	uploads    *uploader.Uploader
 	indexer    *indexer
+	broker     *broker.Broker
 
 	ln        net.Listener
 	ready     chan struct{}
@@ -53,11 +59,14 @@ type Gateway struct {
 
 // New opens everything the config names (creating the data directory, the
 // platform key and the ingest token on first start) without listening yet.
-func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Gateway, error) {
+func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Option) (*Gateway, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	g := &Gateway{cfg: cfg, log: log, providers: map[string]kms.Provider{}, ready: make(chan struct{})}
+	for _, o := range opts {
+		o(g)
+	}
 	var err error
 	if g.keyring, err = local.Open(cfg.KeyringDir(), cfg.Org.Region); err != nil {
 		return nil, err
@@ -65,7 +74,9 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Gateway, er
 	if err := g.keyring.EnsureKey(cfg.KMS.PlatformKey); err != nil {
 		return nil, fmt.Errorf("platform key: %w", err)
 	}
-	g.providers[providerLocal] = g.keyring
+	if g.providers[providerLocal] == nil {
+		g.providers[providerLocal] = g.keyring
+	}
 	if err := g.openProviders(ctx); err != nil {
 		return nil, err
 	}
@@ -103,8 +114,16 @@ func (g *Gateway) openStorage(ctx context.Context) (storage.Store, error) {
 func (g *Gateway) Close() error {
 	var err error
 	g.closeOnce.Do(func() {
+		if g.broker != nil {
+			err = g.broker.Close()
+		}
 		if g.index != nil {
-			err = g.index.Close()
+			err = errors.Join(err, g.index.Close())
+		}
+		for name, p := range g.providers {
+			if c, ok := p.(interface{ Close() error }); ok && name != providerLocal {
+				err = errors.Join(err, c.Close())
+			}
 		}
 	})
 	return err
@@ -165,9 +184,20 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("media.advertiseAddr: %w", err)
 	}
-	wake := make(chan struct{}, 1)
-	g.indexer = &indexer{st: g.index, log: g.log, gatewayID: gatewayID(), org: cfg.Org.ID, uploads: wake, progress: map[string]int64{}}
-	keys := &simpleKeys{providers: g.providers, resolver: newKeyResolver(cfg), cfg: cfg}
+	g.indexer = &indexer{st: g.index, log: g.log, gatewayID: gatewayID(), org: cfg.Org.ID, progress: map[string]int64{}}
+	reg := prometheus.NewRegistry()
+	kmsMetrics, err := broker.NewPrometheusMetrics(reg)
+	if err != nil {
+		return err
+	}
+	g.broker, err = broker.New(broker.Config{Timeout: cfg.KMS.Timeout.D(),
+		PlatformKey:     kms.KeyRef{Provider: providerLocal, KeyID: cfg.KMS.PlatformKey},
+		BreakerFailures: cfg.KMS.Breaker.Failures, BreakerCooldown: cfg.KMS.Breaker.Cooldown.D()},
+		g.providers, broker.WithMetrics(kmsMetrics), broker.WithAudit(g.auditKeyEvent))
+	if err != nil {
+		return err
+	}
+	keys := &brokerKeys{broker: g.broker, resolver: newKeyResolver(cfg)}
 	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
 	g.media = media.NewManager(media.Config{
 		OrgID: cfg.Org.ID, BindAddr: bind, AdvertiseAddr: adv, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
@@ -175,14 +205,25 @@ func (g *Gateway) Run(ctx context.Context) error {
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts,
 	}, media.Deps{Policies: func() *policy.Set { return g.policies }, Keys: keys, Spool: g.spool, Observer: g.indexer, Logger: g.log})
-	g.metrics = newMetrics(g.media)
+	g.metrics = newMetrics(g.media, reg, g.spool.Used)
 	g.indexer.metrics = g.metrics
-	g.uploader = &uploader{spool: g.spool, objects: g.objects, index: g.index, log: g.log, metrics: g.metrics,
-		wake: wake, minBackoff: 500 * time.Millisecond, maxBackoff: 30 * time.Second}
+	g.indexer.finished = func(e spool.Entry) {
+		if err := g.enqueueUpload(e); err != nil {
+			g.log.Error("cannot queue recording for upload", zap.String("recording", e.ID), zap.Error(err))
+		}
+	}
+	g.indexer.spool = g.spool
+	g.uploads, err = uploader.New(uploader.Config{Store: g.objects, Done: g.uploaded,
+		MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, AttemptTimeout: time.Minute,
+		Metrics: uploader.NewMetrics(reg), Logger: slog.New(zapslog.NewHandler(g.log.Core()))})
+	if err != nil {
+		return err
+	}
 
 	if err := g.recover(ctx); err != nil {
 		return err
 	}
+	g.enqueueSpooled()
 	g.ln, err = net.Listen("tcp", cfg.API.Addr)
 	if err != nil {
 		return fmt.Errorf("api.addr: %w", err)
@@ -196,7 +237,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); g.uploader.run(bg) }()
+	go func() { defer wg.Done(); _ = g.uploads.Run(bg) }()
 	go func() { defer wg.Done(); g.indexer.run(bg, 2*time.Second) }()
 	mediaCtx, stopMedia := context.WithCancel(context.Background())
 	mediaDone := make(chan error, 1)
@@ -215,10 +256,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 	merr := <-mediaDone
 	_ = srv.Shutdown(deadline)
 	// Drain the spool within the deadline; what is left uploads on next start.
-	for deadline.Err() == nil {
-		if derr := g.uploader.drain(deadline); derr != nil || pendingUploads(g.spool) == 0 {
-			break
-		}
+	if derr := g.uploads.Drain(deadline); derr != nil {
+		g.log.Warn("spool drain stopped", zap.Error(derr))
 	}
 	stopBG()
 	wg.Wait()
@@ -229,6 +268,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		err = nil
 	}
 	return errors.Join(err, merr)
+}
+
+// auditKeyEvent records the broker's fallback and fail-closed decisions.
+func (g *Gateway) auditKeyEvent(_ context.Context, ev broker.Event) {
+	g.log.Warn("recording key event", zap.Any("event", ev))
 }
 
 func pendingUploads(s *spool.Spool) int {

@@ -11,6 +11,7 @@ import (
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/seal"
+	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
 // indexer keeps the recordings index in step with sessions. Progress
@@ -23,7 +24,8 @@ type indexer struct {
 	gatewayID string
 	org       string
 	metrics   *metrics
-	uploads   chan<- struct{}
+	spool     *spool.Spool
+	finished  func(spool.Entry) // queues a closed recording for upload
 
 	mu       sync.Mutex
 	progress map[string]int64 // recording id → durable bytes, pending write
@@ -95,9 +97,8 @@ func (ix *indexer) SessionEnded(s *media.Session, sum media.Summary) {
 		ctx, cancel := ix.bg()
 		defer cancel()
 		_ = ix.st.UpdateRecordingProgress(ctx, s.RecordingID, sum.Chunks, sum.SealedBytes, time.Now())
-		select { // wake the uploader
-		case ix.uploads <- struct{}{}:
-		default:
+		if e, ok := ix.spool.Find(s.RecordingID); ok && e.State != spool.StateOpen {
+			ix.finished(e)
 		}
 	}
 }

@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/awskms"
+	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/kms/local"
+	"github.com/mediaseal/mediaseal/kms/pkcs11"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/storage/seal"
@@ -16,8 +18,8 @@ import (
 // Provider names of the adapters, as stored in seal headers and the index.
 const (
 	providerLocal  = local.ProviderName
-	providerAWS    = "aws-kms"
-	providerPKCS11 = "pkcs11"
+	providerAWS    = awskms.ProviderName
+	providerPKCS11 = pkcs11.ProviderName
 )
 
 var providerByType = map[string]string{
@@ -51,62 +53,31 @@ func (r *keyResolver) resolve(ref *policy.KeyReference) (kms.KeyRef, error) {
 	return kms.KeyRef{Provider: providerByType[k.ProviderType], KeyID: k.ProviderKeyID}, nil
 }
 
-// simpleKeys fetches a DEK from the policy's key with a bounded wait and
-// falls back to the platform key as the policy says.
-type simpleKeys struct {
-	providers  map[string]kms.Provider
-	resolver   *keyResolver
-	onFallback func(req media.KeyRequest, err error)
-	cfg        *config.Config
+// brokerKeys is the media.KeySource of the gateway: the DEK broker (bounded
+// wait, platform-key fallback or fail closed, circuit breaker per key).
+type brokerKeys struct {
+	broker   *broker.Broker
+	resolver *keyResolver
 }
 
-func (k *simpleKeys) provider(name string) (kms.Provider, error) {
-	p, ok := k.providers[name]
-	if !ok {
-		return nil, fmt.Errorf("%w: provider %q is not configured", kms.ErrNotFound, name)
-	}
-	return p, nil
-}
-
-func (k *simpleKeys) generate(ctx context.Context, ref kms.KeyRef, ec kms.EncryptionContext, fallback bool) (media.KeyGrant, error) {
-	p, err := k.provider(ref.Provider)
-	if err != nil {
-		return media.KeyGrant{}, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, k.cfg.KMS.Timeout.D())
-	defer cancel()
-	dk, err := p.GenerateDataKey(ctx, ref, ec)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("%w: no answer within %s: %v", kms.ErrUnavailable, k.cfg.KMS.Timeout.D(), err)
-		}
-		return media.KeyGrant{}, err
-	}
-	return media.KeyGrant{DEK: dk.Plaintext, Envelope: seal.Envelope{
-		Key:        seal.KeyRef{Provider: ref.Provider, KeyID: ref.KeyID, KeyVersion: dk.KeyVersion, Fallback: fallback},
-		WrappedDEK: dk.Wrapped,
-	}}, nil
-}
-
-// Acquire implements media.KeySource.
-func (k *simpleKeys) Acquire(ctx context.Context, req media.KeyRequest) (media.KeyGrant, error) {
+// Acquire implements media.KeySource. The manager calls it off the media
+// path; the broker bounds it.
+func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest) (media.KeyGrant, error) {
 	ref, err := k.resolver.resolve(req.Policy.EncryptionKeyReference)
-	if err == nil {
-		var g media.KeyGrant
-		if g, err = k.generate(ctx, ref, req.Context, false); err == nil {
-			return g, nil
-		}
+	if err != nil {
+		// An unknown key is a configuration error: the policy still decides.
+		ref = kms.KeyRef{Provider: "unregistered", KeyID: req.Policy.EncryptionKeyReference.KeyID}
 	}
-	if ref == k.resolver.platform || req.Policy.OnKeyUnavailable == policy.OnKeyUnavailableFailClosed {
+	on := broker.PlatformKey
+	if req.Policy.OnKeyUnavailable == policy.OnKeyUnavailableFailClosed {
+		on = broker.FailClosed
+	}
+	res, err := k.broker.Acquire(ctx, broker.Request{Key: ref, Context: req.Context, OnKeyUnavailable: on}).Wait(ctx)
+	if err != nil {
 		return media.KeyGrant{}, fmt.Errorf("%w: %v", media.ErrKeyUnavailable, err)
 	}
-	if k.onFallback != nil {
-		k.onFallback(req, err)
-	}
-	g, ferr := k.generate(ctx, k.resolver.platform, req.Context, true)
-	if ferr != nil {
-		return media.KeyGrant{}, fmt.Errorf("%w: customer key: %v; platform key: %v", media.ErrKeyUnavailable, err, ferr)
-	}
-	g.Reason = "customer key unavailable: " + err.Error()
-	return g, nil
+	return media.KeyGrant{DEK: res.DataKey.Plaintext, Reason: res.Reason, Envelope: seal.Envelope{
+		Key:        seal.KeyRef{Provider: res.Key.Provider, KeyID: res.Key.KeyID, KeyVersion: res.KeyVersion, Fallback: res.Fallback},
+		WrappedDEK: res.DataKey.Wrapped,
+	}}, nil
 }

@@ -17,14 +17,11 @@ type metrics struct {
 	keyFailures   prometheus.Counter
 	bytesSealed   prometheus.Counter
 	chunks        prometheus.Counter
-	uploadErrors  prometheus.Counter
-	uploadLatency prometheus.Histogram
-	spoolBytes    prometheus.Gauge
+	spoolBytes    prometheus.GaugeFunc
 	apiRequests   *prometheus.CounterVec
 }
 
-func newMetrics(m *media.Manager) *metrics {
-	reg := prometheus.NewRegistry()
+func newMetrics(m *media.Manager, reg *prometheus.Registry, spool func() int64) *metrics {
 	x := &metrics{
 		reg: reg,
 		sessionsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_sessions_total",
@@ -39,17 +36,13 @@ func newMetrics(m *media.Manager) *metrics {
 			Help: "Bytes of sealed recordings finished."}),
 		chunks: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_chunks_total",
 			Help: "Chunks sealed in finished recordings."}),
-		uploadErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_upload_errors_total",
-			Help: "Failed upload attempts (retried with backoff)."}),
-		uploadLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mediaseal_upload_seconds",
-			Help: "Time to upload and confirm one recording.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
-		spoolBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mediaseal_spool_bytes",
-			Help: "Ciphertext bytes waiting in the spool."}),
+		spoolBytes: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mediaseal_spool_bytes",
+			Help: "Ciphertext bytes in the spool (being written or waiting for upload)."}, func() float64 { return float64(spool()) }),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_api_requests_total",
 			Help: "HTTP API requests by route and status code."}, []string{"route", "code"}),
 	}
 	reg.MustRegister(x.sessionsTotal, x.sessionsEnded, x.fallbacks, x.keyFailures, x.bytesSealed, x.chunks,
-		x.uploadErrors, x.uploadLatency, x.spoolBytes, x.apiRequests, &packetCollector{m: m},
+		x.spoolBytes, x.apiRequests, &packetCollector{m: m},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return x
 }

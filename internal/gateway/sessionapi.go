@@ -121,7 +121,7 @@ func sessionView(s *media.Session) sessionResponse {
 	}
 	resp.KeyState, resp.KeyReason = s.KeyState()
 	c := s.Counters()
-	resp.Packets, resp.Dropped = c.Received-c.RTCP, c.Dropped()
+	resp.Packets, resp.Dropped = c.Received, c.Dropped()
 	return resp
 }
 

@@ -2,13 +2,11 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -17,113 +15,69 @@ import (
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/seal"
 	"github.com/mediaseal/mediaseal/storage/spool"
+	"github.com/mediaseal/mediaseal/storage/uploader"
 )
 
-// uploader moves closed spool files to object storage, oldest first, and
-// removes the spool copy only after the stored object's checksum matches.
-// When storage is down it backs off exponentially with jitter; the spool
-// keeps everything meanwhile.
-type uploader struct {
-	spool   *spool.Spool
-	objects storage.Store
-	index   *store.SQL
-	log     *zap.Logger
-	metrics *metrics
-	wake    chan struct{}
-
-	minBackoff, maxBackoff time.Duration
-}
-
-// run uploads until ctx is done.
-func (u *uploader) run(ctx context.Context) {
-	backoff := u.minBackoff
-	for {
-		err := u.drain(ctx)
-		wait := 2 * time.Second // idle poll; woken early by finished sessions
-		if err != nil {
-			u.metrics.uploadErrors.Inc()
-			u.log.Warn("upload failed; will retry", zap.Error(err), zap.Duration("backoff", backoff))
-			wait = backoff/2 + rand.N(backoff/2+1)
-			backoff = min(backoff*2, u.maxBackoff)
-		} else {
-			backoff = u.minBackoff
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-u.wake:
-		case <-time.After(wait):
-		}
-	}
-}
-
-// drain uploads every closed spool file; it stops at the first failure so
-// that order is kept and backoff applies.
-func (u *uploader) drain(ctx context.Context) error {
-	ents, err := u.spool.Entries()
+// enqueueUpload hands a closed spool file to the uploader.
+func (g *Gateway) enqueueUpload(e spool.Entry) error {
+	f, err := os.Open(e.Path)
 	if err != nil {
 		return err
+	}
+	h, err := seal.ParseHeader(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("spool file %s is not a sealed recording: %w", e.Path, err)
+	}
+	g.uploads.Enqueue(uploader.Item{
+		Key:    storage.RecordingKey(h.Context.OrgID, time.Unix(0, h.Context.StartedAt), e.ID),
+		Path:   e.Path,
+		Queued: e.ModTime,
+	})
+	return nil
+}
+
+// enqueueSpooled queues every closed file in the spool (at start: what a
+// previous process or an outage left behind).
+func (g *Gateway) enqueueSpooled() {
+	ents, err := g.spool.Entries()
+	if err != nil {
+		g.log.Error("spool scan", zap.Error(err))
+		return
 	}
 	for _, e := range ents {
 		if e.State == spool.StateOpen {
 			continue
 		}
-		if err := ctx.Err(); err != nil {
-			return nil
-		}
-		if err := u.upload(ctx, e); err != nil {
-			return fmt.Errorf("recording %s: %w", e.ID, err)
+		if err := g.enqueueUpload(e); err != nil {
+			g.log.Error("cannot queue spooled recording", zap.String("recording", e.ID), zap.Error(err))
 		}
 	}
-	u.metrics.spoolBytes.Set(float64(u.spool.Used()))
-	return nil
 }
 
-func (u *uploader) upload(ctx context.Context, e spool.Entry) error {
-	start := time.Now()
-	f, err := os.Open(e.Path)
-	if err != nil {
-		return err
+// uploaded is the uploader's Done: the object is confirmed in storage (size
+// and SHA-256 read back), so the index is finished and the spool copy goes.
+func (g *Gateway) uploaded(ctx context.Context, it uploader.Item) error {
+	id := strings.TrimSuffix(filepath.Base(it.Path), filepath.Ext(it.Path))
+	e, ok := g.spool.Find(id)
+	if !ok {
+		return nil // already done by an earlier call
 	}
-	defer f.Close()
-	h, err := seal.ParseHeader(f)
-	if err != nil {
-		return fmt.Errorf("spool file is not a sealed recording: %w", err)
-	}
-	key := storage.RecordingKey(h.Context.OrgID, time.Unix(0, h.Context.StartedAt), e.ID)
-	sum := sha256.New()
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	if _, err := io.Copy(sum, f); err != nil {
-		return err
-	}
-	digest := hex.EncodeToString(sum.Sum(nil))
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	if _, err := u.objects.Put(ctx, key, f, storage.PutOptions{SHA256: digest, Size: e.Size}); err != nil {
-		return err
-	}
-	info, err := u.objects.Head(ctx, key)
-	if err != nil {
-		return err
-	}
-	if info.Size != e.Size || (info.SHA256 != "" && info.SHA256 != digest) {
-		return fmt.Errorf("%w: stored %d bytes sha256 %s, spooled %d bytes sha256 %s", storage.ErrChecksum, info.Size, info.SHA256, e.Size, digest)
-	}
-	rec, err := u.index.GetRecording(ctx, e.ID)
-	chunks := rec.Chunks
+	rec, err := g.index.GetRecording(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if err := u.index.FinishRecording(ctx, e.ID, e.State, chunks, e.Size, digest, key); err != nil && !errors.Is(err, store.ErrNotFound) {
+	info, err := g.objects.Head(ctx, it.Key)
+	if err != nil {
 		return err
 	}
-	if err := u.spool.Remove(e); err != nil {
+	if err := g.index.FinishRecording(ctx, id, e.State, rec.Chunks, e.Size, info.SHA256, it.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	u.metrics.uploadLatency.Observe(time.Since(start).Seconds())
-	u.log.Info("recording stored", zap.String("recording", e.ID), zap.String("key", key), zap.Int64("bytes", e.Size), zap.String("status", e.State))
+	if err := g.spool.Remove(e); err != nil {
+		return err
+	}
+	g.log.Info("recording stored", zap.String("recording", id), zap.String("key", it.Key),
+		zap.Int64("bytes", e.Size), zap.String("status", e.State))
 	return nil
 }
