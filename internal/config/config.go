@@ -38,6 +38,13 @@ type Config struct {
 	Policies  []policy.Policy `yaml:"policies"`
 	SIPREC    SIPREC          `yaml:"siprec"`
 	WHIP      WHIP            `yaml:"whip"`
+	Debug     Debug           `yaml:"debug"`
+}
+
+// Debug configures the optional diagnostics listener (pprof). It is off
+// by default; bind it to loopback: profiles reveal internals.
+type Debug struct {
+	Addr string `yaml:"addr"` // HOST:PORT, empty = off
 }
 
 // Org is the organisation this gateway records for.

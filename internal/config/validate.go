@@ -23,6 +23,7 @@ func (c *Config) Validate() error {
 		{oneOf(c.Log.Level, "debug", "info", "warn", "error"), "log.level", c.Log.Level, "must be debug, info, warn or error"},
 		{oneOf(c.Log.Format, "console", "json"), "log.format", c.Log.Format, "must be console or json"},
 		{validHostPort(c.API.Addr), "api.addr", c.API.Addr, "must be HOST:PORT"},
+		{c.Debug.Addr == "" || validHostPort(c.Debug.Addr), "debug.addr", c.Debug.Addr, "must be HOST:PORT or empty (off)"},
 		{c.API.MaxBodyBytes >= 1024, "api.maxBodyBytes", c.API.MaxBodyBytes, "must be at least 1KiB"},
 		{net.ParseIP(c.Media.BindAddr) != nil, "media.bindAddr", c.Media.BindAddr, "must be an IP address"},
 		{c.Media.PortMin > 0 && c.Media.PortMin <= 65535, "media.portMin", c.Media.PortMin, "must be 1-65535"},
