@@ -11,6 +11,9 @@ var (
 	ErrNoTrack = errors.New("export: no such track")
 	// ErrNotDecodable: the track's codec cannot be decoded to PCM.
 	ErrNotDecodable = errors.New("export: track cannot be decoded to PCM")
+	// ErrCodec: the track's codec does not suit the output format (Ogg
+	// Opus needs opus, IVF needs VP8).
+	ErrCodec = errors.New("export: codec does not suit the format")
 	// ErrRateMismatch: tracks to be mixed into one file have different
 	// clock rates.
 	ErrRateMismatch = errors.New("export: clock rates differ")
