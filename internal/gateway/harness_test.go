@@ -50,7 +50,7 @@ func nextPorts() (int, int) {
 
 // startGateway runs a gateway from the embedded default config, modified
 // by yaml (merged as an override document) and edit.
-func startGateway(t testing.TB, edit func(*config.Config)) *testGateway {
+func startGateway(t testing.TB, edit func(*config.Config), opts ...Option) *testGateway {
 	t.Helper()
 	cfg, err := config.Parse(config.Default)
 	if err != nil {
@@ -67,7 +67,7 @@ func startGateway(t testing.TB, edit func(*config.Config)) *testGateway {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g, err := New(ctx, cfg, zaptest.NewLogger(t))
+	g, err := New(ctx, cfg, zaptest.NewLogger(t), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

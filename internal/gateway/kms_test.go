@@ -1,0 +1,195 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/kms/awskms"
+	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/policy"
+)
+
+// withLocalKMS configures a customer key in local-kms, bound by a policy
+// to queue "pci", and returns the gateway option that injects the
+// provider (with key versions read from local-kms ciphertexts).
+func withLocalKMS(t *testing.T, lk *testenv.LocalKMS, onUnavailable string, timeout time.Duration) (func(*config.Config), Option) {
+	t.Helper()
+	arn := lk.ARN("cmk-1")
+	acfg := awskms.Config{Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test", SecretAccessKey: "test", OrgRegion: lk.Region}
+	p, err := awskms.New(context.Background(), acfg, awskms.WithCiphertextVersion(testenv.CiphertextVersion))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(c *config.Config) {
+		c.Org.Region = lk.Region
+		c.KMS.Timeout = config.Duration(timeout)
+		c.KMS.Breaker = config.Breaker{Failures: 2, Cooldown: config.Duration(time.Second)}
+		c.KMS.AWS = config.KMSAWS{Enabled: true, Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test", SecretAccessKey: "test"}
+		c.Keys = []config.Key{{ID: "cmk-recording-key-01", Name: "RecordingEncryptionCMK_01", ProviderType: "AWS_KMS", ProviderKeyID: arn, Region: lk.Region}}
+		pci := policy.Policy{ID: "pci", Name: "PCI-DSS Secure Recording Policy", RecordingType: policy.RecordingAudio,
+			EncryptionKeyReference: &policy.KeyReference{KeyID: "cmk-recording-key-01", ProviderType: "AWS_KMS"},
+			TargetIDs: []string{"pci"}, OnKeyUnavailable: onUnavailable}
+		pci.Normalize()
+		c.Policies = append(c.Policies, pci)
+	}
+	return edit, WithKMSProvider(awskms.ProviderName, p)
+}
+
+func startLocalKMS(t *testing.T) *testenv.LocalKMS {
+	return testenv.StartLocalKMS(t, testenv.SeedKey{ID: "cmk-1", BackingKeys: []string{testenv.RandomHexKey(t)}})
+}
+
+// TestCustomerKeyRecording records a call under an AWS KMS key (local-kms):
+// the header names the ARN and its version, and the export is complete.
+func TestCustomerKeyRecording(t *testing.T) {
+	lk := startLocalKMS(t)
+	edit, opt := withLocalKMS(t, lk, policy.OnKeyUnavailablePlatformKey, 5*time.Second)
+	tg := startGateway(t, edit, opt)
+	s := tg.createCall("pci", "caller")
+	if s.PolicyID != "pci" {
+		t.Fatalf("policy %q", s.PolicyID)
+	}
+	newSender(t, s.Tracks[0].RTP, 5, 440).sendRange(0, 50, 10*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
+	if sum := tg.end(s); sum.Status != "COMPLETE" {
+		t.Fatalf("summary %+v", sum)
+	}
+	tg.waitStored(s.RecordingID)
+	rec, err := tg.OpenRecording(context.Background(), s.RecordingID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	k := rec.Header().Envelope.Key
+	if k.Provider != "aws-kms" || k.KeyID != lk.ARN("cmk-1") || k.KeyVersion == "" || k.Fallback {
+		t.Fatalf("header key %+v", k)
+	}
+	if rec.Index.KeyID != lk.ARN("cmk-1") || rec.Index.KeyProvider != "aws-kms" {
+		t.Fatalf("index key %+v", rec.Index)
+	}
+	_, res := tg.export(s.RecordingID, FormatWAV, "caller")
+	if res.Tracks[0].Media != 50 {
+		t.Fatalf("exported %d of 50 packets", res.Tracks[0].Media)
+	}
+}
+
+// TestKMSOutageFallsBackWithoutLoss stops local-kms (SIGSTOP) before the
+// call: the recording falls back to the platform key after the timeout and
+// every packet sent while the key was pending is in the export. Then the
+// breaker sends the next call to the fallback at once, and closes again
+// when local-kms resumes.
+func TestKMSOutageFallsBackWithoutLoss(t *testing.T) {
+	lk := startLocalKMS(t)
+	const timeout = 600 * time.Millisecond
+	edit, opt := withLocalKMS(t, lk, policy.OnKeyUnavailablePlatformKey, timeout)
+	tg := startGateway(t, edit, opt)
+	lk.Pause()
+	resumed := false
+	defer func() {
+		if !resumed {
+			lk.Resume()
+		}
+	}()
+	s := tg.createCall("pci", "caller")
+	var st sessionResp
+	tg.do("GET", "/v1/sessions/"+s.SessionID, nil, &st)
+	if st.KeyState != media.KeyPending {
+		t.Fatalf("key state %q right after start", st.KeyState)
+	}
+	newSender(t, s.Tracks[0].RTP, 6, 440).sendRange(0, 75, 20*time.Millisecond) // 1.5 s, half of it before the fallback
+	tg.do("GET", "/v1/sessions/"+s.SessionID, nil, &st)
+	if st.KeyState != media.KeyFallback {
+		t.Fatalf("key state %q after the timeout", st.KeyState)
+	}
+	sum := tg.end(s)
+	if sum.Status != "COMPLETE" || sum.Dropped[media.DropOverflow] != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	_, res := tg.export(s.RecordingID, FormatWAV, "caller")
+	if res.Tracks[0].Media != 75 || res.Tracks[0].Lost != 0 {
+		t.Fatalf("exported %+v, want all 75 packets", res.Tracks[0])
+	}
+	rec, err := tg.OpenRecording(context.Background(), s.RecordingID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := rec.Header().Envelope.Key; !k.Fallback || k.Provider != "local" {
+		t.Fatalf("fallback recording header key %+v", k)
+	}
+	rec.Close()
+
+	// Second failure opens the breaker (failures: 2); the third call does
+	// not wait for the KMS at all.
+	s2 := tg.createCall("pci", "caller")
+	waitKeyState(t, tg, s2, media.KeyFallback, 3*timeout)
+	s3 := tg.createCall("pci", "caller")
+	waitKeyState(t, tg, s3, media.KeyFallback, timeout/3)
+
+	// local-kms comes back: after the cool-down a probe closes the breaker.
+	lk.Resume()
+	resumed = true
+	time.Sleep(1200 * time.Millisecond)
+	ready := false
+	for i := 0; i < 3 && !ready; i++ {
+		s4 := tg.createCall("pci", "caller")
+		ready = waitKeyStateAny(t, tg, s4, 3*timeout) == media.KeyReady
+	}
+	if !ready {
+		t.Fatal("customer key not used again after local-kms resumed")
+	}
+}
+
+func waitKeyStateAny(t *testing.T, tg *testGateway, s sessionResp, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var st sessionResp
+	for {
+		tg.do("GET", "/v1/sessions/"+s.SessionID, nil, &st)
+		if st.KeyState != media.KeyPending || time.Now().After(deadline) {
+			return st.KeyState
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func waitKeyState(t *testing.T, tg *testGateway, s sessionResp, want string, within time.Duration) {
+	t.Helper()
+	if got := waitKeyStateAny(t, tg, s, within); got != want {
+		t.Fatalf("key state %q within %s, want %q", got, within, want)
+	}
+}
+
+// TestKMSOutageFailClosed: with FAIL_CLOSED nothing is recorded and the
+// session says why.
+func TestKMSOutageFailClosed(t *testing.T) {
+	lk := startLocalKMS(t)
+	edit, opt := withLocalKMS(t, lk, policy.OnKeyUnavailableFailClosed, 400*time.Millisecond)
+	tg := startGateway(t, edit, opt)
+	lk.Pause()
+	defer lk.Resume()
+	s := tg.createCall("pci", "caller")
+	newSender(t, s.Tracks[0].RTP, 8, 440).sendRange(0, 40, 20*time.Millisecond)
+	var st struct {
+		KeyState  string `json:"keyState"`
+		KeyReason string `json:"keyReason"`
+	}
+	if code := tg.do("GET", "/v1/sessions/"+s.SessionID, nil, &st); code != http.StatusOK || st.KeyState != media.KeyFailed || st.KeyReason == "" {
+		t.Fatalf("session %d %+v", code, st)
+	}
+	sum := tg.end(s)
+	if sum.Status != media.KeyFailed || sum.Reason == "" || sum.SealedBytes != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if _, ok := tg.spool.Find(s.RecordingID); ok {
+		t.Fatal("a fail-closed call left a spool file")
+	}
+	rec, err := tg.index.GetRecording(context.Background(), s.RecordingID)
+	if err != nil || rec.Status != store.RecordingFailed {
+		t.Fatalf("index %+v %v", rec, err)
+	}
+}
