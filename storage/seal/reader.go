@@ -107,7 +107,9 @@ func (r *Reader) walkResult() error {
 }
 
 // Chunk verifies chunk i and returns its records. The records and their Data
-// are valid until the next call on r.
+// are valid until the next call on r. It verifies chunk i only (and reads the
+// prefixes before it): whether the object is complete is for Verify or
+// Records to say.
 func (r *Reader) Chunk(i int) ([]Record, error) {
 	if i < 0 {
 		return nil, fmt.Errorf("%w: %d", ErrChunkRange, i)
@@ -206,6 +208,13 @@ func (r *Reader) scan(fn func([]Record) error) (Summary, scanEnd, error) {
 func (r *Reader) walkNext() {
 	i, off := len(r.locs), r.walkEnd
 	stop := func(err error) {
+		// Where chunk i starts is decided by chunk i-1's sealed length, so
+		// an inconsistency here may really be damage to chunk i-1 (a
+		// compressed chunk's length can shrink and still look plausible):
+		// blame chunk i-1 unless it verifies.
+		if i > 0 && !r.authentic(r.locs[i-1]) {
+			err = fmt.Errorf("%w: chunk %d at offset %d", ErrChunkAuth, i-1, r.locs[i-1].off)
+		}
 		r.walkDone, r.walkErr = true, err
 	}
 	// An object that ends on a chunk boundary without a final chunk is

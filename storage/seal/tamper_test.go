@@ -324,3 +324,32 @@ func TestFailedOpenClears(t *testing.T) {
 		t.Fatal("plaintext left in the body buffer after a failed open")
 	}
 }
+
+// TestRandomAccessBlamesDamagedLength: shrinking a compressed chunk's sealed
+// length keeps its framing plausible and sends the walk into the middle of
+// the next chunk; random access beyond it must still report the damaged
+// chunk, not a phantom foreign or misordered one.
+func TestRandomAccessBlamesDamagedLength(t *testing.T) {
+	to := newTamperObject(t, true)
+	j := -1
+	for i, l := range to.chunks[:len(to.chunks)-2] {
+		if l.p.flags&flagCompressed != 0 {
+			j = i
+			break
+		}
+	}
+	if j < 0 {
+		t.Fatal("no compressed chunk in the test object")
+	}
+	obj := bytes.Clone(to.obj)
+	l := to.chunks[j]
+	binary.BigEndian.PutUint32(obj[l.off+20:], l.p.sealedLen-3)
+	r, err := NewReader(bytes.NewReader(obj), int64(len(obj)), testDEK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Chunk(j + 2); !errors.Is(err, ErrChunkAuth) {
+		t.Fatalf("Chunk(%d) past a damaged length: %v", j+2, err)
+	}
+	expectFailure(t, to, obj, ErrChunkAuth, j)
+}
