@@ -52,7 +52,7 @@ func TestStorageOutage(t *testing.T) {
 			u, err := uploader.New(uploader.Config{
 				Store: store, Done: rec.done, Concurrency: 1, Metrics: m,
 				MinBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond,
-				AttemptTimeout: 300 * time.Millisecond,
+				AttemptTimeout: 600 * time.Millisecond, // generous: CI shares 2 cores
 			})
 			if err != nil {
 				t.Fatal(err)
