@@ -66,6 +66,20 @@ type Observer interface {
 	SessionEnded(s *Session, sum Summary)
 }
 
+// FlushObserver is optionally implemented by an Observer that times
+// flushes (metrics). Flushed is called after every flush attempt.
+type FlushObserver interface {
+	Flushed(s *Session, t FlushTiming)
+}
+
+// FlushTiming describes one flush: when it fell due (zero for the flush
+// right after the DEK arrives), when it started and finished, and its error.
+type FlushTiming struct {
+	Due, Start, Done time.Time
+	Took             time.Duration
+	Err              error
+}
+
 // Deps are the manager's collaborators.
 type Deps struct {
 	Policies func() *policy.Set
@@ -80,6 +94,7 @@ type Manager struct {
 	cfg   Config
 	deps  Deps
 	obs   Observer
+	fobs  FlushObserver // obs, when it times flushes
 	log   *zap.SugaredLogger
 	ports *portPool
 
@@ -102,7 +117,8 @@ func NewManager(cfg Config, deps Deps) *Manager {
 		obs = nopObserver{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Manager{cfg: cfg, deps: deps, obs: obs, log: deps.Logger.Sugar(),
+	fobs, _ := obs.(FlushObserver)
+	return &Manager{cfg: cfg, deps: deps, obs: obs, fobs: fobs, log: deps.Logger.Sugar(),
 		ports: newPortPool(cfg.BindAddr, cfg.PortMin, cfg.PortMax), sessions: map[string]*Session{},
 		keyCtx: ctx, keyStop: cancel}
 }
@@ -434,9 +450,9 @@ func (m *Manager) tick(now time.Time) {
 			s.endOnce.Do(func() { go s.finish("inactivity-timeout") })
 			continue
 		}
-		if s.rec != nil && s.nextFlush.Load() <= now.UnixNano() {
+		if due := s.nextFlush.Load(); s.rec != nil && due <= now.UnixNano() {
 			s.nextFlush.Store(now.Add(m.cfg.FlushInterval).UnixNano())
-			go s.flush()
+			go s.flush(time.Unix(0, due))
 		}
 	}
 }

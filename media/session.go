@@ -277,7 +277,7 @@ func (s *Session) keyArrived(g KeyGrant, err error) {
 	}
 	s.m.obs.KeyReady(s, env, g.Reason)
 	// Make what was buffered durable now rather than at the next tick.
-	s.flush()
+	s.flush(time.Time{})
 }
 
 func (s *Session) sealContext() seal.Context {
@@ -292,12 +292,18 @@ func (s *Session) sealContext() seal.Context {
 }
 
 // flush makes sealed media durable; concurrent calls collapse into one.
-func (s *Session) flush() {
+// due is when the flush fell due (zero when not scheduled).
+func (s *Session) flush(due time.Time) {
 	if s.rec == nil || !s.flushing.CompareAndSwap(false, true) {
 		return
 	}
 	defer s.flushing.Store(false)
+	start := time.Now()
 	durable, err := s.rec.Flush()
+	if fo := s.m.fobs; fo != nil {
+		done := time.Now()
+		fo.Flushed(s, FlushTiming{Due: due, Start: start, Done: done, Took: done.Sub(start), Err: err})
+	}
 	if err != nil {
 		s.m.log.Errorw("flush failed; will retry", "session", s.ID, "error", err)
 		return

@@ -204,7 +204,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts,
-	}, media.Deps{Policies: func() *policy.Set { return g.policies }, Keys: keys, Spool: g.spool, Observer: g.indexer, Logger: g.log})
+	}, media.Deps{Policies: func() *policy.Set { return g.policies }, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool.Used)
 	g.indexer.metrics = g.metrics
 	g.indexer.finished = func(e spool.Entry) {
@@ -224,6 +224,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	g.enqueueSpooled()
+	stopDebug, err := g.startDebug()
+	if err != nil {
+		return fmt.Errorf("debug.addr: %w", err)
+	}
+	defer stopDebug()
 	g.ln, err = net.Listen("tcp", cfg.API.Addr)
 	if err != nil {
 		return fmt.Errorf("api.addr: %w", err)
@@ -300,7 +305,7 @@ func (g *Gateway) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}))
-	return mux
+	return g.metrics.countRequests(mux)
 }
 
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {

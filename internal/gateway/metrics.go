@@ -19,6 +19,10 @@ type metrics struct {
 	chunks        prometheus.Counter
 	spoolBytes    prometheus.GaugeFunc
 	apiRequests   *prometheus.CounterVec
+	flushDelay    prometheus.Histogram
+	flushSeconds  prometheus.Histogram
+	flushErrors   prometheus.Counter
+	firstDurable  prometheus.Histogram
 }
 
 func newMetrics(m *media.Manager, reg *prometheus.Registry, spool func() int64) *metrics {
@@ -40,9 +44,20 @@ func newMetrics(m *media.Manager, reg *prometheus.Registry, spool func() int64) 
 			Help: "Ciphertext bytes in the spool (being written or waiting for upload)."}, func() float64 { return float64(spool()) }),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_api_requests_total",
 			Help: "HTTP API requests by route and status code."}, []string{"route", "code"}),
+		flushDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mediaseal_flush_delay_seconds",
+			Help:    "Time from a recording's flush falling due to its sealed media being durable (fsynced).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mediaseal_flush_seconds",
+			Help:    "Time one flush takes: seal the pending chunk, write and fsync it.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18)}),
+		flushErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_flush_errors_total",
+			Help: "Flushes that failed (retried at the next interval; nothing sealed is dropped)."}),
+		firstDurable: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mediaseal_first_durable_seconds",
+			Help:    "Time from session start to its first sealed chunk being durable (includes the DEK wait).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 	}
 	reg.MustRegister(x.sessionsTotal, x.sessionsEnded, x.fallbacks, x.keyFailures, x.bytesSealed, x.chunks,
-		x.spoolBytes, x.apiRequests, &packetCollector{m: m},
+		x.spoolBytes, x.apiRequests, x.flushDelay, x.flushSeconds, x.flushErrors, x.firstDurable, &packetCollector{m: m},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return x
 }
