@@ -12,7 +12,8 @@ import (
 // fuzzRecords turns fuzzer bytes into records. Each record takes 6 bytes:
 //
 //	op    bits 0-1 kind (0,1 synthetic RTP, 2 raw bytes, 3 pause/resume/event),
-//	      bits 2-3 track (3 = AllTracks), bits 4-7 SSRC/payload-type choice
+//	      bits 2-3 track (3 = AllTracks for pause/resume/event), bits 4-7
+//	      SSRC, payload type and marker choices
 //	dt    arrival step in ms (0xFF: jump back 1 s, which the builder must survive)
 //	dseq  int8 sequence step, dts int16 timestamp step, n payload length
 //
@@ -34,7 +35,7 @@ func fuzzRecords(data []byte) []Record {
 			arrival += int64(dt) * int64(time.Millisecond)
 		}
 		track := (op >> 2) & 3
-		if track == 3 {
+		if track == 3 && op&3 == 3 {
 			track = AllTracks
 		}
 		r := Record{Track: track, Arrival: arrival, Type: RecordPacket}
@@ -77,6 +78,7 @@ func FuzzTimeline(f *testing.F) {
 		pcmuTrack,
 		{Label: "agent", Kind: "audio", Codec: "PCMA", ClockRate: 8000, PayloadType: 0},
 		{Label: "video", Kind: "video", Codec: "VP8", ClockRate: 90000, PayloadType: 0},
+		{Label: "opus", Kind: "audio", Codec: "opus", ClockRate: 48000, PayloadType: 0},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs := fuzzRecords(data)
@@ -103,6 +105,12 @@ func FuzzTimeline(f *testing.F) {
 			}
 		}
 		if err := WriteWAVStereo(io.Discard, tl, "caller", "agent"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := WriteIVF(io.Discard, tl, "video"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := WriteOggOpus(io.Discard, tl, "opus"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := WritePCAP(io.Discard, h, &SliceSource{Records: recs}, PCAPOptions{}); err != nil {
