@@ -300,6 +300,7 @@ func gatewayID() string {
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	g.sessionRoutes(mux)
+	g.whipRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
