@@ -21,13 +21,13 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 
+	"github.com/mediaseal/mediaseal/internal/api"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/media"
-	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/fs"
 	"github.com/mediaseal/mediaseal/storage/seal"
@@ -46,9 +46,13 @@ type Gateway struct {
 	index      *store.SQL
 	media      *media.Manager
 	metrics    *metrics
-	policies   *policy.Set
 	checkToken TokenChecker
 	uploads    *uploader.Uploader
+	catalog    catalog
+	// apiAuthorizer authorizes control-plane requests (nil: the bootstrap
+	// admin token in <data-dir>/admin.token).
+	apiAuthorizer api.Authorizer
+	adminToken    string
 	indexer    *indexer
 	broker     *broker.Broker
 
@@ -93,7 +97,11 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if g.index, err = store.Open(ctx, scfg); err != nil {
 		return nil, err
 	}
-	if g.policies, err = policy.NewSet(cfg.Policies); err != nil {
+	if err := g.seedPolicies(ctx); err != nil {
+		g.index.Close()
+		return nil, err
+	}
+	if err := g.refreshCatalog(ctx); err != nil {
 		g.index.Close()
 		return nil, err
 	}
@@ -176,6 +184,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.checkToken == nil {
 		g.checkToken = staticToken(tok)
 	}
+	if g.adminToken, err = ensureIngestToken(filepath.Join(cfg.DataDir, "admin.token")); err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
 	bind, err := netip.ParseAddr(cfg.Media.BindAddr)
 	if err != nil {
 		return err
@@ -197,14 +208,14 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keys := &brokerKeys{broker: g.broker, resolver: newKeyResolver(cfg)}
+	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: kms.KeyRef{Provider: providerLocal, KeyID: cfg.KMS.PlatformKey}, keys: g.catalog.keys.Load}}
 	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
 	g.media = media.NewManager(media.Config{
 		OrgID: cfg.Org.ID, BindAddr: bind, AdvertiseAddr: adv, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
 		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts,
-	}, media.Deps{Policies: func() *policy.Set { return g.policies }, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
+	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool.Used)
 	g.indexer.metrics = g.metrics
 	g.indexer.finished = func(e spool.Entry) {
@@ -241,7 +252,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); g.refreshLoop(bg) }()
 	go func() { defer wg.Done(); _ = g.uploads.Run(bg) }()
 	go func() { defer wg.Done(); g.indexer.run(bg, 2*time.Second) }()
 	mediaCtx, stopMedia := context.WithCancel(context.Background())
@@ -305,6 +317,7 @@ func (g *Gateway) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
+	mux.Handle("/api/v2/", g.controlPlane(g.adminToken))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}))
 	return g.metrics.countRequests(mux)
 }

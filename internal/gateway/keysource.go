@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 	"github.com/mediaseal/mediaseal/kms/broker"
@@ -28,29 +27,23 @@ var providerByType = map[string]string{
 	"PKCS11":                providerPKCS11,
 }
 
-// keyResolver turns a policy's key reference into a provider key reference.
+// keyResolver turns a policy's key reference into a provider key reference,
+// through the registered keys (config and control plane).
 type keyResolver struct {
 	platform kms.KeyRef
-	keys     map[string]config.Key
-}
-
-func newKeyResolver(cfg *config.Config) *keyResolver {
-	r := &keyResolver{platform: kms.KeyRef{Provider: providerLocal, KeyID: cfg.KMS.PlatformKey}, keys: map[string]config.Key{}}
-	for _, k := range cfg.Keys {
-		r.keys[k.ID] = k
-	}
-	return r
+	keys     func() *map[string]kms.KeyRef
 }
 
 func (r *keyResolver) resolve(ref *policy.KeyReference) (kms.KeyRef, error) {
 	if ref == nil || (ref.ProviderType == policy.ProviderPlatform && ref.KeyID == r.platform.KeyID) {
 		return r.platform, nil
 	}
-	k, ok := r.keys[ref.KeyID]
-	if !ok {
-		return kms.KeyRef{}, fmt.Errorf("%w: key %q is not registered", kms.ErrNotFound, ref.KeyID)
+	if m := r.keys(); m != nil {
+		if k, ok := (*m)[ref.KeyID]; ok {
+			return k, nil
+		}
 	}
-	return kms.KeyRef{Provider: providerByType[k.ProviderType], KeyID: k.ProviderKeyID}, nil
+	return kms.KeyRef{}, fmt.Errorf("%w: key %q is not registered", kms.ErrNotFound, ref.KeyID)
 }
 
 // brokerKeys is the media.KeySource of the gateway: the DEK broker (bounded

@@ -1,0 +1,127 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/internal/api"
+	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/policy"
+)
+
+// policyRefresh is how often a gateway reloads policies and keys from the
+// shared store, so a change made through any gateway applies to the next
+// session everywhere.
+const policyRefresh = 2 * time.Second
+
+// catalog is the live view of policies and registered keys: config entries
+// (seeded into the store on first start) plus whatever the control-plane
+// API has added. Sessions read it lock-free.
+type catalog struct {
+	policies atomic.Pointer[policy.Set]
+	keys     atomic.Pointer[map[string]kms.KeyRef] // registered key id → provider reference
+}
+
+// seedPolicies writes the config's policies into the store unless a policy
+// with the same id exists (the store, not the file, is the source of truth
+// once the control plane has changed it).
+func (g *Gateway) seedPolicies(ctx context.Context) error {
+	for _, p := range g.cfg.Policies {
+		if _, err := g.index.CreatePolicy(ctx, p); err != nil && !errors.Is(err, store.ErrDuplicate) {
+			return fmt.Errorf("seed policy %s: %w", p.ID, err)
+		}
+	}
+	return nil
+}
+
+// refreshCatalog rebuilds the policy set and key map from the store. A
+// store policy that no longer validates (e.g. names a key whose provider
+// is not enabled here) is skipped and logged, never fatal.
+func (g *Gateway) refreshCatalog(ctx context.Context) error {
+	stored, err := g.index.ListPolicies(ctx)
+	if err != nil {
+		return err
+	}
+	ps := make([]policy.Policy, 0, len(stored))
+	for _, sp := range stored {
+		if err := sp.Policy.Validate(); err != nil {
+			g.log.Warn("stored policy skipped", zap.String("policy", sp.ID), zap.Error(err))
+			continue
+		}
+		ps = append(ps, sp.Policy)
+	}
+	set, err := policy.NewSet(ps)
+	if err != nil {
+		return err
+	}
+	keys := map[string]kms.KeyRef{}
+	stKeys, err := g.index.ListKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range stKeys {
+		if name, ok := providerByType[k.KeyType]; ok {
+			keys[k.ID] = kms.KeyRef{Provider: name, KeyID: k.Ref}
+		}
+	}
+	for _, k := range g.cfg.Keys { // the config wins for ids it names
+		keys[k.ID] = kms.KeyRef{Provider: providerByType[k.ProviderType], KeyID: k.ProviderKeyID}
+	}
+	g.catalog.policies.Store(set)
+	g.catalog.keys.Store(&keys)
+	return nil
+}
+
+func (g *Gateway) refreshLoop(ctx context.Context) {
+	t := time.NewTicker(policyRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := g.refreshCatalog(ctx); err != nil && ctx.Err() == nil {
+				g.log.Warn("policy refresh failed; keeping the previous set", zap.Error(err))
+			}
+		}
+	}
+}
+
+// providerMap serves the keys API's bind handshake.
+type providerMap struct{ g *Gateway }
+
+func (m providerMap) Provider(providerType string) (kms.Provider, string, bool) {
+	name, ok := providerByType[providerType]
+	if !ok {
+		return nil, "", false
+	}
+	p, ok := m.g.providers[name]
+	return p, name, ok
+}
+
+// controlPlane is the /api/v2 handler. After any successful change the
+// catalog is refreshed at once, so this gateway applies it to its very
+// next session.
+func (g *Gateway) controlPlane(adminToken string) http.Handler {
+	authz := g.apiAuthorizer
+	if authz == nil {
+		authz = api.BootstrapToken(adminToken)
+	}
+	h := api.New(api.Deps{Store: g.index, KMS: providerMap{g}, OrgRegion: g.cfg.Org.Region, Authorizer: authz,
+		Logger: g.log, MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes), DescribeTimeout: g.cfg.KMS.Timeout.D()})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if err := g.refreshCatalog(r.Context()); err != nil {
+				g.log.Warn("policy refresh after change failed", zap.Error(err))
+			}
+		}
+	})
+}
