@@ -2,11 +2,11 @@ package gateway
 
 import (
 	"context"
-	"log/slog"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -53,8 +53,8 @@ type Gateway struct {
 	// admin token in <data-dir>/admin.token).
 	apiAuthorizer api.Authorizer
 	adminToken    string
-	indexer    *indexer
-	broker     *broker.Broker
+	indexer       *indexer
+	broker        *broker.Broker
 
 	ln        net.Listener
 	ready     chan struct{}

@@ -33,7 +33,7 @@ func withLocalKMS(t *testing.T, lk *testenv.LocalKMS, onUnavailable string, time
 		c.Keys = []config.Key{{ID: "cmk-recording-key-01", Name: "RecordingEncryptionCMK_01", ProviderType: "AWS_KMS", ProviderKeyID: arn, Region: lk.Region}}
 		pci := policy.Policy{ID: "pci", Name: "PCI-DSS Secure Recording Policy", RecordingType: policy.RecordingAudio,
 			EncryptionKeyReference: &policy.KeyReference{KeyID: "cmk-recording-key-01", ProviderType: "AWS_KMS"},
-			TargetIDs: []string{"pci"}, OnKeyUnavailable: onUnavailable}
+			TargetIDs:              []string{"pci"}, OnKeyUnavailable: onUnavailable}
 		pci.Normalize()
 		c.Policies = append(c.Policies, pci)
 	}
