@@ -1,0 +1,152 @@
+package bench
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestSpawnRunVerifies is the harness's sanity run: a spawned gateway, 20
+// streams for 2 s, every packet recorded, and the verification really
+// decrypted the recordings (a wrong key or a tampered file would fail it).
+func TestSpawnRunVerifies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns the gateway")
+	}
+	bin := filepath.Join(t.TempDir(), "mediaseal")
+	if err := BuildGateway(context.Background(), "..", bin); err != nil {
+		t.Fatal(err)
+	}
+	cfg := RunConfig{Streams: 20, Duration: 2 * time.Second, Spawn: SpawnConfig{Bin: bin, PortMin: 31000 + os.Getpid()%200*20},
+		BaselineDuration: time.Second, MaxLateness: time.Second}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int64(20 * 100)
+	switch {
+	case !res.Verified:
+		t.Fatalf("not verified by decryption: %v", res.Errors)
+	case res.SentPackets != want:
+		t.Fatalf("sent %d packets, want %d", res.SentPackets, want)
+	case res.RecordedPkts != want || res.LostPackets != 0:
+		t.Fatalf("recorded %d of %d (lost %d)", res.RecordedPkts, want, res.LostPackets)
+	case res.IngestLag.N != uint64(want):
+		t.Fatalf("lag samples %d, want %d", res.IngestLag.N, want)
+	case res.BaselinePPS == 0 || res.BaselineRatio == 0:
+		t.Fatalf("no baseline: %+v", res)
+	case res.RSS == 0 || res.BytesWritten == 0:
+		t.Fatalf("no process figures: RSS %d, bytes %d", res.RSS, res.BytesWritten)
+	case res.FirstDurP99 == 0 || res.DEKLatencyP99 == 0:
+		t.Fatalf("gateway histograms not read: first durable %v, DEK %v", res.FirstDurP99, res.DEKLatencyP99)
+	}
+}
+
+func TestHistQuantiles(t *testing.T) {
+	cases := []struct {
+		name    string
+		samples []int64
+		q       float64
+		want    time.Duration
+		tol     float64
+	}{
+		{"empty", nil, 0.99, 0, 0},
+		{"one", []int64{5e6}, 0.5, 5 * time.Millisecond, 0},
+		{"negative counts low", []int64{-10, -5}, 0.5, 0, 0},
+		{"uniform p50", seq(1, 1000, 1e4), 0.5, 5 * time.Millisecond, 0.07},
+		{"uniform p99", seq(1, 1000, 1e4), 0.99, 9900 * time.Microsecond, 0.07},
+		{"tail p99", append(seq(1, 990, 1e3), seq(1, 10, 1e8)...), 0.99, time.Millisecond, 0.07},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var h Hist
+			for _, v := range c.samples {
+				h.Add(v)
+			}
+			got := h.Quantile(c.q)
+			if d := float64(got - c.want); d > c.tol*float64(c.want) || -d > c.tol*float64(c.want) {
+				t.Fatalf("q%.2f = %s, want %s ±%.0f%%", c.q, got, c.want, 100*c.tol)
+			}
+		})
+	}
+}
+
+func seq(from, to int, scale int64) []int64 {
+	var out []int64
+	for i := from; i <= to; i++ {
+		out = append(out, int64(i)*scale)
+	}
+	return out
+}
+
+func TestStampRoundTrip(t *testing.T) {
+	for name, c := range Codecs {
+		t.Run(name, func(t *testing.T) {
+			pkt := newPacket(c, 20*time.Millisecond, 0xABCD)
+			stamp(pkt, 70000, 160, 1234567890123)
+			st, ok := ParseStamp(pkt)
+			if !ok || st.Sent != 1234567890123 || st.Index != 70000 || st.SSRC != 0xABCD || pkt[1] != c.PayloadType {
+				t.Fatalf("stamp %+v ok=%v pt=%d", st, ok, pkt[1])
+			}
+			if _, ok := ParseStamp(pkt[:20]); ok {
+				t.Fatal("short packet parsed")
+			}
+		})
+	}
+}
+
+func TestParseUDP(t *testing.T) {
+	const table = `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+  100: 0100007F:7530 00000000:0000 07 00000000:00000200 00:00000000 00000000     0        0 1 2 0000000000000000 3
+  101: 0100007F:7531 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 0
+  102: 0100007F:1F90 00000000:0000 07 00000000:00000100 00:00000000 00000000     0        0 1 2 0000000000000000 9
+`
+	var st UDPStats
+	if err := parseUDP([]byte(table), map[uint16]bool{30000: true, 30001: true}, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Sockets != 2 || st.Drops != 3 || st.RxQueue != 0x200 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+// TestGeneratorPacesIntoSink sends through the baseline sink: every packet
+// arrives, each stream sends exactly its count.
+func TestGeneratorPacesIntoSink(t *testing.T) {
+	sink, err := NewSink(netip.MustParseAddr("127.0.0.1"), 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	var streams []*Stream
+	for i, a := range sink.Addrs() {
+		streams = append(streams, &Stream{Dest: a, SSRC: uint32(i), Start: time.Duration(i) * 10 * time.Millisecond})
+	}
+	g, err := NewGenerator(GenConfig{Codec: Codecs["pcmu"], Ptime: 10 * time.Millisecond, Packets: 30, Workers: 2}, streams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	res, err := g.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(t0); el < 300*time.Millisecond {
+		t.Fatalf("30 packets at 10 ms took %s: not paced", el)
+	}
+	for i, n := range res.PerStream {
+		if n != 30 {
+			t.Fatalf("stream %d sent %d", i, n)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for sink.Received() < 300 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if sink.Received() != 300 || res.Sent != 300 {
+		t.Fatalf("sent %d, received %d", res.Sent, sink.Received())
+	}
+}

@@ -1,0 +1,240 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/ipv4"
+)
+
+// batchSize is the most datagrams handed to one sendmmsg.
+const batchSize = 64
+
+// Stream is one RTP flow the generator sends.
+type Stream struct {
+	Dest  netip.AddrPort
+	SSRC  uint32
+	Start time.Duration // offset from the generator start (ramp)
+	phase time.Duration // offset within the packet period
+	pkt   []byte
+	addr  *net.UDPAddr
+	next  uint32 // next packet index
+	sent  uint32
+}
+
+// GenConfig paces the generator.
+type GenConfig struct {
+	Codec   Codec
+	Ptime   time.Duration
+	Packets uint32 // per stream
+	Workers int    // sending goroutines (one per core by default)
+	// Progress, when set, is called about every 100 ms with packets sent so far.
+	Progress func(sent int64)
+}
+
+// GenResult is what the generator did.
+type GenResult struct {
+	Sent      int64         // datagrams the kernel accepted
+	SendErrs  int64         // datagrams refused (ENOBUFS, ...)
+	Elapsed   time.Duration // first send to last send
+	Lateness  Hist          // send time minus schedule, per packet
+	PerStream []uint32      // packets sent per stream, in stream order
+}
+
+// Generator sends paced RTP from precomputed per-stream packets: one
+// goroutine per worker sends every due packet of its streams with one
+// sendmmsg per batch, then sleeps until the next one is due.
+type Generator struct {
+	cfg     GenConfig
+	streams []*Stream
+}
+
+// NewGenerator prepares dests (one per stream). Streams are spread evenly
+// over the packet period so the load is smooth, not one burst per ptime.
+func NewGenerator(cfg GenConfig, streams []*Stream) (*Generator, error) {
+	if cfg.Ptime <= 0 || cfg.Packets == 0 || len(streams) == 0 {
+		return nil, fmt.Errorf("%w: ptime %s, packets %d, streams %d", ErrConfig, cfg.Ptime, cfg.Packets, len(streams))
+	}
+	cfg.Workers = max(cfg.Workers, 1)
+	for i, s := range streams {
+		s.phase = time.Duration(int64(cfg.Ptime) * int64(i) / int64(len(streams)))
+		s.pkt = newPacket(cfg.Codec, cfg.Ptime, s.SSRC)
+		s.addr = net.UDPAddrFromAddrPort(s.Dest)
+		s.next, s.sent = 0, 0
+	}
+	return &Generator{cfg: cfg, streams: streams}, nil
+}
+
+// Run sends until every stream has sent its packets or ctx is done.
+func (g *Generator) Run(ctx context.Context) (GenResult, error) {
+	var res GenResult
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		errs     []error
+		progress atomic.Int64
+	)
+	start := time.Now().Add(100 * time.Millisecond) // let every worker get ready
+	done := make(chan struct{})
+	if g.cfg.Progress != nil {
+		go func() {
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					g.cfg.Progress(progress.Load())
+				}
+			}
+		}()
+	}
+	for w := range g.cfg.Workers {
+		var mine []*Stream
+		for i := w; i < len(g.streams); i += g.cfg.Workers {
+			mine = append(mine, g.streams[i])
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := g.work(ctx, start, mine, &progress)
+			mu.Lock()
+			defer mu.Unlock()
+			res.Sent += r.Sent
+			res.SendErrs += r.SendErrs
+			res.Lateness.Merge(&r.Lateness)
+			res.Elapsed = max(res.Elapsed, r.Elapsed)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	if g.cfg.Progress != nil {
+		g.cfg.Progress(progress.Load())
+	}
+	res.PerStream = make([]uint32, len(g.streams))
+	for i, s := range g.streams {
+		res.PerStream[i] = s.sent
+	}
+	return res, errors.Join(errs...)
+}
+
+// due is a stream's next send time.
+func (g *Generator) due(start time.Time, s *Stream) time.Time {
+	first := s.Start.Truncate(g.cfg.Ptime) + s.phase
+	return start.Add(first + time.Duration(s.next)*g.cfg.Ptime)
+}
+
+func (g *Generator) work(ctx context.Context, start time.Time, streams []*Stream, progress *atomic.Int64) (GenResult, error) {
+	var res GenResult
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if streams[0].Dest.Addr().Is6() || !streams[0].Dest.Addr().IsLoopback() {
+		conn.Close()
+		conn, err = net.ListenUDP("udp", nil)
+	}
+	if err != nil {
+		return res, err
+	}
+	defer conn.Close()
+	_ = conn.SetWriteBuffer(4 << 20)
+	pc := ipv4.NewPacketConn(conn)
+	msgs := make([]ipv4.Message, batchSize)
+	batch := make([]*Stream, batchSize)
+	for i := range msgs {
+		msgs[i].Buffers = make([][]byte, 1)
+	}
+	tsStep := uint32(int64(g.cfg.Codec.ClockRate) * int64(g.cfg.Ptime) / int64(time.Second))
+	// Schedule order: by next due time. All streams share one period, so a
+	// round-robin over streams sorted by their first due time stays sorted.
+	slices.SortFunc(streams, func(a, b *Stream) int { return g.due(start, a).Compare(g.due(start, b)) })
+	var first, last time.Time
+	remaining := len(streams)
+	pos := 0
+	for remaining > 0 {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		// Sleep until the stream at pos is due.
+		s := streams[pos]
+		if wait := time.Until(g.due(start, s)); wait > 0 {
+			time.Sleep(wait)
+		}
+		now := time.Now()
+		nowNs := now.UnixNano()
+		n := 0
+		// Collect every due stream (at most one lap, at most one batch).
+		for lap := 0; n < batchSize && lap < len(streams); lap++ {
+			s := streams[pos]
+			if s.next >= g.cfg.Packets {
+				pos = (pos + 1) % len(streams)
+				continue
+			}
+			d := g.due(start, s)
+			if d.After(now) {
+				break
+			}
+			res.Lateness.Add(int64(now.Sub(d)))
+			stamp(s.pkt, s.next, tsStep, nowNs)
+			msgs[n].Buffers[0] = s.pkt
+			msgs[n].Addr = s.addr
+			batch[n] = s
+			n++
+			s.next++
+			if s.next == g.cfg.Packets {
+				remaining--
+			}
+			pos = (pos + 1) % len(streams)
+		}
+		if n == 0 {
+			continue
+		}
+		sent, failed := sendAll(pc, msgs[:n], batch[:n])
+		res.Sent += int64(sent)
+		res.SendErrs += int64(failed)
+		progress.Add(int64(sent))
+		if first.IsZero() {
+			first = now
+		}
+		last = time.Now()
+	}
+	res.Elapsed = last.Sub(first)
+	return res, nil
+}
+
+// sendAll hands msgs to the kernel, retrying partial batches; a datagram
+// the kernel refuses (ENOBUFS, ECONNREFUSED from an earlier ICMP) is
+// counted and skipped. Each accepted datagram counts for its stream.
+func sendAll(pc *ipv4.PacketConn, msgs []ipv4.Message, streams []*Stream) (sent, failed int) {
+	for i := 0; i < len(msgs); {
+		n, err := pc.WriteBatch(msgs[i:], 0)
+		if n > 0 {
+			for _, s := range streams[i : i+n] {
+				s.sent++
+			}
+			sent += n
+			i += n
+			continue
+		}
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
+			time.Sleep(50 * time.Microsecond)
+			continue
+		}
+		failed++
+		i++
+	}
+	return sent, failed
+}

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Result is one run's report (JSON field names as the issue lists them).
+type Result struct {
+	Mode           string  `json:"mode"` // gateway or baseline
+	Streams        int     `json:"streams"`
+	Calls          int     `json:"calls"`
+	Codec          string  `json:"codec"`
+	PtimeMs        float64 `json:"ptime_ms"`
+	DurationS      float64 `json:"duration_s"`
+	OfferedPPS     float64 `json:"offered_pps"`
+	RecordedPPS    float64 `json:"recorded_pps"`
+	SentPackets    int64   `json:"sent_packets"`
+	RecordedPkts   int64   `json:"recorded_packets"`
+	LostPackets    int64   `json:"lost_packets"`
+	LossRatio      float64 `json:"loss_ratio"`
+	LossyStreams   int     `json:"lossy_streams"`
+	Verified       bool    `json:"verified_by_decryption"`
+	Incomplete     int     `json:"incomplete_recordings"`
+	IngestLag      Summary `json:"ingest_lag"`
+	FlushDelayP50  float64 `json:"flush_delay_p50_ms"`
+	FlushDelayP99  float64 `json:"flush_delay_p99_ms"`
+	LagP99         float64 `json:"recording_lag_p99_ms"`
+	DEKLatencyP50  float64 `json:"dek_latency_p50_ms"`
+	DEKLatencyP99  float64 `json:"dek_latency_p99_ms"`
+	FirstDurP50    float64 `json:"first_durable_p50_ms"`
+	FirstDurP99    float64 `json:"first_durable_p99_ms"`
+	GatewayCPU     float64 `json:"gateway_cpu_percent"` // 100 = one core
+	GeneratorCPU   float64 `json:"generator_cpu_percent"`
+	RSSIdle        int64   `json:"rss_idle_bytes"`
+	RSS            int64   `json:"rss_bytes"` // peak while streaming
+	RSSPerStream   float64 `json:"rss_per_stream_bytes"`
+	BytesWritten   int64   `json:"bytes_written"`
+	KernelDrops    int64   `json:"kernel_udp_drops"`
+	MaxRxQueue     int64   `json:"max_rx_queue_bytes"`
+	GenLateness    Summary `json:"generator_lateness"`
+	SendErrors     int64   `json:"send_errors"`
+	Valid          bool    `json:"valid"`
+	InvalidReason  string  `json:"invalid_reason,omitempty"`
+	BaselinePPS    float64 `json:"baseline_pps,omitempty"`
+	BaselineLoss   float64 `json:"baseline_loss_ratio,omitempty"`
+	BaselineRatio  float64 `json:"baseline_ratio,omitempty"`
+	SessionsPerSec float64 `json:"session_create_per_s,omitempty"`
+	LoadAvgStart   float64 `json:"loadavg_start"`
+	LoadAvgEnd     float64 `json:"loadavg_end"`
+	Pinned         bool    `json:"pinned"`
+	Errors         []string `json:"errors,omitempty"`
+}
+
+// WriteJSON writes r (or a list of results) to path.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func ms(sec float64) float64 {
+	if math.IsNaN(sec) {
+		return 0
+	}
+	return math.Round(sec*1e6) / 1e3
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+// WriteTable prints the human table.
+func (r *Result) WriteTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, f string, a ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(f, a...)) }
+	valid := "yes"
+	if !r.Valid {
+		valid = "NO: " + r.InvalidReason
+	}
+	row("run", "%s, %d streams (%d calls), %s %gms, %gs", r.Mode, r.Streams, r.Calls, r.Codec, r.PtimeMs, r.DurationS)
+	row("valid", "%s", valid)
+	row("offered / recorded pps", "%.0f / %.0f", r.OfferedPPS, r.RecordedPPS)
+	row("sent / recorded packets", "%d / %d (lost %d, loss %.6f %%, lossy streams %d)", r.SentPackets, r.RecordedPkts, r.LostPackets, 100*r.LossRatio, r.LossyStreams)
+	if r.Mode == "gateway" {
+		row("verified by decryption", "%v (incomplete recordings %d)", r.Verified, r.Incomplete)
+		row("ingest lag ms p50/p99/max", "%.2f / %.2f / %.2f", r.IngestLag.P50, r.IngestLag.P99, r.IngestLag.Max)
+		row("flush delay ms p50/p99", "%.2f / %.2f", r.FlushDelayP50, r.FlushDelayP99)
+		row("recording lag p99 ms", "%.2f (ingest p99 + flush delay p99; beyond the flush interval)", r.LagP99)
+		row("DEK latency ms p50/p99", "%.2f / %.2f", r.DEKLatencyP50, r.DEKLatencyP99)
+		row("first durable chunk ms p50/p99", "%.2f / %.2f", r.FirstDurP50, r.FirstDurP99)
+		row("gateway CPU", "%.1f %% of one core", r.GatewayCPU)
+		row("gateway RSS", "%s peak, %s idle, %.1f KiB per stream", mib(r.RSS), mib(r.RSSIdle), r.RSSPerStream/1024)
+		row("bytes written (sealed)", "%s", mib(r.BytesWritten))
+		row("session creates per s", "%.0f", r.SessionsPerSec)
+	}
+	row("kernel UDP drops", "%d (max rx queue %s)", r.KernelDrops, mib(r.MaxRxQueue))
+	row("generator", "lateness ms p50/p99/max %.2f / %.2f / %.2f, CPU %.1f %%, send errors %d",
+		r.GenLateness.P50, r.GenLateness.P99, r.GenLateness.Max, r.GeneratorCPU, r.SendErrors)
+	if r.BaselinePPS > 0 {
+		row("baseline sink pps", "%.0f (loss %.6f %%), ratio recorded/baseline %.3f", r.BaselinePPS, 100*r.BaselineLoss, r.BaselineRatio)
+	}
+	row("machine load (1 min)", "%.2f at start, %.2f at end, pinned %v", r.LoadAvgStart, r.LoadAvgEnd, r.Pinned)
+	if len(r.Errors) > 0 {
+		row("errors", "%s", strings.Join(r.Errors, "; "))
+	}
+	tw.Flush()
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func seconds(d time.Duration) float64 { return d.Seconds() }

@@ -1,0 +1,182 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// SpawnConfig says how to start a gateway of our own.
+type SpawnConfig struct {
+	Bin       string // the built mediaseal binary
+	Dir       string // temp dir: config, data dir and log go here
+	PortMin   int    // media port range for the sessions
+	PortMax   int
+	CPUs      string // taskset CPU list ("" = no pinning)
+	DebugAddr string // pprof listener ("" = off)
+	// FlushInterval of the recordings (default 1 s as in production).
+	FlushInterval time.Duration
+}
+
+// Spawned is a gateway process the bench started.
+type Spawned struct {
+	Cmd        *exec.Cmd
+	ConfigPath string
+	DataDir    string
+	LogPath    string
+	API        string // http://127.0.0.1:port
+	Token      string
+	exited     chan error
+}
+
+// BuildGateway builds ./cmd/mediaseal of the module at root into out.
+func BuildGateway(ctx context.Context, root, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/mediaseal")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%w: go build: %v\n%s", ErrSpawn, err, b)
+	}
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// configYAML is the gateway config a spawned run uses: the embedded
+// default's choices (fs storage, platform key, SQLite, 1 s flushes) with a
+// private data dir, a media port range for the run, quiet logs and limits
+// that do not get in a load test's way.
+func (c SpawnConfig) configYAML(dataDir string, apiPort int) string {
+	fi := c.FlushInterval
+	if fi == 0 {
+		fi = time.Second
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `org: {id: bench, region: local}
+dataDir: %q
+log: {level: warn, format: json}
+api: {addr: "127.0.0.1:%d", shutdownTimeout: 300s}
+media:
+  bindAddr: 127.0.0.1
+  portMin: %d
+  portMax: %d
+  inactivityTimeout: 10m
+  maxSessions: 200000
+recording: {flushInterval: %s}
+storage: {type: fs}
+kms: {timeout: 5s, platformKey: platform}
+store: {driver: sqlite}
+`, dataDir, apiPort, c.PortMin, c.PortMax, fi)
+	if c.DebugAddr != "" {
+		fmt.Fprintf(&b, "debug: {addr: %q}\n", c.DebugAddr)
+	}
+	b.WriteString(`policies:
+  - id: bench-record-all
+    name: Record every bench call (platform key)
+    recordingType: AUDIO
+    encryptionKeyReference: {keyId: platform, providerType: PLATFORM}
+    targetType: QUEUE
+    targetIds: ["*"]
+    status: ENABLED
+    conditions: {direction: "", callerIdPattern: null, timeWindow: null}
+`)
+	return b.String()
+}
+
+// Spawn writes a config, starts `mediaseal serve` and waits until the API
+// answers and the ingest token exists.
+func Spawn(ctx context.Context, c SpawnConfig) (*Spawned, error) {
+	if _, err := os.Stat(c.Bin); err != nil {
+		return nil, fmt.Errorf("%w: binary %s: %v (build it with `go build -o bin/mediaseal ./cmd/mediaseal`)", ErrSpawn, c.Bin, err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	sp := &Spawned{ConfigPath: filepath.Join(c.Dir, "mediaseal.yaml"), DataDir: filepath.Join(c.Dir, "data"),
+		LogPath: filepath.Join(c.Dir, "gateway.log"), API: fmt.Sprintf("http://127.0.0.1:%d", port), exited: make(chan error, 1)}
+	if err := os.WriteFile(sp.ConfigPath, []byte(c.configYAML(sp.DataDir, port)), 0o600); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(sp.LogPath)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{c.Bin, "serve", "--config", sp.ConfigPath}
+	if c.CPUs != "" {
+		args = append([]string{"taskset", "-c", c.CPUs}, args...)
+	}
+	// Not CommandContext: the gateway is stopped with SIGTERM so it
+	// finishes its recordings, never killed by a cancelled context.
+	sp.Cmd = exec.Command(args[0], args[1:]...)
+	sp.Cmd.Stdout, sp.Cmd.Stderr = logf, logf
+	if err := sp.Cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("%w: start: %v", ErrSpawn, err)
+	}
+	go func() { sp.exited <- sp.Cmd.Wait(); logf.Close() }()
+	cl := NewClient(sp.API, "")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case err := <-sp.exited:
+			sp.exited <- err
+			return nil, fmt.Errorf("%w: exited during start-up (%v); log: %s", ErrSpawn, err, tail(sp.LogPath))
+		case <-ctx.Done():
+			_ = sp.Stop(30 * time.Second)
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if cl.Healthy(ctx) {
+			tok, err := os.ReadFile(filepath.Join(sp.DataDir, "ingest.token"))
+			if err == nil {
+				sp.Token = strings.TrimSpace(string(tok))
+				return sp, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			_ = sp.Stop(30 * time.Second)
+			return nil, fmt.Errorf("%w: not healthy after 60 s; log: %s", ErrSpawn, tail(sp.LogPath))
+		}
+	}
+}
+
+// Pid is the gateway's process id (taskset execs it, so the pid holds).
+func (sp *Spawned) Pid() int { return sp.Cmd.Process.Pid }
+
+// Stop sends SIGTERM (the gateway finishes and drains its recordings) and
+// waits up to timeout, then kills it.
+func (sp *Spawned) Stop(timeout time.Duration) error {
+	_ = sp.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-sp.exited:
+		sp.exited <- err
+		return err
+	case <-time.After(timeout):
+		_ = sp.Cmd.Process.Kill()
+		err := <-sp.exited
+		sp.exited <- err
+		return errors.Join(fmt.Errorf("%w: did not stop within %s; killed", ErrSpawn, timeout), err)
+	}
+}
+
+func tail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}

@@ -1,0 +1,164 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/internal/gateway"
+	"github.com/mediaseal/mediaseal/storage/seal"
+)
+
+// StreamRef ties a generated stream to where the gateway recorded it.
+type StreamRef struct {
+	RecordingID string
+	Track       uint8
+	SSRC        uint32
+	Sent        uint32 // packets the generator handed to the kernel
+}
+
+// Verification is what decrypting the recordings showed.
+type Verification struct {
+	Decrypted  bool   // recordings were opened with their DEKs and verified
+	Recordings int    // recordings opened
+	Incomplete int    // recordings whose status is not COMPLETE
+	Recorded   int64  // distinct generated packets found, over every stream
+	Foreign    int64  // packet records that are not the expected stream's
+	Duplicates int64  // packets found twice
+	Lossy      int    // streams with fewer packets recorded than sent
+	IngestLag  Hist   // per packet: gateway arrival time − send time
+	PerStream  []int64
+	Errors     []string `json:",omitempty"`
+}
+
+// maxErrors bounds the error list of a report.
+const maxErrors = 20
+
+// VerifyOffline opens the stopped gateway's data dir (its config names it)
+// in this process, decrypts every recording of refs through the gateway's
+// own key path and counts, per stream, the distinct generated packets it
+// holds. It also measures each packet's ingest lag: the recording's start
+// time plus the record's arrival offset, minus the send time the payload
+// carries (both clocks are this machine's).
+func VerifyOffline(ctx context.Context, configPath string, refs []StreamRef, workers int) (*Verification, error) {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := gateway.New(ctx, cfg, zap.NewNop())
+	if err != nil {
+		return nil, fmt.Errorf("%w: open gateway data: %v", ErrVerify, err)
+	}
+	defer gw.Close()
+	byRec := map[string][]int{} // recording → stream indexes
+	var order []string
+	for i, r := range refs {
+		if _, ok := byRec[r.RecordingID]; !ok {
+			order = append(order, r.RecordingID)
+		}
+		byRec[r.RecordingID] = append(byRec[r.RecordingID], i)
+	}
+	v := &Verification{Decrypted: true, PerStream: make([]int64, len(refs))}
+	var mu sync.Mutex
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lag Hist
+			for id := range jobs {
+				r := verifyRecording(ctx, gw, id, refs, byRec[id], &lag)
+				mu.Lock()
+				v.add(r, byRec[id])
+				mu.Unlock()
+			}
+			mu.Lock()
+			v.IngestLag.Merge(&lag)
+			mu.Unlock()
+		}()
+	}
+	for _, id := range order {
+		jobs <- id
+	}
+	close(jobs)
+	wg.Wait()
+	for i, r := range refs {
+		if v.PerStream[i] < int64(r.Sent) {
+			v.Lossy++
+		}
+	}
+	return v, nil
+}
+
+type recResult struct {
+	status     seal.Status
+	err        error
+	got        []int64 // per stream of the recording
+	foreign    int64
+	duplicates int64
+}
+
+func (v *Verification) add(r recResult, idx []int) {
+	v.Recordings++
+	if r.status != seal.StatusComplete {
+		v.Incomplete++
+	}
+	if r.err != nil && len(v.Errors) < maxErrors {
+		v.Errors = append(v.Errors, r.err.Error())
+	}
+	for j, i := range idx {
+		v.PerStream[i] = r.got[j]
+		v.Recorded += r.got[j]
+	}
+	v.Foreign += r.foreign
+	v.Duplicates += r.duplicates
+}
+
+func verifyRecording(ctx context.Context, gw *gateway.Gateway, id string, refs []StreamRef, idx []int, lag *Hist) recResult {
+	res := recResult{got: make([]int64, len(idx))}
+	rec, err := gw.OpenRecording(ctx, id)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	defer rec.Close()
+	startedAt := rec.Header().Context.StartedAt
+	byTrack := map[uint8]int{} // track → position in idx
+	seen := make([][]uint64, len(idx))
+	for j, i := range idx {
+		byTrack[refs[i].Track] = j
+		seen[j] = make([]uint64, (refs[i].Sent+63)/64+1)
+	}
+	res.status, res.err = rec.Records(func(r seal.Record) error {
+		if r.Type != seal.RecordPacket {
+			return nil
+		}
+		j, ok := byTrack[r.Track]
+		st, valid := ParseStamp(r.Data)
+		if !ok || !valid || st.SSRC != refs[idx[j]].SSRC || int(st.Index/64) >= len(seen[j]) {
+			res.foreign++
+			return nil
+		}
+		w, bit := st.Index/64, uint64(1)<<(st.Index%64)
+		if seen[j][w]&bit != 0 {
+			res.duplicates++
+			return nil
+		}
+		seen[j][w] |= bit
+		res.got[j]++
+		lag.Add(startedAt + r.Arrival - st.Sent)
+		return nil
+	})
+	if res.err == nil && res.status != seal.StatusComplete {
+		res.err = fmt.Errorf("recording %s: status %s", id, res.status)
+	}
+	if res.err != nil && !errors.Is(res.err, ErrVerify) {
+		res.err = fmt.Errorf("%w: %v", ErrVerify, res.err)
+	}
+	return res
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/mediaseal/mediaseal/bench"
+)
+
+// runFlags are the flags run, sweep and baseline share.
+type runFlags struct {
+	cfg        bench.RunConfig
+	spawn      bool
+	bin        string
+	jsonPath   string
+	pin        bool
+	kmsLatency time.Duration
+	noProgress bool
+}
+
+func (f *runFlags) register(fs *pflag.FlagSet, withTarget bool) {
+	c := &f.cfg
+	fs.IntVar(&c.Streams, "streams", 100, "concurrent RTP streams")
+	fs.IntVar(&c.TracksPerCall, "tracks", 1, "tracks per call (1 or 2); calls = streams / tracks")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long each stream sends")
+	fs.StringVar(&c.Codec, "codec", "pcmu", "pcmu, pcma or opus")
+	fs.DurationVar(&c.Ptime, "ptime", 20*time.Millisecond, "packet time")
+	fs.DurationVar(&c.Ramp, "ramp", 0, "spread stream starts over this long")
+	fs.IntVar(&c.Workers, "workers", 0, "generator goroutines (default: one per core)")
+	fs.DurationVar(&c.MaxLateness, "max-lateness", 0, "generator p99 lateness above which a run is invalid (default ptime/2)")
+	fs.BoolVar(&f.pin, "pin", false, "pin the gateway to CPU 1 and the generator to CPU 0 (taskset)")
+	fs.StringVar(&f.jsonPath, "json", "", "write the report as JSON to this file")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar")
+	if !withTarget {
+		return
+	}
+	fs.StringVar(&c.Target, "target", "", "base URL of a running gateway (http://host:port)")
+	fs.StringVar(&c.TokenFile, "token-file", "", "file holding the gateway's ingest token (with --target)")
+	fs.BoolVar(&f.spawn, "spawn", false, "start a gateway of our own from --bin in a temp data dir and decrypt what it recorded")
+	fs.StringVar(&f.bin, "bin", "bin/mediaseal", "mediaseal binary for --spawn (go build -o bin/mediaseal ./cmd/mediaseal)")
+	fs.IntVar(&c.Spawn.PortMin, "port-min", 30000, "first media port of the spawned gateway")
+	fs.StringVar(&c.Spawn.DebugAddr, "debug-addr", "", "pprof listener of the spawned gateway (e.g. 127.0.0.1:6060)")
+	fs.DurationVar(&c.BaselineDuration, "baseline", 0, "also run the plain UDP sink with the same streams for this long first")
+	fs.DurationVar(&f.kmsLatency, "kms-latency", 0, "delay every KMS request by this much (needs local-kms; see docs/bench.md)")
+}
+
+// resolve turns flags into a RunConfig.
+func (f *runFlags) resolve() (bench.RunConfig, error) {
+	c := f.cfg
+	if f.spawn {
+		c.Spawn.Bin = f.bin
+	}
+	if f.pin {
+		c.GenCPUs, c.Spawn.CPUs = "0", "1"
+	}
+	if f.kmsLatency > 0 {
+		return c, fmt.Errorf("%w: --kms-latency is not available yet (the gateway has no KMS broker wired); see docs/bench.md", bench.ErrConfig)
+	}
+	c.Progress = !f.noProgress
+	return c, nil
+}
