@@ -13,48 +13,48 @@ import (
 
 // Result is one run's report (JSON field names as the issue lists them).
 type Result struct {
-	Mode           string  `json:"mode"` // gateway or baseline
-	Streams        int     `json:"streams"`
-	Calls          int     `json:"calls"`
-	Codec          string  `json:"codec"`
-	PtimeMs        float64 `json:"ptime_ms"`
-	DurationS      float64 `json:"duration_s"`
-	OfferedPPS     float64 `json:"offered_pps"`
-	RecordedPPS    float64 `json:"recorded_pps"`
-	SentPackets    int64   `json:"sent_packets"`
-	RecordedPkts   int64   `json:"recorded_packets"`
-	LostPackets    int64   `json:"lost_packets"`
-	LossRatio      float64 `json:"loss_ratio"`
-	LossyStreams   int     `json:"lossy_streams"`
-	Verified       bool    `json:"verified_by_decryption"`
-	Incomplete     int     `json:"incomplete_recordings"`
-	IngestLag      Summary `json:"ingest_lag"`
-	FlushDelayP50  float64 `json:"flush_delay_p50_ms"`
-	FlushDelayP99  float64 `json:"flush_delay_p99_ms"`
-	LagP99         float64 `json:"recording_lag_p99_ms"`
-	DEKLatencyP50  float64 `json:"dek_latency_p50_ms"`
-	DEKLatencyP99  float64 `json:"dek_latency_p99_ms"`
-	FirstDurP50    float64 `json:"first_durable_p50_ms"`
-	FirstDurP99    float64 `json:"first_durable_p99_ms"`
-	GatewayCPU     float64 `json:"gateway_cpu_percent"` // 100 = one core
-	GeneratorCPU   float64 `json:"generator_cpu_percent"`
-	RSSIdle        int64   `json:"rss_idle_bytes"`
-	RSS            int64   `json:"rss_bytes"` // peak while streaming
-	RSSPerStream   float64 `json:"rss_per_stream_bytes"`
-	BytesWritten   int64   `json:"bytes_written"`
-	KernelDrops    int64   `json:"kernel_udp_drops"`
-	MaxRxQueue     int64   `json:"max_rx_queue_bytes"`
-	GenLateness    Summary `json:"generator_lateness"`
-	SendErrors     int64   `json:"send_errors"`
-	Valid          bool    `json:"valid"`
-	InvalidReason  string  `json:"invalid_reason,omitempty"`
-	BaselinePPS    float64 `json:"baseline_pps,omitempty"`
-	BaselineLoss   float64 `json:"baseline_loss_ratio,omitempty"`
-	BaselineRatio  float64 `json:"baseline_ratio,omitempty"`
-	SessionsPerSec float64 `json:"session_create_per_s,omitempty"`
-	LoadAvgStart   float64 `json:"loadavg_start"`
-	LoadAvgEnd     float64 `json:"loadavg_end"`
-	Pinned         bool    `json:"pinned"`
+	Mode           string   `json:"mode"` // gateway or baseline
+	Streams        int      `json:"streams"`
+	Calls          int      `json:"calls"`
+	Codec          string   `json:"codec"`
+	PtimeMs        float64  `json:"ptime_ms"`
+	DurationS      float64  `json:"duration_s"`
+	OfferedPPS     float64  `json:"offered_pps"`
+	RecordedPPS    float64  `json:"recorded_pps"`
+	SentPackets    int64    `json:"sent_packets"`
+	RecordedPkts   int64    `json:"recorded_packets"`
+	LostPackets    int64    `json:"lost_packets"`
+	LossRatio      float64  `json:"loss_ratio"`
+	LossyStreams   int      `json:"lossy_streams"`
+	Verified       bool     `json:"verified_by_decryption"`
+	Incomplete     int      `json:"incomplete_recordings"`
+	IngestLag      Summary  `json:"ingest_lag"`
+	FlushDelayP50  float64  `json:"flush_delay_p50_ms"`
+	FlushDelayP99  float64  `json:"flush_delay_p99_ms"`
+	LagP99         float64  `json:"recording_lag_p99_ms"`
+	DEKLatencyP50  float64  `json:"dek_latency_p50_ms"`
+	DEKLatencyP99  float64  `json:"dek_latency_p99_ms"`
+	FirstDurP50    float64  `json:"first_durable_p50_ms"`
+	FirstDurP99    float64  `json:"first_durable_p99_ms"`
+	GatewayCPU     float64  `json:"gateway_cpu_percent"` // 100 = one core
+	GeneratorCPU   float64  `json:"generator_cpu_percent"`
+	RSSIdle        int64    `json:"rss_idle_bytes"`
+	RSS            int64    `json:"rss_bytes"` // peak while streaming
+	RSSPerStream   float64  `json:"rss_per_stream_bytes"`
+	BytesWritten   int64    `json:"bytes_written"`
+	KernelDrops    int64    `json:"kernel_udp_drops"`
+	MaxRxQueue     int64    `json:"max_rx_queue_bytes"`
+	GenLateness    Summary  `json:"generator_lateness"`
+	SendErrors     int64    `json:"send_errors"`
+	Valid          bool     `json:"valid"`
+	InvalidReason  string   `json:"invalid_reason,omitempty"`
+	BaselinePPS    float64  `json:"baseline_pps,omitempty"`
+	BaselineLoss   float64  `json:"baseline_loss_ratio,omitempty"`
+	BaselineRatio  float64  `json:"baseline_ratio,omitempty"`
+	SessionsPerSec float64  `json:"session_create_per_s,omitempty"`
+	LoadAvgStart   float64  `json:"loadavg_start"`
+	LoadAvgEnd     float64  `json:"loadavg_end"`
+	Pinned         bool     `json:"pinned"`
 	Errors         []string `json:"errors,omitempty"`
 }
 

@@ -23,14 +23,14 @@ type StreamRef struct {
 
 // Verification is what decrypting the recordings showed.
 type Verification struct {
-	Decrypted  bool   // recordings were opened with their DEKs and verified
-	Recordings int    // recordings opened
-	Incomplete int    // recordings whose status is not COMPLETE
-	Recorded   int64  // distinct generated packets found, over every stream
-	Foreign    int64  // packet records that are not the expected stream's
-	Duplicates int64  // packets found twice
-	Lossy      int    // streams with fewer packets recorded than sent
-	IngestLag  Hist   // per packet: gateway arrival time − send time
+	Decrypted  bool  // recordings were opened with their DEKs and verified
+	Recordings int   // recordings opened
+	Incomplete int   // recordings whose status is not COMPLETE
+	Recorded   int64 // distinct generated packets found, over every stream
+	Foreign    int64 // packet records that are not the expected stream's
+	Duplicates int64 // packets found twice
+	Lossy      int   // streams with fewer packets recorded than sent
+	IngestLag  Hist  // per packet: gateway arrival time − send time
 	PerStream  []int64
 	Errors     []string `json:",omitempty"`
 }
