@@ -56,12 +56,14 @@ func (r *Record) check(ntracks int) error {
 	return nil
 }
 
-// appendRecord encodes r; the caller has checked its size and type.
-func appendRecord(b []byte, r *Record) []byte {
-	b = append(b, byte(r.Type), r.Track)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(r.Data)))
-	b = binary.BigEndian.AppendUint64(b, uint64(r.Arrival))
-	return append(b, r.Data...)
+// putRecord encodes r into b, which is exactly r.encodedLen() bytes; the
+// caller has checked r's size and type.
+func putRecord(b []byte, r *Record) {
+	_ = b[recordHeaderLen-1]
+	b[0], b[1] = byte(r.Type), r.Track
+	binary.BigEndian.PutUint16(b[2:], uint16(len(r.Data)))
+	binary.BigEndian.PutUint64(b[4:], uint64(r.Arrival))
+	copy(b[recordHeaderLen:], r.Data)
 }
 
 // decodeRecords parses an authenticated chunk plaintext into recs (reused),

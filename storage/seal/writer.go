@@ -139,7 +139,9 @@ func (w *Writer) WriteRecord(r Record) error {
 		}
 	}
 	w.reserve(n)
-	w.buf = appendRecord(w.buf, &r)
+	end := len(w.buf) + n
+	putRecord(w.buf[len(w.buf):end], &r)
+	w.buf = w.buf[:end]
 	w.arrivalMax = max(w.arrivalMax, r.Arrival)
 	w.stats.Records++
 	w.stats.PlainBytes += int64(n)
