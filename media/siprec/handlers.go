@@ -283,10 +283,9 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 		_ = s.respond(req, tx, 481, "Call/Transaction Does Not Exist", nil, "")
 		return
 	}
-	if !c.mu.TryLock() {
-		_ = s.respond(req, tx, 491, "Request Pending", nil, "")
-		return
-	}
+	// Offers are answered synchronously, so a request that overlaps the
+	// previous one just waits for it.
+	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		_ = s.respond(req, tx, 481, "Call/Transaction Does Not Exist", nil, "")
