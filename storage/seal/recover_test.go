@@ -8,6 +8,9 @@ import (
 	"testing"
 )
 
+// An *os.File is what the spool hands to Recover.
+var _ RecoverFile = (*os.File)(nil)
+
 func writeTemp(t *testing.T, b []byte) *os.File {
 	t.Helper()
 	f, err := os.Create(filepath.Join(t.TempDir(), "spool.seal"))

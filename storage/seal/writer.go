@@ -203,7 +203,7 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-// seal encrypts w.plain as chunk w.index of type typ and writes it.
+// seal seals the pending records as chunk w.index of type typ and writes it.
 func (w *Writer) seal(typ chunkType) error {
 	if w.index == MaxChunks {
 		w.err = fmt.Errorf("%w: %d", ErrTooManyChunks, w.index)
@@ -226,6 +226,8 @@ func (w *Writer) seal(typ chunkType) error {
 			}
 			frame = z
 			p.flags |= flagCompressed
+		} else {
+			clear(z[prefixLen:]) // unused compressed plaintext
 		}
 		w.zbuf = z[:prefixLen]
 	}
