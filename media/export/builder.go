@@ -24,6 +24,11 @@ const (
 	// straggler of that run rather than the start of a new one.
 	stragglerWindow = int64(300 * time.Millisecond)
 	stragglerSeq    = 8
+	// maxDropout: a sequence number this far from the highest one seen
+	// (a minute of 20 ms packets) means the source restarted its numbering
+	// (an SBC re-anchoring media keeps the SSRC but not seq/timestamp),
+	// as in RFC 3550 appendix A.1; it is not loss.
+	maxDropout = 3000
 )
 
 // Options bounds the work of [Build] and [NewBuilder].
@@ -48,6 +53,7 @@ type Builder struct {
 type packet struct {
 	seq     int64 // extended sequence number
 	ts      int64 // extended RTP timestamp
+	gen     int   // numbering generation of the SSRC (bumped at a restart)
 	rawTS   uint32
 	arrival int64
 	ssrc    uint32
@@ -56,18 +62,39 @@ type packet struct {
 	payload []byte
 }
 
-// ssrcState extends one source's 16-bit sequence numbers and 32-bit
+// numbering extends one source's 16-bit sequence numbers and 32-bit
 // timestamps, unwrapping relative to the packets seen so far.
-type ssrcState struct {
+type numbering struct {
 	maxSeq int64 // highest extended sequence number
 	lastTS int64 // extended timestamp of the previous packet (arrival order)
 	seen   map[int64]struct{}
 }
 
-// run is a stretch of one SSRC between pauses: the unit whose packets are
+// ssrcState holds every numbering a source used; the index is the
+// generation. More than one only after a restart.
+type ssrcState struct {
+	gens []*numbering
+}
+
+// locate finds the generation whose numbering seq continues (the newest
+// first, so late packets of an older one still find it), or -1, and the
+// signed step from that generation's highest sequence number.
+func (s *ssrcState) locate(seq uint16) (gen int, step int64) {
+	for g := len(s.gens) - 1; g >= 0; g-- {
+		d := int64(int16(seq - uint16(s.gens[g].maxSeq)))
+		if d <= maxDropout && d >= -maxDropout {
+			return g, d
+		}
+	}
+	return -1, 0
+}
+
+// run is a stretch of one SSRC (and numbering generation) between pauses
+// and source changes: the unit whose packets are
 // ordered by sequence number and counted for loss.
 type run struct {
 	ssrc    uint32
+	gen     int
 	epoch   int
 	lastArr int64
 	maxSeq  int64
@@ -211,33 +238,44 @@ func (t *trackState) addPacket(r Record) {
 		return
 	}
 	st := t.ssrcs[p.SSRC]
-	var seq, ts int64
 	if st == nil {
-		st = &ssrcState{seen: map[int64]struct{}{}}
+		st = &ssrcState{}
 		t.ssrcs[p.SSRC] = st
 		t.sum.SSRCs++
+	}
+	var seq, ts int64
+	gen, d := st.locate(p.SequenceNumber)
+	if gen < 0 {
+		// A new source, or one that restarted its numbering: start afresh.
+		if len(st.gens) > 0 {
+			t.sum.Restarts++
+		}
+		gen = len(st.gens)
+		st.gens = append(st.gens, &numbering{seen: map[int64]struct{}{}})
 		seq, ts = int64(p.SequenceNumber), int64(p.Timestamp)
-		st.maxSeq = seq
+		st.gens[gen].maxSeq = seq
 	} else {
 		// Unwrap against the highest sequence number and the previous
 		// timestamp: the signed 16/32-bit difference is the true step as
 		// long as reordering stays within half the number space.
-		seq = st.maxSeq + int64(int16(p.SequenceNumber-uint16(st.maxSeq)))
-		ts = st.lastTS + int64(int32(p.Timestamp-uint32(st.lastTS)))
+		nb := st.gens[gen]
+		seq = nb.maxSeq + d
+		ts = nb.lastTS + int64(int32(p.Timestamp-uint32(nb.lastTS)))
 	}
-	if _, dup := st.seen[seq]; dup {
+	nb := st.gens[gen]
+	if _, dup := nb.seen[seq]; dup {
 		t.sum.Duplicates++
 		return
 	}
-	st.seen[seq] = struct{}{}
-	if seq < st.maxSeq {
+	nb.seen[seq] = struct{}{}
+	if seq < nb.maxSeq {
 		t.sum.Reordered++
 	}
-	st.maxSeq = max(st.maxSeq, seq)
-	st.lastTS = ts
+	nb.maxSeq = max(nb.maxSeq, seq)
+	nb.lastTS = ts
 
 	pk := packet{
-		seq: seq, ts: ts, rawTS: p.Timestamp, arrival: r.Arrival,
+		seq: seq, ts: ts, gen: gen, rawTS: p.Timestamp, arrival: r.Arrival,
 		ssrc: p.SSRC, pt: p.PayloadType, marker: p.Marker,
 		payload: append([]byte(nil), p.Payload...),
 	}
@@ -252,18 +290,18 @@ func (t *trackState) addPacket(r Record) {
 func (t *trackState) runFor(p packet) *run {
 	n := len(t.runs)
 	if n > 0 {
-		if cur := t.runs[n-1]; cur.ssrc == p.ssrc && cur.epoch == t.epoch {
+		if cur := t.runs[n-1]; cur.ssrc == p.ssrc && cur.gen == p.gen && cur.epoch == t.epoch {
 			return cur
 		}
 	}
 	if n > 1 {
 		prev := t.runs[n-2]
-		if prev.ssrc == p.ssrc && prev.epoch == t.epoch &&
+		if prev.ssrc == p.ssrc && prev.gen == p.gen && prev.epoch == t.epoch &&
 			p.arrival-prev.lastArr <= stragglerWindow && p.seq <= prev.maxSeq+stragglerSeq {
 			return prev
 		}
 	}
-	ru := &run{ssrc: p.ssrc, epoch: t.epoch, lastArr: p.arrival, maxSeq: p.seq}
+	ru := &run{ssrc: p.ssrc, gen: p.gen, epoch: t.epoch, lastArr: p.arrival, maxSeq: p.seq}
 	t.runs = append(t.runs, ru)
 	return ru
 }

@@ -8,9 +8,15 @@
 // rebuilds each track's timeline from RTP sequence numbers and timestamps:
 // reordered packets are put back in order, exact duplicates dropped, lost
 // packets and paused spans filled with silence of the right length, and a
-// new SSRC in the middle of a call (re-INVITE, transfer) placed by arrival
-// time. Every decision is counted in the track's [Summary].
+// new SSRC in the middle of a call (re-INVITE, transfer) or a restart of a
+// source's numbering placed by arrival time. Every decision is counted in
+// the track's [Summary].
 //
-// Writers take the result: [WriteWAV], [WriteWAVStereo]; [WritePCAP] works
-// on the records directly.
+// Writers take the result: [WriteWAV] and [WriteWAVStereo] (G.711 decoded
+// by package codec), [WriteOggOpus] (Opus without re-encoding; silence
+// packets keep the true duration) and [WriteIVF] (VP8 frames reassembled
+// from RTP). [PCAPWriter] and [WritePCAP] work on the records directly.
+//
+// Nothing here touches the disk: every writer takes an io.Writer, so the
+// caller decides where (if anywhere) plaintext media goes.
 package export

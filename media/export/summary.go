@@ -32,6 +32,10 @@ type Summary struct {
 	DroppedPaused int
 	// SSRCs is the number of distinct synchronisation sources seen.
 	SSRCs int
+	// Restarts counts sources that restarted their sequence numbering
+	// under the same SSRC (a jump of more than 3000); the new numbering is
+	// placed by arrival, and the jump is not counted as loss.
+	Restarts int
 	// Pauses is the number of pause spans; Paused their total length (an
 	// unterminated pause runs to the last record of the recording).
 	Pauses int

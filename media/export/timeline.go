@@ -74,6 +74,7 @@ func (tl *Timeline) Track(label string) (*TrackTimeline, error) {
 // are trusted for relative placement.
 type segment struct {
 	ssrc     uint32
+	gen      int
 	pkts     []packet // sorted by sequence number
 	ticks    []int64  // duration of each packet
 	base     int64    // extended timestamp of the first packet
@@ -134,7 +135,7 @@ func (t *trackState) finish(recEnd int64, maxDur time.Duration) (TrackTimeline, 
 			prev := segs[i-1]
 			prevEnd := prev.start + prev.extent
 			s.start = max(0, prevEnd+nsToTicks(s.startArr-prev.endArr, rate))
-			if s.ssrc == prev.ssrc {
+			if s.ssrc == prev.ssrc && s.gen == prev.gen {
 				byTS := prev.start + (s.base - prev.base)
 				if byTS >= prevEnd && abs64(byTS-s.start) <= nsToTicks(tsTolerance, rate) {
 					s.start = byTS
@@ -196,7 +197,7 @@ func (t *trackState) split(media []packet) []*segment {
 			}
 		}
 		if cur == nil {
-			cur = &segment{ssrc: p.ssrc, base: p.ts}
+			cur = &segment{ssrc: p.ssrc, gen: p.gen, base: p.ts}
 			segs = append(segs, cur)
 		}
 		cur.pkts = append(cur.pkts, p)

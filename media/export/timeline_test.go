@@ -209,6 +209,20 @@ func TestTimeline(t *testing.T) {
 			sum:  Summary{Packets: 50, Media: 50, SSRCs: 2, Offset: 100 * time.Millisecond, Duration: 1200 * time.Millisecond},
 		},
 		{
+			name: "same SSRC restarts its numbering (media re-anchored)",
+			recs: func(t *testing.T) []Record {
+				b := stream{ssrc: s.ssrc, seq: s.seq + 20000, ts: 987654321, start: start + 25*ptime + int64(100*time.Millisecond), offset: 25}
+				recs := append(s.packets(t, 0, 24), b.packet(t, 0))
+				late := s.packet(t, 24) // the old numbering's last packet, late
+				late.Arrival = b.start + 1
+				recs = append(recs, late)
+				return append(recs, b.packets(t, 1, 25)...)
+			},
+			want: cat(expectPCM(0, 0, 25), zeros(800), expectPCM(0, 25, n)),
+			sum: Summary{Packets: 50, Media: 50, Reordered: 0, SSRCs: 1, Restarts: 1,
+				Offset: 100 * time.Millisecond, Duration: 1100 * time.Millisecond},
+		},
+		{
 			name: "old SSRC straggler after the switch",
 			recs: func(t *testing.T) []Record {
 				b := stream{ssrc: 0xBEEF, seq: 7, ts: 99, start: start + 25*ptime, offset: 25}
