@@ -117,6 +117,10 @@ type StorageS3 struct {
 type Spool struct {
 	Dir      string `yaml:"dir"` // default <dataDir>/spool
 	MaxBytes Size   `yaml:"maxBytes"`
+	// RetryMax caps the backoff between upload attempts while object
+	// storage is down (so at most this long passes between its return and
+	// the backlog starting to drain).
+	RetryMax Duration `yaml:"retryMax"`
 }
 
 // KMS configures key providers and the DEK broker.

@@ -27,6 +27,7 @@ const (
 	DefaultMaxChunkSize      = 64 << 10
 	DefaultStorageType       = "fs"
 	DefaultSpoolMaxBytes     = 10 << 30
+	DefaultSpoolRetryMax     = 30 * time.Second
 	DefaultKMSTimeout        = 5 * time.Second
 	DefaultPlatformKey       = "platform"
 	DefaultBreakerFailures   = 3
@@ -69,6 +70,7 @@ func (c *Config) ApplyDefaults() {
 	setInt(&c.Recording.MaxChunkSize, DefaultMaxChunkSize)
 	setStr(&c.Storage.Type, DefaultStorageType)
 	setInt(&c.Spool.MaxBytes, DefaultSpoolMaxBytes)
+	setInt(&c.Spool.RetryMax, Duration(DefaultSpoolRetryMax))
 	setInt(&c.KMS.Timeout, Duration(DefaultKMSTimeout))
 	setStr(&c.KMS.PlatformKey, DefaultPlatformKey)
 	setInt(&c.KMS.Breaker.Failures, DefaultBreakerFailures)
