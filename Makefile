@@ -9,7 +9,15 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := \
 	./storage/seal:FuzzParseHeader \
 	./storage/seal:FuzzReader \
-	./media/export:FuzzTimeline
+	./media:FuzzValidRTP \
+	./media:FuzzSessionRequest \
+	./media/export:FuzzTimeline \
+	./media/siprec:FuzzMetadata \
+	./media/siprec:FuzzSplitBody \
+	./media/siprec:FuzzSDP \
+	./kms/local:FuzzUnwrap \
+	./internal/config:FuzzParse \
+	./internal/api:FuzzWriteBodies
 
 .PHONY: all build run demo test unit fuzz deps vet bench clean
 
