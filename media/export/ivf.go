@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -52,7 +53,11 @@ func WriteIVF(w io.Writer, tl *Timeline, label string) (IVFStats, error) {
 	le.PutUint16(h[14:], uint16(st.Height))
 	le.PutUint32(h[16:], t.Track.ClockRate) // time base denominator
 	le.PutUint32(h[20:], 1)                 // time base numerator
-	le.PutUint32(h[24:], uint32(len(frames)))
+	// Bytes 24-27: libvpx calls them the frame count, but ffmpeg reads
+	// (and writes) the stream duration in time-base units there; with a
+	// 1/clock-rate time base only the duration gives players the right
+	// length, and libvpx ignores the field.
+	le.PutUint32(h[24:], uint32(min(t.Length, math.MaxUint32)))
 	if _, err := bw.Write(h); err != nil {
 		return st, fmt.Errorf("export: writing IVF: %w", err)
 	}
@@ -168,6 +173,11 @@ func assembleVP8(fs []Frame, st *IVFStats) []vp8Frame {
 	var group []Frame
 	for i := range fs {
 		f := fs[i]
+		if len(f.Payload) == 0 {
+			// Padding only (RFC 3550 §5.1): browsers send these for
+			// bandwidth probing on the media SSRC; they carry no VP8.
+			continue
+		}
 		if len(group) > 0 {
 			prev := group[len(group)-1]
 			start, _, _ := vp8Descriptor(f.Payload)

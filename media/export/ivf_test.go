@@ -40,11 +40,9 @@ func parseIVF(t *testing.T, b []byte) (fourcc string, w, h int, den, num uint32,
 		frames = append(frames, ivfFrame{pts: le.Uint64(b[4:]), data: append([]byte(nil), b[12:12+size]...)})
 		b = b[12+size:]
 	}
-	// ffmpeg writing to a pipe leaves the count unknown (all ones); the
-	// count in our files is checked exactly by TestWriteIVF.
-	if n != len(frames) && n != 0xFFFFFFFF {
-		t.Fatalf("header says %d frames, file has %d", n, len(frames))
-	}
+	// Bytes 24-27 hold the duration in time-base units (ffmpeg's reading;
+	// all ones when ffmpeg wrote to a pipe); TestWriteIVF checks ours.
+	_ = n
 	return fourcc, w, h, den, num, frames
 }
 
@@ -158,8 +156,10 @@ func TestWriteIVF(t *testing.T) {
 			if st != (IVFStats{Frames: len(want), Keyframes: keys, Dropped: 50 - len(want), Width: 160, Height: 120}) {
 				t.Fatalf("stats %+v, want %d frames %d keyframes", st, len(want), keys)
 			}
-			if n := binary.LittleEndian.Uint32(buf.Bytes()[24:]); int(n) != len(want) {
-				t.Fatalf("header frame count %d, want %d", n, len(want))
+			// The header's length field is the duration in time-base units
+			// (what ffmpeg reads): the timeline's length, 50 frames of 3600.
+			if n := binary.LittleEndian.Uint32(buf.Bytes()[24:]); n != 50*3600 {
+				t.Fatalf("header duration %d, want %d", n, 50*3600)
 			}
 			fourcc, w, h, den, num, frames := parseIVF(t, buf.Bytes())
 			if fourcc != "VP80" || w != 160 || h != 120 || den != 90000 || num != 1 || len(frames) != len(want) {
