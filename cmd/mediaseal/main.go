@@ -151,9 +151,9 @@ func newExport(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&id, "recording", "", "recording id")
-	cmd.Flags().StringVar(&format, "format", "wav-stereo", "wav, wav-stereo or pcap")
+	cmd.Flags().StringVar(&format, "format", "wav-stereo", "wav, wav-stereo, pcap, ogg (Opus track) or ivf (VP8 track)")
 	cmd.Flags().StringVar(&out, "out", "", "output file")
-	cmd.Flags().StringVar(&track, "track", "", "track label for mono wav (default: the first track)")
+	cmd.Flags().StringVar(&track, "track", "", "track label for mono wav, ogg or ivf (default: the first track, of the right kind for ogg and ivf)")
 	_ = cmd.MarkFlagRequired("recording")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

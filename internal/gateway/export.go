@@ -15,6 +15,8 @@ const (
 	FormatWAV       = "wav"
 	FormatWAVStereo = "wav-stereo"
 	FormatPCAP      = "pcap"
+	FormatOgg       = "ogg" // Ogg Opus of an opus track
+	FormatIVF       = "ivf" // IVF of a VP8 video track
 )
 
 // ExportResult says what an export wrote.
@@ -63,6 +65,32 @@ func (g *Gateway) Export(ctx context.Context, id, format, track string, w io.Wri
 		ps, err := export.WritePCAP(w, h, &src, export.PCAPOptions{})
 		res.Packets = ps.Packets
 		return res, err
+	case FormatOgg, FormatIVF:
+		tl, st, err := buildTimeline(rec, h)
+		res.Status = st
+		if err != nil {
+			return res, err
+		}
+		kind := map[string]string{FormatOgg: "audio", FormatIVF: "video"}[format]
+		if track == "" {
+			for _, t := range h.Tracks {
+				if t.Kind == kind {
+					track = t.Label
+					break
+				}
+			}
+		}
+		for _, t := range tl.Tracks {
+			if t.Track.Label == track {
+				res.Tracks = append(res.Tracks, t.Summary)
+			}
+		}
+		if format == FormatOgg {
+			_, err = export.WriteOggOpus(w, tl, track)
+		} else {
+			_, err = export.WriteIVF(w, tl, track)
+		}
+		return res, err
 	case FormatWAV, FormatWAVStereo:
 		b, err := export.NewBuilder(h, export.Options{})
 		if err != nil {
@@ -92,8 +120,22 @@ func (g *Gateway) Export(ctx context.Context, id, format, track string, w io.Wri
 		}
 		return res, export.WriteWAV(w, tl, track)
 	default:
-		return res, fmt.Errorf("unknown format %q (want wav, wav-stereo or pcap)", format)
+		return res, fmt.Errorf("unknown format %q (want wav, wav-stereo, pcap, ogg or ivf)", format)
 	}
+}
+
+// buildTimeline rebuilds every track of a recording.
+func buildTimeline(rec *Recording, h export.Header) (*export.Timeline, seal.Status, error) {
+	b, err := export.NewBuilder(h, export.Options{})
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := rec.Records(func(r seal.Record) error { b.Add(toExport(r)); return nil })
+	if err != nil {
+		return nil, st, err
+	}
+	tl, err := b.Finish()
+	return tl, st, err
 }
 
 // stereoLabels puts the caller left and the agent right; without those

@@ -53,6 +53,7 @@ type resource struct {
 	summary media.Summary
 	endErr  error
 	lastPLI atomic.Int64
+	live    atomic.Bool // registered: connection failures end the session
 }
 
 func (r *resource) currentETag() string { s, _ := r.etag.Load().(string); return s }
@@ -99,7 +100,8 @@ func (s *Server) open(ctx context.Context, meta Meta, info offerInfo, offer []by
 	}()
 	pc.OnTrack(res.onTrack)
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed {
+		// Before open returns, failures are open's to clean up.
+		if res.live.Load() && (st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed) {
 			go func() { _, _ = res.terminate(context.Background(), "webrtc-"+st.String()) }()
 		}
 	})
@@ -166,6 +168,7 @@ func (s *Server) open(ctx context.Context, meta Meta, info offerInfo, offer []by
 	}
 	s.res[res.id] = res
 	s.wg.Add(1)
+	res.live.Store(true)
 	s.mu.Unlock()
 	go res.watch()
 	return res, pc.LocalDescription().SDP, nil
