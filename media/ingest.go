@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -52,8 +53,8 @@ func (s *Session) readRTP(t *track) {
 	for {
 		n, from, err := t.rtp.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
+			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
+				return // closed, or the end-of-session drain is over
 			}
 			continue // transient (e.g. ICMP-induced) errors
 		}
@@ -123,7 +124,7 @@ func (s *Session) readRTCP(t *track) {
 	for {
 		n, from, err := t.rtcp.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
 				return
 			}
 			continue

@@ -89,6 +89,10 @@ type Deps struct {
 	Logger   *zap.Logger
 }
 
+// drainWindow is how long a session's sockets are still read after it ends,
+// so datagrams already queued in the kernel are recorded, not dropped.
+const drainWindow = 50 * time.Millisecond
+
 // Manager owns every live session.
 type Manager struct {
 	cfg   Config
@@ -232,7 +236,7 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 	if dec.Record {
 		s.redactDTMF = dec.Policy.RedactDTMF
 		if m.deps.Spool.Full() {
-			return nil, fmt.Errorf("%w: spool full (%d bytes): storage is not keeping up", ErrCapacity, m.deps.Spool.Used())
+			return nil, fmt.Errorf("%w: %w (%d bytes held): object storage is not keeping up", ErrCapacity, spool.ErrFull, m.deps.Spool.Used())
 		}
 		if s.RecordingID, s.recID, err = newID(32); err != nil {
 			return nil, err
@@ -365,8 +369,17 @@ func (m *Manager) End(ctx context.Context, id, reason string) (Summary, error) {
 func (s *Session) finish(reason string) {
 	m := s.m
 	defer close(s.ended)
-	s.closeSockets()
+	// Drain: packets already in the socket buffers when the session ends
+	// are still recorded; the readers stop at the deadline.
+	for _, t := range s.tracks {
+		if t.rtp != nil {
+			deadline := time.Now().Add(drainWindow)
+			_ = t.rtp.SetReadDeadline(deadline)
+			_ = t.rtcp.SetReadDeadline(deadline)
+		}
+	}
 	s.wg.Wait() // no packet is in flight after this
+	s.closeSockets()
 	sum := Summary{SessionID: s.ID, RecordingID: s.RecordingID, Recorded: s.Decision.Record,
 		EndReason: reason, Duration: time.Since(s.StartedAt).Seconds()}
 	c := s.Counters()
