@@ -1,0 +1,20 @@
+// Package audit is the tamper-evident audit log of the control plane.
+//
+// Every security-relevant event (tokens issued or refused, keys registered,
+// bound, disabled, policies changed, approvals proposed, approved, vetoed,
+// expired and executed, DEK fallbacks, playbacks) is appended by [Log.Record]
+// as an entry that commits to the hash of the previous one: SHA-256 over a
+// length-prefixed encoding of its sequence number, id, time, actor, action,
+// target, outcome, details and the previous hash. [Log.Checkpoint] signs the
+// head of the chain (sequence number and hash) with the organisation's
+// Ed25519 audit key; the log checkpoints every [Options.CheckpointEvery]
+// entries and whenever [Log.Run]'s ticker finds the head moved.
+//
+// [VerifyStore] and [VerifyExport] recompute the chain offline and report the
+// first broken entry: an edited entry fails its own hash, a removed one
+// leaves a gap in the sequence, a reordered one fails its hash and the next
+// entry's link, and a chain rewritten from some entry on no longer matches
+// the signed checkpoint that covers it. Entries appended after the last
+// checkpoint can be truncated without detection until the next checkpoint;
+// keep the checkpoint interval short.
+package audit

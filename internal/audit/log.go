@@ -1,0 +1,157 @@
+package audit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mediaseal/mediaseal/internal/store"
+)
+
+// DefaultCheckpointEvery is how many entries may follow a checkpoint
+// before Record signs a new one.
+const DefaultCheckpointEvery = 50
+
+// Repository is the storage the log needs; *store.SQL implements it.
+type Repository interface {
+	AppendAuditEntry(ctx context.Context, build func(prevSeq int64, prevHash string) (store.AuditEntry, error)) (store.AuditEntry, error)
+	ListAuditEntries(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
+	AddAuditCheckpoint(ctx context.Context, c store.AuditCheckpoint) error
+	ListAuditCheckpoints(ctx context.Context) ([]store.AuditCheckpoint, error)
+}
+
+var _ Repository = (*store.SQL)(nil)
+
+// Options configure a Log.
+type Options struct {
+	// Signer is the organisation's audit key; without it Checkpoint fails
+	// with ErrNoSigner and Record does not checkpoint.
+	Signer ed25519.PrivateKey
+	// Kid names Signer in checkpoints.
+	Kid string
+	// CheckpointEvery (default DefaultCheckpointEvery).
+	CheckpointEvery int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Log appends to and reads the hash chain. It is safe for concurrent use.
+type Log struct {
+	repo Repository
+	opts Options
+
+	mu       sync.Mutex // serialises checkpoints
+	lastSeen int64      // last checkpointed seq
+}
+
+// New returns a log over repo.
+func New(repo Repository, opts Options) *Log {
+	if opts.CheckpointEvery <= 0 {
+		opts.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Log{repo: repo, opts: opts}
+}
+
+// Record appends ev to the chain and returns the stored entry.
+func (l *Log) Record(ctx context.Context, ev Event) (store.AuditEntry, error) {
+	if ev.Action == "" {
+		return store.AuditEntry{}, fmt.Errorf("audit: event without action")
+	}
+	if ev.Actor == "" {
+		ev.Actor = "system"
+	}
+	if ev.Outcome == "" {
+		ev.Outcome = OutcomeSuccess
+	}
+	details := []byte("{}")
+	if len(ev.Details) > 0 {
+		var err error
+		if details, err = json.Marshal(ev.Details); err != nil { // sorted keys: deterministic
+			return store.AuditEntry{}, fmt.Errorf("audit: details of %s: %w", ev.Action, err)
+		}
+	}
+	e, err := l.repo.AppendAuditEntry(ctx, func(prevSeq int64, prevHash string) (store.AuditEntry, error) {
+		e := store.AuditEntry{Seq: prevSeq + 1, ID: store.NewID(), At: l.opts.Now().UTC().Truncate(time.Microsecond),
+			Actor: ev.Actor, Action: ev.Action, Target: ev.Target, Outcome: ev.Outcome, Details: string(details), PrevHash: prevHash}
+		e.Hash = EntryHash(e)
+		return e, nil
+	})
+	if err != nil {
+		return store.AuditEntry{}, err
+	}
+	if l.opts.Signer != nil && e.Seq%int64(l.opts.CheckpointEvery) == 0 {
+		if _, err := l.Checkpoint(ctx); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
+// Checkpoint signs the current head unless it is already checkpointed and
+// returns the newest checkpoint (zero if the log is empty).
+func (l *Log) Checkpoint(ctx context.Context) (store.AuditCheckpoint, error) {
+	if l.opts.Signer == nil {
+		return store.AuditCheckpoint{}, ErrNoSigner
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	head, err := l.head(ctx)
+	if err != nil || head.Seq == 0 {
+		return store.AuditCheckpoint{}, err
+	}
+	c := store.AuditCheckpoint{Seq: head.Seq, Hash: head.Hash, At: l.opts.Now().UTC().Truncate(time.Microsecond), Kid: l.opts.Kid}
+	c.Signature = ed25519.Sign(l.opts.Signer, checkpointMessage(c.Seq, c.Hash, c.At, c.Kid))
+	if err := l.repo.AddAuditCheckpoint(ctx, c); err != nil && !errors.Is(err, store.ErrDuplicate) {
+		return store.AuditCheckpoint{}, err
+	}
+	l.lastSeen = c.Seq
+	return c, nil
+}
+
+// head returns the newest entry (zero for an empty log).
+func (l *Log) head(ctx context.Context) (store.AuditEntry, error) {
+	var last store.AuditEntry
+	after := l.lastSeen
+	for {
+		page, err := l.repo.ListAuditEntries(ctx, store.AuditFilter{AfterSeq: after, Limit: store.MaxListLimit})
+		if err != nil {
+			return store.AuditEntry{}, err
+		}
+		if len(page) == 0 {
+			if last.Seq == 0 && after > 0 {
+				// Nothing new since the last checkpoint.
+				return store.AuditEntry{Seq: 0}, nil
+			}
+			return last, nil
+		}
+		last = page[len(page)-1]
+		after = last.Seq
+	}
+}
+
+// Run checkpoints the head every interval while new entries arrive, until
+// ctx is done.
+func (l *Log) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = l.Checkpoint(ctx) // a failed checkpoint is retried next tick
+		}
+	}
+}
+
+// List returns entries matching f.
+func (l *Log) List(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
+	return l.repo.ListAuditEntries(ctx, f)
+}
