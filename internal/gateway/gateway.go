@@ -28,6 +28,7 @@ import (
 	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/media/siprec"
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/fs"
 	"github.com/mediaseal/mediaseal/storage/seal"
@@ -57,6 +58,7 @@ type Gateway struct {
 	broker        *broker.Broker
 
 	ln        net.Listener
+	sip       *siprec.Server
 	ready     chan struct{}
 	closeOnce sync.Once
 }
@@ -225,7 +227,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	g.indexer.spool = g.spool
 	g.uploads, err = uploader.New(uploader.Config{Store: g.objects, Done: g.uploaded,
-		MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, AttemptTimeout: time.Minute,
+		MinBackoff: 500 * time.Millisecond, MaxBackoff: cfg.Spool.RetryMax.D(), AttemptTimeout: time.Minute,
 		Metrics: uploader.NewMetrics(reg), Logger: slog.New(zapslog.NewHandler(g.log.Core()))})
 	if err != nil {
 		return err
@@ -240,6 +242,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return fmt.Errorf("debug.addr: %w", err)
 	}
 	defer stopDebug()
+	stopSIPREC, err := g.startSIPREC()
+	if err != nil {
+		return err
+	}
+	defer stopSIPREC()
 	g.ln, err = net.Listen("tcp", cfg.API.Addr)
 	if err != nil {
 		return fmt.Errorf("api.addr: %w", err)
@@ -269,7 +276,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.log.Info("shutting down: finishing recordings")
 	deadline, cancel := context.WithTimeout(context.Background(), cfg.API.ShutdownTimeout.D())
 	defer cancel()
-	stopMedia() // refuses new sessions, ends live ones
+	stopSIPREC() // no new recording sessions; SIPREC calls end first
+	stopMedia()  // refuses new sessions, ends live ones
 	merr := <-mediaDone
 	_ = srv.Shutdown(deadline)
 	// Drain the spool within the deadline; what is left uploads on next start.
