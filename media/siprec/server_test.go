@@ -35,7 +35,7 @@ var portBase = 43000
 // srs is a real SRS on loopback UDP with a real media manager behind it,
 // and a sipgo client acting as the SRC.
 type srs struct {
-	t      *testing.T
+	t *testing.T
 	*Server
 	m      *media.Manager
 	client *sipgo.Client
