@@ -52,7 +52,7 @@ fuzz:
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		if grep -qs "func $$fn(" $$pkg/*_test.go; then \
 			echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 50x $$pkg; \
 		else echo "fuzz target $$fn missing in $$pkg" >&2; exit 1; fi; \
 	done
 
