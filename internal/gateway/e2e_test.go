@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -72,6 +73,15 @@ func TestEndToEndFFmpeg(t *testing.T) {
 		t.Fatalf("stereo: %d ch %d Hz %d bits", w.channels, w.rate, w.bits)
 	}
 
+	// pcap rebuilds the received RTP: one record per packet, payloads intact.
+	pc, pres := tg.export(s.RecordingID, FormatPCAP, "")
+	if n := countPCAP(t, pc); n != 500 || pres.Packets != 500 {
+		t.Fatalf("pcap has %d packets (writer says %d), want 500", n, pres.Packets)
+	}
+	if !bytes.Contains(pc, ffmpegReference(t, 440, 5)[160:320]) {
+		t.Fatal("pcap does not carry the sent payload")
+	}
+
 	// The index says where the recording is and that it is complete.
 	rec, err := tg.index.GetRecording(t.Context(), s.RecordingID)
 	if err != nil {
@@ -84,6 +94,19 @@ func TestEndToEndFFmpeg(t *testing.T) {
 	// No plaintext on disk: no 16-byte window of any sent payload appears
 	// in any file the gateway wrote.
 	assertNoPlaintext(t, tg.cfg.DataDir, ffmpegReference(t, 440, 5), ffmpegReference(t, 1000, 5))
+}
+
+// countPCAP counts the packet records of a classic little-endian pcap.
+func countPCAP(t *testing.T, b []byte) int {
+	t.Helper()
+	if len(b) < 24 || binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 {
+		t.Fatalf("not a pcap file")
+	}
+	n := 0
+	for off := 24; off+16 <= len(b); n++ {
+		off += 16 + int(binary.LittleEndian.Uint32(b[off+8:]))
+	}
+	return n
 }
 
 func assertNoPlaintext(t *testing.T, dir string, payloads ...[]byte) {
