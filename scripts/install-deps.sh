@@ -12,6 +12,9 @@ declare -A need=(
 	[softhsm2-util]=softhsm2
 	[/usr/lib/softhsm/libsofthsm2.so]=softhsm2
 	[/usr/lib/postgresql/15/bin/initdb]=postgresql-15
+	[sipp]=sip-tester
+	[tcpdump]=tcpdump
+	[chromium]=chromium
 )
 missing=()
 for what in "${!need[@]}"; do
