@@ -13,16 +13,19 @@ type metrics struct {
 	reg           *prometheus.Registry
 	sessionsTotal *prometheus.CounterVec
 	sessionsEnded *prometheus.CounterVec
-	fallbacks     prometheus.Counter
-	keyFailures   prometheus.Counter
-	bytesSealed   prometheus.Counter
-	chunks        prometheus.Counter
-	spoolBytes    prometheus.GaugeFunc
-	apiRequests   *prometheus.CounterVec
-	flushDelay    prometheus.Histogram
-	flushSeconds  prometheus.Histogram
-	flushErrors   prometheus.Counter
-	firstDurable  prometheus.Histogram
+	// sessionsRefused counts session requests answered 503, by reason
+	// (spool_full, capacity, shutting_down).
+	sessionsRefused *prometheus.CounterVec
+	fallbacks       prometheus.Counter
+	keyFailures     prometheus.Counter
+	bytesSealed     prometheus.Counter
+	chunks          prometheus.Counter
+	spoolBytes      prometheus.GaugeFunc
+	apiRequests     *prometheus.CounterVec
+	flushDelay      prometheus.Histogram
+	flushSeconds    prometheus.Histogram
+	flushErrors     prometheus.Counter
+	firstDurable    prometheus.Histogram
 }
 
 func newMetrics(m *media.Manager, reg *prometheus.Registry, spool func() int64) *metrics {
@@ -32,6 +35,8 @@ func newMetrics(m *media.Manager, reg *prometheus.Registry, spool func() int64) 
 			Help: "Sessions created, by whether a policy records them."}, []string{"recorded"}),
 		sessionsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_sessions_ended_total",
 			Help: "Sessions ended, by final status."}, []string{"status"}),
+		sessionsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_sessions_refused_total",
+			Help: "Session requests refused (503), by reason."}, []string{"reason"}),
 		fallbacks: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_dek_fallbacks_total",
 			Help: "Recordings that fell back to the platform key."}),
 		keyFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_dek_failures_total",
@@ -56,7 +61,7 @@ func newMetrics(m *media.Manager, reg *prometheus.Registry, spool func() int64) 
 			Help:    "Time from session start to its first sealed chunk being durable (includes the DEK wait).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 	}
-	reg.MustRegister(x.sessionsTotal, x.sessionsEnded, x.fallbacks, x.keyFailures, x.bytesSealed, x.chunks,
+	reg.MustRegister(x.sessionsTotal, x.sessionsEnded, x.sessionsRefused, x.fallbacks, x.keyFailures, x.bytesSealed, x.chunks,
 		x.spoolBytes, x.apiRequests, x.flushDelay, x.flushSeconds, x.flushErrors, x.firstDurable, &packetCollector{m: m},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return x

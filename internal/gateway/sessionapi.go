@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
 // TokenChecker authorizes a bearer token for a scope.
@@ -143,7 +144,17 @@ func (g *Gateway) createSession(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, media.ErrBadRequest):
 		writeError(w, http.StatusBadRequest, "invalid session", err)
 		return
+	case errors.Is(err, spool.ErrFull):
+		g.metrics.sessionsRefused.WithLabelValues("spool_full").Inc()
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "recording spool full: object storage is not keeping up; retry later", err)
+		return
 	case media.IsCapacity(err) || errors.Is(err, media.ErrClosed):
+		reason := "capacity"
+		if errors.Is(err, media.ErrClosed) {
+			reason = "shutting_down"
+		}
+		g.metrics.sessionsRefused.WithLabelValues(reason).Inc()
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "gateway at capacity", err)
 		return
