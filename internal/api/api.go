@@ -59,6 +59,8 @@ type Deps struct {
 	MaxBodyBytes int64
 	// DescribeTimeout bounds the bind handshake (default DefaultDescribeTimeout).
 	DescribeTimeout time.Duration
+	// Ceremony enables approvals, the audit log and playback (ceremony.go).
+	Ceremony Ceremony
 }
 
 // Route is one endpoint with the scope it needs.
@@ -78,7 +80,7 @@ type server struct {
 func Routes() []Route { return (&server{}).routes() }
 
 func (s *server) routes() []Route {
-	return []Route{
+	return append([]Route{
 		{"POST", "/api/v2/recordings/policies", ScopePolicyWrite, s.createPolicy},
 		{"GET", "/api/v2/recordings/policies", ScopePolicyRead, s.listPolicies},
 		{"GET", "/api/v2/recordings/policies/{id}", ScopePolicyRead, s.getPolicy},
@@ -93,7 +95,7 @@ func (s *server) routes() []Route {
 		{"PUT", "/api/v2/keys/{keyId}/rotation", ScopeKeyWrite, s.updateRotation},
 		{"GET", "/api/v2/recordings", ScopeRecordingsRead, s.listRecordings},
 		{"GET", "/api/v2/recordings/{id}", ScopeRecordingsRead, s.getRecording},
-	}
+	}, s.ceremonyRoutes()...)
 }
 
 // New returns the API handler. Deps.Store and Deps.Authorizer are required.
@@ -131,7 +133,7 @@ func (s *server) authorize(rt Route) http.Handler {
 			return
 		}
 		r = r.WithContext(contextWithPrincipal(r.Context(), p))
-		if err := rt.handle(w, r); err != nil {
+		if err := s.runGated(rt, w, r); err != nil {
 			s.writeError(w, r, err)
 		}
 	})

@@ -227,13 +227,14 @@ func TestAuthorizationLayer(t *testing.T) {
 // serves.
 func TestRoutesDeclareScopes(t *testing.T) {
 	known := map[string]bool{api.ScopePolicyRead: true, api.ScopePolicyWrite: true, api.ScopeKeyRead: true,
-		api.ScopeKeyWrite: true, api.ScopeRecordingsRead: true}
+		api.ScopeKeyWrite: true, api.ScopeRecordingsRead: true, api.ScopeAuditRead: true, api.ScopePlayback: true,
+		api.ScopeApprovalsRead: true, api.ScopeApprovalsPropose: true, api.ScopeApprovalsApprove: true, api.ScopeApprovalsVeto: true}
 	seen := map[string]bool{}
 	for _, rt := range api.Routes() {
 		if !known[rt.Scope] {
 			t.Errorf("%s %s has scope %q", rt.Method, rt.Pattern, rt.Scope)
 		}
-		if rt.Method == "GET" && strings.HasSuffix(rt.Scope, ":write") || rt.Method != "GET" && !strings.HasSuffix(rt.Scope, ":write") {
+		if rt.Method == "GET" && strings.HasSuffix(rt.Scope, ":write") || rt.Method != "GET" && strings.HasSuffix(rt.Scope, ":read") {
 			t.Errorf("%s %s: scope %s does not fit the method", rt.Method, rt.Pattern, rt.Scope)
 		}
 		k := rt.Method + " " + rt.Pattern

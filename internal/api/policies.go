@@ -227,4 +227,5 @@ func setETag(w http.ResponseWriter, version int64) {
 func (s *server) audit(r *http.Request, event string, fields ...zap.Field) {
 	p, _ := PrincipalFrom(r.Context())
 	s.log.Info("audit: "+event, append(fields, zap.String("principal", p.ID))...)
+	s.auditEvent(r, event, fields)
 }

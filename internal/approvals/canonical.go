@@ -129,7 +129,7 @@ func canonObject(dec *json.Decoder, out *bytes.Buffer, depth int) error {
 func writeString(out *bytes.Buffer, s string) {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
+	_ = enc.Encode(s)           // a string always encodes
 	out.Truncate(out.Len() - 1) // Encode's newline
 }
 

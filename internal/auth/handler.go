@@ -12,10 +12,10 @@ import (
 
 // Token endpoint paths.
 const (
-	PathToken       = "/oauth/token"          // RFC 6749 §4.4, form-encoded
-	PathTokenJSON   = "/api/v2/oauth/tokens"  // the reference guide's JSON form
-	PathRevoke      = "/oauth/revoke"         // RFC 7009, form-encoded
-	PathJWKS        = "/oauth/jwks"           // public signing keys
+	PathToken       = "/oauth/token"         // RFC 6749 §4.4, form-encoded
+	PathTokenJSON   = "/api/v2/oauth/tokens" // the reference guide's JSON form
+	PathRevoke      = "/oauth/revoke"        // RFC 7009, form-encoded
+	PathJWKS        = "/oauth/jwks"          // public signing keys
 	maxTokenReqBody = 16 << 10
 )
 

@@ -27,8 +27,8 @@ type Approval struct {
 	Canonical     string
 	Digest        string
 	Proposer      string
-	Required      int   // M
-	Pool          int   // N: eligible principals when proposed
+	Required      int // M
+	Pool          int // N: eligible principals when proposed
 	EligibleRoles []string
 	Status        string
 	Delay         time.Duration

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/mediaseal/mediaseal/internal/approvals"
+	"github.com/mediaseal/mediaseal/internal/audit"
+)
+
+// Scopes of the ceremony routes.
+const (
+	ScopeAuditRead        = "audit:read"
+	ScopePlayback         = "recording:playback"
+	ScopeApprovalsRead    = "approvals:read"
+	ScopeApprovalsPropose = "approvals:propose"
+	ScopeApprovalsApprove = "approvals:approve"
+	ScopeApprovalsVeto    = "approvals:veto"
+)
+
+// HeaderApproval carries the id of the approved proposal a quorum-gated
+// request executes.
+const HeaderApproval = "X-Approval-Id"
+
+// Exporter streams a verified export of a recording (the gateway's
+// Export): wav, wav-stereo or pcap.
+type Exporter interface {
+	ExportRecording(ctx context.Context, id, format string, w io.Writer) error
+}
+
+// Ceremony is what the key-ceremony routes need. With a nil Approvals no
+// route is quorum-gated and the ceremony routes answer 404.
+type Ceremony struct {
+	Approvals *approvals.Service
+	Audit     *audit.Log
+	Exporter  Exporter
+	// PlatformPlaybackWithoutQuorum lets platform-key recordings play back
+	// without approval (default false: every playback needs a quorum).
+	PlatformPlaybackWithoutQuorum bool
+}
+
+func (s *server) ceremonyRoutes() []Route {
+	return []Route{
+		{"POST", "/api/v2/approvals", ScopeApprovalsPropose, s.propose},
+		{"GET", "/api/v2/approvals", ScopeApprovalsRead, s.listApprovals},
+		{"GET", "/api/v2/approvals/{id}", ScopeApprovalsRead, s.getApproval},
+		{"POST", "/api/v2/approvals/{id}/approve", ScopeApprovalsApprove, s.approve},
+		{"POST", "/api/v2/approvals/{id}/veto", ScopeApprovalsVeto, s.veto},
+		{"GET", "/api/v2/audit/events", ScopeAuditRead, s.listAuditEvents},
+		// {part} is "media": a literal would conflict with /api/v2/recordings/policies/{id}.
+		{"GET", "/api/v2/recordings/{id}/{part}", ScopePlayback, s.playback},
+		{"POST", "/api/v2/keys/{keyId}/disable", ScopeKeyWrite, s.disableKey},
+		{"POST", "/api/v2/keys/{keyId}/deletion", ScopeKeyWrite, s.scheduleKeyDeletion},
+	}
+}
+
+// auditEvent appends a change the handlers of this package log to the
+// hash-chained audit log (when configured): "key bind refused" becomes
+// action key.bind.refused with outcome refused.
+func (s *server) auditEvent(r *http.Request, event string, fields []zap.Field) {
+	log := s.deps.Ceremony.Audit
+	if log == nil {
+		return
+	}
+	p, _ := PrincipalFrom(r.Context())
+	enc := zapcore.NewMapObjectEncoder()
+	for _, f := range fields {
+		f.AddTo(enc)
+	}
+	target := ""
+	for _, k := range []string{"key", "policy", "recording", "approval"} {
+		if v, ok := enc.Fields[k].(string); ok {
+			target = v
+			break
+		}
+	}
+	outcome := audit.OutcomeSuccess
+	if strings.Contains(event, "refused") {
+		outcome = audit.OutcomeRefused
+	}
+	if _, err := log.Record(r.Context(), audit.Event{Actor: p.ID, Action: strings.ReplaceAll(event, " ", "."),
+		Target: target, Outcome: outcome, Details: enc.Fields}); err != nil {
+		s.log.Error("audit: cannot record", zap.String("event", event), zap.Error(err))
+	}
+}

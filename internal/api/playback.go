@@ -1,0 +1,93 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/internal/audit"
+	"github.com/mediaseal/mediaseal/internal/store"
+)
+
+// playbackFormats are the formats GET /api/v2/recordings/{id}/media serves.
+var playbackFormats = map[string]struct{ contentType, ext string }{
+	"wav":        {"audio/wav", "wav"},
+	"wav-stereo": {"audio/wav", "wav"},
+	"pcap":       {"application/vnd.tcpdump.pcap", "pcap"},
+}
+
+// playback streams a verified export of a recording. The quorum gate has
+// already claimed the caller's approval; a failure before the first byte
+// releases it, a failure mid-stream aborts the connection.
+func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if r.PathValue("part") != "media" {
+		return errorf(http.StatusNotFound, CodeNotFound, "no endpoint %s %s", r.Method, r.URL.Path)
+	}
+	v := r.URL.Query()
+	if err := checkParams(v, map[string]bool{"format": true}); err != nil {
+		return err
+	}
+	format := v.Get("format")
+	if format == "" {
+		format = "wav"
+	}
+	ft, ok := playbackFormats[format]
+	if !ok {
+		return fieldError("format", "must be wav, wav-stereo or pcap (got %q)", format)
+	}
+	rec, err := s.deps.Store.GetRecording(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, CodeNotFound, "recording %q not found", id)
+	}
+	if err != nil {
+		return err
+	}
+	if s.deps.Ceremony.Exporter == nil {
+		return errorf(http.StatusNotFound, CodeNotFound, "playback is not enabled on this gateway")
+	}
+	lw := &lazyHeader{w: w, set: func() {
+		h := w.Header()
+		h.Set("Content-Type", ft.contentType)
+		h.Set("Content-Disposition", `attachment; filename="`+rec.ID+"."+ft.ext+`"`)
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+	}}
+	p, _ := PrincipalFrom(r.Context())
+	err = s.deps.Ceremony.Exporter.ExportRecording(r.Context(), rec.ID, format, lw)
+	ev := audit.Event{Actor: p.ID, Action: "recording.playback", Target: rec.ID, Outcome: audit.OutcomeSuccess,
+		Details: map[string]any{"format": format, "bytes": lw.n, "keyProvider": rec.KeyProvider, "keyId": rec.KeyID, "approval": r.Header.Get(HeaderApproval)}}
+	if err != nil {
+		ev.Outcome, ev.Details["reason"] = audit.OutcomeFailure, err.Error()
+	}
+	if log := s.deps.Ceremony.Audit; log != nil {
+		if _, aerr := log.Record(r.Context(), ev); aerr != nil {
+			s.log.Error("audit: cannot record playback", zap.Error(aerr))
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case lw.n > 0:
+		s.log.Error("playback failed mid-stream", zap.String("recording", rec.ID), zap.Error(err))
+		return errAbort
+	}
+	return errorf(http.StatusUnprocessableEntity, "export_failed", "recording %s cannot be exported: %v", rec.ID, err)
+}
+
+// lazyHeader sets the success headers only when the first byte is written.
+type lazyHeader struct {
+	w   http.ResponseWriter
+	set func()
+	n   int64
+}
+
+func (l *lazyHeader) Write(b []byte) (int, error) {
+	if l.n == 0 && len(b) > 0 {
+		l.set()
+	}
+	n, err := l.w.Write(b)
+	l.n += int64(n)
+	return n, err
+}
