@@ -18,7 +18,9 @@ var finalStatuses = map[string]bool{
 }
 
 // ValidRecordingStatus reports whether s is a known recording status.
-func ValidRecordingStatus(s string) bool { return s == RecordingActive || finalStatuses[s] }
+func ValidRecordingStatus(s string) bool {
+	return s == RecordingActive || s == RecordingShredded || finalStatuses[s]
+}
 
 // CreateRecording inserts the index row of a new recording.
 func (s *SQL) CreateRecording(ctx context.Context, r Recording) error {

@@ -1,0 +1,57 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mediaseal/mediaseal/kms"
+)
+
+// KeyDestroyer is implemented by providers that can destroy a key with
+// every version of it: the local keyring deletes its KEK files, PKCS#11
+// destroys the HSM objects, AWS KMS schedules the key's deletion.
+// Destroying a key that no longer exists is not an error.
+type KeyDestroyer interface {
+	DestroyKey(ctx context.Context, ref kms.KeyRef) error
+}
+
+// ShredKey crypto-shreds every recording under ref: the key is destroyed
+// in its provider first (so no envelope of it, in the index or in any
+// object header, can be unwrapped again), then its recordings are marked
+// SHREDDED in the index. It is the mechanism only: the quorum and the
+// delay of a key deletion are checked before it is called. A retry after
+// a failure finishes the job.
+func (r *Runner) ShredKey(ctx context.Context, ref kms.KeyRef, actor string) (int64, error) {
+	ev := Event{At: time.Now().UTC(), Actor: actor, Action: ActionKeyShredded, Target: ref.String(), Outcome: "failure",
+		Details: map[string]any{"provider": ref.Provider, "keyId": ref.KeyID}}
+	fail := func(err error) (int64, error) {
+		ev.Details["error"] = err.Error()
+		r.deps.Auditor.Record(ctx, ev)
+		return 0, err
+	}
+	if ref.Provider == "" || ref.KeyID == "" {
+		return fail(fmt.Errorf("%w: empty key reference", ErrShredRefused))
+	}
+	if ref == r.deps.PlatformKey {
+		return fail(fmt.Errorf("%w: %s is the platform key", ErrShredRefused, ref))
+	}
+	p, ok := r.deps.Provider(ref.Provider)
+	if !ok {
+		return fail(fmt.Errorf("%w: %q", ErrNoProvider, ref.Provider))
+	}
+	d, ok := p.(KeyDestroyer)
+	if !ok {
+		return fail(fmt.Errorf("%w: %q", ErrNotDestroyable, ref.Provider))
+	}
+	if err := d.DestroyKey(ctx, ref); err != nil {
+		return fail(fmt.Errorf("destroy %s: %w", ref, err))
+	}
+	n, err := r.deps.Store.ShredRecordings(ctx, ref.Provider, ref.KeyID)
+	if err != nil {
+		return fail(fmt.Errorf("key %s destroyed but recordings not marked (retry): %w", ref, err))
+	}
+	ev.Outcome, ev.Details["recordings"] = "success", n
+	r.deps.Auditor.Record(ctx, ev)
+	return n, nil
+}

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RecordingShredded is the status of a recording whose key encryption key
+// was destroyed (crypto-shredding): its ciphertext remains but nothing can
+// decrypt it any more.
+const RecordingShredded = "SHREDDED"
+
+// ShredRecordings marks every recording whose envelope names the key
+// (provider, keyID) SHREDDED and returns how many changed. Recordings
+// already SHREDDED are left as they are, so a retry is harmless.
+func (s *SQL) ShredRecordings(ctx context.Context, provider, keyID string) (int64, error) {
+	if provider == "" || keyID == "" {
+		return 0, fmt.Errorf("%w: shred needs a provider and a key id", ErrInvalid)
+	}
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE recordings SET status = ?, updated_at = ?
+		WHERE key_provider = ? AND key_id = ? AND status <> ?`),
+		RecordingShredded, s.now().UnixNano(), provider, keyID, RecordingShredded)
+	if err != nil {
+		return 0, fmt.Errorf("store: shred recordings of %s:%s: %w", provider, keyID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// JobScope selects the recordings a job walks; zero fields do not filter.
+type JobScope struct {
+	PolicyIDs []string
+	// From and To bound StartedAt: From <= StartedAt < To.
+	From, To time.Time
+}
+
+// JobCursor is the position of a job in its walk: the (StartedAt, ID) of
+// the last recording it finished with.
+type JobCursor struct {
+	StartedAt int64  `json:"startedAt"`
+	ID        string `json:"id"`
+}
+
+// ScanRecordings returns up to limit recordings of scope after cursor, in
+// (StartedAt, ID) order, whatever their status.
+func (s *SQL) ScanRecordings(ctx context.Context, scope JobScope, after JobCursor, limit int) ([]Recording, error) {
+	var where []string
+	var args []any
+	if len(scope.PolicyIDs) > 0 {
+		where = append(where, "policy_id IN (?"+strings.Repeat(", ?", len(scope.PolicyIDs)-1)+")")
+		for _, p := range scope.PolicyIDs {
+			args = append(args, p)
+		}
+	}
+	if !scope.From.IsZero() {
+		where, args = append(where, "started_at >= ?"), append(args, scope.From.UnixNano())
+	}
+	if !scope.To.IsZero() {
+		where, args = append(where, "started_at < ?"), append(args, scope.To.UnixNano())
+	}
+	if after.ID != "" {
+		where = append(where, "(started_at > ? OR (started_at = ? AND id > ?))")
+		args = append(args, after.StartedAt, after.StartedAt, after.ID)
+	}
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	query := `SELECT ` + recordingColumns + ` FROM recordings`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += fmt.Sprintf(" ORDER BY started_at, id LIMIT %d", limit)
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: scan recordings: %w", err)
+	}
+	defer rows.Close()
+	out := []Recording{}
+	for rows.Next() {
+		r, err := scanRecording(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: scan recordings: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: scan recordings: %w", err)
+	}
+	return out, nil
+}
