@@ -1,0 +1,70 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/policy"
+)
+
+// TestWHIPAudioOnlyPolicy: under an AUDIO policy the offer's video is
+// answered (the browser may send it) but never recorded; ending the call
+// through the session API ends the WHIP session too.
+func TestWHIPAudioOnlyPolicy(t *testing.T) {
+	needFFmpeg(t)
+	tg := startGateway(t, func(c *config.Config) {
+		for i := range c.Policies {
+			c.Policies[i].RecordingType = policy.RecordingAudio
+		}
+	})
+	opus := ffmpegOpusPackets(t, 2)
+	vp8 := ffmpegVP8Frames(t, 2, 30)
+	p := newPublisher(t, true, true)
+	p.publish(tg, callQuery(fmt.Sprintf("audio-only-%d", time.Now().UnixNano())))
+	var sid string
+	for _, s := range tg.media.Sessions() {
+		if s.Request.External {
+			sid = s.ID
+			if len(s.Tracks) != 1 || s.Tracks[0].Kind != "audio" {
+				t.Fatalf("recorded tracks %+v, want the audio only", s.Tracks)
+			}
+		}
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); send(t, p.video, vp8, time.Second/30) }()
+	send(t, p.audio, opus, 20*time.Millisecond)
+	<-done
+	time.Sleep(200 * time.Millisecond)
+	sum := tg.end(sessionResp{SessionID: sid}) // DELETE /v1/sessions/{id}
+	if sum.Status != "COMPLETE" || sum.Dropped["malformed"] != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	// The WHIP session is gone with it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp := tg.whipRequest("DELETE", p.location, "", "", nil)
+		readAll(t, resp)
+		if resp.StatusCode == http.StatusNotFound {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("WHIP session still there after the call ended: %d", resp.StatusCode)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tg.waitStored(sum.RecordingID)
+	b, _ := tg.export(sum.RecordingID, FormatOgg, "")
+	if a := ffprobeStream(t, writeTemp(t, "a.ogg", b), "a"); a.Codec != "opus" || a.Duration < 1.8 || a.Duration > 2.25 {
+		t.Fatalf("ogg %+v", a)
+	}
+	if _, err := tg.Export(t.Context(), sum.RecordingID, FormatIVF, "", new(discard)); err == nil {
+		t.Fatal("an audio-only recording exported video")
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
