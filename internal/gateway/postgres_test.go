@@ -133,7 +133,7 @@ kms: {local: {dir: %s}}
 	}
 	pol := map[string]any{"id": "support", "name": "Support queue", "recordingType": "AUDIO",
 		"encryptionKeyReference": map[string]string{"keyId": "platform", "providerType": "PLATFORM"},
-		"targetType": "QUEUE", "targetIds": []string{"support"}, "status": "ENABLED"}
+		"targetType":             "QUEUE", "targetIds": []string{"support"}, "status": "ENABLED"}
 	if code := a.admin("POST", "/api/v2/recordings/policies", pol, nil); code != http.StatusCreated {
 		t.Fatalf("create policy on A: %d", code)
 	}
