@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,3 +69,26 @@ func TestWHIPAudioOnlyPolicy(t *testing.T) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestWHIPNotRecorded: a call no policy records is answered with
+// X-Mediaseal-Recorded: false and its WHIP session outlives the media
+// inactivity timeout (it delivers no packets by design) until DELETE.
+func TestWHIPNotRecorded(t *testing.T) {
+	tg := startGateway(t, func(c *config.Config) {
+		for i := range c.Policies {
+			c.Policies[i].RecordingType = policy.RecordingNone
+		}
+		c.Media.InactivityTimeout = config.Duration(200 * time.Millisecond)
+	})
+	p := newPublisher(t, true, false)
+	resp := tg.whipRequest("POST", "/whip"+callQuery("not-recorded-1"), sdpType, p.offer, nil)
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("X-Mediaseal-Recorded") != "false" {
+		t.Fatalf("POST: %d recorded=%q", resp.StatusCode, resp.Header.Get("X-Mediaseal-Recorded"))
+	}
+	time.Sleep(800 * time.Millisecond) // several inactivity timeouts
+	resp = tg.whipRequest("DELETE", resp.Header.Get("Location"), "", "", nil)
+	if body := readAll(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"NOT_RECORDED"`) {
+		t.Fatalf("DELETE: %d %s", resp.StatusCode, body)
+	}
+}

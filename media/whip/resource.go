@@ -233,17 +233,19 @@ func tracksFromAnswer(answer string, info offerInfo, audioLabel string) ([]media
 	return tracks, mids, nil
 }
 
-// watch ends the WHIP session when its recorded media session ends first
-// (inactivity, shutdown, DELETE on the session API). A session that is
-// not recorded lives until DELETE or an ICE failure.
+// watch ends the WHIP session when its media session ends first
+// (inactivity, shutdown, DELETE on the session API). A call that is not
+// recorded delivers no packets, so the manager's inactivity timeout does
+// not end its WHIP session: that lasts until DELETE, ICE failure or
+// shutdown.
 func (r *resource) watch() {
 	defer r.srv.wg.Done()
-	var ended <-chan struct{}
-	if r.sess.Recorded() {
-		ended = r.sess.Ended()
-	}
 	select {
-	case <-ended:
+	case <-r.sess.Ended():
+		if !r.sess.Recorded() && r.sess.Summary().EndReason == "inactivity-timeout" {
+			<-r.done
+			return
+		}
 		_, _ = r.terminate(context.Background(), "media-session-ended")
 	case <-r.done:
 	}
