@@ -61,6 +61,8 @@ type Deps struct {
 	DescribeTimeout time.Duration
 	// Ceremony enables approvals, the audit log and playback (ceremony.go).
 	Ceremony Ceremony
+	// Jobs runs re-encryption jobs and key rotation (reencrypt.go).
+	Jobs Jobs
 }
 
 // Route is one endpoint with the scope it needs.
@@ -95,7 +97,7 @@ func (s *server) routes() []Route {
 		{"PUT", "/api/v2/keys/{keyId}/rotation", ScopeKeyWrite, s.updateRotation},
 		{"GET", "/api/v2/recordings", ScopeRecordingsRead, s.listRecordings},
 		{"GET", "/api/v2/recordings/{id}", ScopeRecordingsRead, s.getRecording},
-	}, s.ceremonyRoutes()...)
+	}, append(s.ceremonyRoutes(), s.jobRoutes()...)...)
 }
 
 // New returns the API handler. Deps.Store and Deps.Authorizer are required.

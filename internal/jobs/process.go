@@ -89,7 +89,39 @@ func (ex *execution) targetOf(ctx context.Context, rec store.Recording) (string,
 	case want != "":
 		return want, nil
 	}
-	return ex.target(key), nil
+	if t := ex.target(key); t != "" {
+		return t, nil
+	}
+	return ex.probe(ctx, rec, key)
+}
+
+// probe learns the version a provider that does not describe versions
+// (local-kms) wraps under now, by rewrapping rec's envelope without
+// storing the result: nothing changes, but at-target recordings can be
+// skipped and counted exactly.
+func (ex *execution) probe(ctx context.Context, rec store.Recording, key string) (string, error) {
+	p, ok := ex.r.deps.Provider(rec.KeyProvider)
+	if !ok {
+		return "", fmt.Errorf("%w: %q", ErrNoProvider, rec.KeyProvider)
+	}
+	var version string
+	err := ex.kmsCall(ctx, func(ctx context.Context) (err error) {
+		var w []byte
+		w, version, err = p.Rewrap(ctx, kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}, rec.WrappedDEK,
+			EncryptionContext(rec.OrgID, rec.ID, rec.PolicyID))
+		clear(w)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("learn the current version of %s: %w", key, err)
+	}
+	if version == "" {
+		return "", nil
+	}
+	ex.mu.Lock()
+	ex.learned[key] = version
+	ex.mu.Unlock()
+	return version, nil
 }
 
 // target is the learned target of key ("" if none yet).
