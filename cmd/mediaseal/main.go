@@ -41,6 +41,8 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVarP(&g.configPath, "config", "c", "", "config file (default: the embedded default)")
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", "", "data directory (overrides dataDir)")
 	root.AddCommand(newServe(g), newExport(g), newVerify(g))
+	root.AddCommand(newPolicies(g), newKeys(g))
+	root.AddCommand(newToken(g), newApprovals(g), newAudit(g))
 	return root
 }
 

@@ -65,7 +65,7 @@ func (s *Service) ParseToken(ctx context.Context, token string) (*Claims, error)
 		return ed25519.PublicKey(pub), nil
 	}, jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}), jwt.WithIssuer(s.cfg.Issuer),
 		jwt.WithAudience(s.cfg.Audience), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
-		jwt.WithLeeway(s.cfg.Leeway), jwt.WithTimeFunc(s.now))
+		jwt.WithLeeway(s.cfg.Leeway), jwt.WithTimeFunc(s.now), jwt.WithStrictDecoding())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidToken, tokenReason(err))
 	}

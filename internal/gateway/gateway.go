@@ -23,6 +23,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/api"
 	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/internal/jobs"
 	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
@@ -54,8 +55,10 @@ type Gateway struct {
 	// admin token in <data-dir>/admin.token).
 	apiAuthorizer api.Authorizer
 	adminToken    string
+	cer           ceremonyState // tokens, quorum, audit log (ceremony.go)
 	indexer       *indexer
 	broker        *broker.Broker
+	jobs          *jobs.Service // re-encryption jobs and key rotation (jobs.go)
 
 	ln        net.Listener
 	sip       *siprec.Server
@@ -189,6 +192,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.adminToken, err = ensureIngestToken(filepath.Join(cfg.DataDir, "admin.token")); err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
+	stopCeremony, err := g.startCeremony(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopCeremony()
 	bind, err := netip.ParseAddr(cfg.Media.BindAddr)
 	if err != nil {
 		return err
@@ -247,6 +255,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopSIPREC()
+	defer g.startJobs(ctx)()
 	g.ln, err = net.Listen("tcp", cfg.API.Addr)
 	if err != nil {
 		return fmt.Errorf("api.addr: %w", err)
@@ -296,8 +305,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 }
 
 // auditKeyEvent records the broker's fallback and fail-closed decisions.
-func (g *Gateway) auditKeyEvent(_ context.Context, ev broker.Event) {
+func (g *Gateway) auditKeyEvent(ctx context.Context, ev broker.Event) {
 	g.log.Warn("recording key event", zap.Any("event", ev))
+	g.recordKeyEvent(ctx, ev)
 }
 
 func pendingUploads(s *spool.Spool) int {
@@ -320,13 +330,15 @@ func gatewayID() string {
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	g.sessionRoutes(mux)
+	g.ceremonyRoutes(mux)
 	g.whipRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
 	mux.Handle("/api/v2/", g.controlPlane(g.adminToken))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}))
+	// Metrics carry no secrets but do reveal call volumes: authenticated.
+	mux.Handle("GET /metrics", g.requireScope(ScopeMetrics, promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP))
 	return g.metrics.countRequests(mux)
 }
 

@@ -1,0 +1,195 @@
+package gateway
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/internal/api"
+	"github.com/mediaseal/mediaseal/internal/approvals"
+	"github.com/mediaseal/mediaseal/internal/audit"
+	"github.com/mediaseal/mediaseal/internal/auth"
+	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/broker"
+)
+
+// Intervals of the ceremony's background work.
+const (
+	auditCheckpointEvery = time.Minute
+	approvalSweepEvery   = 30 * time.Second
+)
+
+// ceremonyState is the key ceremony of a running gateway: service
+// tokens, the quorum and the audit log.
+type ceremonyState struct {
+	approvalsCfg approvals.Config
+	noBootstrap  bool
+
+	auth      *auth.Service
+	audit     *audit.Log
+	approvals *approvals.Service
+	api       api.Ceremony
+}
+
+// WithApprovals sets the quorum rules, expiry and window (tests shorten them).
+func WithApprovals(cfg approvals.Config) Option {
+	return func(g *Gateway) { g.cer.approvalsCfg = cfg }
+}
+
+// withoutBootstrap skips creating the first principals.
+func withoutBootstrap() Option { return func(g *Gateway) { g.cer.noBootstrap = true } }
+
+var _ = withoutBootstrap
+
+// ceremonyWrapper wraps the control plane's own keys under the platform key.
+func (g *Gateway) ceremonyWrapper() auth.KeyWrapper {
+	return auth.KeyWrapper{Provider: g.keyring, Key: kms.KeyRef{Provider: providerLocal, KeyID: g.cfg.KMS.PlatformKey}}
+}
+
+// OpenAuditLog opens the organisation's audit log (loading or creating
+// its signing key).
+func (g *Gateway) OpenAuditLog(ctx context.Context) (*audit.Log, error) {
+	kid, priv, err := g.ceremonyWrapper().SigningKey(ctx, g.index, store.KeyPurposeAuditSigning)
+	if err != nil {
+		return nil, fmt.Errorf("audit key: %w", err)
+	}
+	return audit.New(g.index, audit.Options{Signer: priv, Kid: kid}), nil
+}
+
+// Store returns the control-plane store (operator tools).
+func (g *Gateway) Store() *store.SQL { return g.index }
+
+// startCeremony opens the token service, the audit log and the quorum,
+// creates the first principals on first start, and puts the service
+// tokens in front of the control plane and the session API (the bootstrap
+// ingest token keeps working). The returned stop ends its background work.
+func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
+	c := &g.cer
+	if c.audit, err = g.OpenAuditLog(ctx); err != nil {
+		return nil, err
+	}
+	if c.auth, err = auth.New(ctx, g.index, g.ceremonyWrapper(), auth.Config{Issuer: "mediaseal/" + g.cfg.Org.ID}, c.audit); err != nil {
+		return nil, fmt.Errorf("token service: %w", err)
+	}
+	if !c.noBootstrap {
+		created, err := c.auth.Bootstrap(ctx, g.cfg.DataDir, auth.DefaultBootstrap)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			g.log.Info("created the first principals; their client credentials are in the data directory",
+				zap.String("dir", auth.CredentialsPath(g.cfg.DataDir, "")))
+		}
+	}
+	c.approvals = approvals.New(g.index, c.approvalsCfg, c.audit)
+	c.api = api.Ceremony{Approvals: c.approvals, Audit: c.audit, Exporter: exporter{g}}
+	g.apiAuthorizer = ceremonyAuthorizer{svc: c.auth, admin: api.BootstrapToken(g.adminToken), adminToken: g.adminToken}
+	static := g.checkToken
+	g.checkToken = func(token, scope string) error {
+		if static != nil && static(token, scope) == nil {
+			return nil
+		}
+		return c.auth.CheckToken(token, scope)
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c.audit.Run(bg, auditCheckpointEvery) }()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(approvalSweepEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+				if _, err := c.approvals.ExpireDue(bg); err != nil && bg.Err() == nil {
+					g.log.Warn("approval expiry sweep failed", zap.Error(err))
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+		_, _ = c.audit.Checkpoint(context.Background()) // sign the head on the way out
+	}, nil
+}
+
+// ceremonyRoutes mounts the OAuth token endpoints.
+func (g *Gateway) ceremonyRoutes(mux *http.ServeMux) {
+	if g.cer.auth != nil {
+		g.cer.auth.Routes(mux)
+	}
+}
+
+// ceremonyAuthorizer is the control plane's authorizer: service tokens,
+// plus the bootstrap admin token, which can never run a quorum operation
+// (it belongs to no principal that could propose or approve).
+type ceremonyAuthorizer struct {
+	svc        *auth.Service
+	admin      api.Authorizer
+	adminToken string
+}
+
+var _ api.Authorizer = ceremonyAuthorizer{}
+
+func (a ceremonyAuthorizer) Authorize(r *http.Request, scope string) (api.Principal, error) {
+	if tok, ok := api.BearerToken(r); ok && a.adminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.adminToken)) == 1 {
+		return a.admin.Authorize(r, scope)
+	}
+	id, err := a.svc.Authorize(r, scope)
+	switch {
+	case errors.Is(err, auth.ErrForbidden):
+		return api.Principal{}, fmt.Errorf("%w: %v", api.ErrForbidden, err)
+	case err != nil:
+		return api.Principal{}, fmt.Errorf("%w: %v", api.ErrUnauthenticated, err)
+	}
+	return api.Principal{ID: id.Principal, Scopes: id.Scopes}, nil
+}
+
+// exporter lets the playback endpoint stream the gateway's Export.
+type exporter struct{ g *Gateway }
+
+func (e exporter) ExportRecording(ctx context.Context, id, format string, w io.Writer) error {
+	_, err := e.g.Export(ctx, id, format, "", w)
+	return err
+}
+
+// recordKeyEvent puts the broker's fallback and fail-closed decisions in
+// the audit log.
+func (g *Gateway) recordKeyEvent(ctx context.Context, ev broker.Event) {
+	if g.cer.audit == nil {
+		return
+	}
+	action, outcome := "recording.key_fallback", audit.OutcomeSuccess
+	if ev.Outcome == broker.OutcomeFailClosed {
+		action, outcome = "recording.key_fail_closed", audit.OutcomeFailure
+	}
+	details := map[string]any{"key": ev.Key.String(), "platformKey": ev.PlatformKey.String(), "reason": ev.Reason}
+	if ev.Cause != nil {
+		details["cause"] = ev.Cause.Error()
+	}
+	for k, v := range ev.Context {
+		details["context."+k] = v
+	}
+	target := ev.Context["recording"]
+	if target == "" {
+		target = ev.Key.String()
+	}
+	// The broker calls this on the request's path: bound the write.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := g.cer.audit.Record(actx, audit.Event{Actor: "system", Action: action, Target: target, Outcome: outcome, Details: details}); err != nil {
+		g.log.Error("audit: cannot record key event", zap.Error(err))
+	}
+}
