@@ -42,6 +42,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", "", "data directory (overrides dataDir)")
 	root.AddCommand(newServe(g), newExport(g), newVerify(g))
 	root.AddCommand(newPolicies(g), newKeys(g))
+	root.AddCommand(newToken(g), newApprovals(g), newAudit(g))
 	return root
 }
 
