@@ -137,6 +137,7 @@ func (c *Client) Metrics(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return nil, err

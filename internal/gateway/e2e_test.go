@@ -374,10 +374,18 @@ func TestSessionAPIRejectsBadRequests(t *testing.T) {
 	if code := tg.do("GET", "/v1/sessions/nope", nil, nil); code != http.StatusNotFound {
 		t.Fatalf("unknown session: %d", code)
 	}
-	// Health is open; metrics carry the drop counters.
+	// Health is open; metrics need a token.
 	resp, err := http.Get(tg.url + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if resp, err = http.Get(tg.url + "/metrics"); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("metrics without a token: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if resp, err = authGet(tg.url + "/metrics"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("metrics with the token: %v %v", resp, err)
 	}
 	resp.Body.Close()
 }

@@ -334,7 +334,8 @@ func (g *Gateway) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
 	mux.Handle("/api/v2/", g.controlPlane(g.adminToken))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}))
+	// Metrics carry no secrets but do reveal call volumes: authenticated.
+	mux.Handle("GET /metrics", g.requireScope(ScopeMetrics, promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP))
 	return g.metrics.countRequests(mux)
 }
 

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +47,24 @@ func nextPorts() (int, int) {
 		portBase = 41000
 	}
 	return portBase, portBase + 39
+}
+
+// tokens maps a test gateway's base URL to its ingest token, for helpers
+// that only know the URL.
+var tokens sync.Map
+
+// authGet is http.Get with the gateway's bearer token (e.g. for /metrics).
+func authGet(u string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	for base, tok := range tokens.Range {
+		if strings.HasPrefix(u, base.(string)+"/") {
+			req.Header.Set("Authorization", "Bearer "+tok.(string))
+		}
+	}
+	return http.DefaultClient.Do(req)
 }
 
 // startGateway runs a gateway from the embedded default config, modified
@@ -84,6 +103,7 @@ func startGateway(t testing.TB, edit func(*config.Config), opts ...Option) *test
 		t.Fatal(err)
 	}
 	tg.token = strings.TrimSpace(string(tok))
+	tokens.Store(tg.url, tg.token)
 	t.Cleanup(func() { tg.shutdown() })
 	return tg
 }

@@ -121,6 +121,7 @@ func (p *gatewayProcess) start() {
 		p.t.Fatal(err)
 	}
 	p.tg = &testGateway{t: p.t, url: "http://" + p.addr, token: strings.TrimSpace(string(tok))}
+	tokens.Store(p.tg.url, p.tg.token)
 }
 
 func (p *gatewayProcess) signal(sig syscall.Signal) error {

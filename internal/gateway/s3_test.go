@@ -105,7 +105,7 @@ func toneStream(freq float64, n int) []byte {
 // given label set (e.g. `reason="spool_full"`), 0 when absent.
 func metricValue(t *testing.T, url, name, labels string) float64 {
 	t.Helper()
-	resp, err := http.Get(url + "/metrics")
+	resp, err := authGet(url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

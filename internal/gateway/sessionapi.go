@@ -21,6 +21,9 @@ type TokenChecker func(token, scope string) error
 // ScopeIngest is the scope media servers need for the session API.
 const ScopeIngest = "media:ingest"
 
+// ScopeMetrics is the scope a Prometheus scraper needs for /metrics.
+const ScopeMetrics = "metrics:read"
+
 // staticToken accepts exactly one token (the bootstrap ingest token),
 // compared in constant time.
 func staticToken(want string) TokenChecker {
