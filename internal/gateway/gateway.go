@@ -23,6 +23,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/api"
 	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/internal/jobs"
 	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
@@ -57,6 +58,7 @@ type Gateway struct {
 	cer           ceremonyState // tokens, quorum, audit log (ceremony.go)
 	indexer       *indexer
 	broker        *broker.Broker
+	jobs          *jobs.Service // re-encryption jobs and key rotation (jobs.go)
 
 	ln        net.Listener
 	sip       *siprec.Server
@@ -253,6 +255,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopSIPREC()
+	defer g.startJobs(ctx)()
 	g.ln, err = net.Listen("tcp", cfg.API.Addr)
 	if err != nil {
 		return fmt.Errorf("api.addr: %w", err)

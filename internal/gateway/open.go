@@ -38,6 +38,9 @@ func (g *Gateway) OpenRecording(ctx context.Context, id string) (*Recording, err
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
+	if err := checkShredded(id, rec); err != nil {
+		return nil, err
+	}
 	var (
 		ra   io.ReaderAt
 		size int64

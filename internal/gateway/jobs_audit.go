@@ -1,0 +1,28 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/internal/audit"
+	"github.com/mediaseal/mediaseal/internal/jobs"
+)
+
+// auditJobEvent appends a jobs event (re-encryption, rotation, shredding)
+// to the hash-chained audit log when the ceremony has opened it.
+func (g *Gateway) auditJobEvent(ctx context.Context, e jobs.Event) {
+	if g.cer.audit == nil {
+		return
+	}
+	actor := e.Actor
+	if actor == "" {
+		actor = "system"
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := g.cer.audit.Record(actx, audit.Event{Actor: actor, Action: e.Action, Target: e.Target, Outcome: e.Outcome, Details: e.Details}); err != nil {
+		g.log.Error("audit: cannot record jobs event", zap.String("action", e.Action), zap.Error(err))
+	}
+}
