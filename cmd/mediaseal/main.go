@@ -43,6 +43,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newServe(g), newExport(g), newVerify(g))
 	root.AddCommand(newPolicies(g), newKeys(g))
 	root.AddCommand(newToken(g), newApprovals(g), newAudit(g))
+	root.AddCommand(newJobs(g))
 	return root
 }
 

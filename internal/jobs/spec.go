@@ -77,13 +77,13 @@ func (s *Spec) scope() store.JobScope {
 
 // Skip reasons: why a recording in scope is left as it is.
 const (
-	SkipAtTarget    = "at_target"    // already under the target version (or resealed by this job)
-	SkipActive      = "active"       // still recording
-	SkipNoEnvelope  = "no_envelope"  // failed before a key arrived
-	SkipShredded    = "shredded"     // its key was destroyed
-	SkipNoObject    = "no_object"    // reseal: not in object storage yet
-	SkipBusy        = "busy"         // reseal: still in this gateway's spool
-	SkipConcurrent  = "changed"      // changed by someone else under the job
+	SkipAtTarget    = "at_target"   // already under the target version (or resealed by this job)
+	SkipActive      = "active"      // still recording
+	SkipNoEnvelope  = "no_envelope" // failed before a key arrived
+	SkipShredded    = "shredded"    // its key was destroyed
+	SkipNoObject    = "no_object"   // reseal: not in object storage yet
+	SkipBusy        = "busy"        // reseal: still in this gateway's spool
+	SkipConcurrent  = "changed"     // changed by someone else under the job
 	maxRecentErrors = 20
 )
 
