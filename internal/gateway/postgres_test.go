@@ -131,11 +131,21 @@ kms: {local: {dir: %s}}
 	} else {
 		b.tg.end(s)
 	}
-	pol := map[string]any{"id": "support", "name": "Support queue", "recordingType": "AUDIO",
-		"encryptionKeyReference": map[string]string{"keyId": "platform", "providerType": "PLATFORM"},
-		"targetType":             "QUEUE", "targetIds": []string{"support"}, "status": "ENABLED"}
-	if code := a.admin("POST", "/api/v2/recordings/policies", pol, nil); code != http.StatusCreated {
-		t.Fatalf("create policy on A: %d", code)
+	// The operator's path: `mediaseal policies apply` against A, with the
+	// API address and admin token taken from A's config.
+	polFile := filepath.Join(t.TempDir(), "support.yaml")
+	if err := os.WriteFile(polFile, []byte(`id: support
+name: Support queue
+recordingType: AUDIO
+encryptionKeyReference: {keyId: platform, providerType: PLATFORM}
+targetIds: [support]
+status: ENABLED
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(mediasealBinary(t), "policies", "apply", "-f", polFile, "-c", a.cfgPath).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "policy support created (version 1)") {
+		t.Fatalf("mediaseal policies apply on A: %v\n%s", err, out)
 	}
 	created := time.Now()
 	// A applies it to its very next session; B within one refresh interval.
