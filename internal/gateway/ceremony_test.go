@@ -145,7 +145,7 @@ func TestCeremony(t *testing.T) {
 	// 2. Binding needs a second key administrator's approval.
 	bind := map[string]any{"name": "RecordingEncryptionCMK_01", "encryptionType": "AES-256-GCM",
 		"keyProvider": map[string]any{"providerType": "AWS_KMS", "region": lk.Region, "keyArn": arn},
-		"autoRotate": true, "rotationPeriodDays": 90, "status": "ACTIVE"}
+		"autoRotate":  true, "rotationPeriodDays": 90, "status": "ACTIVE"}
 	if m := ka1.must(403, "POST", "/api/v2/keys/"+keyID, bind); m["code"] != api.CodeApprovalRequired {
 		t.Fatalf("bind without approval: %v", m)
 	}
