@@ -268,4 +268,3 @@ func newJobsCancel(f *apiFlags) *cobra.Command {
 		},
 	}
 }
-
