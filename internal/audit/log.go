@@ -94,8 +94,8 @@ func (l *Log) Record(ctx context.Context, ev Event) (store.AuditEntry, error) {
 	return e, nil
 }
 
-// Checkpoint signs the current head unless it is already checkpointed and
-// returns the newest checkpoint (zero if the log is empty).
+// Checkpoint signs the current head and returns the new checkpoint; it
+// returns a zero checkpoint when nothing was appended since the last one.
 func (l *Log) Checkpoint(ctx context.Context) (store.AuditCheckpoint, error) {
 	if l.opts.Signer == nil {
 		return store.AuditCheckpoint{}, ErrNoSigner

@@ -3,8 +3,6 @@ package auth
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
@@ -192,10 +190,4 @@ func (ks *keySet) jwks() map[string]any {
 		keys = append(keys, map[string]string{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid, "x": b64(pub)})
 	}
 	return map[string]any{"keys": keys}
-}
-
-// fingerprint is a short stable id of a public key for logs.
-func fingerprint(pub ed25519.PublicKey) string {
-	s := sha256.Sum256(pub)
-	return hex.EncodeToString(s[:8])
 }

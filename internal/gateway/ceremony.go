@@ -31,7 +31,6 @@ const (
 // tokens, the quorum and the audit log.
 type ceremonyState struct {
 	approvalsCfg approvals.Config
-	noBootstrap  bool
 
 	auth      *auth.Service
 	audit     *audit.Log
@@ -43,11 +42,6 @@ type ceremonyState struct {
 func WithApprovals(cfg approvals.Config) Option {
 	return func(g *Gateway) { g.cer.approvalsCfg = cfg }
 }
-
-// withoutBootstrap skips creating the first principals.
-func withoutBootstrap() Option { return func(g *Gateway) { g.cer.noBootstrap = true } }
-
-var _ = withoutBootstrap
 
 // ceremonyWrapper wraps the control plane's own keys under the platform key.
 func (g *Gateway) ceremonyWrapper() auth.KeyWrapper {
@@ -79,15 +73,13 @@ func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 	if c.auth, err = auth.New(ctx, g.index, g.ceremonyWrapper(), auth.Config{Issuer: "mediaseal/" + g.cfg.Org.ID}, c.audit); err != nil {
 		return nil, fmt.Errorf("token service: %w", err)
 	}
-	if !c.noBootstrap {
-		created, err := c.auth.Bootstrap(ctx, g.cfg.DataDir, auth.DefaultBootstrap)
-		if err != nil {
-			return nil, err
-		}
-		if created {
-			g.log.Info("created the first principals; their client credentials are in the data directory",
-				zap.String("dir", auth.CredentialsPath(g.cfg.DataDir, "")))
-		}
+	created, err := c.auth.Bootstrap(ctx, g.cfg.DataDir, auth.DefaultBootstrap)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		g.log.Info("created the first principals; their client credentials are in the data directory",
+			zap.String("dir", auth.CredentialsPath(g.cfg.DataDir, "")))
 	}
 	c.approvals = approvals.New(g.index, c.approvalsCfg, c.audit)
 	c.api = api.Ceremony{Approvals: c.approvals, Audit: c.audit, Exporter: exporter{g}}
