@@ -39,6 +39,7 @@ type Config struct {
 	SIPREC    SIPREC          `yaml:"siprec"`
 	WHIP      WHIP            `yaml:"whip"`
 	Debug     Debug           `yaml:"debug"`
+	Ceremony  Ceremony        `yaml:"ceremony"`
 }
 
 // Debug configures the optional diagnostics listener (pprof). It is off

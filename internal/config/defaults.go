@@ -78,6 +78,7 @@ func (c *Config) ApplyDefaults() {
 	setStr(&c.Store.Driver, DefaultStoreDriver)
 	c.SIPREC.applyDefaults()
 	c.WHIP.applyDefaults()
+	c.Ceremony.applyDefaults()
 	for i := range c.Policies {
 		c.Policies[i].Normalize()
 	}
