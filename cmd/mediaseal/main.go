@@ -121,7 +121,7 @@ func newExport(g *globals) *cobra.Command {
 	var id, format, out, track string
 	cmd := &cobra.Command{
 		Use:   "export",
-		Short: "Decrypt, verify and export a recording (wav, wav-stereo, pcap)",
+		Short: "Decrypt, verify and export a recording (wav, wav-stereo, pcap, ogg, ivf, h264, webm, mkv)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			gw, err := g.openOffline(cmd.Context())
 			if err != nil {
@@ -154,9 +154,9 @@ func newExport(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&id, "recording", "", "recording id")
-	cmd.Flags().StringVar(&format, "format", "wav-stereo", "wav, wav-stereo, pcap, ogg (Opus track) or ivf (VP8 track)")
+	cmd.Flags().StringVar(&format, "format", "wav-stereo", "wav, wav-stereo, pcap, ogg (Opus track), ivf (VP8 track), h264 (H.264 track, Annex B), webm (VP8 + Opus tracks) or mkv (VP8 or H.264 + Opus tracks)")
 	cmd.Flags().StringVar(&out, "out", "", "output file")
-	cmd.Flags().StringVar(&track, "track", "", "track label for mono wav, ogg or ivf (default: the first track, of the right kind for ogg and ivf)")
+	cmd.Flags().StringVar(&track, "track", "", "track label for mono wav, ogg, ivf or h264, or the video track of webm/mkv (default: the first track, of the right kind for ogg, ivf, h264, webm and mkv)")
 	_ = cmd.MarkFlagRequired("recording")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

@@ -15,8 +15,11 @@ const (
 	FormatWAV       = "wav"
 	FormatWAVStereo = "wav-stereo"
 	FormatPCAP      = "pcap"
-	FormatOgg       = "ogg" // Ogg Opus of an opus track
-	FormatIVF       = "ivf" // IVF of a VP8 video track
+	FormatOgg       = "ogg"  // Ogg Opus of an opus track
+	FormatIVF       = "ivf"  // IVF of a VP8 video track
+	FormatH264      = "h264" // Annex B elementary stream of an H.264 video track
+	FormatWebM      = "webm" // WebM: a VP8 video track and every Opus audio track
+	FormatMKV       = "mkv"  // Matroska: a VP8 or H.264 video track and every Opus audio track
 )
 
 // ExportResult says what an export wrote.
@@ -65,13 +68,15 @@ func (g *Gateway) Export(ctx context.Context, id, format, track string, w io.Wri
 		ps, err := export.WritePCAP(w, h, &src, export.PCAPOptions{})
 		res.Packets = ps.Packets
 		return res, err
-	case FormatOgg, FormatIVF:
+	case FormatWebM, FormatMKV:
+		return g.exportMatroska(ctx, rec, h, format, track, w)
+	case FormatOgg, FormatIVF, FormatH264:
 		tl, st, err := buildTimeline(rec, h)
 		res.Status = st
 		if err != nil {
 			return res, err
 		}
-		kind := map[string]string{FormatOgg: "audio", FormatIVF: "video"}[format]
+		kind := map[string]string{FormatOgg: "audio", FormatIVF: "video", FormatH264: "video"}[format]
 		if track == "" {
 			for _, t := range h.Tracks {
 				if t.Kind == kind {
@@ -85,10 +90,13 @@ func (g *Gateway) Export(ctx context.Context, id, format, track string, w io.Wri
 				res.Tracks = append(res.Tracks, t.Summary)
 			}
 		}
-		if format == FormatOgg {
+		switch format {
+		case FormatOgg:
 			_, err = export.WriteOggOpus(w, tl, track)
-		} else {
+		case FormatIVF:
 			_, err = export.WriteIVF(w, tl, track)
+		default:
+			_, err = export.WriteH264(w, tl, track)
 		}
 		return res, err
 	case FormatWAV, FormatWAVStereo:
@@ -120,7 +128,7 @@ func (g *Gateway) Export(ctx context.Context, id, format, track string, w io.Wri
 		}
 		return res, export.WriteWAV(w, tl, track)
 	default:
-		return res, fmt.Errorf("unknown format %q (want wav, wav-stereo, pcap, ogg or ivf)", format)
+		return res, fmt.Errorf("unknown format %q (want wav, wav-stereo, pcap, ogg, ivf, h264, webm or mkv)", format)
 	}
 }
 
