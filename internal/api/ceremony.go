@@ -11,6 +11,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/approvals"
 	"github.com/mediaseal/mediaseal/internal/audit"
+	"github.com/mediaseal/mediaseal/internal/store"
 )
 
 // Scopes of the ceremony routes.
@@ -28,9 +29,10 @@ const (
 const HeaderApproval = "X-Approval-Id"
 
 // Exporter streams a verified export of a recording (the gateway's
-// Export): wav, wav-stereo or pcap.
+// Export): wav, wav-stereo, pcap, ogg or ivf; track selects the track of a
+// mono wav, ogg or ivf ("" for the first of the right kind).
 type Exporter interface {
-	ExportRecording(ctx context.Context, id, format string, w io.Writer) error
+	ExportRecording(ctx context.Context, id, format, track string, w io.Writer) error
 }
 
 // Ceremony is what the key-ceremony routes need. With a nil Approvals no
@@ -42,6 +44,22 @@ type Ceremony struct {
 	// PlatformPlaybackWithoutQuorum lets platform-key recordings play back
 	// without approval (default false: every playback needs a quorum).
 	PlatformPlaybackWithoutQuorum bool
+	// Keys carries out approved key disables and deletions in the key's
+	// provider; nil changes only the registry state.
+	Keys KeyLifecycle
+}
+
+// KeyLifecycle carries out the destructive key operations once their
+// quorum and delay are satisfied (the gateway implements it). Errors may
+// be *Error (e.g. 409 for the platform key) or wrap kms sentinels.
+type KeyLifecycle interface {
+	// DisableKey disables k in its provider where the provider can
+	// (kms.Disabler); false means only the registry state changes.
+	DisableKey(ctx context.Context, k store.Key) (inProvider bool, err error)
+	// ShredKey destroys k in its provider and marks every recording under
+	// it SHREDDED (crypto-shredding); it returns how many. A retry after a
+	// failure finishes the job.
+	ShredKey(ctx context.Context, keyID, actor string) (recordings int64, err error)
 }
 
 func (s *server) ceremonyRoutes() []Route {

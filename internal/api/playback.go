@@ -15,6 +15,8 @@ var playbackFormats = map[string]struct{ contentType, ext string }{
 	"wav":        {"audio/wav", "wav"},
 	"wav-stereo": {"audio/wav", "wav"},
 	"pcap":       {"application/vnd.tcpdump.pcap", "pcap"},
+	"ogg":        {"audio/ogg", "ogg"},  // Ogg Opus of the Opus track (RFC 7845)
+	"ivf":        {"video/x-ivf", "ivf"}, // IVF of the VP8 video track
 }
 
 // playback streams a verified export of a recording. The quorum gate has
@@ -26,7 +28,7 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, CodeNotFound, "no endpoint %s %s", r.Method, r.URL.Path)
 	}
 	v := r.URL.Query()
-	if err := checkParams(v, map[string]bool{"format": true}); err != nil {
+	if err := checkParams(v, map[string]bool{"format": true, "track": true}); err != nil {
 		return err
 	}
 	format := v.Get("format")
@@ -35,7 +37,7 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 	}
 	ft, ok := playbackFormats[format]
 	if !ok {
-		return fieldError("format", "must be wav, wav-stereo or pcap (got %q)", format)
+		return fieldError("format", "must be wav, wav-stereo, pcap, ogg or ivf (got %q)", format)
 	}
 	rec, err := s.deps.Store.GetRecording(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -55,9 +57,10 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 		h.Set("X-Content-Type-Options", "nosniff")
 	}}
 	p, _ := PrincipalFrom(r.Context())
-	err = s.deps.Ceremony.Exporter.ExportRecording(r.Context(), rec.ID, format, lw)
+	track := v.Get("track")
+	err = s.deps.Ceremony.Exporter.ExportRecording(r.Context(), rec.ID, format, track, lw)
 	ev := audit.Event{Actor: p.ID, Action: "recording.playback", Target: rec.ID, Outcome: audit.OutcomeSuccess,
-		Details: map[string]any{"format": format, "bytes": lw.n, "keyProvider": rec.KeyProvider, "keyId": rec.KeyID, "approval": r.Header.Get(HeaderApproval)}}
+		Details: map[string]any{"format": format, "track": track, "bytes": lw.n, "keyProvider": rec.KeyProvider, "keyId": rec.KeyID, "approval": r.Header.Get(HeaderApproval)}}
 	if err != nil {
 		ev.Outcome, ev.Details["reason"] = audit.OutcomeFailure, err.Error()
 	}

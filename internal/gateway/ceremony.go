@@ -73,17 +73,24 @@ func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 	if c.auth, err = auth.New(ctx, g.index, g.ceremonyWrapper(), auth.Config{Issuer: "mediaseal/" + g.cfg.Org.ID}, c.audit); err != nil {
 		return nil, fmt.Errorf("token service: %w", err)
 	}
-	created, err := c.auth.Bootstrap(ctx, g.cfg.DataDir, auth.DefaultBootstrap)
-	if err != nil {
-		return nil, err
+	if g.cfg.Ceremony.Bootstrap() {
+		created, err := c.auth.Bootstrap(ctx, g.cfg.DataDir, auth.DefaultBootstrap)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			g.log.Info("created the first principals; their client credentials are in the data directory",
+				zap.String("dir", auth.CredentialsPath(g.cfg.DataDir, "")))
+		}
 	}
-	if created {
-		g.log.Info("created the first principals; their client credentials are in the data directory",
-			zap.String("dir", auth.CredentialsPath(g.cfg.DataDir, "")))
+	c.approvals = approvals.New(g.index, g.approvalsConfig(), c.audit)
+	c.api = api.Ceremony{Approvals: c.approvals, Audit: c.audit, Exporter: exporter{g}, Keys: keyLifecycle{g},
+		PlatformPlaybackWithoutQuorum: !g.cfg.Ceremony.PlatformPlaybackNeedsQuorum()}
+	admin := g.adminToken
+	if !g.cfg.Ceremony.AcceptAdminToken() {
+		admin = "" // ceremony.adminToken: false: service tokens only
 	}
-	c.approvals = approvals.New(g.index, c.approvalsCfg, c.audit)
-	c.api = api.Ceremony{Approvals: c.approvals, Audit: c.audit, Exporter: exporter{g}}
-	g.apiAuthorizer = ceremonyAuthorizer{svc: c.auth, admin: api.BootstrapToken(g.adminToken), adminToken: g.adminToken}
+	g.apiAuthorizer = ceremonyAuthorizer{svc: c.auth, admin: api.BootstrapToken(admin), adminToken: admin}
 	static := g.checkToken
 	g.checkToken = func(token, scope string) error {
 		if static != nil && static(token, scope) == nil {
@@ -152,8 +159,8 @@ func (a ceremonyAuthorizer) Authorize(r *http.Request, scope string) (api.Princi
 // exporter lets the playback endpoint stream the gateway's Export.
 type exporter struct{ g *Gateway }
 
-func (e exporter) ExportRecording(ctx context.Context, id, format string, w io.Writer) error {
-	_, err := e.g.Export(ctx, id, format, "", w)
+func (e exporter) ExportRecording(ctx context.Context, id, format, track string, w io.Writer) error {
+	_, err := e.g.Export(ctx, id, format, track, w)
 	return err
 }
 

@@ -340,7 +340,10 @@ func TestCeremonyNegatives(t *testing.T) {
 func TestVetoStopsKeyDisable(t *testing.T) {
 	tg := startGateway(t, nil, WithApprovals(approvalsWithDelay(400*time.Millisecond)))
 	ka1, ka2, auditor := tg.principal("key-admin-1"), tg.principal("key-admin-2"), tg.principal("auditor-1")
-	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": "k1", "name": "K1", "keyType": "PLATFORM", "label": "platform", "region": tg.cfg.Org.Region})
+	if err := tg.keyring.EnsureKey("k1-kek"); err != nil { // not the platform key: that one is never disabled
+		t.Fatal(err)
+	}
+	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": "k1", "name": "K1", "keyType": "PLATFORM", "label": "k1-kek", "region": tg.cfg.Org.Region})
 	for _, veto := range []bool{true, false} {
 		id, digest := ka1.propose("key.disable", "k1", nil, "rotate out")
 		ka2.must(200, "POST", "/api/v2/approvals/"+id+"/approve", map[string]any{"digest": digest})

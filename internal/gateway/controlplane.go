@@ -27,6 +27,10 @@ const policyRefresh = 2 * time.Second
 type catalog struct {
 	policies atomic.Pointer[policy.Set]
 	keys     atomic.Pointer[map[string]kms.KeyRef] // registered key id → provider reference
+	// unusable maps the provider reference of every registered key whose
+	// registry state is not ENABLED (DISABLED, PENDING_DELETION,
+	// DESTROYED) to that state: new sessions never ask for its DEKs.
+	unusable atomic.Pointer[map[kms.KeyRef]string]
 }
 
 // seedPolicies writes the config's policies into the store unless a policy
@@ -66,9 +70,13 @@ func (g *Gateway) refreshCatalog(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	unusable := map[kms.KeyRef]string{}
 	for _, k := range stKeys {
 		if name, ok := providerByType[k.KeyType]; ok {
 			keys[k.ID] = kms.KeyRef{Provider: name, KeyID: k.Ref}
+			if k.State != string(kms.StateEnabled) {
+				unusable[keys[k.ID]] = k.State
+			}
 		}
 	}
 	for _, k := range g.cfg.Keys { // the config wins for ids it names
@@ -76,6 +84,7 @@ func (g *Gateway) refreshCatalog(ctx context.Context) error {
 	}
 	g.catalog.policies.Store(set)
 	g.catalog.keys.Store(&keys)
+	g.catalog.unusable.Store(&unusable)
 	return nil
 }
 

@@ -218,7 +218,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: kms.KeyRef{Provider: providerLocal, KeyID: cfg.KMS.PlatformKey}, keys: g.catalog.keys.Load}}
+	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: kms.KeyRef{Provider: providerLocal, KeyID: cfg.KMS.PlatformKey},
+		keys: g.catalog.keys.Load, unusable: g.catalog.unusable.Load}}
 	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
 	g.media = media.NewManager(media.Config{
 		OrgID: cfg.Org.ID, BindAddr: bind, AdvertiseAddr: adv, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,

@@ -32,6 +32,23 @@ var providerByType = map[string]string{
 type keyResolver struct {
 	platform kms.KeyRef
 	keys     func() *map[string]kms.KeyRef
+	// unusable lists the keys the registry has disabled (nil: none).
+	unusable func() *map[kms.KeyRef]string
+}
+
+// disabled says why ref must not be used, or nil: a key disabled or
+// scheduled for deletion through the ceremony stops serving new sessions
+// at once, whatever its KMS still answers.
+func (r *keyResolver) disabled(ref kms.KeyRef) error {
+	if r.unusable == nil || ref == r.platform {
+		return nil
+	}
+	if m := r.unusable(); m != nil {
+		if state, ok := (*m)[ref]; ok {
+			return fmt.Errorf("%w: key %s is %s in the key registry", kms.ErrDisabled, ref, state)
+		}
+	}
+	return nil
 }
 
 func (r *keyResolver) resolve(ref *policy.KeyReference) (kms.KeyRef, error) {
@@ -65,7 +82,11 @@ func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest) (media.K
 	if req.Policy.OnKeyUnavailable == policy.OnKeyUnavailableFailClosed {
 		on = broker.FailClosed
 	}
-	res, err := k.broker.Acquire(ctx, broker.Request{Key: ref, Context: req.Context, OnKeyUnavailable: on}).Wait(ctx)
+	// A deliberately disabled key follows the policy like an unreachable
+	// one: FAIL_CLOSED records nothing, PLATFORM_KEY falls back; the
+	// broker audits either way.
+	res, err := k.broker.Acquire(ctx, broker.Request{Key: ref, Context: req.Context, OnKeyUnavailable: on,
+		Unusable: k.resolver.disabled(ref)}).Wait(ctx)
 	if err != nil {
 		return media.KeyGrant{}, fmt.Errorf("%w: %v", media.ErrKeyUnavailable, err)
 	}

@@ -67,6 +67,9 @@ func (b *Broker) acquire(ctx context.Context, req Request) (*Result, error) {
 		}
 		return &Result{DataKey: dk, Key: platform, KeyVersion: dk.KeyVersion, Context: req.Context}, nil
 	}
+	if req.Unusable != nil {
+		return b.unavailable(ctx, req, mode, platform, req.Unusable)
+	}
 	if res := b.fromPool(req); res != nil {
 		return res, nil
 	}
@@ -91,7 +94,13 @@ func (b *Broker) acquire(ctx context.Context, req Request) (*Result, error) {
 		}
 		cause = err
 	}
+	return b.unavailable(ctx, req, mode, platform, cause)
+}
 
+// unavailable applies the request's OnKeyUnavailable after its key failed
+// with cause: fail closed, or a DEK under the platform key. Either way the
+// audit hook hears of it.
+func (b *Broker) unavailable(ctx context.Context, req Request, mode OnKeyUnavailable, platform kms.KeyRef, cause error) (*Result, error) {
 	ev := Event{Time: b.now(), Key: req.Key, Mode: mode, Reason: reasonOf(cause), Cause: cause, Context: req.Context}
 	if mode == FailClosed {
 		ev.Outcome = OutcomeFailClosed

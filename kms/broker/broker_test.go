@@ -355,3 +355,30 @@ func TestConfigValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestUnusableKey: a key the caller knows is deliberately disabled is not
+// asked (not even its pool): FAIL_CLOSED fails closed, PLATFORM_KEY falls
+// back, and both are audited with the reason "disabled".
+func TestUnusableKey(t *testing.T) {
+	f := newFixture(t)
+	poolCtx := kms.EncryptionContext{"org": "org-1", "policy": "pci"}
+	b := f.broker(t, Config{Timeout: 2 * time.Second, Pools: []PoolSpec{{Key: f.customer, Context: poolCtx, Size: 2}}})
+	waitPool(t, b, f.customer, 2)
+	why := fmt.Errorf("%w: registry state DISABLED", kms.ErrDisabled)
+	_, err := b.Acquire(context.Background(), Request{Key: f.customer, Context: recCtx("r1"), OnKeyUnavailable: FailClosed, Unusable: why}).Result()
+	if !errors.Is(err, ErrFailClosed) || !errors.Is(err, kms.ErrDisabled) {
+		t.Fatalf("FAIL_CLOSED on an unusable key: %v", err)
+	}
+	res, err := b.Acquire(context.Background(), Request{Key: f.customer, Context: recCtx("r2"), OnKeyUnavailable: PlatformKey, Unusable: why}).Result()
+	if err != nil || !res.Fallback || res.Pooled || res.Key != f.platform || res.Reason != "disabled" {
+		t.Fatalf("PLATFORM_KEY on an unusable key: %+v, %v", res, err)
+	}
+	f.checkUnwraps(t, res)
+	if n := b.PoolLen(f.customer); n != 2 {
+		t.Fatalf("pool of the unusable key has %d DEKs, want 2 untouched", n)
+	}
+	ev := f.audited()
+	if len(ev) != 2 || ev[0].Outcome != OutcomeFailClosed || ev[1].Outcome != OutcomeFallback || ev[0].Reason != "disabled" || ev[1].Reason != "disabled" {
+		t.Fatalf("audit events %+v", ev)
+	}
+}

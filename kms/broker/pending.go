@@ -17,6 +17,10 @@ type Request struct {
 	OnKeyUnavailable OnKeyUnavailable
 	// PlatformKey overrides Config.PlatformKey for this request.
 	PlatformKey kms.KeyRef
+	// Unusable, when set, says the caller knows Key must not be used (e.g.
+	// its registry state is DISABLED): neither its provider nor its pool is
+	// asked, and OnKeyUnavailable decides with Unusable as the cause.
+	Unusable error
 }
 
 // Result is a DEK and where it came from. The caller owns DataKey and

@@ -1,0 +1,199 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mediaseal/mediaseal/internal/api"
+	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/policy"
+)
+
+// keyDelay is the veto delay of key.disable and key.delete in these tests.
+const keyDelay = 400 * time.Millisecond
+
+// startKeyGateway runs a gateway whose queue "pci" (PLATFORM_KEY) and
+// queue "closed" (FAIL_CLOSED) record under the customer key "cust-key"
+// (keyring key "cust"), registered in the key registry by a key admin.
+func startKeyGateway(t *testing.T) (*testGateway, *principal, *principal, *principal) {
+	base := withLocalCustomerKey(t)
+	tg := startGateway(t, func(c *config.Config) {
+		base(c)
+		closed := policy.Policy{ID: "pci-closed", Name: "PCI fail closed", RecordingType: policy.RecordingAudio,
+			EncryptionKeyReference: &policy.KeyReference{KeyID: "cust-key", ProviderType: policy.ProviderPlatform},
+			TargetIDs:              []string{"closed"}, OnKeyUnavailable: policy.OnKeyUnavailableFailClosed}
+		closed.Normalize()
+		c.Policies = append(c.Policies, closed)
+	}, WithApprovals(approvalsWithDelay(keyDelay)))
+	ka1, ka2, auditor := tg.principal("key-admin-1"), tg.principal("key-admin-2"), tg.principal("auditor-1")
+	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": "cust-key", "name": "CustomerKey", "keyType": "PLATFORM",
+		"label": "cust", "region": tg.cfg.Org.Region})
+	return tg, ka1, ka2, auditor
+}
+
+// approved returns a proposal of ka1 approved by ka2.
+func approved(ka1, ka2 *principal, op, target string) string {
+	id, digest := ka1.propose(op, target, nil, "test "+op)
+	ka2.must(200, "POST", "/api/v2/approvals/"+id+"/approve", map[string]any{"digest": digest})
+	return id
+}
+
+// auditSeen lists every audit event as "action/actor/outcome" (and with
+// "/reason" when the details carry one), read through the API.
+func auditSeen(auditor *principal) map[string]bool {
+	seen := map[string]bool{}
+	after := "0"
+	for {
+		m := auditor.must(200, "GET", "/api/v2/audit/events?limit=100&after="+after, nil)
+		for _, e := range m["entities"].([]any) {
+			ev := e.(map[string]any)
+			k := fmt.Sprint(ev["action"], "/", ev["actor"], "/", ev["outcome"])
+			seen[k] = true
+			if d, ok := ev["details"].(map[string]any); ok && d["reason"] != nil {
+				seen[fmt.Sprint(k, "/", d["reason"])] = true
+			}
+		}
+		if m["nextAfter"] == nil {
+			return seen
+		}
+		after = fmt.Sprint(m["nextAfter"])
+	}
+}
+
+// TestCeremonyKeyDisable: an approved key.disable, after its delay,
+// disables the key in its provider and the registry; new sessions stop
+// using it at once: the FAIL_CLOSED policy records nothing, the
+// PLATFORM_KEY policy falls back to the platform key, both audited. The
+// platform key itself cannot be disabled.
+func TestCeremonyKeyDisable(t *testing.T) {
+	tg, ka1, ka2, auditor := startKeyGateway(t)
+	ctx := context.Background()
+	before := tg.recordCall(21)
+	if rec, _ := tg.index.GetRecording(ctx, before); rec.KeyID != "cust" || rec.Fallback {
+		t.Fatalf("before the disable: key %s fallback %v", rec.KeyID, rec.Fallback)
+	}
+
+	id := approved(ka1, ka2, "key.disable", "cust-key")
+	ka1.must(409, "POST", "/api/v2/keys/cust-key/disable", nil, api.HeaderApproval, id) // in its delay
+	time.Sleep(keyDelay + 100*time.Millisecond)
+	if m := ka1.must(200, "POST", "/api/v2/keys/cust-key/disable", nil, api.HeaderApproval, id); m["keyState"] != "DISABLED" {
+		t.Fatalf("disable: %v", m)
+	}
+	custRef := kms.KeyRef{Provider: providerLocal, KeyID: "cust"}
+	if info, err := tg.keyring.Describe(ctx, custRef); err != nil || info.State != kms.StateDisabled {
+		t.Fatalf("keyring state after the disable: %+v %v", info, err)
+	}
+	if _, err := tg.Export(ctx, before, FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, kms.ErrDisabled) {
+		t.Fatalf("export under a disabled key: %v", err)
+	}
+
+	closed := tg.createCall("closed", "caller")
+	waitKeyState(t, tg, closed, media.KeyFailed, 5*time.Second)
+	if sum := tg.end(closed); sum.Status != media.KeyFailed || sum.SealedBytes != 0 {
+		t.Fatalf("FAIL_CLOSED call on a disabled key: %+v", sum)
+	}
+	// The registry alone stops new sessions, even if the KMS is re-enabled
+	// behind the ceremony's back (or another gateway's provider still
+	// answers).
+	if err := tg.keyring.Enable(ctx, custRef); err != nil {
+		t.Fatal(err)
+	}
+	closed = tg.createCall("closed", "caller")
+	waitKeyState(t, tg, closed, media.KeyFailed, 5*time.Second)
+	tg.end(closed)
+	fb := tg.createCall("pci", "caller")
+	waitKeyState(t, tg, fb, media.KeyFallback, 5*time.Second)
+	newSender(t, fb.Tracks[0].RTP, 22, 440).sendRange(0, 25, 5*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
+	if sum := tg.end(fb); sum.Status != "COMPLETE" {
+		t.Fatalf("PLATFORM_KEY call on a disabled key: %+v", sum)
+	}
+	tg.waitStored(fb.RecordingID)
+	if rec, _ := tg.index.GetRecording(ctx, fb.RecordingID); rec.KeyID != tg.cfg.KMS.PlatformKey || !rec.Fallback {
+		t.Fatalf("fallback recording under %s (fallback %v)", rec.KeyID, rec.Fallback)
+	}
+	if _, res := tg.export(fb.RecordingID, FormatWAV, "caller"); res.Tracks[0].Media != 25 {
+		t.Fatalf("fallback recording exports %+v", res.Tracks[0])
+	}
+
+	// The platform key is every policy's fallback: never disabled.
+	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": "plat", "name": "Platform", "keyType": "PLATFORM",
+		"label": tg.cfg.KMS.PlatformKey, "region": tg.cfg.Org.Region})
+	pid := approved(ka1, ka2, "key.disable", "plat")
+	time.Sleep(keyDelay + 100*time.Millisecond)
+	if m := ka1.must(409, "POST", "/api/v2/keys/plat/disable", nil, api.HeaderApproval, pid); m["code"] != api.CodeKeyState {
+		t.Fatalf("platform key disable: %v", m)
+	}
+	if info, err := tg.keyring.Describe(ctx, kms.KeyRef{Provider: providerLocal, KeyID: tg.cfg.KMS.PlatformKey}); err != nil || info.State != kms.StateEnabled {
+		t.Fatalf("platform key %+v %v", info, err)
+	}
+
+	seen := auditSeen(auditor)
+	for _, want := range []string{
+		"key.disabled/key-admin-1/success", "approval.executed/key-admin-1/success",
+		"recording.key_fail_closed/system/failure/disabled", "recording.key_fallback/system/success/disabled",
+		"key.disable.refused/key-admin-1/refused",
+	} {
+		if !seen[want] {
+			t.Errorf("audit log lacks %s", want)
+		}
+	}
+}
+
+// TestCeremonyKeyDelete: an approved key.delete waits out its delay; a
+// veto during it stops the deletion (the key and its recordings stay
+// usable); without a veto, executing it crypto-shreds every recording
+// under the key.
+func TestCeremonyKeyDelete(t *testing.T) {
+	tg, ka1, ka2, auditor := startKeyGateway(t)
+	ctx := context.Background()
+	ids := []string{tg.recordCall(31), tg.recordCall(32)}
+
+	vetoed := approved(ka1, ka2, "key.delete", "cust-key")
+	ka1.must(409, "POST", "/api/v2/keys/cust-key/deletion", nil, api.HeaderApproval, vetoed) // in its delay
+	auditor.must(200, "POST", "/api/v2/approvals/"+vetoed+"/veto", map[string]any{"reason": "legal hold on these calls"})
+	time.Sleep(keyDelay + 100*time.Millisecond)
+	ka1.must(409, "POST", "/api/v2/keys/cust-key/deletion", nil, api.HeaderApproval, vetoed)
+	if m := ka1.must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != "ENABLED" {
+		t.Fatalf("vetoed deletion ran: %v", m)
+	}
+	for _, id := range ids {
+		tg.export(id, FormatWAV, "caller") // still readable
+	}
+
+	id := approved(ka1, ka2, "key.delete", "cust-key")
+	time.Sleep(keyDelay + 100*time.Millisecond)
+	auditor.must(409, "POST", "/api/v2/approvals/"+id+"/veto", map[string]any{"reason": "too late"})
+	m := ka1.must(200, "POST", "/api/v2/keys/cust-key/deletion", nil, api.HeaderApproval, id)
+	if m["keyState"] != KeyStateDestroyed || m["recordingsShredded"] != float64(len(ids)) {
+		t.Fatalf("deletion: %v", m)
+	}
+	checkShreddedEverywhere(t, tg, ids)
+	if _, err := tg.keyring.Describe(ctx, kms.KeyRef{Provider: providerLocal, KeyID: "cust"}); !errors.Is(err, kms.ErrNotFound) {
+		t.Fatalf("destroyed key still described: %v", err)
+	}
+	// New sessions on a destroyed key fall back (PLATFORM_KEY) at once.
+	s := tg.createCall("pci", "caller")
+	waitKeyState(t, tg, s, media.KeyFallback, 5*time.Second)
+	tg.end(s)
+
+	seen := auditSeen(auditor)
+	for _, want := range []string{
+		"approval.vetoed/auditor-1/success", "key.deleted/key-admin-1/success",
+		"key_shredded/key-admin-1/success", "approval.veto/auditor-1/refused",
+	} {
+		if !seen[want] {
+			t.Errorf("audit log lacks %s", want)
+		}
+	}
+	if rec, _ := tg.index.GetRecording(ctx, ids[0]); rec.Status != store.RecordingShredded {
+		t.Fatalf("index status %s", rec.Status)
+	}
+}
