@@ -2,15 +2,14 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"strings"
 
 	"github.com/mediaseal/mediaseal/media/export"
 )
 
 // exportMatroska writes a call's video track (track, or the first video
-// track) and every Opus audio track into one WebM or Matroska file.
+// track the container carries) and every audio track it carries into one
+// WebM or Matroska file.
 func (g *Gateway) exportMatroska(_ context.Context, rec *Recording, h export.Header, format, track string, w io.Writer) (ExportResult, error) {
 	var res ExportResult
 	tl, st, err := buildTimeline(rec, h)
@@ -18,26 +17,14 @@ func (g *Gateway) exportMatroska(_ context.Context, rec *Recording, h export.Hea
 	if err != nil {
 		return res, err
 	}
-	var labels []string
-	for _, t := range h.Tracks {
-		if t.Kind == "video" && (track == t.Label || track == "" && len(labels) == 0) {
-			labels = append(labels, t.Label)
-		}
-	}
-	if track != "" && len(labels) == 0 {
-		return res, fmt.Errorf("%w: %q is not a video track", export.ErrNoTrack, track)
-	}
-	for _, t := range h.Tracks {
-		if t.Kind == "audio" && strings.EqualFold(t.Codec, "opus") {
-			labels = append(labels, t.Label)
-		}
-	}
-	if len(labels) == 0 {
-		return res, fmt.Errorf("%w: %s needs a video or Opus track", export.ErrNoTrack, format)
+	labels, err := export.MatroskaTracks(tl, format == FormatWebM, track)
+	if err != nil {
+		return res, err
 	}
 	for _, l := range labels {
-		t, _ := tl.Track(l)
-		res.Tracks = append(res.Tracks, t.Summary)
+		if t, err := tl.Track(l); err == nil {
+			res.Tracks = append(res.Tracks, t.Summary)
+		}
 	}
 	if format == FormatWebM {
 		_, err = export.WriteWebM(w, tl, labels...)

@@ -42,16 +42,49 @@ type MatroskaTrack struct {
 	Start time.Duration
 }
 
-// mkvBlock is one block of a track; exactly one of data and nalus is set.
+// mkvBlock is one block of a track; exactly one of data, nalus and pcm is
+// set.
 type mkvBlock struct {
 	at    int64 // ns since Header.Start
 	key   bool
 	data  []byte
 	nalus [][]byte // H.264: written as 4-byte length-prefixed NAL units
+	pcm   []int16  // decoded G.711: written as 16-bit little-endian PCM
 }
 
+// mkvTrackEntry is a Matroska TrackEntry with the elements used here
+// (ebml-go's webm.TrackEntry lacks Audio.BitDepth, which PCM needs).
+type mkvTrackEntry struct {
+	Name         string    `ebml:"Name,omitempty"`
+	TrackNumber  uint64    `ebml:"TrackNumber"`
+	TrackUID     uint64    `ebml:"TrackUID"`
+	CodecID      string    `ebml:"CodecID"`
+	CodecPrivate []byte    `ebml:"CodecPrivate,omitempty"`
+	TrackType    uint64    `ebml:"TrackType"`
+	SeekPreRoll  uint64    `ebml:"SeekPreRoll,omitempty"`
+	Audio        *mkvAudio `ebml:"Audio"`
+	Video        *mkvVideo `ebml:"Video"`
+}
+
+type mkvAudio struct {
+	SamplingFrequency float64 `ebml:"SamplingFrequency"`
+	Channels          uint64  `ebml:"Channels"`
+	BitDepth          uint64  `ebml:"BitDepth,omitempty"`
+}
+
+type mkvVideo struct {
+	PixelWidth  uint64 `ebml:"PixelWidth"`
+	PixelHeight uint64 `ebml:"PixelHeight"`
+}
+
+// Matroska track types.
+const (
+	mkvVideoTrack = 1
+	mkvAudioTrack = 2
+)
+
 type mkvTrack struct {
-	entry  webm.TrackEntry
+	entry  mkvTrackEntry
 	blocks []mkvBlock
 	stats  MatroskaTrack
 	end    int64 // ns since Header.Start where the track's timeline ends
@@ -69,9 +102,58 @@ func WriteWebM(w io.Writer, tl *Timeline, labels ...string) (MatroskaStats, erro
 }
 
 // WriteMKV is [WriteWebM] for a Matroska file, which may also carry H.264
-// video (reassembled as in [WriteH264]); WebM does not allow H.264.
+// video (reassembled as in [WriteH264]) and audio the timeline decodes to
+// PCM (G.711, as 16-bit PCM with its silence in place); WebM allows
+// neither.
 func WriteMKV(w io.Writer, tl *Timeline, labels ...string) (MatroskaStats, error) {
 	return writeMatroska(w, tl, "matroska", labels)
+}
+
+// MatroskaTracks picks the tracks of a call for [WriteWebM] (webm) or
+// [WriteMKV]: the video track named video (or, when video is "", the
+// first video track the container can carry), then every audio track it
+// can carry.
+func MatroskaTracks(tl *Timeline, webm bool, video string) ([]string, error) {
+	var labels []string
+	var other *TrackTimeline // a video track the container does not carry
+	for i, t := range tl.Tracks {
+		switch {
+		case t.Track.Kind != "video" || len(labels) > 0:
+		case t.Track.Label == video || video == "" && mkvCarries(&t, webm):
+			labels = append(labels, t.Track.Label)
+		case video == "" && other == nil:
+			other = &tl.Tracks[i]
+		}
+	}
+	if video != "" && len(labels) == 0 {
+		return nil, fmt.Errorf("%w: no video track %q", ErrNoTrack, video)
+	}
+	if len(labels) == 0 && other != nil {
+		// Never a silent audio-only file for a call with video.
+		return nil, fmt.Errorf("%w: video track %q is %q, which %s does not allow",
+			ErrCodec, other.Track.Label, other.Track.Codec, map[bool]string{true: "WebM (use Matroska)", false: "Matroska"}[webm])
+	}
+	for _, t := range tl.Tracks {
+		if t.Track.Kind != "video" && mkvCarries(&t, webm) {
+			labels = append(labels, t.Track.Label)
+		}
+	}
+	if len(labels) == 0 {
+		return nil, fmt.Errorf("%w: no track %s can carry", ErrNoTrack, map[bool]string{true: "WebM", false: "Matroska"}[webm])
+	}
+	return labels, nil
+}
+
+// mkvCarries says whether the container takes the track's codec.
+func mkvCarries(t *TrackTimeline, webm bool) bool {
+	switch c := t.Track.Codec; {
+	case strings.EqualFold(c, "VP8"):
+		return true
+	case strings.EqualFold(c, "opus"):
+		return t.Track.ClockRate == opusRate
+	default:
+		return !webm && (isH264(t.Track) || t.PCM != nil)
+	}
 }
 
 func writeMatroska(w io.Writer, tl *Timeline, docType string, labels []string) (MatroskaStats, error) {
@@ -110,16 +192,16 @@ func writeMatroska(w io.Writer, tl *Timeline, docType string, labels []string) (
 	ms := func(at int64) int64 { return scale(at-t0, 1, uint64(time.Millisecond)) }
 	st.Duration = time.Duration(end - t0)
 
-	entries := make([]webm.TrackEntry, len(tracks))
+	entries := make([]mkvcore.TrackDescription, len(tracks))
 	main := tracks[0].entry.TrackNumber
 	for i, mt := range tracks {
-		entries[i] = mt.entry
-		if mt.entry.TrackType == 1 && tracks[0].entry.TrackType != 1 {
+		entries[i] = mkvcore.TrackDescription{TrackNumber: mt.entry.TrackNumber, TrackEntry: mt.entry}
+		if mt.entry.TrackType == mkvVideoTrack && tracks[0].entry.TrackType != mkvVideoTrack {
 			main = mt.entry.TrackNumber // clusters start at video keyframes
 		}
 	}
 	minCluster := int64(mkvMaxCluster)
-	if tracks[main-1].entry.TrackType == 1 {
+	if tracks[main-1].entry.TrackType == mkvVideoTrack {
 		minCluster = 0
 	}
 	info := &webm.Info{
@@ -140,15 +222,13 @@ func writeMatroska(w io.Writer, tl *Timeline, docType string, labels []string) (
 			fatal = err
 		}
 	}
-	ws, err := webm.NewSimpleBlockWriter(sw, entries,
+	ws, err := mkvcore.NewSimpleBlockWriter(sw, entries,
 		mkvcore.WithEBMLHeader(&webm.EBMLHeader{
 			EBMLVersion: 1, EBMLReadVersion: 1, EBMLMaxIDLength: 4, EBMLMaxSizeLength: 8,
 			DocType: docType, DocTypeVersion: 4, DocTypeReadVersion: 2,
 		}),
 		mkvcore.WithSegmentInfo(info),
-		// Blocks are merged in time order here; the library's sorter
-		// would drop late ones.
-		mkvcore.WithBlockInterceptor(nil),
+		// No block interceptor: blocks are merged in time order here.
 		mkvcore.WithMinMaxClusterDuration(main, minCluster, mkvMaxCluster),
 		mkvcore.WithOnFatalHandler(onFatal),
 		mkvcore.WithOnErrorHandler(onFatal),
@@ -164,7 +244,6 @@ func writeMatroska(w io.Writer, tl *Timeline, docType string, labels []string) (
 	for i := range last {
 		last[i] = -1
 	}
-	var avcc []byte
 	for {
 		pick, pickMS := -1, int64(0)
 		for i, mt := range tracks {
@@ -184,16 +263,21 @@ func writeMatroska(w io.Writer, tl *Timeline, docType string, labels []string) (
 		}
 		next[pick]++
 		last[pick] = pickMS
+		// The writer may still be marshalling the previous block when
+		// Write returns: a fresh buffer for each converted block.
 		data := b.data
-		if b.nalus != nil {
-			// The writer may still be marshalling the previous block when
-			// Write returns: a fresh buffer per frame.
-			avcc = make([]byte, 0, avccSize(b.nalus))
+		switch {
+		case b.nalus != nil:
+			data = make([]byte, 0, avccSize(b.nalus))
 			for _, n := range b.nalus {
-				avcc = binary.BigEndian.AppendUint32(avcc, uint32(len(n)))
-				avcc = append(avcc, n...)
+				data = binary.BigEndian.AppendUint32(data, uint32(len(n)))
+				data = append(data, n...)
 			}
-			data = avcc
+		case b.pcm != nil:
+			data = make([]byte, 0, 2*len(b.pcm))
+			for _, v := range b.pcm {
+				data = binary.LittleEndian.AppendUint16(data, uint16(v))
+			}
 		}
 		ws[pick].Write(b.key, pickMS, data)
 		mt.stats.Frames++
@@ -232,7 +316,7 @@ func mkvTrackFor(t *TrackTimeline, num uint64, docType string) (*mkvTrack, error
 	rate := t.Track.ClockRate
 	at := func(pos int64) int64 { return int64(t.Offset) + ticksToNS(pos, rate) }
 	mt := &mkvTrack{
-		entry: webm.TrackEntry{Name: t.Track.Label, TrackNumber: num, TrackUID: num},
+		entry: mkvTrackEntry{Name: t.Track.Label, TrackNumber: num, TrackUID: num},
 		stats: MatroskaTrack{Label: t.Track.Label, Codec: t.Track.Codec, Number: num},
 		end:   at(t.Length),
 	}
@@ -244,8 +328,8 @@ func mkvTrackFor(t *TrackTimeline, num uint64, docType string) (*mkvTrack, error
 		for _, f := range frames {
 			mt.blocks = append(mt.blocks, mkvBlock{at: at(f.pos), key: f.data[0]&0x01 == 0, data: f.data})
 		}
-		mt.entry.CodecID, mt.entry.TrackType = "V_VP8", 1
-		mt.entry.Video = &webm.Video{PixelWidth: uint64(ist.Width), PixelHeight: uint64(ist.Height)}
+		mt.entry.CodecID, mt.entry.TrackType = "V_VP8", mkvVideoTrack
+		mt.entry.Video = &mkvVideo{PixelWidth: uint64(ist.Width), PixelHeight: uint64(ist.Height)}
 		mt.stats.Dropped, mt.stats.Width, mt.stats.Height = ist.Dropped, ist.Width, ist.Height
 	case isH264(t.Track):
 		if docType == "webm" {
@@ -257,8 +341,8 @@ func mkvTrackFor(t *TrackTimeline, num uint64, docType string) (*mkvTrack, error
 		for _, au := range aus {
 			mt.blocks = append(mt.blocks, mkvBlock{at: at(au.pos), key: au.key, nalus: au.nalus})
 		}
-		mt.entry.CodecID, mt.entry.TrackType = "V_MPEG4/ISO/AVC", 1
-		mt.entry.Video = &webm.Video{PixelWidth: uint64(hst.Width), PixelHeight: uint64(hst.Height)}
+		mt.entry.CodecID, mt.entry.TrackType = "V_MPEG4/ISO/AVC", mkvVideoTrack
+		mt.entry.Video = &mkvVideo{PixelWidth: uint64(hst.Width), PixelHeight: uint64(hst.Height)}
 		if len(aus) > 0 { // the first access unit is an IDR with its parameter sets
 			var sps, pps []byte
 			for _, n := range aus[0].nalus {
@@ -278,13 +362,23 @@ func mkvTrackFor(t *TrackTimeline, num uint64, docType string) (*mkvTrack, error
 		mt.stats.Dropped, mt.stats.Width, mt.stats.Height = hst.Dropped, hst.Width, hst.Height
 	case strings.EqualFold(t.Track.Codec, "opus") && rate == opusRate:
 		channels := opusBlocks(t, mt, at)
-		mt.entry.CodecID, mt.entry.TrackType = "A_OPUS", 2
+		mt.entry.CodecID, mt.entry.TrackType = "A_OPUS", mkvAudioTrack
 		mt.entry.CodecPrivate = opusHead(channels)
 		mt.entry.SeekPreRoll = opusSeekPreRoll
-		mt.entry.Audio = &webm.Audio{SamplingFrequency: opusRate, Channels: uint64(channels)}
+		mt.entry.Audio = &mkvAudio{SamplingFrequency: opusRate, Channels: uint64(channels)}
+	case t.PCM != nil && docType != "webm":
+		// G.711 and the like: the timeline's PCM, silence already in
+		// place, in 20 ms blocks.
+		step := int64(rate / 50)
+		mt.blocks = make([]mkvBlock, 0, int64(len(t.PCM))/step+1)
+		for i := int64(0); i < int64(len(t.PCM)); i += step {
+			mt.blocks = append(mt.blocks, mkvBlock{at: at(i), key: true, pcm: t.PCM[i:min(i+step, int64(len(t.PCM)))]})
+		}
+		mt.entry.CodecID, mt.entry.TrackType = "A_PCM/INT/LIT", mkvAudioTrack
+		mt.entry.Audio = &mkvAudio{SamplingFrequency: float64(rate), Channels: 1, BitDepth: 16}
 	default:
-		return nil, fmt.Errorf("%w: %q is %q at %d Hz, %s takes VP8%s and Opus", ErrCodec,
-			t.Track.Label, t.Track.Codec, rate, docType, map[bool]string{true: ", H264"}[docType != "webm"])
+		return nil, fmt.Errorf("%w: %q is %q at %d Hz; %s", ErrCodec, t.Track.Label, t.Track.Codec, rate,
+			map[bool]string{true: "WebM takes VP8 and Opus", false: "Matroska takes VP8, H264, Opus and PCM-decodable audio"}[docType == "webm"])
 	}
 	return mt, nil
 }

@@ -7,9 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -271,21 +271,97 @@ func TestWriteMKVH264(t *testing.T) {
 	decodesCleanly(t, path)
 }
 
+// TestWriteMKVPCM: H.264 with G.711 audio (a SIP video call) as
+// Matroska: the audio is 16-bit PCM with a lost span as silence, so it
+// lasts as long as the call.
+func TestWriteMKVPCM(t *testing.T) {
+	aus := h264Source(t, 50)
+	s := stream{track: 1, ssrc: 9, seq: 65000, start: int64(100 * time.Millisecond)}
+	audio := append(s.packets(t, 0, 50), s.packets(t, 60, 100)...) // 200 ms lost
+	tl := build(t, []Track{h264Track, pcmuTrack}, byArrival(h264Packets(t, aus, 0, 0, nil), audio))
+	labels, err := MatroskaTracks(tl, false, "")
+	if err != nil || !slices.Equal(labels, []string{"video", "caller"}) {
+		t.Fatalf("tracks %q %v", labels, err)
+	}
+	var buf bytes.Buffer
+	st, err := WriteMKV(&buf, tl, labels...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sip.mkv")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := probeMatroska(t, path)
+	pcm, h := p.streams["pcm_s16le"], p.streams["h264"]
+	if h.frames != 50 || !within(pcm.start, 0.1, 0.002) || !within(p.duration, 2.1, 0.01) || st.Tracks[1].Frames != 100 {
+		t.Fatalf("ffprobe %+v, stats %+v", p, st)
+	}
+	decodesCleanly(t, path)
+	ffmpeg := tool(t, "ffmpeg", "ffmpeg")
+	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-map", "0:a", "-f", "s16le", "pipe:1").Output()
+	if err != nil || !slices.Equal(bytesToPCM(out), tl.Tracks[1].PCM) {
+		t.Fatalf("decoded audio differs from the timeline (%d bytes, %v)", len(out), err)
+	}
+}
+
+func bytesToPCM(b []byte) []int16 {
+	out := make([]int16, len(b)/2)
+	for i := range out {
+		out[i] = int16(uint16(b[2*i]) | uint16(b[2*i+1])<<8)
+	}
+	return out
+}
+
+func TestMatroskaTracks(t *testing.T) {
+	vp8 := Track{Label: "cam", Kind: "video", Codec: "VP8", ClockRate: 90000, PayloadType: 96}
+	agent := opusTrack
+	agent.Label = "agent"
+	tests := []struct {
+		name   string
+		tracks []Track
+		webm   bool
+		video  string
+		want   []string
+		err    error
+	}{
+		{"WebM: VP8 and the Opus tracks", []Track{pcmuTrack, vp8, agent}, true, "", []string{"cam", "agent"}, nil},
+		{"Matroska: PCM too", []Track{pcmuTrack, vp8, agent}, false, "", []string{"cam", "caller", "agent"}, nil},
+		{"Matroska: H.264", []Track{h264Track, vp8, agent}, false, "", []string{"video", "agent"}, nil},
+		{"WebM: the first VP8 track", []Track{h264Track, vp8, agent}, true, "", []string{"cam", "agent"}, nil},
+		{"video chosen", []Track{h264Track, vp8, agent}, false, "cam", []string{"cam", "agent"}, nil},
+		{"WebM: no silent audio-only file of an H.264 call", []Track{h264Track, agent}, true, "", nil, ErrCodec},
+		{"no such video track", []Track{vp8, agent}, true, "agent", nil, ErrNoTrack},
+		{"nothing WebM carries", []Track{pcmuTrack}, true, "", nil, ErrNoTrack},
+		{"audio only", []Track{agent}, true, "", []string{"agent"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tl := build(t, tt.tracks, nil)
+			got, err := MatroskaTracks(tl, tt.webm, tt.video)
+			if !errors.Is(err, tt.err) || !slices.Equal(got, tt.want) {
+				t.Fatalf("%q %v, want %q %v", got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
+
 func TestWriteMatroskaErrors(t *testing.T) {
 	aus := h264Source(t, 10)
-	tracks := []Track{h264Track, pcmuTrack}
-	s := stream{track: 1, start: 0}
-	tl := build(t, tracks, byArrival(h264Packets(t, aus, 0, 0, nil), s.packets(t, 0, 10)))
+	s := stream{track: 1}
+	tl := build(t, []Track{h264Track, pcmuTrack}, byArrival(h264Packets(t, aus, 0, 0, nil), s.packets(t, 0, 10)))
+	before := runtime.NumGoroutine()
 	tests := []struct {
 		name  string
 		write func() error
 		want  error
 	}{
 		{"H.264 in WebM", func() error { _, err := WriteWebM(&bytes.Buffer{}, tl, "video"); return err }, ErrCodec},
-		{"PCMU in Matroska", func() error { _, err := WriteMKV(&bytes.Buffer{}, tl, "video", "caller"); return err }, ErrCodec},
+		{"PCMU in WebM", func() error { _, err := WriteWebM(&bytes.Buffer{}, tl, "caller"); return err }, ErrCodec},
 		{"no such track", func() error { _, err := WriteMKV(&bytes.Buffer{}, tl, "video", "agent"); return err }, ErrNoTrack},
 		{"no track", func() error { _, err := WriteMKV(&bytes.Buffer{}, tl); return err }, ErrNoTrack},
-		{"write error", func() error { _, err := WriteMKV(failWriter{}, tl, "video"); return err }, errDiskFull},
+		{"write error", func() error { _, err := WriteMKV(failWriter{}, tl, "video", "caller"); return err }, errDiskFull},
+		{"fine", func() error { _, err := WriteMKV(&bytes.Buffer{}, tl, "video", "caller"); return err }, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,8 +370,11 @@ func TestWriteMatroskaErrors(t *testing.T) {
 			}
 		})
 	}
-	if err := (func() error { _, err := WriteMKV(&bytes.Buffer{}, tl, "video"); return err })(); err != nil ||
-		!strings.Contains(tl.Tracks[0].Track.Codec, "H264") {
-		t.Fatalf("video alone: %v", err)
+	// The writer's goroutines are gone once it returns, errors included.
+	for i := 0; runtime.NumGoroutine() > before; i++ {
+		if i == 100 {
+			t.Fatalf("%d goroutines, %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
