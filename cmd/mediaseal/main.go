@@ -117,51 +117,6 @@ func (g *globals) openOffline(ctx context.Context) (*gateway.Gateway, error) {
 	return gateway.New(ctx, cfg, zap.NewNop())
 }
 
-func newExport(g *globals) *cobra.Command {
-	var id, format, out, track string
-	cmd := &cobra.Command{
-		Use:   "export",
-		Short: "Decrypt, verify and export a recording (wav, wav-stereo, pcap, ogg, ivf, h264, webm, mkv)",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			gw, err := g.openOffline(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer gw.Close()
-			// Write to a temporary file next to the target and rename, so a
-			// failed verification never leaves a partial export behind.
-			tmp, err := os.CreateTemp(dirOf(out), ".mediaseal-export-*")
-			if err != nil {
-				return err
-			}
-			defer os.Remove(tmp.Name())
-			res, err := gw.Export(cmd.Context(), id, format, track, tmp)
-			if cerr := tmp.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-			if err := os.Rename(tmp.Name(), out); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (%s)\n", out, format, res.Status)
-			for _, t := range res.Tracks {
-				fmt.Fprintf(cmd.OutOrStdout(), "  track %-8s %6.2fs  packets %d  lost %d  duplicates %d  reordered %d  paused %s\n",
-					t.Label, t.Duration.Seconds(), t.Packets, t.Lost, t.Duplicates, t.Reordered, t.Paused)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&id, "recording", "", "recording id")
-	cmd.Flags().StringVar(&format, "format", "wav-stereo", "wav, wav-stereo, pcap, ogg (Opus track), ivf (VP8 track), h264 (H.264 track, Annex B), webm (VP8 + Opus tracks) or mkv (VP8 or H.264 + Opus tracks)")
-	cmd.Flags().StringVar(&out, "out", "", "output file")
-	cmd.Flags().StringVar(&track, "track", "", "track label for mono wav, ogg, ivf or h264, or the video track of webm/mkv (default: the first track, of the right kind for ogg, ivf, h264, webm and mkv)")
-	_ = cmd.MarkFlagRequired("recording")
-	_ = cmd.MarkFlagRequired("out")
-	return cmd
-}
-
 func dirOf(p string) string {
 	for i := len(p) - 1; i >= 0; i-- {
 		if p[i] == '/' {

@@ -44,6 +44,10 @@ type Ceremony struct {
 	// PlatformPlaybackWithoutQuorum lets platform-key recordings play back
 	// without approval (default false: every playback needs a quorum).
 	PlatformPlaybackWithoutQuorum bool
+	// PlatformKeyID is the platform keyring key id: only recordings under
+	// it count as platform-key recordings ("" means any key of the
+	// platform keyring).
+	PlatformKeyID string
 	// Keys carries out approved key disables and deletions in the key's
 	// provider; nil changes only the registry state.
 	Keys KeyLifecycle

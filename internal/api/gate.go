@@ -126,7 +126,8 @@ func (s *server) gateFor(rt Route, r *http.Request) (approvals.Execution, bool, 
 		if err != nil {
 			return approvals.Execution{}, false, nil
 		}
-		platform := rec.KeyProvider == platformProvider
+		c := s.deps.Ceremony
+		platform := rec.KeyProvider == platformProvider && (c.PlatformKeyID == "" || rec.KeyID == c.PlatformKeyID)
 		if platform && s.deps.Ceremony.PlatformPlaybackWithoutQuorum {
 			return approvals.Execution{}, false, nil
 		}

@@ -15,7 +15,7 @@ var playbackFormats = map[string]struct{ contentType, ext string }{
 	"wav":        {"audio/wav", "wav"},
 	"wav-stereo": {"audio/wav", "wav"},
 	"pcap":       {"application/vnd.tcpdump.pcap", "pcap"},
-	"ogg":        {"audio/ogg", "ogg"},  // Ogg Opus of the Opus track (RFC 7845)
+	"ogg":        {"audio/ogg", "ogg"},   // Ogg Opus of the Opus track (RFC 7845)
 	"ivf":        {"video/x-ivf", "ivf"}, // IVF of the VP8 video track
 }
 

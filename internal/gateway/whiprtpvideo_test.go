@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"net"
 	"net/http"
 	"testing"
@@ -86,4 +87,12 @@ func TestRTPVideoSession(t *testing.T) {
 		t.Fatalf("ogg: %s %.3fs; sent %.3fs", a.Codec, a.Duration, wantA)
 	}
 	t.Logf("RTP: ivf vp8 %d frames %.3fs (sent %.3fs); ogg %.3fs (sent %.3fs)", v.Frames, v.Duration, want, a.Duration, wantA)
+
+	// The playback API serves both, after a quorum, as the export does.
+	for format, wantType := range map[string]string{FormatIVF: "video/x-ivf", FormatOgg: "audio/ogg"} {
+		ct, got := playback(tg, s.RecordingID, format)
+		if exp, _ := tg.export(s.RecordingID, format, ""); ct != wantType || !bytes.Equal(got, exp) {
+			t.Fatalf("playback as %s: %s, %d bytes; want %s, the %d bytes of the export", format, ct, len(got), wantType, len(exp))
+		}
+	}
 }

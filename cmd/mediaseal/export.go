@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/user"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mediaseal/mediaseal/internal/api"
+	"github.com/mediaseal/mediaseal/internal/audit"
+)
+
+// platformProvider is the provider name of platform-key recordings.
+const platformProvider = "local"
+
+// streamClient fetches exports; the command's context bounds it.
+var streamClient = &http.Client{}
+
+// exportFlags are the flags of mediaseal export.
+type exportFlags struct {
+	id, format, out, track string
+	approval, tokenFile    string
+	api                    string
+}
+
+// newExport plays a recording back into a file. Playback follows the
+// ceremony: a customer-key recording (and, unless
+// ceremony.platformPlaybackQuorum is false, a platform-key one) needs an
+// approved recording.playback proposal, and is then exported by the
+// running gateway's playback API, which checks the caller's
+// recording:playback token, claims the approval (single use) and audits
+// the playback. Decrypting offline would leave that rule to whoever runs
+// this binary with the data directory and KMS credentials, so gated
+// recordings are never decrypted here. Recordings that need no quorum
+// export offline, audited in the same log.
+func newExport(g *globals) *cobra.Command {
+	f := &exportFlags{}
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Decrypt, verify and export a recording (wav, wav-stereo, pcap, ogg, ivf); customer-key recordings need an approved playback",
+		Long: "Customer-key recordings (and platform-key ones unless ceremony.platformPlaybackQuorum is false) need an\n" +
+			"approved recording.playback proposal: propose it (mediaseal approvals propose --operation recording.playback\n" +
+			"--target ID), have it approved, then run export with --approval-id and a recording:playback token\n" +
+			"(--token-file, or MEDIASEAL_TOKEN). The running gateway then exports it once, and audits it.",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Write to a temporary file next to the target and rename, so a
+			// failed verification never leaves a partial export behind.
+			tmp, err := os.CreateTemp(dirOf(f.out), ".mediaseal-export-*")
+			if err != nil {
+				return err
+			}
+			defer os.Remove(tmp.Name())
+			summary, err := f.export(cmd, g, tmp)
+			if cerr := tmp.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			if err := os.Rename(tmp.Name(), f.out); err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), summary)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&f.id, "recording", "", "recording id")
+	cmd.Flags().StringVar(&f.format, "format", "wav-stereo", "wav, wav-stereo, pcap, ogg (Opus track) or ivf (VP8 track)")
+	cmd.Flags().StringVar(&f.out, "out", "", "output file")
+	cmd.Flags().StringVar(&f.track, "track", "", "track label for mono wav, ogg or ivf (default: the first track, of the right kind for ogg and ivf)")
+	cmd.Flags().StringVar(&f.approval, "approval-id", "", "approved recording.playback proposal for this recording (exports through the gateway's API)")
+	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", "file holding a recording:playback access token (default $MEDIASEAL_TOKEN; see mediaseal token)")
+	cmd.Flags().StringVar(&f.api, "api", "", "gateway base URL for --approval-id (default http://<api.addr>)")
+	_ = cmd.MarkFlagRequired("recording")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+// export writes the recording to w and returns the summary to print.
+func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (string, error) {
+	if f.approval != "" {
+		return f.exportOnline(cmd, g, w)
+	}
+	cfg, err := g.load()
+	if err != nil {
+		return "", err
+	}
+	ctx := cmd.Context()
+	gw, err := g.openOffline(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer gw.Close()
+	rec, err := gw.Store().GetRecording(ctx, f.id)
+	if err != nil {
+		return "", fmt.Errorf("recording %s: %w", f.id, err)
+	}
+	platform := rec.KeyProvider == platformProvider && rec.KeyID == cfg.KMS.PlatformKey // as the API's gate
+	if !platform || cfg.Ceremony.PlatformPlaybackNeedsQuorum() {
+		what := "a customer-key recording (" + rec.KeyProvider + ":" + rec.KeyID + ")"
+		if platform {
+			what = "a platform-key recording and ceremony.platformPlaybackQuorum is on"
+		}
+		return "", fmt.Errorf("recording %s is %s: exporting it needs an approved playback. Propose it with\n"+
+			"  mediaseal approvals propose --operation recording.playback --target %s --reason '...'\n"+
+			"have it approved by the quorum, then run\n"+
+			"  mediaseal export --recording %s --approval-id <id> --token-file <recording:playback token> --out %s",
+			f.id, what, f.id, f.id, f.out)
+	}
+	log, err := gw.OpenAuditLog(ctx)
+	if err != nil {
+		return "", err
+	}
+	res, err := gw.Export(ctx, f.id, f.format, f.track, w)
+	ev := audit.Event{Actor: cliActor(), Action: "recording.export", Target: f.id, Outcome: audit.OutcomeSuccess,
+		Details: map[string]any{"format": f.format, "track": f.track, "keyProvider": rec.KeyProvider, "keyId": rec.KeyID, "offline": true}}
+	if err != nil {
+		ev.Outcome, ev.Details["reason"] = audit.OutcomeFailure, err.Error()
+	}
+	if _, aerr := log.Record(context.WithoutCancel(ctx), ev); aerr != nil {
+		return "", errors.Join(err, fmt.Errorf("audit: %w", aerr))
+	}
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s (%s)\n", f.out, f.format, res.Status)
+	for _, t := range res.Tracks {
+		fmt.Fprintf(&b, "  track %-8s %6.2fs  packets %d  lost %d  duplicates %d  reordered %d  paused %s\n",
+			t.Label, t.Duration.Seconds(), t.Packets, t.Lost, t.Duplicates, t.Reordered, t.Paused)
+	}
+	return b.String(), nil
+}
+
+// exportOnline streams the export from the gateway's playback API, which
+// verifies every chunk before it sends a byte and aborts the connection if
+// verification fails mid-way.
+func (f *exportFlags) exportOnline(cmd *cobra.Command, g *globals, w io.Writer) (string, error) {
+	tok := os.Getenv("MEDIASEAL_TOKEN")
+	if f.tokenFile != "" {
+		b, err := os.ReadFile(f.tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("token: %w", err)
+		}
+		tok = strings.TrimSpace(string(b))
+	}
+	if tok == "" {
+		return "", fmt.Errorf("--approval-id needs a recording:playback access token: give --token-file or set MEDIASEAL_TOKEN")
+	}
+	base, err := g.apiURL(f.api)
+	if err != nil {
+		return "", err
+	}
+	q := url.Values{"format": {f.format}}
+	if f.track != "" {
+		q.Set("track", f.track)
+	}
+	u := base + "/api/v2/recordings/" + url.PathEscape(f.id) + "/media?" + q.Encode()
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, u, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set(api.HeaderApproval, f.approval)
+	resp, err := streamClient.Do(req) // no overall timeout: a long call streams for a while
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return "", fmt.Errorf("playback of %s: %s: %s", f.id, resp.Status, strings.TrimSpace(string(body)))
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return "", fmt.Errorf("playback of %s broke off after %d bytes (nothing written to %s): %w", f.id, n, f.out, err)
+	}
+	return fmt.Sprintf("%s: %s, %d bytes, verified and exported by %s under approval %s\n", f.out, f.format, n, base, f.approval), nil
+}
+
+// cliActor names the operator of an offline export in the audit log.
+func cliActor() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return "cli:" + name
+}
