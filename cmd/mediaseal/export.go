@@ -44,7 +44,7 @@ func newExport(g *globals) *cobra.Command {
 	f := &exportFlags{}
 	cmd := &cobra.Command{
 		Use:   "export",
-		Short: "Decrypt, verify and export a recording (wav, wav-stereo, pcap, ogg, ivf); customer-key recordings need an approved playback",
+		Short: "Decrypt, verify and export a recording (wav, wav-stereo, pcap, ogg, ivf, h264, webm, mkv); customer-key recordings need an approved playback",
 		Long: "Customer-key recordings (and platform-key ones unless ceremony.platformPlaybackQuorum is false) need an\n" +
 			"approved recording.playback proposal: propose it (mediaseal approvals propose --operation recording.playback\n" +
 			"--target ID), have it approved, then run export with --approval-id and a recording:playback token\n" +
@@ -72,7 +72,7 @@ func newExport(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&f.id, "recording", "", "recording id")
-	cmd.Flags().StringVar(&f.format, "format", "wav-stereo", "wav, wav-stereo, pcap, ogg (Opus track) or ivf (VP8 track)")
+	cmd.Flags().StringVar(&f.format, "format", "wav-stereo", "wav, wav-stereo, pcap, ogg (Opus track), ivf (VP8 track), h264 (H.264 track), webm (VP8 + Opus) or mkv (VP8/H.264 + Opus/G.711)")
 	cmd.Flags().StringVar(&f.out, "out", "", "output file")
 	cmd.Flags().StringVar(&f.track, "track", "", "track label for mono wav, ogg or ivf (default: the first track, of the right kind for ogg and ivf)")
 	cmd.Flags().StringVar(&f.approval, "approval-id", "", "approved recording.playback proposal for this recording (exports through the gateway's API)")

@@ -29,7 +29,7 @@ const (
 const HeaderApproval = "X-Approval-Id"
 
 // Exporter streams a verified export of a recording (the gateway's
-// Export): wav, wav-stereo, pcap, ogg or ivf; track selects the track of a
+// Export): wav, wav-stereo, pcap, ogg, ivf, h264, webm or mkv; track selects the track of a
 // mono wav, ogg or ivf ("" for the first of the right kind).
 type Exporter interface {
 	ExportRecording(ctx context.Context, id, format, track string, w io.Writer) error

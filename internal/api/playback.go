@@ -17,6 +17,9 @@ var playbackFormats = map[string]struct{ contentType, ext string }{
 	"pcap":       {"application/vnd.tcpdump.pcap", "pcap"},
 	"ogg":        {"audio/ogg", "ogg"},   // Ogg Opus of the Opus track (RFC 7845)
 	"ivf":        {"video/x-ivf", "ivf"}, // IVF of the VP8 video track
+	"h264":       {"video/h264", "h264"}, // Annex B of the H.264 video track
+	"webm":       {"video/webm", "webm"}, // VP8 video and Opus audio
+	"mkv":        {"video/x-matroska", "mkv"},
 }
 
 // playback streams a verified export of a recording. The quorum gate has
@@ -37,7 +40,7 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 	}
 	ft, ok := playbackFormats[format]
 	if !ok {
-		return fieldError("format", "must be wav, wav-stereo, pcap, ogg or ivf (got %q)", format)
+		return fieldError("format", "must be wav, wav-stereo, pcap, ogg, ivf, h264, webm or mkv (got %q)", format)
 	}
 	rec, err := s.deps.Store.GetRecording(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
