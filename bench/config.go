@@ -30,6 +30,9 @@ type RunConfig struct {
 	Concurrency int
 	// Progress shows a progress bar on stderr.
 	Progress bool
+	// ProfilePath, with Spawn.DebugAddr, saves a CPU profile of the middle
+	// of the sending phase there and a heap profile at its end (.heap).
+	ProfilePath string
 	// VerifyWorkers decrypt recordings in parallel.
 	VerifyWorkers int
 }

@@ -38,19 +38,35 @@ func CPUSeconds(pid int) (float64, error) {
 
 // RSSBytes returns the resident set size of process pid.
 func RSSBytes(pid int) (int64, error) {
+	rss, _, err := memThreads(pid)
+	return rss, err
+}
+
+// memThreads returns the resident set size and thread count of process pid.
+func memThreads(pid int) (rss int64, threads int, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
+	found := false
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
 			kb, err := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			return kb << 10, err
+			if err != nil {
+				return 0, 0, err
+			}
+			rss, found = kb<<10, true
+		}
+		if v, ok := strings.CutPrefix(sc.Text(), "Threads:"); ok {
+			threads, _ = strconv.Atoi(strings.TrimSpace(v))
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	if !found {
+		return 0, 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	}
+	return rss, threads, nil
 }
 
 // UDPStats sums the kernel's per-socket figures over a set of local ports.

@@ -41,6 +41,7 @@ type Result struct {
 	RSSIdle        int64    `json:"rss_idle_bytes"`
 	RSS            int64    `json:"rss_bytes"` // peak while streaming
 	RSSPerStream   float64  `json:"rss_per_stream_bytes"`
+	Threads        int      `json:"gateway_threads_peak"`
 	BytesWritten   int64    `json:"bytes_written"`
 	KernelDrops    int64    `json:"kernel_udp_drops"`
 	MaxRxQueue     int64    `json:"max_rx_queue_bytes"`
@@ -100,6 +101,7 @@ func (r *Result) WriteTable(w io.Writer) {
 		row("first durable chunk ms p50/p99", "%.2f / %.2f", r.FirstDurP50, r.FirstDurP99)
 		row("gateway CPU", "%.1f %% of one core", r.GatewayCPU)
 		row("gateway RSS", "%s peak, %s idle, %.1f KiB per stream", mib(r.RSS), mib(r.RSSIdle), r.RSSPerStream/1024)
+		row("gateway OS threads (peak)", "%d", r.Threads)
 		row("bytes written (sealed)", "%s", mib(r.BytesWritten))
 		row("session creates per s", "%.0f", r.SessionsPerSec)
 	}

@@ -91,10 +91,19 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 	smp := startSampler(pid, ports)
 	cpu0, _ := CPUSeconds(pid)
 	self0, _ := CPUSeconds(os.Getpid())
+	var waitProfile func() error
+	if cfg.ProfilePath != "" && cfg.Spawn.DebugAddr != "" {
+		waitProfile = profileSteady(ctx, cfg.Spawn.DebugAddr, cfg.ProfilePath, cfg.Duration+cfg.Ramp)
+	}
 	t0 := time.Now()
 	gr, gerr := gen.Run(ctx)
 	wall := time.Since(t0)
 	cpu1, _ := CPUSeconds(pid)
+	if waitProfile != nil {
+		if err := errors.Join(waitProfile(), fetchProfile(ctx, cfg.Spawn.DebugAddr, "heap", cfg.ProfilePath+".heap")); err != nil {
+			res.Errors = append(res.Errors, "profile: "+err.Error())
+		}
+	}
 	self1, _ := CPUSeconds(os.Getpid())
 	if bar != nil {
 		_ = bar.Finish()
@@ -108,7 +117,7 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 	res.KernelDrops, res.MaxRxQueue = udp.Drops, max(peak.rxQueue, udp.RxQueue)
 	if pid != 0 {
 		res.GatewayCPU = round(100*(cpu1-cpu0)/wall.Seconds(), 1)
-		res.RSS = peak.rss
+		res.RSS, res.Threads = peak.rss, peak.threads
 		res.RSSPerStream = round(float64(peak.rss-res.RSSIdle)/float64(cfg.Streams), 0)
 	}
 	res.GeneratorCPU = round(100*(self1-self0)/wall.Seconds(), 1)

@@ -16,6 +16,7 @@ type sampler struct {
 type peaks struct {
 	rss     int64
 	rxQueue int64
+	threads int
 }
 
 func startSampler(pid int, ports map[uint16]bool) *sampler {
@@ -27,8 +28,9 @@ func startSampler(pid int, ports map[uint16]bool) *sampler {
 		defer t.Stop()
 		for {
 			if pid != 0 {
-				if r, err := RSSBytes(pid); err == nil {
+				if r, th, err := memThreads(pid); err == nil {
 					s.peak.rss = max(s.peak.rss, r)
+					s.peak.threads = max(s.peak.threads, th)
 				}
 			}
 			if u, err := ReadUDPStats(ports); err == nil {

@@ -42,6 +42,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, withTarget bool) {
 	fs.StringVar(&f.bin, "bin", "bin/mediaseal", "mediaseal binary for --spawn (go build -o bin/mediaseal ./cmd/mediaseal)")
 	fs.IntVar(&c.Spawn.PortMin, "port-min", 30000, "first media port of the spawned gateway")
 	fs.StringVar(&c.Spawn.DebugAddr, "debug-addr", "", "pprof listener of the spawned gateway (e.g. 127.0.0.1:6060)")
+	fs.StringVar(&c.ProfilePath, "profile", "", "with --debug-addr: save a CPU profile of the sending phase here (and FILE.heap)")
 	fs.DurationVar(&c.BaselineDuration, "baseline", 0, "also run the plain UDP sink with the same streams for this long first")
 	fs.DurationVar(&f.kmsLatency, "kms-latency", 0, "delay every KMS request by this much (needs local-kms; see docs/bench.md)")
 }

@@ -17,7 +17,7 @@ import (
 
 func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get(url + "/metrics")
+	resp, err := authGet(url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
