@@ -109,6 +109,22 @@ type Manager struct {
 	keyCtx   context.Context
 	keyStop  context.CancelFunc
 	keyWG    sync.WaitGroup
+	flushq   chan flushJob
+}
+
+// Flushes run on a fixed pool rather than a goroutine per due session:
+// every flush ends in an fsync, and thousands of goroutines blocked in
+// fsync at once each pin an OS thread. The queue is deep enough for every
+// session of a large gateway; if it is ever full, the tick falls back to a
+// goroutine so that no flush is delayed.
+const (
+	flushWorkers = 64
+	flushQueue   = 1 << 14
+)
+
+type flushJob struct {
+	s   *Session
+	due time.Time
 }
 
 // NewManager returns a manager; Run must be called for flushing and timeouts.
@@ -124,7 +140,7 @@ func NewManager(cfg Config, deps Deps) *Manager {
 	fobs, _ := obs.(FlushObserver)
 	return &Manager{cfg: cfg, deps: deps, obs: obs, fobs: fobs, log: deps.Logger.Sugar(),
 		ports: newPortPool(cfg.BindAddr, cfg.PortMin, cfg.PortMax), sessions: map[string]*Session{},
-		keyCtx: ctx, keyStop: cancel}
+		keyCtx: ctx, keyStop: cancel, flushq: make(chan flushJob, flushQueue)}
 }
 
 var labelRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -446,6 +462,15 @@ func (m *Manager) Pause(id string, paused bool) (*Session, error) {
 func (m *Manager) Run(ctx context.Context) error {
 	tick := time.NewTicker(min(m.cfg.FlushInterval/4, 100*time.Millisecond))
 	defer tick.Stop()
+	var flushers sync.WaitGroup
+	defer flushers.Wait()
+	for range flushWorkers {
+		flushers.Add(1)
+		go func() {
+			defer flushers.Done()
+			m.flushLoop(ctx)
+		}()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -465,7 +490,24 @@ func (m *Manager) tick(now time.Time) {
 		}
 		if due := s.nextFlush.Load(); s.rec != nil && due <= now.UnixNano() {
 			s.nextFlush.Store(now.Add(m.cfg.FlushInterval).UnixNano())
-			go s.flush(time.Unix(0, due))
+			select {
+			case m.flushq <- flushJob{s, time.Unix(0, due)}:
+			default:
+				go s.flush(time.Unix(0, due))
+			}
+		}
+	}
+}
+
+// flushLoop is one flush worker; it stops with ctx (shutdown then ends
+// every session, which seals and syncs what is left).
+func (m *Manager) flushLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-m.flushq:
+			j.s.flush(j.due)
 		}
 	}
 }
