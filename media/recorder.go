@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -47,8 +46,7 @@ type Recorder struct {
 	pending     []pendingRec
 	pendingSize int
 	w           *seal.Writer
-	out         *bytes.Buffer // sealed bytes not yet handed to the sink
-	spare       []byte        // reused copy buffer for handing bytes to the sink
+	out         *sealedBuf // sealed bytes not yet handed to the sink
 	unsent      []byte        // sealed bytes a failed Append returned, retried first
 	sink        ChunkSink
 	err         error
@@ -62,7 +60,7 @@ type Recorder struct {
 
 func newRecorder(start time.Time, maxPending int, opts []seal.Option) *Recorder {
 	return &Recorder{start: start, maxPending: maxPending, opts: opts,
-		out: new(bytes.Buffer)}
+		out: new(sealedBuf)}
 }
 
 // Packet records one RTP packet. pkt is only borrowed: it is copied.
@@ -155,13 +153,19 @@ func (r *Recorder) Flush() (int64, error) {
 	return r.deliver(sink, buf)
 }
 
-// take moves the sealed output into the spare buffer so the sink can write
-// it without holding the packet lock; called with mu held.
+// take hands the sealed output (after any bytes a failed Append left) to
+// the caller, who writes it to the sink without holding the packet lock;
+// called with mu held. The writer starts a fresh pooled buffer next time.
 func (r *Recorder) take() []byte {
-	b := append(r.spare[:0], r.unsent...)
-	b = append(b, r.out.Bytes()...)
-	r.spare, r.unsent = nil, nil
-	r.out.Reset()
+	b := r.out.b
+	r.out.b = nil
+	if r.unsent != nil {
+		nb := append(r.unsent, b...)
+		if b != nil {
+			putSealedBuf(b)
+		}
+		b, r.unsent = nb, nil
+	}
 	return b
 }
 
@@ -171,7 +175,7 @@ func (r *Recorder) deliver(sink ChunkSink, b []byte) (int64, error) {
 	defer r.mu.Unlock()
 	if err == nil {
 		r.durable += int64(len(b))
-		r.spare = b[:0]
+		putSealedBuf(b) // the sink does not retain b
 	} else {
 		// Keep the bytes for the next attempt: nothing sealed is dropped.
 		// The sink rolled back any partial write.
