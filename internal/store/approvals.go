@@ -16,6 +16,14 @@ const (
 	ApprovalVetoed   = "VETOED"
 	ApprovalExpired  = "EXPIRED"
 	ApprovalExecuted = "EXECUTED"
+	// ApprovalScheduled: the quorum approved an operation with a delay;
+	// the gateway runs it itself at ExecutableAt unless it is vetoed.
+	ApprovalScheduled = "SCHEDULED"
+	// ApprovalExecuting: a gateway claimed a due scheduled operation and
+	// is running it (until LeaseUntil; a crashed gateway's claim lapses).
+	ApprovalExecuting = "EXECUTING"
+	// ApprovalFailed: a scheduled operation failed for good (LastError).
+	ApprovalFailed = "FAILED"
 )
 
 // Approval is a quorum proposal. Canonical is the canonical JSON of what
@@ -42,6 +50,13 @@ type Approval struct {
 	VetoedBy      string
 	VetoReason    string
 	Version       int64
+	// Owner is the gateway executing a scheduled operation, until
+	// LeaseUntil; Attempts counts its executions, LastError keeps the
+	// reason of the last failed one.
+	Owner      string
+	LeaseUntil time.Time
+	Attempts   int
+	LastError  string
 }
 
 // ApprovalVote is one principal's approval of a proposal's digest.
@@ -63,7 +78,7 @@ type ApprovalFilter struct {
 
 const approvalColumns = `id, operation, target, canonical, digest, proposer, required, pool, eligible_roles,
 	status, delay_ns, created_at, expires_at, approved_at, executable_at, execute_by, executed_at, executed_by,
-	vetoed_by, veto_reason, version`
+	vetoed_by, veto_reason, version, owner, lease_until, attempts, last_error`
 
 // CreateApproval stores a new proposal (version 1).
 func (s *SQL) CreateApproval(ctx context.Context, a Approval) (Approval, error) {
@@ -75,7 +90,7 @@ func (s *SQL) CreateApproval(ctx context.Context, a Approval) (Approval, error) 
 	}
 	a.Version = 1
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO approvals (`+approvalColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), approvalArgs(a)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), approvalArgs(a)...)
 	if isUniqueViolation(err) {
 		return Approval{}, fmt.Errorf("%w: approval %s", ErrDuplicate, a.ID)
 	}
@@ -89,7 +104,7 @@ func approvalArgs(a Approval) []any {
 	return []any{a.ID, a.Operation, a.Target, a.Canonical, a.Digest, a.Proposer, int64(a.Required), int64(a.Pool),
 		strings.Join(a.EligibleRoles, ","), a.Status, int64(a.Delay), a.CreatedAt.UnixNano(), a.ExpiresAt.UnixNano(),
 		nanos(a.ApprovedAt), nanos(a.ExecutableAt), nanos(a.ExecuteBy), nanos(a.ExecutedAt), a.ExecutedBy,
-		a.VetoedBy, a.VetoReason, a.Version}
+		a.VetoedBy, a.VetoReason, a.Version, a.Owner, nanos(a.LeaseUntil), int64(a.Attempts), a.LastError}
 }
 
 // GetApproval returns a proposal with its votes (oldest first).
@@ -167,9 +182,11 @@ func (s *SQL) UpdateApproval(ctx context.Context, id string, fn func(a *Approval
 		}
 		a.Version = prev + 1
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE approvals SET status = ?, approved_at = ?, executable_at = ?, execute_by = ?,
-			executed_at = ?, executed_by = ?, vetoed_by = ?, veto_reason = ?, expires_at = ?, version = ? WHERE id = ? AND version = ?`),
+			executed_at = ?, executed_by = ?, vetoed_by = ?, veto_reason = ?, expires_at = ?, owner = ?, lease_until = ?,
+			attempts = ?, last_error = ?, version = ? WHERE id = ? AND version = ?`),
 			a.Status, nanos(a.ApprovedAt), nanos(a.ExecutableAt), nanos(a.ExecuteBy), nanos(a.ExecutedAt), a.ExecutedBy,
-			a.VetoedBy, a.VetoReason, a.ExpiresAt.UnixNano(), a.Version, id, prev)
+			a.VetoedBy, a.VetoReason, a.ExpiresAt.UnixNano(), a.Owner, nanos(a.LeaseUntil), int64(a.Attempts), a.LastError,
+			a.Version, id, prev)
 		if err != nil {
 			return err
 		}
@@ -226,15 +243,16 @@ func (s *SQL) ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval, 
 func scanApproval(sc scanner) (Approval, error) {
 	var a Approval
 	var roles string
-	var required, pool, delay, created, expires int64
-	var approved, executable, executeBy, executed sql.NullInt64
+	var required, pool, delay, created, expires, attempts int64
+	var approved, executable, executeBy, executed, lease sql.NullInt64
 	err := sc.Scan(&a.ID, &a.Operation, &a.Target, &a.Canonical, &a.Digest, &a.Proposer, &required, &pool, &roles,
 		&a.Status, &delay, &created, &expires, &approved, &executable, &executeBy, &executed, &a.ExecutedBy,
-		&a.VetoedBy, &a.VetoReason, &a.Version)
+		&a.VetoedBy, &a.VetoReason, &a.Version, &a.Owner, &lease, &attempts, &a.LastError)
 	if err != nil {
 		return Approval{}, err
 	}
-	a.Required, a.Pool, a.Delay = int(required), int(pool), time.Duration(delay)
+	a.Required, a.Pool, a.Delay, a.Attempts = int(required), int(pool), time.Duration(delay), int(attempts)
+	a.LeaseUntil = fromNanos(lease)
 	a.EligibleRoles = splitRoles(roles)
 	a.CreatedAt, a.ExpiresAt = time.Unix(0, created).UTC(), time.Unix(0, expires).UTC()
 	a.ApprovedAt, a.ExecutableAt, a.ExecuteBy, a.ExecutedAt = fromNanos(approved), fromNanos(executable), fromNanos(executeBy), fromNanos(executed)
