@@ -150,3 +150,25 @@ func TestGeneratorPacesIntoSink(t *testing.T) {
 		t.Fatalf("sent %d, received %d", res.Sent, sink.Received())
 	}
 }
+
+func TestSweepPassed(t *testing.T) {
+	c := SweepConfig{MaxLoss: 0.0001}
+	cases := []struct {
+		name string
+		r    Result
+		want bool
+	}{
+		{"clean", Result{Valid: true}, true},
+		{"loss at the bound", Result{Valid: true, LossRatio: 0.0001}, true},
+		{"loss above", Result{Valid: true, LossRatio: 0.00011}, false},
+		{"generator fell behind", Result{Valid: false}, false},
+		{"kernel drops", Result{Valid: true, KernelDrops: 1}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := c.Passed(&tc.r); got != tc.want {
+				t.Fatalf("Passed = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

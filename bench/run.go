@@ -165,7 +165,9 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 	if res.SentPackets > 0 {
 		res.LossRatio = float64(res.LostPackets) / float64(res.SentPackets)
 	}
-	res.RecordedPPS = round(float64(res.RecordedPkts)/active, 0)
+	// A generator that fell behind stretched the run: rates use the real
+	// sending time when it is longer than asked.
+	res.RecordedPPS = round(float64(res.RecordedPkts)/max(active, gr.Elapsed.Seconds()), 0)
 	if res.BaselinePPS > 0 {
 		res.BaselineRatio = round(res.RecordedPPS/res.BaselinePPS, 3)
 	}
@@ -340,7 +342,7 @@ func Baseline(ctx context.Context, cfg RunConfig) (*Result, error) {
 		res.LossRatio = float64(res.LostPackets) / float64(res.SentPackets)
 	}
 	res.OfferedPPS = round(float64(cfg.Streams)/cfg.Ptime.Seconds(), 0)
-	res.RecordedPPS = round(float64(res.RecordedPkts)/cfg.Duration.Seconds(), 0)
+	res.RecordedPPS = round(float64(res.RecordedPkts)/max(cfg.Duration.Seconds(), gr.Elapsed.Seconds()), 0)
 	res.GenLateness = gr.Lateness.Summarize()
 	// Generator and sink share this process: its CPU is both.
 	res.GeneratorCPU = round(100*(self1-self0)/wall.Seconds(), 1)
