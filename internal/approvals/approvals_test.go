@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -153,12 +154,14 @@ func TestVetoDuringDelay(t *testing.T) {
 	ctx := context.Background()
 	q, clk := setup(t, backends[0].cfg(t))
 	del, _ := q.Propose(ctx, ka1, approvals.Proposal{Operation: approvals.OpKeyDelete, Target: "cmk-1", Reason: "retire"})
-	if a, err := q.Approve(ctx, ka2, del.ID, del.Digest); err != nil || !a.ExecutableAt.Equal(clk.now().Add(approvals.DefaultDeleteDelay)) {
+	a, err := q.Approve(ctx, ka2, del.ID, del.Digest)
+	if err != nil || a.Status != store.ApprovalScheduled || !a.ExecutableAt.Equal(clk.now().Add(approvals.DefaultDeleteDelay)) {
 		t.Fatalf("%+v %v", a, err)
 	}
+	// Scheduled: the gateway executes it, never its proposer.
 	ex := approvals.Execution{Operation: approvals.OpKeyDelete, Target: "cmk-1"}
-	if _, err := q.Claim(ctx, ka1, del.ID, ex); !errors.Is(err, approvals.ErrNotYet) {
-		t.Fatalf("deletion before its delay: %v", err)
+	if _, err := q.Claim(ctx, ka1, del.ID, ex); !errors.Is(err, approvals.ErrState) {
+		t.Fatalf("proposer executes a scheduled deletion: %v", err)
 	}
 	if _, err := q.Veto(ctx, pr, del.ID, "no"); !errors.Is(err, approvals.ErrNotEligible) {
 		t.Fatalf("playback requester vetoes: %v", err)
@@ -168,18 +171,181 @@ func TestVetoDuringDelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.add(7 * 24 * time.Hour)
+	ran := 0
+	exec := func(context.Context, store.Approval, []string) error { ran++; return nil }
+	if n, err := q.RunDue(ctx, "gw", exec); n != 0 || err != nil || ran != 0 {
+		t.Fatalf("vetoed deletion executed: %d %v", n, err)
+	}
 	if _, err := q.Claim(ctx, ka1, del.ID, ex); !errors.Is(err, approvals.ErrState) {
 		t.Fatalf("vetoed deletion executed: %v", err)
 	}
-	// Without a veto it runs after the delay, and a veto then is too late.
-	dis, _ := q.Propose(ctx, ka1, approvals.Proposal{Operation: approvals.OpKeyDisable, Target: "cmk-1", Reason: "suspected misuse"})
-	q.Approve(ctx, ka3, dis.ID, dis.Digest)
-	clk.add(approvals.DefaultDisableDelay + time.Minute)
-	if _, err := q.Veto(ctx, aud, dis.ID, "late"); !errors.Is(err, approvals.ErrState) {
-		t.Fatalf("veto after the delay: %v", err)
+}
+
+// TestScheduled: operations with a delay run themselves once it is over,
+// exactly once among several gateways, on behalf of their approvers; a
+// veto before the run stops them, a veto after is refused; transient
+// failures are retried with a backoff until ExecuteBy, others are final;
+// a claim whose gateway died lapses and another gateway takes over.
+// Operations without a delay keep the proposer's execution window.
+func TestScheduled(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := b.cfg(t)
+			q, clk := setup(t, cfg)
+			st2, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st2.Close() })
+			q2 := approvals.New(st2, approvals.Config{Now: clk.now}, nil) // a second gateway
+			schedule := func(op string, approver approvals.Actor) store.Approval {
+				t.Helper()
+				p, err := q.Propose(ctx, ka1, approvals.Proposal{Operation: op, Target: "cmk-1", Reason: "r"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, err := q.Approve(ctx, approver, p.ID, p.Digest)
+				if err != nil || a.Status != store.ApprovalScheduled {
+					t.Fatalf("%+v %v", a, err)
+				}
+				return a
+			}
+			var mu sync.Mutex
+			runs := map[string][]string{} // approval id → approvers, per run
+			fail := map[string]error{}
+			exec := func(_ context.Context, a store.Approval, approvers []string) error {
+				mu.Lock()
+				defer mu.Unlock()
+				runs[a.ID] = append(runs[a.ID], approvers...)
+				return fail[a.ID]
+			}
+			sweep := func() {
+				t.Helper()
+				var wg sync.WaitGroup
+				for i, s := range []*approvals.Service{q, q, q2, q2} {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if _, err := s.RunDue(ctx, []string{"gw-a", "gw-a", "gw-b", "gw-b"}[i], exec); err != nil {
+							t.Error(err)
+						}
+					}()
+				}
+				wg.Wait()
+			}
+
+			disable := schedule(approvals.OpKeyDisable, ka2)
+			del := schedule(approvals.OpKeyDelete, ka3)
+			vetoed := schedule(approvals.OpKeyDelete, ka2)
+			flaky := schedule(approvals.OpKeyDisable, ka3)
+			broken := schedule(approvals.OpKeyDisable, ka2)
+			fail[flaky.ID] = fmt.Errorf("%w: kms down", approvals.ErrTransient)
+			fail[broken.ID] = errors.New("no such key in its provider")
+
+			sweep() // nothing is due yet
+			if len(runs) != 0 {
+				t.Fatalf("ran before the delay: %v", runs)
+			}
+			clk.add(approvals.DefaultDisableDelay - time.Minute)
+			if _, err := q.Veto(ctx, aud, vetoed.ID, "legal hold"); err != nil {
+				t.Fatal(err)
+			}
+			clk.add(2 * time.Minute)
+			sweep()
+			if got := runs[disable.ID]; len(got) != 1 || got[0] != "ka2" {
+				t.Fatalf("disable runs (approvers): %v", got)
+			}
+			if len(runs[del.ID]) != 0 {
+				t.Fatal("deletion ran before its 7-day delay")
+			}
+			a, _, _ := q.Get(ctx, disable.ID)
+			if a.Status != store.ApprovalExecuted || a.Attempts != 1 || (a.ExecutedBy != "gw-a" && a.ExecutedBy != "gw-b") || a.Owner != "" {
+				t.Fatalf("executed disable: %+v", a)
+			}
+			if _, err := q.Veto(ctx, aud, disable.ID, "too late"); !errors.Is(err, approvals.ErrState) {
+				t.Fatalf("veto after the run: %v", err)
+			}
+			if a, _, _ := q.Get(ctx, broken.ID); a.Status != store.ApprovalFailed || a.LastError != "no such key in its provider" {
+				t.Fatalf("permanent failure: %+v", a)
+			}
+			a, _, _ = q.Get(ctx, flaky.ID)
+			if a.Status != store.ApprovalScheduled || a.Attempts != 1 || !a.ExecutableAt.Equal(clk.now().Add(approvals.DefaultRetryBackoff)) {
+				t.Fatalf("transient failure: %+v", a)
+			}
+			// Still vetoable between retries; retried after the backoff.
+			clk.add(approvals.DefaultRetryBackoff)
+			fail[flaky.ID] = nil
+			sweep()
+			if a, _, _ := q.Get(ctx, flaky.ID); a.Status != store.ApprovalExecuted || a.Attempts != 2 || len(runs[flaky.ID]) != 2 {
+				t.Fatalf("retried disable: %+v (runs %v)", a, runs[flaky.ID])
+			}
+
+			// The deletion's gateway dies after claiming it: its lease
+			// lapses and another gateway executes it.
+			clk.add(approvals.DefaultDeleteDelay)
+			stuck, err := st2.ClaimApproval(ctx, del.ID, "gw-dead", clk.now(), clk.now().Add(approvals.DefaultLease))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := q.Veto(ctx, aud, del.ID, "executing"); !errors.Is(err, approvals.ErrState) {
+				t.Fatalf("veto of an executing deletion: %v", err)
+			}
+			sweep()
+			if len(runs[del.ID]) != 0 {
+				t.Fatal("ran under another gateway's live claim")
+			}
+			clk.add(approvals.DefaultLease + time.Second)
+			sweep()
+			if a, _, _ := q.Get(ctx, del.ID); a.Status != store.ApprovalExecuted || a.Attempts != stuck.Attempts+1 || len(runs[del.ID]) != 1 {
+				t.Fatalf("taken-over deletion: %+v (runs %v)", a, runs[del.ID])
+			}
+			if len(runs[vetoed.ID]) != 0 {
+				t.Fatal("vetoed deletion ran")
+			}
+
+			// Transient failures past ExecuteBy are final.
+			late := schedule(approvals.OpKeyDisable, ka2)
+			fail[late.ID] = fmt.Errorf("%w: kms down", approvals.ErrTransient)
+			clk.add(approvals.DefaultDisableDelay + approvals.DefaultRetryFor)
+			sweep()
+			if a, _, _ := q.Get(ctx, late.ID); a.Status != store.ApprovalFailed {
+				t.Fatalf("transient failure after ExecuteBy: %+v", a)
+			}
+
+			// Without a delay: APPROVED, the proposer's window, never swept.
+			p, _ := q.Propose(ctx, ka1, approvals.Proposal{Operation: approvals.OpKeyBind, Target: "cmk-2", Reason: "r"})
+			if a, err := q.Approve(ctx, ka2, p.ID, p.Digest); err != nil || a.Status != store.ApprovalApproved ||
+				!a.ExecuteBy.Equal(clk.now().Add(approvals.DefaultWindow)) {
+				t.Fatalf("bind: %+v %v", a, err)
+			}
+			sweep()
+			if len(runs[p.ID]) != 0 {
+				t.Fatal("an operation without a delay was swept")
+			}
+			if _, err := q.Claim(ctx, ka1, p.ID, approvals.Execution{Operation: approvals.OpKeyBind, Target: "cmk-2"}); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
-	if _, err := q.Claim(ctx, ka1, dis.ID, approvals.Execution{Operation: approvals.OpKeyDisable, Target: "cmk-1"}); err != nil {
-		t.Fatal(err)
+}
+
+func TestBackoffDoubles(t *testing.T) {
+	ctx := context.Background()
+	q, clk := setup(t, backends[0].cfg(t))
+	p, _ := q.Propose(ctx, ka1, approvals.Proposal{Operation: approvals.OpKeyDelete, Target: "k", Reason: "r"})
+	q.Approve(ctx, ka2, p.ID, p.Digest)
+	clk.add(approvals.DefaultDeleteDelay)
+	exec := func(context.Context, store.Approval, []string) error {
+		return fmt.Errorf("%w: kms down", approvals.ErrTransient)
+	}
+	for _, want := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute} {
+		q.RunDue(ctx, "gw", exec)
+		a, _, _ := q.Get(ctx, p.ID)
+		if got := a.ExecutableAt.Sub(clk.now()); got != want || a.Status != store.ApprovalScheduled {
+			t.Fatalf("attempt %d: retry in %v (%s), want %v", a.Attempts, got, a.Status, want)
+		}
+		clk.add(want)
 	}
 }
 

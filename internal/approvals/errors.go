@@ -25,6 +25,9 @@ var (
 	ErrMismatch = errors.New("approvals: execution differs from the approved proposal")
 	// ErrQuorumImpossible means fewer eligible principals exist than needed.
 	ErrQuorumImpossible = errors.New("approvals: quorum impossible")
+	// ErrTransient marks an execution failure of a scheduled operation
+	// worth retrying (the KMS was unavailable); executors wrap it.
+	ErrTransient = errors.New("approvals: transient execution failure")
 	// ErrNotFound means no such proposal.
 	ErrNotFound = errors.New("approvals: not found")
 )

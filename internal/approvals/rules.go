@@ -21,6 +21,10 @@ const (
 	DefaultWindow       = 10 * time.Minute
 	DefaultDeleteDelay  = 7 * 24 * time.Hour
 	DefaultDisableDelay = 24 * time.Hour
+	DefaultLease        = 15 * time.Minute
+	DefaultRetryFor     = 24 * time.Hour
+	DefaultRetryBackoff = 30 * time.Second
+	MaxRetryBackoff     = time.Hour
 )
 
 // Rule is the quorum of one operation.
@@ -35,7 +39,9 @@ type Rule struct {
 	// ProposeScope is the scope the proposer needs for the operation itself.
 	ProposeScope string
 	// Delay is how long an approved operation waits (and can be vetoed)
-	// before it may run.
+	// before it runs. With a delay the approved operation is SCHEDULED and
+	// the gateway executes it itself; without one its proposer executes it
+	// within the window.
 	Delay time.Duration
 	// Vetoers are the roles whose holders may veto during the delay.
 	Vetoers []string

@@ -20,6 +20,8 @@ type Repository interface {
 	ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]store.Approval, error)
 	GetPrincipal(ctx context.Context, id string) (store.Principal, error)
 	ListPrincipals(ctx context.Context) ([]store.Principal, error)
+	DueApprovals(ctx context.Context, now time.Time, limit int) ([]store.Approval, error)
+	ClaimApproval(ctx context.Context, id, owner string, now, leaseUntil time.Time) (store.Approval, error)
 }
 
 var _ Repository = (*store.SQL)(nil)
@@ -37,6 +39,17 @@ type Config struct {
 	Expiry time.Duration
 	// Window to execute an approved operation (default DefaultWindow).
 	Window time.Duration
+	// Lease is how long a gateway owns the execution of a scheduled
+	// operation it claimed (default DefaultLease); a gateway that dies
+	// mid-execution loses it after that and another one retries.
+	Lease time.Duration
+	// RetryFor is how long after its scheduled time a scheduled operation
+	// whose execution failed transiently (KMS unavailable) is retried
+	// before it is FAILED (default DefaultRetryFor).
+	RetryFor time.Duration
+	// RetryBackoff is the first wait before such a retry; it doubles per
+	// attempt up to MaxRetryBackoff (default DefaultRetryBackoff).
+	RetryBackoff time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -58,6 +71,15 @@ func New(repo Repository, cfg Config, rec Recorder) *Service {
 	}
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.RetryFor <= 0 {
+		cfg.RetryFor = DefaultRetryFor
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = DefaultRetryBackoff
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -214,6 +236,11 @@ func (s *Service) Approve(ctx context.Context, who Actor, id, digest string) (st
 			a.Status, a.ApprovedAt = store.ApprovalApproved, now
 			a.ExecutableAt = now.Add(a.Delay)
 			a.ExecuteBy = a.ExecutableAt.Add(s.cfg.Window)
+			if a.Delay > 0 {
+				// The gateway runs it itself when the delay is over
+				// (RunDue); transient failures are retried until ExecuteBy.
+				a.Status, a.ExecuteBy = store.ApprovalScheduled, a.ExecutableAt.Add(s.cfg.RetryFor)
+			}
 		}
 		return &store.ApprovalVote{ApprovalID: a.ID, Principal: who.ID, Roles: p.Roles, Digest: digest, At: now}, nil
 	})
@@ -229,8 +256,9 @@ func (s *Service) Approve(ctx context.Context, who Actor, id, digest string) (st
 	return a, nil
 }
 
-// Veto stops a proposal before it runs: while it waits for approvals or
-// during the delay of a destructive operation.
+// Veto stops a proposal before it runs: while it waits for approvals, or
+// any time before a gateway starts executing a scheduled one (during its
+// delay, and between retries).
 func (s *Service) Veto(ctx context.Context, who Actor, id, reason string) (store.Approval, error) {
 	p, err := s.repo.GetPrincipal(ctx, who.ID)
 	if err != nil {
@@ -244,14 +272,17 @@ func (s *Service) Veto(ctx context.Context, who Actor, id, reason string) (store
 		switch {
 		case !hasAnyRole(p, rule.Vetoers):
 			return nil, fmt.Errorf("%w: vetoing %s needs one of the roles %v", ErrNotEligible, a.Operation, rule.Vetoers)
-		case a.Status == store.ApprovalPending:
-		case a.Status == store.ApprovalApproved && s.now().Before(a.ExecutableAt):
+		case a.Status == store.ApprovalPending, a.Status == store.ApprovalScheduled:
+		case a.Status == store.ApprovalApproved && s.now().Before(a.ExecutableAt): // approved before scheduling existed
 		default:
 			return nil, fmt.Errorf("%w: proposal %s is %s and past its delay; it can no longer be vetoed", ErrState, a.ID, a.Status)
 		}
 		a.Status, a.VetoedBy, a.VetoReason = store.ApprovalVetoed, who.ID, reason
 		return nil, nil
 	})
+	if errors.Is(err, store.ErrConflict) { // a gateway claimed it for execution meanwhile
+		err = fmt.Errorf("%w: proposal %s started executing; it can no longer be vetoed", ErrState, id)
+	}
 	if err != nil {
 		s.record(ctx, who.ID, "approval.veto", id, audit.OutcomeRefused, map[string]any{"reason": err.Error()})
 		return a, err
@@ -280,6 +311,9 @@ func (s *Service) Claim(ctx context.Context, who Actor, id string, ex Execution)
 			return nil, fmt.Errorf("%w: proposal %s approves %s on %q, not %s on %q", ErrMismatch, a.ID, a.Operation, a.Target, ex.Operation, ex.Target)
 		case a.Status == store.ApprovalExecuted:
 			return nil, fmt.Errorf("%w: proposal %s was already executed at %s; approvals are single-use", ErrState, a.ID, a.ExecutedAt.Format(time.RFC3339))
+		case a.Status == store.ApprovalScheduled || a.Status == store.ApprovalExecuting:
+			return nil, fmt.Errorf("%w: proposal %s is %s: the gateway executes it itself at %s unless it is vetoed (GET /api/v2/approvals/%s)",
+				ErrState, a.ID, a.Status, a.ExecutableAt.Format(time.RFC3339), a.ID)
 		case a.Status != store.ApprovalApproved:
 			return nil, fmt.Errorf("%w: proposal %s is %s, not APPROVED", ErrState, a.ID, a.Status)
 		case a.Proposer != who.ID:
