@@ -29,6 +29,10 @@ type Ceremony struct {
 	// policy.encryption_key, key.disable, key.delete, recording.playback);
 	// fields left out keep the default.
 	Quorum map[string]QuorumRule `yaml:"quorum"`
+	// SweepInterval is how often the gateway expires stale proposals and
+	// executes the scheduled operations (key.disable, key.delete) whose
+	// delay is over. Default 30s.
+	SweepInterval *Duration `yaml:"sweepInterval"`
 }
 
 // QuorumRule is the quorum of one operation.
@@ -50,6 +54,9 @@ var CeremonyOperations = []string{"key.bind", "policy.encryption_key", "key.disa
 
 // CeremonyRoles are the roles a quorum rule may name.
 var CeremonyRoles = []string{"key_admin", "policy_admin", "auditor", "media_service", "playback_requester", "approver"}
+
+// DefaultSweepInterval is the default of ceremony.sweepInterval.
+const DefaultSweepInterval = Duration(30 * time.Second)
 
 // Quorum bounds.
 const (
@@ -74,6 +81,14 @@ func (c Ceremony) AcceptAdminToken() bool { return boolOr(c.AdminToken, true) }
 // a quorum to be played back or exported.
 func (c Ceremony) PlatformPlaybackNeedsQuorum() bool { return boolOr(c.PlatformPlaybackQuorum, true) }
 
+// Sweep is the interval of the approval sweeper.
+func (c Ceremony) Sweep() time.Duration {
+	if c.SweepInterval == nil {
+		return DefaultSweepInterval.D()
+	}
+	return c.SweepInterval.D()
+}
+
 func (c *Ceremony) applyDefaults() {
 	for _, p := range []**bool{&c.BootstrapPrincipals, &c.AdminToken, &c.PlatformPlaybackQuorum} {
 		if *p == nil {
@@ -84,6 +99,9 @@ func (c *Ceremony) applyDefaults() {
 }
 
 func (c *Ceremony) validate() error {
+	if d := c.SweepInterval; d != nil && (*d < Duration(10*time.Millisecond) || *d > Duration(time.Hour)) {
+		return &FieldError{"ceremony.sweepInterval", d.D(), "must be between 10ms and 1h"}
+	}
 	ops := make([]string, 0, len(c.Quorum))
 	for op := range c.Quorum {
 		ops = append(ops, op)
