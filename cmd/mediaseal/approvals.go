@@ -99,7 +99,7 @@ func newApprovals(g *globals) *cobra.Command {
 		}
 		return nil
 	}}
-	list.Flags().StringVar(&status, "status", "", "PENDING, APPROVED, EXECUTED, VETOED or EXPIRED")
+	list.Flags().StringVar(&status, "status", "", "PENDING, APPROVED, SCHEDULED, EXECUTING, EXECUTED, VETOED, EXPIRED or FAILED")
 	list.Flags().StringVar(&operation, "operation", "", "operation")
 	show := &cobra.Command{Use: "show ID", Args: cobra.ExactArgs(1), Short: "Show a proposal with its canonical form and digest",
 		RunE: func(c *cobra.Command, args []string) error {
@@ -150,9 +150,12 @@ func newApprovals(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "status %v\n", out["status"])
+			if at, ok := out["executesAt"]; ok { // SCHEDULED: the gateway runs it then, unless vetoed
+				fmt.Fprintf(c.OutOrStdout(), "executes at %v unless vetoed\n", at)
+			}
 			return nil
 		}}
-	veto := &cobra.Command{Use: "veto ID", Args: cobra.ExactArgs(1), Short: "Veto a proposal during its delay",
+	veto := &cobra.Command{Use: "veto ID", Args: cobra.ExactArgs(1), Short: "Veto a proposal before it runs (pending, or scheduled during its delay)",
 		RunE: func(c *cobra.Command, args []string) error {
 			cl, err := client(c)
 			if err != nil {

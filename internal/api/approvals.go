@@ -35,6 +35,14 @@ type approvalJSON struct {
 	ExecutedBy    string          `json:"executedBy,omitempty"`
 	VetoedBy      string          `json:"vetoedBy,omitempty"`
 	VetoReason    string          `json:"vetoReason,omitempty"`
+	// ExecutesAt is when the gateway runs a scheduled operation (one with
+	// a delay) itself, unless it is vetoed first; after a transient
+	// failure, when it retries.
+	ExecutesAt *time.Time `json:"executesAt,omitempty"`
+	// Executor is the gateway running it now (status EXECUTING).
+	Executor  string `json:"executor,omitempty"`
+	Attempts  int    `json:"attempts,omitempty"`
+	LastError string `json:"lastError,omitempty"`
 }
 
 type voteJSON struct {
@@ -50,7 +58,11 @@ func toApprovalJSON(a store.Approval, votes []store.ApprovalVote) approvalJSON {
 		Canonical: a.Canonical, Digest: a.Digest, Proposer: a.Proposer, Required: a.Required, Pool: a.Pool,
 		EligibleRoles: a.EligibleRoles, Status: a.Status, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt,
 		ApprovedAt: timePtr(a.ApprovedAt), ExecutableAt: timePtr(a.ExecutableAt), ExecuteBy: timePtr(a.ExecuteBy),
-		ExecutedAt: timePtr(a.ExecutedAt), ExecutedBy: a.ExecutedBy, VetoedBy: a.VetoedBy, VetoReason: a.VetoReason}
+		ExecutedAt: timePtr(a.ExecutedAt), ExecutedBy: a.ExecutedBy, VetoedBy: a.VetoedBy, VetoReason: a.VetoReason,
+		Executor: a.Owner, Attempts: a.Attempts, LastError: a.LastError}
+	if a.Status == store.ApprovalScheduled || a.Status == store.ApprovalExecuting {
+		out.ExecutesAt = timePtr(a.ExecutableAt)
+	}
 	for _, v := range votes {
 		out.Approvals = append(out.Approvals, voteJSON{v.Principal, v.Roles, v.At})
 	}

@@ -10,8 +10,9 @@ import (
 	"github.com/mediaseal/mediaseal/kms"
 )
 
-// disableKey disables a registered key once its approved proposal's delay
-// has passed (the quorum gate checks that): in its provider where the
+// disableKey disables a registered key under an approved proposal without
+// a delay (ceremony.quorum.key.disable.delay: 0s; with a delay the
+// proposal is SCHEDULED and the gateway runs it itself): in its provider where the
 // provider can, and in the registry, so new sessions stop using it at once
 // (their policy's onKeyUnavailable decides: platform key or fail closed).
 func (s *server) disableKey(w http.ResponseWriter, r *http.Request) error {
@@ -41,8 +42,9 @@ type deletedKeyJSON struct {
 	RecordingsShredded int64 `json:"recordingsShredded"`
 }
 
-// scheduleKeyDeletion runs an approved deletion once its delay (7 days by
-// default, open to veto) has passed: the key is marked PENDING_DELETION
+// scheduleKeyDeletion runs an approved deletion without a delay (with one,
+// 7 days by default, the proposal is SCHEDULED, open to veto, and the
+// gateway runs it itself): the key is marked PENDING_DELETION
 // (no new session uses it), then destroyed in its provider, which
 // crypto-shreds every recording under it (DESTROYED, recordings SHREDDED).
 func (s *server) scheduleKeyDeletion(w http.ResponseWriter, r *http.Request) error {
@@ -50,6 +52,7 @@ func (s *server) scheduleKeyDeletion(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	prev := k.State
 	if k, err = s.deps.Store.UpdateKeyState(r.Context(), k.ID, string(kms.StatePendingDeletion)); err != nil {
 		return err
 	}
@@ -62,6 +65,10 @@ func (s *server) scheduleKeyDeletion(w http.ResponseWriter, r *http.Request) err
 	}
 	n, err := lc.ShredKey(r.Context(), k.ID, actor(r).ID)
 	if err != nil {
+		var refused *Error
+		if errors.As(err, &refused) { // e.g. the platform key: not left half-deleted
+			_, _ = s.deps.Store.UpdateKeyState(r.Context(), k.ID, prev)
+		}
 		s.audit(r, "key delete refused", zap.String("key", k.ID), zap.String("reason", err.Error()))
 		return keyOpError(k.ID, err)
 	}

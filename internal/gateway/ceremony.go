@@ -21,11 +21,9 @@ import (
 	"github.com/mediaseal/mediaseal/kms/broker"
 )
 
-// Intervals of the ceremony's background work.
-const (
-	auditCheckpointEvery = time.Minute
-	approvalSweepEvery   = 30 * time.Second
-)
+// auditCheckpointEvery is how often the audit log's head is signed; the
+// approval sweep runs every ceremony.sweepInterval.
+const auditCheckpointEvery = time.Minute
 
 // ceremonyState is the key ceremony of a running gateway: service
 // tokens, the quorum and the audit log.
@@ -102,21 +100,7 @@ func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); c.audit.Run(bg, auditCheckpointEvery) }()
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(approvalSweepEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-bg.Done():
-				return
-			case <-t.C:
-				if _, err := c.approvals.ExpireDue(bg); err != nil && bg.Err() == nil {
-					g.log.Warn("approval expiry sweep failed", zap.Error(err))
-				}
-			}
-		}
-	}()
+	go func() { defer wg.Done(); g.sweepApprovals(bg, g.cfg.Ceremony.Sweep()) }()
 	return func() {
 		cancel()
 		wg.Wait()

@@ -336,9 +336,11 @@ func TestCeremonyNegatives(t *testing.T) {
 }
 
 // TestVetoStopsKeyDisable: a disable proposal approved by a second key
-// admin waits out its delay; the auditor's veto stops it.
+// admin is SCHEDULED; the auditor's veto during its delay stops it, and
+// without one the gateway disables the key itself when the delay is over.
 func TestVetoStopsKeyDisable(t *testing.T) {
-	tg := startGateway(t, nil, WithApprovals(approvalsWithDelay(400*time.Millisecond)))
+	sweep := config.Duration(50 * time.Millisecond)
+	tg := startGateway(t, func(c *config.Config) { c.Ceremony.SweepInterval = &sweep }, WithApprovals(approvalsWithDelay(400*time.Millisecond)))
 	ka1, ka2, auditor := tg.principal("key-admin-1"), tg.principal("key-admin-2"), tg.principal("auditor-1")
 	if err := tg.keyring.EnsureKey("k1-kek"); err != nil { // not the platform key: that one is never disabled
 		t.Fatal(err)
@@ -346,20 +348,24 @@ func TestVetoStopsKeyDisable(t *testing.T) {
 	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": "k1", "name": "K1", "keyType": "PLATFORM", "label": "k1-kek", "region": tg.cfg.Org.Region})
 	for _, veto := range []bool{true, false} {
 		id, digest := ka1.propose("key.disable", "k1", nil, "rotate out")
-		ka2.must(200, "POST", "/api/v2/approvals/"+id+"/approve", map[string]any{"digest": digest})
-		ka1.must(409, "POST", "/api/v2/keys/k1/disable", nil, api.HeaderApproval, id) // still in its delay
+		if m := ka2.must(200, "POST", "/api/v2/approvals/"+id+"/approve", map[string]any{"digest": digest}); m["status"] != store.ApprovalScheduled {
+			t.Fatalf("approved disable: %v", m)
+		}
+		ka1.must(409, "POST", "/api/v2/keys/k1/disable", nil, api.HeaderApproval, id) // the gateway executes it
 		if veto {
 			auditor.must(200, "POST", "/api/v2/approvals/"+id+"/veto", map[string]any{"reason": "legal hold"})
-			time.Sleep(500 * time.Millisecond)
-			ka1.must(409, "POST", "/api/v2/keys/k1/disable", nil, api.HeaderApproval, id)
+			time.Sleep(time.Second)
+			if m := ka1.must(200, "GET", "/api/v2/approvals/"+id, nil); m["status"] != store.ApprovalVetoed {
+				t.Fatalf("vetoed disable: %v", m)
+			}
 			if m := ka1.must(200, "GET", "/api/v2/keys/k1", nil); m["keyState"] != "ENABLED" {
 				t.Fatalf("vetoed disable ran: %v", m)
 			}
 			continue
 		}
-		time.Sleep(500 * time.Millisecond)
+		waitApproval(ka1, id, store.ApprovalExecuted, 10*time.Second)
 		auditor.must(409, "POST", "/api/v2/approvals/"+id+"/veto", map[string]any{"reason": "too late"})
-		if m := ka1.must(200, "POST", "/api/v2/keys/k1/disable", nil, api.HeaderApproval, id); m["keyState"] != "DISABLED" {
+		if m := ka1.must(200, "GET", "/api/v2/keys/k1", nil); m["keyState"] != "DISABLED" {
 			t.Fatalf("disable: %v", m)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +22,12 @@ import (
 	"github.com/mediaseal/mediaseal/policy"
 )
 
-// keyDelay is the veto delay of key.disable and key.delete in these tests.
-const keyDelay = 400 * time.Millisecond
+// keyDelay is the veto delay of key.disable and key.delete in these tests,
+// and keySweep the gateway's approval sweep interval.
+const (
+	keyDelay = 400 * time.Millisecond
+	keySweep = config.Duration(50 * time.Millisecond)
+)
 
 // startKeyGateway runs a gateway whose queue "pci" (PLATFORM_KEY) and
 // queue "closed" (FAIL_CLOSED) record under the customer key "cust-key"
@@ -31,6 +36,8 @@ func startKeyGateway(t *testing.T) (*testGateway, *principal, *principal, *princ
 	base := withLocalCustomerKey(t)
 	tg := startGateway(t, func(c *config.Config) {
 		base(c)
+		sweep := keySweep
+		c.Ceremony.SweepInterval = &sweep
 		closed := policy.Policy{ID: "pci-closed", Name: "PCI fail closed", RecordingType: policy.RecordingAudio,
 			EncryptionKeyReference: &policy.KeyReference{KeyID: "cust-key", ProviderType: policy.ProviderPlatform},
 			TargetIDs:              []string{"closed"}, OnKeyUnavailable: policy.OnKeyUnavailableFailClosed}
@@ -72,11 +79,13 @@ func auditSeen(auditor *principal) map[string]bool {
 	}
 }
 
-// TestCeremonyKeyDisable: an approved key.disable, after its delay,
-// disables the key in its provider and the registry; new sessions stop
-// using it at once: the FAIL_CLOSED policy records nothing, the
-// PLATFORM_KEY policy falls back to the platform key, both audited. The
-// platform key itself cannot be disabled.
+// TestCeremonyKeyDisable: an approved key.disable is SCHEDULED; when its
+// delay is over the gateway executes it itself (its proposer cannot),
+// disabling the key in its provider and the registry, audited with the
+// approver as the actor; new sessions stop using it at once: the
+// FAIL_CLOSED policy records nothing, the PLATFORM_KEY policy falls back
+// to the platform key, both audited. A scheduled disable of the platform
+// key FAILS, and the key stays enabled.
 func TestCeremonyKeyDisable(t *testing.T) {
 	tg, ka1, ka2, auditor := startKeyGateway(t)
 	ctx := context.Background()
@@ -86,10 +95,15 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	}
 
 	id := approved(ka1, ka2, "key.disable", "cust-key")
-	ka1.must(409, "POST", "/api/v2/keys/cust-key/disable", nil, api.HeaderApproval, id) // in its delay
-	time.Sleep(keyDelay + 100*time.Millisecond)
-	if m := ka1.must(200, "POST", "/api/v2/keys/cust-key/disable", nil, api.HeaderApproval, id); m["keyState"] != "DISABLED" {
-		t.Fatalf("disable: %v", m)
+	if m := ka1.must(200, "GET", "/api/v2/approvals/"+id, nil); m["status"] != store.ApprovalScheduled || m["executesAt"] == nil {
+		t.Fatalf("approved disable: %v", m)
+	}
+	// The gateway executes it, not its proposer (before or after the delay).
+	ka1.must(409, "POST", "/api/v2/keys/cust-key/disable", nil, api.HeaderApproval, id)
+	m := waitApproval(ka1, id, store.ApprovalExecuted, keyDelay+10*time.Second)
+	t.Logf("scheduled disable executed %v after its executesAt by %v", lateness(t, m), m["executedBy"])
+	if m := ka1.must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != "DISABLED" {
+		t.Fatalf("key after the scheduled disable: %v", m)
 	}
 	custRef := kms.KeyRef{Provider: providerLocal, KeyID: "cust"}
 	if info, err := tg.keyring.Describe(ctx, custRef); err != nil || info.State != kms.StateDisabled {
@@ -132,9 +146,11 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": "plat", "name": "Platform", "keyType": "PLATFORM",
 		"label": tg.cfg.KMS.PlatformKey, "region": tg.cfg.Org.Region})
 	pid := approved(ka1, ka2, "key.disable", "plat")
-	time.Sleep(keyDelay + 100*time.Millisecond)
-	if m := ka1.must(409, "POST", "/api/v2/keys/plat/disable", nil, api.HeaderApproval, pid); m["code"] != api.CodeKeyState {
+	if m := waitApproval(ka1, pid, store.ApprovalFailed, keyDelay+10*time.Second); !strings.Contains(fmt.Sprint(m["lastError"]), "platform key") {
 		t.Fatalf("platform key disable: %v", m)
+	}
+	if m := ka1.must(200, "GET", "/api/v2/keys/plat", nil); m["keyState"] != "ENABLED" {
+		t.Fatalf("platform key after a failed disable: %v", m)
 	}
 	if info, err := tg.keyring.Describe(ctx, kms.KeyRef{Provider: providerLocal, KeyID: tg.cfg.KMS.PlatformKey}); err != nil || info.State != kms.StateEnabled {
 		t.Fatalf("platform key %+v %v", info, err)
@@ -142,9 +158,9 @@ func TestCeremonyKeyDisable(t *testing.T) {
 
 	seen := auditSeen(auditor)
 	for _, want := range []string{
-		"key.disabled/key-admin-1/success", "approval.executed/key-admin-1/success",
+		"key.disabled/key-admin-2/success", "approval.executed/key-admin-2/success",
 		"recording.key_fail_closed/system/failure/disabled", "recording.key_fallback/system/success/disabled",
-		"key.disable.refused/key-admin-1/refused",
+		"key.disable.failed/key-admin-2/failure", "approval.failed/key-admin-2/failure",
 	} {
 		if !seen[want] {
 			t.Errorf("audit log lacks %s", want)
@@ -152,19 +168,23 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	}
 }
 
-// TestCeremonyKeyDelete: an approved key.delete waits out its delay; a
-// veto during it stops the deletion (the key and its recordings stay
-// usable); without a veto, executing it crypto-shreds every recording
-// under the key.
+// TestCeremonyKeyDelete: an approved key.delete is SCHEDULED; a veto
+// during its delay stops it (the key and its recordings stay usable);
+// without a veto the gateway executes it itself when the delay is over,
+// crypto-shredding every recording under the key, audited with the
+// approver as the actor; a veto after that is refused.
 func TestCeremonyKeyDelete(t *testing.T) {
 	tg, ka1, ka2, auditor := startKeyGateway(t)
 	ctx := context.Background()
 	ids := []string{tg.recordCall(31), tg.recordCall(32)}
 
 	vetoed := approved(ka1, ka2, "key.delete", "cust-key")
-	ka1.must(409, "POST", "/api/v2/keys/cust-key/deletion", nil, api.HeaderApproval, vetoed) // in its delay
+	ka1.must(409, "POST", "/api/v2/keys/cust-key/deletion", nil, api.HeaderApproval, vetoed) // the gateway executes it
 	auditor.must(200, "POST", "/api/v2/approvals/"+vetoed+"/veto", map[string]any{"reason": "legal hold on these calls"})
-	time.Sleep(keyDelay + 100*time.Millisecond)
+	time.Sleep(keyDelay + 10*time.Duration(keySweep)) // several sweeps after it would have run
+	if m := ka1.must(200, "GET", "/api/v2/approvals/"+vetoed, nil); m["status"] != store.ApprovalVetoed || m["executedAt"] != nil {
+		t.Fatalf("vetoed deletion: %v", m)
+	}
 	ka1.must(409, "POST", "/api/v2/keys/cust-key/deletion", nil, api.HeaderApproval, vetoed)
 	if m := ka1.must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != "ENABLED" {
 		t.Fatalf("vetoed deletion ran: %v", m)
@@ -174,11 +194,11 @@ func TestCeremonyKeyDelete(t *testing.T) {
 	}
 
 	id := approved(ka1, ka2, "key.delete", "cust-key")
-	time.Sleep(keyDelay + 100*time.Millisecond)
+	m := waitApproval(ka1, id, store.ApprovalExecuted, keyDelay+10*time.Second)
+	t.Logf("scheduled deletion executed %v after its executesAt by %v", lateness(t, m), m["executedBy"])
 	auditor.must(409, "POST", "/api/v2/approvals/"+id+"/veto", map[string]any{"reason": "too late"})
-	m := ka1.must(200, "POST", "/api/v2/keys/cust-key/deletion", nil, api.HeaderApproval, id)
-	if m["keyState"] != KeyStateDestroyed || m["recordingsShredded"] != float64(len(ids)) {
-		t.Fatalf("deletion: %v", m)
+	if m := ka1.must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != KeyStateDestroyed {
+		t.Fatalf("key after the scheduled deletion: %v", m)
 	}
 	checkShreddedEverywhere(t, tg, ids)
 	if _, err := tg.keyring.Describe(ctx, kms.KeyRef{Provider: providerLocal, KeyID: "cust"}); !errors.Is(err, kms.ErrNotFound) {
@@ -191,8 +211,8 @@ func TestCeremonyKeyDelete(t *testing.T) {
 
 	seen := auditSeen(auditor)
 	for _, want := range []string{
-		"approval.vetoed/auditor-1/success", "key.deleted/key-admin-1/success",
-		"key_shredded/key-admin-1/success", "approval.veto/auditor-1/refused",
+		"approval.vetoed/auditor-1/success", "key.deleted/key-admin-2/success", "approval.executed/key-admin-2/success",
+		"key_shredded/key-admin-2/success", "approval.veto/auditor-1/refused",
 	} {
 		if !seen[want] {
 			t.Errorf("audit log lacks %s", want)
