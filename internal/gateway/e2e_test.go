@@ -404,3 +404,16 @@ func TestIngestTokenFileIsPrivate(t *testing.T) {
 		t.Fatalf("KEK mode %v", st.Mode())
 	}
 }
+
+func TestDatabaseFileIsPrivate(t *testing.T) {
+	tg := startGateway(t, nil)
+	for _, p := range []string{tg.cfg.SQLitePath(), tg.cfg.SQLitePath() + "-wal"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s has mode %v, want 0600", p, st.Mode().Perm())
+		}
+	}
+}

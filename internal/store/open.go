@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -74,6 +75,11 @@ func Open(ctx context.Context, cfg Config) (*SQL, error) {
 		s.db.SetMaxIdleConns(n)
 	case cfg.SQLitePath != "":
 		s.dialect = DialectSQLite
+		// The index holds wrapped keys and call metadata: owner-only. SQLite
+		// gives its -wal and -shm files the database file's mode.
+		if err := ensurePrivateFile(cfg.SQLitePath); err != nil {
+			return nil, fmt.Errorf("store: sqlite %s: %w", cfg.SQLitePath, err)
+		}
 		s.db, err = sql.Open("sqlite", sqliteDSN(cfg.SQLitePath))
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite %s: %w", cfg.SQLitePath, err)
@@ -94,6 +100,19 @@ func Open(ctx context.Context, cfg Config) (*SQL, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// ensurePrivateFile creates path with mode 0600 if missing and tightens
+// the mode of an existing file.
+func ensurePrivateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600)
 }
 
 // sqliteDSN builds the modernc DSN: WAL for concurrent readers, a busy
