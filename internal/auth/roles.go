@@ -21,6 +21,7 @@ const (
 	ScopeApprovalsPropose = "approvals:propose"
 	ScopeApprovalsApprove = "approvals:approve"
 	ScopeApprovalsVeto    = "approvals:veto"
+	ScopeMetricsRead      = "metrics:read"
 )
 
 // Roles.
@@ -31,6 +32,7 @@ const (
 	RoleMediaService      = "media_service"
 	RolePlaybackRequester = "playback_requester"
 	RoleApprover          = "approver"
+	RoleMonitor           = "monitor"
 )
 
 // roleScopes maps every role to its scopes.
@@ -40,10 +42,12 @@ var roleScopes = map[string][]string{
 	RolePolicyAdmin: {ScopePolicyRead, ScopePolicyWrite, ScopeKeyRead, ScopeRecordingsRead,
 		ScopeApprovalsRead, ScopeApprovalsPropose, ScopeApprovalsApprove},
 	RoleAuditor: {ScopeAuditRead, ScopeKeyRead, ScopePolicyRead, ScopeRecordingsRead,
-		ScopeApprovalsRead, ScopeApprovalsVeto},
+		ScopeApprovalsRead, ScopeApprovalsVeto, ScopeMetricsRead},
 	RoleMediaService:      {ScopeIngest},
 	RolePlaybackRequester: {ScopePlayback, ScopeRecordingsRead, ScopeApprovalsRead, ScopeApprovalsPropose},
 	RoleApprover:          {ScopeApprovalsRead, ScopeApprovalsApprove},
+	// RoleMonitor is for Prometheus scrapers: metrics and nothing else.
+	RoleMonitor: {ScopeMetricsRead},
 }
 
 // conflicts are scope pairs no principal may hold together.

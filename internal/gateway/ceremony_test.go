@@ -370,3 +370,17 @@ func TestVetoStopsKeyDisable(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsScope: a Prometheus scraper needs metrics:read (auditor or
+// monitor role); a media service's token is refused.
+func TestMetricsScope(t *testing.T) {
+	tg := startGateway(t, nil)
+	auditor := tg.principal("auditor-1")
+	if code, _, _ := rawCall(t, "GET", tg.url+"/metrics", auditor.token, nil); code != http.StatusOK {
+		t.Fatalf("auditor scraping metrics: %d", code)
+	}
+	media := tg.principal("media-service-1")
+	if code, _, _ := rawCall(t, "GET", tg.url+"/metrics", media.token, nil); code != http.StatusUnauthorized {
+		t.Fatalf("media service scraping metrics: %d, want 401", code)
+	}
+}
