@@ -117,16 +117,18 @@ func (ix *indexer) run(ctx context.Context, every time.Duration) {
 		batch := ix.progress
 		ix.progress = make(map[string]int64, len(batch))
 		ix.mu.Unlock()
+		// While recording, the index counts durable bytes; the exact chunk
+		// count is written when the session ends. One transaction for all.
 		now := time.Now()
+		ps := make([]store.Progress, 0, len(batch))
 		for id, b := range batch {
-			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			// While recording, the index counts durable bytes; the exact
-			// chunk count is written when the session ends.
-			if err := ix.st.UpdateRecordingProgress(wctx, id, 0, b, now); err != nil {
-				ix.log.Debug("index: progress", zap.String("recording", id), zap.Error(err))
-			}
-			cancel()
+			ps = append(ps, store.Progress{ID: id, Bytes: b, DurableAt: now})
 		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := ix.st.UpdateRecordingsProgress(wctx, ps); err != nil {
+			ix.log.Warn("index: progress batch", zap.Int("recordings", len(ps)), zap.Error(err))
+		}
+		cancel()
 	}
 }
 
