@@ -15,6 +15,7 @@ declare -A need=(
 	[sipp]=sip-tester
 	[tcpdump]=tcpdump
 	[chromium]=chromium
+	[/usr/share/fonts/truetype/liberation]=fonts-liberation
 )
 missing=()
 for what in "${!need[@]}"; do
@@ -25,19 +26,19 @@ for what in "${!need[@]}"; do
 	fi
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})" >&2
-		exit 1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	exec 9>/tmp/mediaseal-apt.lock
-	flock 9
-	echo "installing Debian packages: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')" >&2
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+	# install-apt.sh holds the lock every install script shares.
+	bash "$repo/scripts/install-apt.sh" $(printf '%s\n' "${missing[@]}" | sort -u)
 fi
 
+# The Go tools are independent builds: run them side by side (their module
+# downloads and links overlap) and fail if either fails.
+pids=()
 for s in install-local-kms.sh install-versitygw.sh; do
-	[ -f "$repo/scripts/$s" ] && bash "$repo/scripts/$s"
+	bash "$repo/scripts/$s" &
+	pids+=($!)
 done
-exit 0
+rc=0
+for p in "${pids[@]}"; do
+	wait "$p" || rc=1
+done
+exit $rc

@@ -8,10 +8,4 @@ bindir="${MEDIASEAL_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 if [ -x "$bindir/initdb" ] && [ -x "$bindir/postgres" ] && id postgres >/dev/null 2>&1; then
 	exit 0
 fi
-if [ "$(id -u)" != 0 ]; then
-	echo "postgresql-15 is missing and we are not root: run 'sudo apt-get install -y postgresql-15'" >&2
-	exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq postgresql-15 >/dev/null
+bash "$(dirname "$0")/install-apt.sh" --recommends postgresql-15
