@@ -12,6 +12,9 @@ import (
 	"time"
 )
 
+// benchQueue is the queue every bench call is announced on.
+const benchQueue = "bench"
+
 // Client speaks the gateway's session API.
 type Client struct {
 	Base  string // http://host:port
@@ -109,7 +112,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 
 // Create opens a call with the given number of tracks of codec.
 func (c *Client) Create(ctx context.Context, callID, codec string, tracks int) (*Session, error) {
-	req := createReq{CallID: callID, QueueID: "bench", Direction: "INBOUND"}
+	req := createReq{CallID: callID, QueueID: benchQueue, Direction: "INBOUND"}
 	for i := range tracks {
 		req.Tracks = append(req.Tracks, trackSpec{Label: fmt.Sprintf("t%d", i), Kind: "audio", Codec: codec})
 	}

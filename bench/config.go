@@ -33,6 +33,12 @@ type RunConfig struct {
 	// ProfilePath, with Spawn.DebugAddr, saves a CPU profile of the middle
 	// of the sending phase there and a heap profile at its end (.heap).
 	ProfilePath string
+	// KMSLatency > 0 (spawn only) records under a customer key in
+	// local-kms reached through a proxy adding this delay to each request.
+	KMSLatency time.Duration
+	// RepoRoot holds scripts/install-local-kms.sh and .tools/bin (default:
+	// found above the working directory).
+	RepoRoot string
 	// VerifyWorkers decrypt recordings in parallel.
 	VerifyWorkers int
 }
@@ -72,6 +78,8 @@ func (c *RunConfig) defaults() error {
 		return fmt.Errorf("%w: --ptime %s below 1ms", ErrConfig, c.Ptime)
 	case (c.Target == "") == (c.Spawn.Bin == ""):
 		return fmt.Errorf("%w: exactly one of --target or --spawn", ErrConfig)
+	case c.KMSLatency < 0 || (c.KMSLatency > 0 && c.Spawn.Bin == ""):
+		return fmt.Errorf("%w: --kms-latency needs --spawn (the bench starts local-kms and configures the gateway)", ErrConfig)
 	case c.Target != "" && c.TokenFile == "":
 		return fmt.Errorf("%w: --target needs --token-file", ErrConfig)
 	}

@@ -11,4 +11,6 @@ var (
 	ErrVerify = errors.New("bench: verification failed")
 	// ErrSpawn means the spawned gateway could not be started or stopped.
 	ErrSpawn = errors.New("bench: spawned gateway")
+	// ErrKMS means local-kms or the delaying proxy in front of it failed.
+	ErrKMS = errors.New("bench: local-kms")
 )

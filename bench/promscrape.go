@@ -103,3 +103,25 @@ func (s Scrape) Quantile(name string, q float64, match map[string]string) float6
 	}
 	return prevB
 }
+
+// Mean is a histogram's exact mean (sum / count over matching label sets)
+// in seconds; NaN when absent or empty. Unlike Quantile it does not depend
+// on the bucket layout.
+func (s Scrape) Mean(name string, match map[string]string) float64 {
+	f, ok := s[name]
+	if !ok {
+		return math.NaN()
+	}
+	var sum float64
+	var n uint64
+	for _, m := range f.GetMetric() {
+		if h := m.GetHistogram(); h != nil && labelsMatch(m, match) {
+			sum += h.GetSampleSum()
+			n += h.GetSampleCount()
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}

@@ -13,50 +13,55 @@ import (
 
 // Result is one run's report (JSON field names as the issue lists them).
 type Result struct {
-	Mode           string   `json:"mode"` // gateway or baseline
-	Streams        int      `json:"streams"`
-	Calls          int      `json:"calls"`
-	Codec          string   `json:"codec"`
-	PtimeMs        float64  `json:"ptime_ms"`
-	DurationS      float64  `json:"duration_s"`
-	OfferedPPS     float64  `json:"offered_pps"`
-	RecordedPPS    float64  `json:"recorded_pps"`
-	SentPackets    int64    `json:"sent_packets"`
-	RecordedPkts   int64    `json:"recorded_packets"`
-	LostPackets    int64    `json:"lost_packets"`
-	LossRatio      float64  `json:"loss_ratio"`
-	LossyStreams   int      `json:"lossy_streams"`
-	Verified       bool     `json:"verified_by_decryption"`
-	Incomplete     int      `json:"incomplete_recordings"`
-	IngestLag      Summary  `json:"ingest_lag"`
-	FlushDelayP50  float64  `json:"flush_delay_p50_ms"`
-	FlushDelayP99  float64  `json:"flush_delay_p99_ms"`
-	LagP99         float64  `json:"recording_lag_p99_ms"`
-	DEKLatencyP50  float64  `json:"dek_latency_p50_ms"`
-	DEKLatencyP99  float64  `json:"dek_latency_p99_ms"`
-	FirstDurP50    float64  `json:"first_durable_p50_ms"`
-	FirstDurP99    float64  `json:"first_durable_p99_ms"`
-	GatewayCPU     float64  `json:"gateway_cpu_percent"` // 100 = one core
-	GeneratorCPU   float64  `json:"generator_cpu_percent"`
-	RSSIdle        int64    `json:"rss_idle_bytes"`
-	RSS            int64    `json:"rss_bytes"` // peak while streaming
-	RSSPerStream   float64  `json:"rss_per_stream_bytes"`
-	Threads        int      `json:"gateway_threads_peak"`
-	BytesWritten   int64    `json:"bytes_written"`
-	KernelDrops    int64    `json:"kernel_udp_drops"`
-	MaxRxQueue     int64    `json:"max_rx_queue_bytes"`
-	GenLateness    Summary  `json:"generator_lateness"`
-	SendErrors     int64    `json:"send_errors"`
-	Valid          bool     `json:"valid"`
-	InvalidReason  string   `json:"invalid_reason,omitempty"`
-	BaselinePPS    float64  `json:"baseline_pps,omitempty"`
-	BaselineLoss   float64  `json:"baseline_loss_ratio,omitempty"`
-	BaselineRatio  float64  `json:"baseline_ratio,omitempty"`
-	SessionsPerSec float64  `json:"session_create_per_s,omitempty"`
-	LoadAvgStart   float64  `json:"loadavg_start"`
-	LoadAvgEnd     float64  `json:"loadavg_end"`
-	Pinned         bool     `json:"pinned"`
-	Errors         []string `json:"errors,omitempty"`
+	Mode           string         `json:"mode"` // gateway or baseline
+	Streams        int            `json:"streams"`
+	Calls          int            `json:"calls"`
+	Codec          string         `json:"codec"`
+	PtimeMs        float64        `json:"ptime_ms"`
+	DurationS      float64        `json:"duration_s"`
+	OfferedPPS     float64        `json:"offered_pps"`
+	RecordedPPS    float64        `json:"recorded_pps"`
+	SentPackets    int64          `json:"sent_packets"`
+	RecordedPkts   int64          `json:"recorded_packets"`
+	LostPackets    int64          `json:"lost_packets"`
+	LossRatio      float64        `json:"loss_ratio"`
+	LossyStreams   int            `json:"lossy_streams"`
+	Verified       bool           `json:"verified_by_decryption"`
+	Incomplete     int            `json:"incomplete_recordings"`
+	IngestLag      Summary        `json:"ingest_lag"`
+	FlushDelayP50  float64        `json:"flush_delay_p50_ms"`
+	FlushDelayP99  float64        `json:"flush_delay_p99_ms"`
+	LagP99         float64        `json:"recording_lag_p99_ms"`
+	DEKLatencyP50  float64        `json:"dek_latency_p50_ms"`
+	DEKLatencyP99  float64        `json:"dek_latency_p99_ms"`
+	DEKLatencyMean float64        `json:"dek_latency_mean_ms"`
+	KMSRoundTrip   *Summary       `json:"kms_round_trip,omitempty"`
+	KMSLatencyMs   float64        `json:"kms_injected_latency_ms,omitempty"`
+	KMSFallbacks   int64          `json:"kms_fallbacks"`
+	RecordingKeys  map[string]int `json:"recording_keys,omitempty"`
+	FirstDurP50    float64        `json:"first_durable_p50_ms"`
+	FirstDurP99    float64        `json:"first_durable_p99_ms"`
+	GatewayCPU     float64        `json:"gateway_cpu_percent"` // 100 = one core
+	GeneratorCPU   float64        `json:"generator_cpu_percent"`
+	RSSIdle        int64          `json:"rss_idle_bytes"`
+	RSS            int64          `json:"rss_bytes"` // peak while streaming
+	RSSPerStream   float64        `json:"rss_per_stream_bytes"`
+	Threads        int            `json:"gateway_threads_peak"`
+	BytesWritten   int64          `json:"bytes_written"`
+	KernelDrops    int64          `json:"kernel_udp_drops"`
+	MaxRxQueue     int64          `json:"max_rx_queue_bytes"`
+	GenLateness    Summary        `json:"generator_lateness"`
+	SendErrors     int64          `json:"send_errors"`
+	Valid          bool           `json:"valid"`
+	InvalidReason  string         `json:"invalid_reason,omitempty"`
+	BaselinePPS    float64        `json:"baseline_pps,omitempty"`
+	BaselineLoss   float64        `json:"baseline_loss_ratio,omitempty"`
+	BaselineRatio  float64        `json:"baseline_ratio,omitempty"`
+	SessionsPerSec float64        `json:"session_create_per_s,omitempty"`
+	LoadAvgStart   float64        `json:"loadavg_start"`
+	LoadAvgEnd     float64        `json:"loadavg_end"`
+	Pinned         bool           `json:"pinned"`
+	Errors         []string       `json:"errors,omitempty"`
 }
 
 // WriteJSON writes r (or a list of results) to path.
@@ -97,7 +102,16 @@ func (r *Result) WriteTable(w io.Writer) {
 		row("ingest lag ms p50/p99/max", "%.2f / %.2f / %.2f", r.IngestLag.P50, r.IngestLag.P99, r.IngestLag.Max)
 		row("flush delay ms p50/p99", "%.2f / %.2f", r.FlushDelayP50, r.FlushDelayP99)
 		row("recording lag p99 ms", "%.2f (ingest p99 + flush delay p99; beyond the flush interval)", r.LagP99)
-		row("DEK latency ms p50/p99", "%.2f / %.2f", r.DEKLatencyP50, r.DEKLatencyP99)
+		row("DEK latency ms p50/p99/mean", "%.2f / %.2f / %.2f (p50/p99 interpolated in the gateway's buckets; mean exact)", r.DEKLatencyP50, r.DEKLatencyP99, r.DEKLatencyMean)
+		if r.KMSLatencyMs > 0 {
+			row("injected KMS latency", "%.0f ms per request (local-kms behind a delaying proxy), fallbacks %d", r.KMSLatencyMs, r.KMSFallbacks)
+		}
+		if r.KMSRoundTrip != nil {
+			row("KMS round trip at the proxy ms p50/p99/max", "%.2f / %.2f / %.2f (%d requests)", r.KMSRoundTrip.P50, r.KMSRoundTrip.P99, r.KMSRoundTrip.Max, r.KMSRoundTrip.N)
+		}
+		if len(r.RecordingKeys) > 0 {
+			row("recordings by key provider", "%v", r.RecordingKeys)
+		}
 		row("first durable chunk ms p50/p99", "%.2f / %.2f", r.FirstDurP50, r.FirstDurP99)
 		row("gateway CPU", "%.1f %% of one core", r.GatewayCPU)
 		row("gateway RSS", "%s peak, %s idle, %.1f KiB per stream", mib(r.RSS), mib(r.RSSIdle), r.RSSPerStream/1024)

@@ -20,6 +20,7 @@ const (
 	metricDEK          = "mediaseal_kms_request_duration_seconds"
 	metricFirstDurable = "mediaseal_first_durable_seconds"
 	metricSealedBytes  = "mediaseal_sealed_bytes_total"
+	metricFallbacks    = "mediaseal_kms_fallbacks_total"
 )
 
 // Run performs one load run as configured: optional baseline, sessions,
@@ -50,6 +51,26 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 		cl  *Client
 		pid int
 	)
+	var lk *LocalKMS
+	if cfg.KMSLatency > 0 {
+		root := cfg.RepoRoot
+		if root == "" {
+			r, err := FindRepoRoot()
+			if err != nil {
+				return nil, err
+			}
+			root = r
+		}
+		var err error
+		if lk, err = StartLocalKMS(ctx, root, cfg.KMSLatency); err != nil {
+			return nil, err
+		}
+		// Closed last: verification unwraps through it.
+		defer lk.Close()
+		cfg.Spawn.KMS = &SpawnKMS{Endpoint: lk.ProxyEndpoint(), Region: lk.Region, KeyARN: lk.KeyARN,
+			Timeout: max(5*time.Second, 2*cfg.KMSLatency+time.Second)}
+		res.KMSLatencyMs = ms(cfg.KMSLatency.Seconds())
+	}
 	if cfg.Spawn.Bin != "" {
 		dir, err := os.MkdirTemp("", "mediaseal-bench-")
 		if err != nil {
@@ -139,6 +160,12 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 		if err := sp.Stop(5 * time.Minute); err != nil {
 			res.Errors = append(res.Errors, "gateway stop: "+err.Error())
 		}
+		if lk != nil {
+			// Verification measures the recordings, not the injected delay.
+			rt := lk.Proxy.RoundTrips()
+			res.KMSRoundTrip = &rt
+			lk.Proxy.SetDelay(0)
+		}
 		v, err := VerifyOffline(ctx, sp.ConfigPath, refs, cfg.VerifyWorkers)
 		if err != nil {
 			return nil, err
@@ -146,6 +173,7 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 		res.Verified = v.Incomplete == 0 && len(v.Errors) == 0
 		res.Incomplete, res.RecordedPkts, res.LossyStreams = v.Incomplete, v.Recorded, v.Lossy
 		res.IngestLag = v.IngestLag.Summarize()
+		res.RecordingKeys = v.Keys
 		res.Errors = append(res.Errors, v.Errors...)
 		if v.Foreign > 0 || v.Duplicates > 0 {
 			res.Errors = append(res.Errors, fmt.Sprintf("%d foreign and %d duplicate packet records", v.Foreign, v.Duplicates))
@@ -198,12 +226,14 @@ func scrapeInto(res *Result, page []byte, final bool) {
 	}
 	if final {
 		res.BytesWritten = int64(s.Sum(metricSealedBytes, nil))
+		res.KMSFallbacks = int64(s.Sum(metricFallbacks, nil))
 		return
 	}
 	res.FlushDelayP50 = ms(s.Quantile(metricFlushDelay, 0.5, nil))
 	res.FlushDelayP99 = ms(s.Quantile(metricFlushDelay, 0.99, nil))
 	res.DEKLatencyP50 = ms(s.Quantile(metricDEK, 0.5, nil))
 	res.DEKLatencyP99 = ms(s.Quantile(metricDEK, 0.99, nil))
+	res.DEKLatencyMean = ms(s.Mean(metricDEK, nil))
 	res.FirstDurP50 = ms(s.Quantile(metricFirstDurable, 0.5, nil))
 	res.FirstDurP99 = ms(s.Quantile(metricFirstDurable, 0.99, nil))
 }

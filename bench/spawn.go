@@ -23,6 +23,17 @@ type SpawnConfig struct {
 	DebugAddr string // pprof listener ("" = off)
 	// FlushInterval of the recordings (default 1 s as in production).
 	FlushInterval time.Duration
+	// KMS, when set, binds the bench queue to a customer key in an AWS KMS
+	// compatible server (local-kms behind the delaying proxy).
+	KMS *SpawnKMS
+}
+
+// SpawnKMS is the customer key of a --kms-latency run.
+type SpawnKMS struct {
+	Endpoint string        // what the gateway dials (the proxy)
+	Region   string        // the KMS region; org.region is set to it
+	KeyARN   string        // providerKeyId
+	Timeout  time.Duration // kms.timeout: above the injected latency
 }
 
 // Spawned is a gateway process the bench started.
@@ -64,8 +75,15 @@ func (c SpawnConfig) configYAML(dataDir string, apiPort int) string {
 	if fi == 0 {
 		fi = time.Second
 	}
+	region, kmsTimeout := "local", 5*time.Second
+	if c.KMS != nil {
+		region = c.KMS.Region
+		if c.KMS.Timeout > 0 {
+			kmsTimeout = c.KMS.Timeout
+		}
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `org: {id: bench, region: local}
+	fmt.Fprintf(&b, `org: {id: bench, region: %s}
 dataDir: %q
 log: {level: warn, format: json}
 api: {addr: "127.0.0.1:%d", shutdownTimeout: 300s}
@@ -77,12 +95,16 @@ media:
   maxSessions: 200000
 recording: {flushInterval: %s}
 storage: {type: fs}
-kms: {timeout: 5s, platformKey: platform}
 store: {driver: sqlite}
-`, dataDir, apiPort, c.PortMin, c.PortMax, fi)
+`, region, dataDir, apiPort, c.PortMin, c.PortMax, fi)
 	if c.DebugAddr != "" {
 		fmt.Fprintf(&b, "debug: {addr: %q}\n", c.DebugAddr)
 	}
+	if c.KMS != nil {
+		c.KMS.writeYAML(&b, kmsTimeout)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "kms: {timeout: %s, platformKey: platform}\n", kmsTimeout)
 	b.WriteString(`policies:
   - id: bench-record-all
     name: Record every bench call (platform key)
@@ -94,6 +116,33 @@ store: {driver: sqlite}
     conditions: {direction: "", callerIdPattern: null, timeWindow: null}
 `)
 	return b.String()
+}
+
+// writeYAML adds the AWS KMS provider, the customer key and a policy
+// binding the bench's queue to it; a KMS that does not answer within the
+// timeout costs the platform key, never the media.
+func (k *SpawnKMS) writeYAML(b *strings.Builder, timeout time.Duration) {
+	fmt.Fprintf(b, `kms:
+  timeout: %s
+  platformKey: platform
+  aws: {enabled: true, region: %s, endpoint: %q, accessKeyId: bench, secretAccessKey: bench}
+keys:
+  - id: bench-cmk
+    name: Bench customer key (local-kms)
+    providerType: AWS_KMS
+    providerKeyId: %q
+    region: %s
+policies:
+  - id: bench-customer-key
+    name: Record bench calls under the customer key
+    recordingType: AUDIO
+    encryptionKeyReference: {keyId: bench-cmk, providerType: AWS_KMS}
+    targetType: QUEUE
+    targetIds: [%s]
+    status: ENABLED
+    onKeyUnavailable: PLATFORM_KEY
+    conditions: {direction: "", callerIdPattern: null, timeWindow: null}
+`, timeout, k.Region, k.Endpoint, k.KeyARN, k.Region, benchQueue)
 }
 
 // Spawn writes a config, starts `mediaseal serve` and waits until the API

@@ -32,7 +32,10 @@ type Verification struct {
 	Lossy      int   // streams with fewer packets recorded than sent
 	IngestLag  Hist  // per packet: gateway arrival time − send time
 	PerStream  []int64
-	Errors     []string `json:",omitempty"`
+	// Keys counts recordings by the key provider their envelope names
+	// ("aws-kms", "local", with "+fallback" when the platform key stood in).
+	Keys   map[string]int
+	Errors []string `json:",omitempty"`
 }
 
 // maxErrors bounds the error list of a report.
@@ -62,7 +65,7 @@ func VerifyOffline(ctx context.Context, configPath string, refs []StreamRef, wor
 		}
 		byRec[r.RecordingID] = append(byRec[r.RecordingID], i)
 	}
-	v := &Verification{Decrypted: true, PerStream: make([]int64, len(refs))}
+	v := &Verification{Decrypted: true, PerStream: make([]int64, len(refs)), Keys: map[string]int{}}
 	var mu sync.Mutex
 	jobs := make(chan string)
 	var wg sync.WaitGroup
@@ -101,10 +104,14 @@ type recResult struct {
 	got        []int64 // per stream of the recording
 	foreign    int64
 	duplicates int64
+	key        string
 }
 
 func (v *Verification) add(r recResult, idx []int) {
 	v.Recordings++
+	if r.key != "" {
+		v.Keys[r.key]++
+	}
 	if r.status != seal.StatusComplete {
 		v.Incomplete++
 	}
@@ -127,7 +134,12 @@ func verifyRecording(ctx context.Context, gw *gateway.Gateway, id string, refs [
 		return res
 	}
 	defer rec.Close()
-	startedAt := rec.Header().Context.StartedAt
+	h := rec.Header()
+	startedAt := h.Context.StartedAt
+	res.key = h.Envelope.Key.Provider
+	if h.Envelope.Key.Fallback {
+		res.key += "+fallback"
+	}
 	byTrack := map[uint8]int{} // track → position in idx
 	seen := make([][]uint64, len(idx))
 	for j, i := range idx {
