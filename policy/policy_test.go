@@ -152,4 +152,3 @@ func TestNewSetRejectsDuplicatesAndNamesIndex(t *testing.T) {
 		t.Fatalf("error %v does not name the index", err)
 	}
 }
-
