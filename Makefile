@@ -35,7 +35,11 @@ vet:
 	$(GO) vet -race ./...
 
 ## test: every test, with the race detector, then a short fuzz of every parser
-test: deps vet unit fuzz
+# build before unit: the bench and gateway process tests `go build
+# ./cmd/mediaseal` themselves; with the binary's packages already in the
+# cache they only link, instead of two test binaries compiling the same
+# graph at once while timing-sensitive tests run beside them.
+test: deps vet build unit fuzz
 
 unit:
 	$(GO) test -race -timeout 25m ./...
@@ -46,7 +50,14 @@ fuzz:
 		pkg=./$$(dirname $${f#./}); \
 		for fn in $$(grep -oE '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
 			echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 50x $$pkg; \
+			out=$$($(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 50x $$pkg 2>&1) && rc=0 || rc=$$?; \
+			printf '%s\n' "$$out"; \
+			if [ $$rc -ne 0 ]; then \
+				if printf '%s\n' "$$out" | grep -A1 "^--- FAIL: $$fn " | grep -qx '    context deadline exceeded' && \
+					! printf '%s\n' "$$out" | grep -q 'Failing input written'; then \
+					echo "fuzz $$pkg $$fn: no failing input; the bare 'context deadline exceeded' is the -fuzztime race in Go's fuzz coordinator (golang/go#75804, fixed in Go 1.27): ignored" >&2; \
+				else exit $$rc; fi; \
+			fi; \
 		done; \
 	done
 
