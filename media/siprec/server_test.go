@@ -465,13 +465,16 @@ func TestCancelBeforeAnswer(t *testing.T) {
 	if res := s.do(cr); res.StatusCode != 200 {
 		t.Fatalf("CANCEL: %d", res.StatusCode)
 	}
-	close(release)
+	// sipgo answers the CANCEL before its transaction has processed it, so
+	// the answer is held until the INVITE's final response (the 487 sent by
+	// the cancelled transaction) has arrived; only then may the handler go on.
 	for {
 		select {
 		case res := <-tx.Responses():
 			if res.IsProvisional() {
 				continue
 			}
+			close(release)
 			if res.StatusCode != 487 {
 				t.Fatalf("INVITE final %d, want 487", res.StatusCode)
 			}
