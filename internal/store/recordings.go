@@ -163,32 +163,7 @@ func (s *SQL) ListRecordings(ctx context.Context, f RecordingFilter) ([]Recordin
 		// an empty page rather than restarting from the top.
 		add("(started_at, id) > (SELECT started_at, id FROM recordings WHERE id = ?)", f.After)
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > MaxListLimit {
-		limit = MaxListLimit
-	}
-	query := `SELECT ` + recordingColumns + ` FROM recordings`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += fmt.Sprintf(" ORDER BY started_at, id LIMIT %d", limit)
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list recordings: %w", err)
-	}
-	defer rows.Close()
-	out := []Recording{}
-	for rows.Next() {
-		r, err := scanRecording(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list recordings: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list recordings: %w", err)
-	}
-	return out, nil
+	return s.queryRecordings(ctx, "list recordings", where, args, f.Limit)
 }
 
 // ListRecordingsByStatus lists recordings in one status, oldest first.
@@ -211,4 +186,35 @@ func scanRecording(sc scanner) (Recording, error) {
 	r.EndedAt = fromNanos(ended)
 	r.DurableAt = fromNanos(durable)
 	return r, nil
+}
+
+// queryRecordings runs a recordings query with the given conditions in
+// (started_at, id) order, at most limit rows (MaxListLimit when limit is
+// out of range); what names the operation in errors.
+func (s *SQL) queryRecordings(ctx context.Context, what string, where []string, args []any, limit int) ([]Recording, error) {
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	query := `SELECT ` + recordingColumns + ` FROM recordings`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += fmt.Sprintf(" ORDER BY started_at, id LIMIT %d", limit)
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []Recording{}
+	for rows.Next() {
+		r, err := scanRecording(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
 }

@@ -64,29 +64,5 @@ func (s *SQL) ScanRecordings(ctx context.Context, scope JobScope, after JobCurso
 		where = append(where, "(started_at > ? OR (started_at = ? AND id > ?))")
 		args = append(args, after.StartedAt, after.StartedAt, after.ID)
 	}
-	if limit <= 0 || limit > MaxListLimit {
-		limit = MaxListLimit
-	}
-	query := `SELECT ` + recordingColumns + ` FROM recordings`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += fmt.Sprintf(" ORDER BY started_at, id LIMIT %d", limit)
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: scan recordings: %w", err)
-	}
-	defer rows.Close()
-	out := []Recording{}
-	for rows.Next() {
-		r, err := scanRecording(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: scan recordings: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: scan recordings: %w", err)
-	}
-	return out, nil
+	return s.queryRecordings(ctx, "scan recordings", where, args, limit)
 }
