@@ -190,7 +190,11 @@ func ffprobeMediaEnd(t testing.TB, path, typ string) float64 {
 // ffmpegDecodes fully decodes a file and fails on any decoder error.
 func ffmpegDecodes(t testing.TB, path string) {
 	t.Helper()
-	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", path, "-f", "null", "-")
+	// -enc_time_base keeps the null muxer at the input's clock: with its
+	// guessed frame rate, two WebRTC frames closer than one frame apart
+	// would collide on one output timestamp and log a muxer (not decoder)
+	// error.
+	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", path, "-enc_time_base", "1/90000", "-f", "null", "-")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil || stderr.Len() > 0 {

@@ -151,6 +151,18 @@ func (g *VersityGW) signal(sig syscall.Signal, paused bool) {
 		g.t.Fatalf("testenv: %v to versitygw: %v", sig, err)
 	}
 	g.paused = paused
+	if sig == syscall.SIGSTOP {
+		// Delivery is asynchronous: wait until every thread is stopped, or a
+		// request sent right after Pause may still be served.
+		pid := g.cmd.Process.Pid
+		deadline := time.Now().Add(5 * time.Second)
+		for !allStopped(pid) {
+			if time.Now().After(deadline) {
+				g.t.Fatalf("testenv: versitygw (pid %d) did not stop", pid)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
 
 // Restart stops the gateway and starts it again on the same port and data.
