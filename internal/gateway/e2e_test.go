@@ -3,11 +3,14 @@ package gateway
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/store"
@@ -415,5 +418,34 @@ func TestDatabaseFileIsPrivate(t *testing.T) {
 		if st.Mode().Perm() != 0o600 {
 			t.Fatalf("%s has mode %v, want 0600", p, st.Mode().Perm())
 		}
+	}
+}
+
+// TestSecondServeOnSameSpoolIsRefused: a second gateway on the same data
+// directory must not run crash recovery over a live gateway's recordings.
+func TestSecondServeOnSameSpoolIsRefused(t *testing.T) {
+	tg := startGateway(t, nil)
+	s := tg.createCall("q", "caller")
+	snd := newSender(t, s.Tracks[0].RTP, 77, 440)
+	snd.sendRange(0, 20, 5*time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // a flushed, still open spool file
+
+	cfg := *tg.cfg
+	cfg.API.Addr = "127.0.0.1:0"
+	g2, err := New(t.Context(), &cfg, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g2.Close()
+	if err := g2.Run(t.Context()); !errors.Is(err, ErrSpoolInUse) {
+		t.Fatalf("second serve on the same spool: %v, want ErrSpoolInUse", err)
+	}
+	snd.sendRange(20, 40, 5*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
+	if sum := tg.end(s); sum.Status != "COMPLETE" {
+		t.Fatalf("first gateway's recording after the refused second start: %+v", sum)
+	}
+	if sum, err := tg.Verify(t.Context(), s.RecordingID); err != nil || sum.Status.String() != "COMPLETE" || sum.Records != 40 {
+		t.Fatalf("verify: %+v %v", sum, err)
 	}
 }

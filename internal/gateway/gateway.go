@@ -242,6 +242,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 
+	unlock, err := lockSpool(g.spool.Dir())
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := g.recover(ctx); err != nil {
 		return err
 	}
