@@ -32,8 +32,10 @@ var (
 func mediasealBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mediaseal-bin-")
-		if err != nil {
+		// Under the gitignored .tools/ rather than a temporary directory:
+		// one 40 MB binary, replaced on every run, not one left per run.
+		dir := filepath.Join(testenv.RepoRoot(t), ".tools", "test-bin")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			buildErr = err
 			return
 		}
