@@ -47,9 +47,8 @@ type Recorder struct {
 	pendingSize int
 	w           *seal.Writer
 	out         *sealedBuf // sealed bytes not yet handed to the sink
-	unsent      []byte        // sealed bytes a failed Append returned, retried first
+	unsent      []byte     // sealed bytes a failed Append returned, retried first
 	sink        ChunkSink
-	err         error
 
 	// counters, guarded by mu
 	records  int64
@@ -91,7 +90,6 @@ func (r *Recorder) add(typ seal.RecordType, track uint8, at time.Time, data []by
 	case recActive:
 		if err := r.w.WriteRecord(seal.Record{Type: typ, Track: track, Arrival: arrival, Data: data}); err != nil {
 			r.failures++
-			r.err = err
 			return false
 		}
 		r.records++
@@ -118,7 +116,6 @@ func (r *Recorder) Activate(sink ChunkSink, dek []byte, h seal.Header) error {
 	for i, p := range r.pending {
 		if err := w.WriteRecord(seal.Record{Type: p.typ, Track: p.track, Arrival: p.arrival, Data: p.data}); err != nil {
 			r.failures++
-			r.err = err
 		}
 		r.pending[i].data = nil
 	}
