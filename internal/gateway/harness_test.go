@@ -252,7 +252,8 @@ type rtpSender struct {
 	n       int
 }
 
-func newSender(t testing.TB, addr string, ssrc uint32, freq float64) *rtpSender {
+// dialUDP connects a UDP socket to addr, closed when the test ends.
+func dialUDP(t testing.TB, addr string) *net.UDPConn {
 	t.Helper()
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
@@ -263,7 +264,12 @@ func newSender(t testing.TB, addr string, ssrc uint32, freq float64) *rtpSender 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &rtpSender{t: t, conn: c, ssrc: ssrc, seq: 1000, ts: 5000, payload: func(i int) []byte { return tone(freq, i) }}
+	return c
+}
+
+func newSender(t testing.TB, addr string, ssrc uint32, freq float64) *rtpSender {
+	t.Helper()
+	return &rtpSender{t: t, conn: dialUDP(t, addr), ssrc: ssrc, seq: 1000, ts: 5000, payload: func(i int) []byte { return tone(freq, i) }}
 }
 
 // tone returns packet i (160 samples) of a μ-law sine.

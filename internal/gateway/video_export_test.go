@@ -74,19 +74,7 @@ func sendVideoCall(t *testing.T, tg *testGateway, callID, codec string, pt uint8
 	if code != http.StatusCreated || !s.Recorded || len(s.Tracks) != 2 {
 		t.Fatalf("create: %d %+v", code, s)
 	}
-	dial := func(addr string) *net.UDPConn {
-		ua, err := net.ResolveUDPAddr("udp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := net.DialUDP("udp", nil, ua)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	ac, vc := dial(s.Tracks[0].RTP), dial(s.Tracks[1].RTP)
+	ac, vc := dialUDP(t, s.Tracks[0].RTP), dialUDP(t, s.Tracks[1].RTP)
 	vpk := rtp.NewPacketizer(1200, pt, 0x5152, payloader, rtp.NewFixedSequencer(65400), 90000) // wraps
 	apk := rtp.NewPacketizer(1200, 111, 0x6162, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), 48000)
 	write := func(c *net.UDPConn, pkts []*rtp.Packet) {
