@@ -46,6 +46,7 @@ type Spool struct {
 	dir      string
 	maxBytes int64
 	used     atomic.Int64
+	commit   *committer
 }
 
 // Open opens (creating with 0700) the spool at dir, limited to maxBytes.
@@ -53,7 +54,7 @@ func Open(dir string, maxBytes int64) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &Spool{dir: dir, maxBytes: maxBytes}
+	s := &Spool{dir: dir, maxBytes: maxBytes, commit: newCommitter(dir)}
 	ents, err := s.Entries()
 	if err != nil {
 		return nil, err
@@ -199,7 +200,12 @@ func (f *File) Size() int64 {
 	return f.size
 }
 
-// Append writes b and fsyncs: when it returns nil, b is durable.
+// Commits returns how many durability commits (syncfs, or fsync where
+// each file syncs alone) the spool has made.
+func (s *Spool) Commits() int64 { return s.commit.commits.Load() }
+
+// Append writes b and makes it durable: when it returns nil, b is on disk.
+// Concurrent appends to different files share one commit (group commit).
 func (f *File) Append(b []byte) error {
 	if len(b) == 0 {
 		return nil
@@ -211,7 +217,7 @@ func (f *File) Append(b []byte) error {
 	}
 	_, err := f.f.Write(b)
 	if err == nil {
-		err = f.f.Sync()
+		err = f.s.commit.wait(f.f)
 	}
 	if err != nil {
 		// Roll back a partial write so that a retry of the same bytes
