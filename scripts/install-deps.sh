@@ -29,6 +29,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	# install-apt.sh holds the lock every install script shares.
 	bash "$repo/scripts/install-apt.sh" $(printf '%s\n' "${missing[@]}" | sort -u)
 fi
+bash "$repo/scripts/install-rtpengine.sh" # its own script: it also stops a daemon the package started
 
 # The Go tools are independent builds: run them side by side (their module
 # downloads and links overlap) and fail if either fails.
