@@ -13,4 +13,6 @@ var (
 	ErrSpawn = errors.New("bench: spawned gateway")
 	// ErrKMS means local-kms or the delaying proxy in front of it failed.
 	ErrKMS = errors.New("bench: local-kms")
+	// ErrPeer means the peer under comparison (rtpengine) failed.
+	ErrPeer = errors.New("bench: peer")
 )

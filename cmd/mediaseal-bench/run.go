@@ -8,6 +8,7 @@ import (
 
 func newRun() *cobra.Command {
 	f := &runFlags{}
+	var peer string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "One load run: sessions, paced RTP, end, verify, report",
@@ -15,6 +16,9 @@ func newRun() *cobra.Command {
 			cfg, err := f.resolve()
 			if err != nil {
 				return err
+			}
+			if peer != "" {
+				return runPeer(cmd, f, cfg, peer)
 			}
 			res, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
@@ -28,6 +32,7 @@ func newRun() *cobra.Command {
 		},
 	}
 	f.register(cmd.Flags(), true)
+	cmd.Flags().StringVar(&peer, "peer", "", "instead of the gateway, measure a peer with the same generator: rtpengine (pcap recording; see bench/peers/RTPENGINE.md)")
 	return cmd
 }
 
