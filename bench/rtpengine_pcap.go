@@ -40,10 +40,10 @@ func CountPcaps(dir string, index map[uint32]int, sent []uint32) (*PcapCount, er
 	pc := &PcapCount{PerStream: make([]int64, len(sent))}
 	seen := make([][]uint64, len(sent))
 	for i, n := range sent {
-		seen[i] = make([]uint64, (int(n)+63)/64+1)
+		seen[i] = make([]uint64, (int(n)+63)/64)
 	}
 	for _, f := range files {
-		if err := pc.readFile(f, index, seen); err != nil {
+		if err := pc.readFile(f, index, sent, seen); err != nil {
 			pc.Errors = append(pc.Errors, err.Error())
 		}
 	}
@@ -55,7 +55,7 @@ func CountPcaps(dir string, index map[uint32]int, sent []uint32) (*PcapCount, er
 	return pc, nil
 }
 
-func (pc *PcapCount) readFile(path string, index map[uint32]int, seen [][]uint64) error {
+func (pc *PcapCount) readFile(path string, index map[uint32]int, sent []uint32, seen [][]uint64) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -86,7 +86,8 @@ func (pc *PcapCount) readFile(path string, index map[uint32]int, seen [][]uint64
 		}
 		st, ok := ParseStamp(payload)
 		s, known := index[st.SSRC]
-		if !ok || !known || int(st.Index)/64 >= len(seen[s]) {
+		// A packet the generator did not count as sent is not one of ours.
+		if !ok || !known || st.Index >= sent[s] {
 			pc.Foreign++
 			continue
 		}
