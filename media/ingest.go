@@ -1,10 +1,7 @@
 package media
 
 import (
-	"errors"
-	"net"
 	"net/netip"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -22,9 +19,10 @@ type track struct {
 	index  uint8
 	label  string
 	kind   string
-	rtp    *net.UDPConn
-	rtcp   *net.UDPConn
+	rtp    *udpSock
+	rtcp   *udpSock
 	port   int
+	hdr    rtp.Header // scratch of the RTP handler (one loop reads a socket)
 	source netip.Addr // optional: only this host may send (zero: latch first)
 	dtmfPT uint8      // payload type of RFC 4733 telephone-events
 
@@ -43,41 +41,29 @@ func isRTCP(b []byte) bool {
 	return len(b) >= 2 && b[1]&0x7f >= 64 && b[1]&0x7f <= 95
 }
 
-// readRTP is the per-packet path: one read syscall, validation on a reused
-// header, the pause check, and a copy into the recorder. It returns when
-// the socket is closed.
-func (s *Session) readRTP(t *track) {
-	defer s.wg.Done()
-	buf := make([]byte, maxPacket)
-	var hdr rtp.Header
-	for {
-		n, from, err := t.rtp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
-				return // closed, or the end-of-session drain is over
-			}
-			continue // transient (e.g. ICMP-induced) errors
-		}
-		now := time.Now()
-		pkt := buf[:n]
+// onRTP is the per-packet path of a track's RTP socket: validation on the
+// track's reused header, the source latch, the pause check and a copy into
+// the recorder. It runs on an ingest loop.
+func (s *Session) onRTP(t *track) udpHandler {
+	return func(pkt []byte, from netip.AddrPort, at time.Time) {
 		if isRTCP(pkt) { // RTCP multiplexed on the RTP port (RFC 5761)
 			t.counters.RTCP.Add(1)
 			if s.acceptSource(t, from) {
 				s.handleRTCP(t, pkt)
 			}
-			continue
+			return
 		}
 		t.counters.Received.Add(1)
-		t.counters.Bytes.Add(int64(n))
+		t.counters.Bytes.Add(int64(len(pkt)))
 		if !s.acceptSource(t, from) {
 			t.counters.Source.Add(1)
-			continue
+			return
 		}
-		if n == maxPacket || !validRTP(&hdr, pkt) {
+		if len(pkt) == maxPacket || !validRTP(&t.hdr, pkt) {
 			t.counters.Malformed.Add(1)
-			continue
+			return
 		}
-		s.deliver(t, now, pkt)
+		s.deliver(t, at, pkt)
 	}
 }
 
@@ -117,21 +103,12 @@ func (s *Session) acceptSource(t *track, from netip.AddrPort) bool {
 	return t.latched.Load().Addr() == from.Addr()
 }
 
-// readRTCP consumes the RTCP socket: BYE ends the session.
-func (s *Session) readRTCP(t *track) {
-	defer s.wg.Done()
-	buf := make([]byte, maxPacket)
-	for {
-		n, from, err := t.rtcp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
-				return
-			}
-			continue
-		}
+// onRTCP is the path of a track's RTCP socket: BYE ends the session.
+func (s *Session) onRTCP(t *track) udpHandler {
+	return func(pkt []byte, from netip.AddrPort, _ time.Time) {
 		t.counters.RTCP.Add(1)
 		if s.acceptSource(t, from) {
-			s.handleRTCP(t, buf[:n])
+			s.handleRTCP(t, pkt)
 		}
 	}
 }

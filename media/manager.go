@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -100,7 +99,8 @@ type Manager struct {
 	obs   Observer
 	fobs  FlushObserver // obs, when it times flushes
 	log   *zap.SugaredLogger
-	ports *portPool
+	ports  *portPool
+	ingest *ingest
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
@@ -139,7 +139,7 @@ func NewManager(cfg Config, deps Deps) *Manager {
 	ctx, cancel := context.WithCancel(context.Background())
 	fobs, _ := obs.(FlushObserver)
 	return &Manager{cfg: cfg, deps: deps, obs: obs, fobs: fobs, log: deps.Logger.Sugar(),
-		ports: newPortPool(cfg.BindAddr, cfg.PortMin, cfg.PortMax), sessions: map[string]*Session{},
+		ports: newPortPool(cfg.BindAddr, cfg.PortMin, cfg.PortMax), ingest: newIngest(), sessions: map[string]*Session{},
 		keyCtx: ctx, keyStop: cancel, flushq: make(chan flushJob, flushQueue)}
 }
 
@@ -265,12 +265,12 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		s.closeSockets()
+		s.closeSockets(false)
 		return nil, ErrClosed
 	}
 	if len(m.sessions) >= m.cfg.MaxSessions {
 		m.mu.Unlock()
-		s.closeSockets()
+		s.closeSockets(false)
 		return nil, fmt.Errorf("%w: %d sessions", ErrCapacity, m.cfg.MaxSessions)
 	}
 	m.sessions[sid] = s
@@ -287,9 +287,12 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 		if t.rtp == nil {
 			continue // external ingest
 		}
-		s.wg.Add(2)
-		go s.readRTP(t)
-		go s.readRTCP(t)
+		if err := t.rtp.start(s.onRTP(t)); err != nil {
+			m.log.Errorw("media socket not read", "session", s.ID, "port", t.port, "error", err)
+		}
+		if err := t.rtcp.start(s.onRTCP(t)); err != nil {
+			m.log.Errorw("media socket not read", "session", s.ID, "port", t.port+1, "error", err)
+		}
 	}
 	kreq := KeyRequest{RecordingID: s.RecordingID, Policy: dec.Policy, Context: kms.EncryptionContext{
 		"org": m.cfg.OrgID, "recording": s.RecordingID, "policy": dec.Policy.ID}}
@@ -310,16 +313,13 @@ func (m *Manager) openTracks(s *Session) error {
 		return nil
 	}
 	for i, spec := range s.Request.Tracks {
-		rc, cc, err := m.ports.listenPair()
+		rc, cc, err := m.ports.listenPair(m.ingest, m.cfg.SocketBuffer)
 		if err != nil {
-			s.closeSockets()
+			s.closeSockets(false)
 			return err
 		}
-		if m.cfg.SocketBuffer > 0 {
-			_ = rc.SetReadBuffer(m.cfg.SocketBuffer)
-		}
 		t := &track{index: uint8(i), label: spec.Label, kind: spec.Kind, rtp: rc, rtcp: cc,
-			port: rc.LocalAddr().(*net.UDPAddr).Port, dtmfPT: spec.dtmfPT()}
+			port: rc.port, dtmfPT: spec.dtmfPT()}
 		if spec.Source != "" {
 			t.source = netip.MustParseAddr(spec.Source).Unmap()
 		}
@@ -328,13 +328,15 @@ func (m *Manager) openTracks(s *Session) error {
 	return nil
 }
 
-func (s *Session) closeSockets() {
+// closeSockets closes the tracks' sockets; with drain, what the kernel
+// still holds for them is recorded first.
+func (s *Session) closeSockets(drain bool) {
 	for _, t := range s.tracks {
 		if t.rtp == nil {
 			continue
 		}
-		t.rtp.Close()
-		t.rtcp.Close()
+		t.rtp.close(drain)
+		t.rtcp.close(drain)
 		s.m.ports.release(t.port)
 	}
 }
@@ -385,17 +387,13 @@ func (m *Manager) End(ctx context.Context, id, reason string) (Summary, error) {
 func (s *Session) finish(reason string) {
 	m := s.m
 	defer close(s.ended)
-	// Drain: packets already in the socket buffers when the session ends
-	// are still recorded; the readers stop at the deadline.
-	for _, t := range s.tracks {
-		if t.rtp != nil {
-			deadline := time.Now().Add(drainWindow)
-			_ = t.rtp.SetReadDeadline(deadline)
-			_ = t.rtcp.SetReadDeadline(deadline)
-		}
+	// Drain: packets sent just before the end are still recorded. The
+	// sockets are read for drainWindow more, then what the kernel still
+	// holds is read as they close; no packet is in flight after this.
+	if len(s.tracks) > 0 && s.tracks[0].rtp != nil {
+		time.Sleep(drainWindow)
 	}
-	s.wg.Wait() // no packet is in flight after this
-	s.closeSockets()
+	s.closeSockets(true)
 	sum := Summary{SessionID: s.ID, RecordingID: s.RecordingID, Recorded: s.Decision.Record,
 		EndReason: reason, Duration: time.Since(s.StartedAt).Seconds()}
 	c := s.Counters()
@@ -460,7 +458,9 @@ func (m *Manager) Pause(id string, paused bool) (*Session, error) {
 // Run flushes sessions every flush interval and ends inactive ones, until
 // ctx is done. Then it ends every session (graceful shutdown).
 func (m *Manager) Run(ctx context.Context) error {
-	tick := time.NewTicker(min(m.cfg.FlushInterval/4, 100*time.Millisecond))
+	// A fine tick: a flush starts at most one tick after it falls due,
+	// and the delay counts in the recording lag.
+	tick := time.NewTicker(min(m.cfg.FlushInterval/4, 10*time.Millisecond))
 	defer tick.Stop()
 	var flushers sync.WaitGroup
 	defer flushers.Wait()
@@ -517,15 +517,19 @@ func (m *Manager) shutdown() error {
 	m.mu.Lock()
 	m.closed = true
 	m.mu.Unlock()
-	var errs []error
-	for _, s := range m.Sessions() {
-		if _, err := m.End(context.Background(), s.ID, "shutdown"); err != nil && !errors.Is(err, ErrNotFound) {
-			errs = append(errs, err)
-		}
+	// Every session finishes at once: each waits out its drain window and
+	// its final chunk's commit, and those overlap.
+	sessions := m.Sessions()
+	for _, s := range sessions {
+		s.endOnce.Do(func() { go s.finish("shutdown") })
+	}
+	for _, s := range sessions {
+		<-s.ended
 	}
 	m.keyStop()
 	m.keyWG.Wait()
-	return errors.Join(errs...)
+	m.ingest.stop()
+	return nil
 }
 
 // IsCapacity reports whether err means the gateway is at capacity.

@@ -2,7 +2,6 @@ package media
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 )
@@ -27,7 +26,7 @@ func newPortPool(addr netip.Addr, min, max int) *portPool {
 
 // listenPair binds an RTP socket on an even port and RTCP on the next one,
 // skipping ports the OS refuses (in use by another process).
-func (p *portPool) listenPair() (rtpConn, rtcpConn *net.UDPConn, err error) {
+func (p *portPool) listenPair(in *ingest, rcvbuf int) (rtpSock, rtcpSock *udpSock, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	span := (p.max - p.min + 1) / 2
@@ -40,17 +39,17 @@ func (p *portPool) listenPair() (rtpConn, rtcpConn *net.UDPConn, err error) {
 		if p.used[port] {
 			continue
 		}
-		rtpConn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.addr, uint16(port))))
+		rtpSock, err = in.listen(netip.AddrPortFrom(p.addr, uint16(port)), rcvbuf)
 		if err != nil {
 			continue
 		}
-		rtcpConn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.addr, uint16(port+1))))
+		rtcpSock, err = in.listen(netip.AddrPortFrom(p.addr, uint16(port+1)), 0)
 		if err != nil {
-			rtpConn.Close()
+			rtpSock.close(false)
 			continue
 		}
 		p.used[port] = true
-		return rtpConn, rtcpConn, nil
+		return rtpSock, rtcpSock, nil
 	}
 	return nil, nil, fmt.Errorf("%w: no free RTP port pair in %d-%d", ErrCapacity, p.min, p.max)
 }

@@ -73,7 +73,6 @@ type Session struct {
 	envelope     atomic.Pointer[seal.Envelope]
 	nextFlush    atomic.Int64
 	flushing     atomic.Bool
-	wg           sync.WaitGroup
 
 	endOnce sync.Once
 	ended   chan struct{}
