@@ -94,11 +94,11 @@ const drainWindow = 50 * time.Millisecond
 
 // Manager owns every live session.
 type Manager struct {
-	cfg   Config
-	deps  Deps
-	obs   Observer
-	fobs  FlushObserver // obs, when it times flushes
-	log   *zap.SugaredLogger
+	cfg    Config
+	deps   Deps
+	obs    Observer
+	fobs   FlushObserver // obs, when it times flushes
+	log    *zap.SugaredLogger
 	ports  *portPool
 	ingest *ingest
 
