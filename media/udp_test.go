@@ -1,0 +1,176 @@
+//go:build linux
+
+package media
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// collector is a udpHandler that records what it was handed.
+type collector struct {
+	mu    sync.Mutex
+	got   [][]byte
+	from  []netip.AddrPort
+	after atomic.Bool // set once the socket is closed: any call is a bug
+	late  atomic.Int64
+}
+
+func (c *collector) handle(b []byte, from netip.AddrPort, _ time.Time) {
+	if c.after.Load() {
+		c.late.Add(1)
+	}
+	c.mu.Lock()
+	c.got = append(c.got, append([]byte(nil), b...))
+	c.from = append(c.from, from)
+	c.mu.Unlock()
+}
+
+func (c *collector) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.got)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestIngestDeliversEveryDatagramWithItsSource(t *testing.T) {
+	for _, bind := range []string{"127.0.0.1", "::1"} {
+		t.Run(bind, func(t *testing.T) {
+			in := newIngest()
+			defer in.stop()
+			s, err := in.listen(netip.AddrPortFrom(netip.MustParseAddr(bind), 0), 1<<20)
+			if err != nil {
+				t.Skipf("no %s here: %v", bind, err) // ::1 may be absent in a container
+			}
+			var c collector
+			if err := s.start(c.handle); err != nil {
+				t.Fatal(err)
+			}
+			port := boundPort(t, s)
+			conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(bind), port)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			const n = 500
+			for i := range n {
+				if _, err := conn.Write([]byte{byte(i), byte(i >> 8), 0xAB}); err != nil {
+					t.Fatal(err)
+				}
+				if i%100 == 99 {
+					time.Sleep(5 * time.Millisecond) // stay inside the socket buffer
+				}
+			}
+			// An over-long datagram arrives cut to maxPacket, so the RTP
+			// handler counts it as malformed instead of recording a part.
+			if _, err := conn.Write(make([]byte, maxPacket+100)); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "every datagram", func() bool { return c.count() == n+1 })
+			local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			for i := range n {
+				if g := c.got[i]; len(g) != 3 || int(g[0])|int(g[1])<<8 != i {
+					t.Fatalf("datagram %d: % x (out of order or corrupted)", i, g)
+				}
+				if c.from[i].Addr() != local.Addr().Unmap() || c.from[i].Port() != local.Port() {
+					t.Fatalf("source %s, want %s", c.from[i], local)
+				}
+			}
+			if len(c.got[n]) != maxPacket {
+				t.Fatalf("over-long datagram handed over as %d bytes", len(c.got[n]))
+			}
+			s.close(false)
+		})
+	}
+}
+
+// What the kernel holds when a socket closes is handed over by close
+// (drain), and nothing is handed over after close returns.
+func TestIngestCloseDrainsAndStops(t *testing.T) {
+	in := newIngest()
+	defer in.stop()
+	s, err := in.listen(netip.MustParseAddrPort("127.0.0.1:0"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c collector
+	if err := s.start(c.handle); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), boundPort(t, s))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Hold the loop so the datagrams wait in the kernel.
+	s.l.mu.Lock()
+	const n = 200
+	for i := range n {
+		if _, err := conn.Write([]byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed := make(chan struct{})
+	go func() {
+		s.close(true)
+		c.after.Store(true)
+		close(closed)
+	}()
+	time.Sleep(5 * time.Millisecond)
+	s.l.mu.Unlock()
+	<-closed
+	if got := c.count(); got != n {
+		t.Fatalf("close drained %d of %d queued datagrams", got, n)
+	}
+	conn.Write([]byte{1}) //nolint:errcheck // the port is closed; this must go nowhere
+	time.Sleep(20 * time.Millisecond)
+	if c.late.Load() != 0 {
+		t.Fatal("handler called after close returned")
+	}
+}
+
+// A loop with nothing to read sleeps in the kernel; a datagram still
+// wakes it, and stop ends it.
+func TestIngestWakesFromIdle(t *testing.T) {
+	in := newIngest()
+	s, err := in.listen(netip.MustParseAddrPort("127.0.0.1:0"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c collector
+	if err := s.start(c.handle); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(idlePolls*pollInterval + 200*time.Millisecond) // well past the idle threshold
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), boundPort(t, s))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("wake")) //nolint:errcheck
+	waitFor(t, "the datagram after idling", func() bool { return c.count() == 1 })
+	s.close(false)
+	done := make(chan struct{})
+	go func() { in.stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stop did not end the loops")
+	}
+}
