@@ -139,10 +139,14 @@ func RunRTPEngine(ctx context.Context, cfg RunConfig, pc RTPEngineConfig) (*Resu
 		_ = bar.Finish()
 		fmt.Fprintln(os.Stderr)
 	}
-	// Let rtpengine read what is still queued, then read the kernel's drop
-	// counters while its sockets are still open.
+	// Let rtpengine read what is still queued (a saturated rtpengine holds
+	// seconds of backlog in its sockets; deleting the calls would discard
+	// it), then read the kernel's drop counters while its sockets are open.
 	time.Sleep(500 * time.Millisecond)
-	udp, _ := ReadUDPStats(ports)
+	udp, drained := drainUDP(ctx, ports, time.Minute)
+	if drained > 0 {
+		res.Errors = append(res.Errors, fmt.Sprintf("rtpengine took %s after the last send to drain its socket backlog", drained.Round(100*time.Millisecond)))
+	}
 	peak := smp.stop()
 	res.KernelDrops, res.MaxRxQueue = udp.Drops, max(peak.rxQueue, udp.RxQueue)
 	res.GatewayCPU = round(100*(cpu1-cpu0)/wall.Seconds(), 1)
@@ -286,4 +290,24 @@ func deletePeerCalls(ctx context.Context, cl *ng.Client, calls []peerCall, conc 
 	close(next)
 	wg.Wait()
 	return errs
+}
+
+// drainUDP waits until the sockets on ports have nothing queued (or their
+// backlog stops shrinking for 5 s, or limit passes) and returns their
+// figures then and how long it waited.
+func drainUDP(ctx context.Context, ports map[uint16]bool, limit time.Duration) (UDPStats, time.Duration) {
+	t0 := time.Now()
+	udp, _ := ReadUDPStats(ports)
+	last, stuck := udp.RxQueue, t0
+	for udp.RxQueue > 0 && time.Since(t0) < limit && time.Since(stuck) < 5*time.Second && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+		udp, _ = ReadUDPStats(ports)
+		if udp.RxQueue < last {
+			last, stuck = udp.RxQueue, time.Now()
+		}
+	}
+	if udp.RxQueue == 0 && time.Since(t0) < 200*time.Millisecond {
+		return udp, 0
+	}
+	return udp, time.Since(t0)
 }
