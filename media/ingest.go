@@ -7,11 +7,13 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+
+	"github.com/mediaseal/mediaseal/internal/udprx"
 )
 
 // maxPacket is the largest datagram read; anything longer is truncated by
 // the kernel and counted as malformed.
-const maxPacket = 1600
+const maxPacket = udprx.MaxDatagram
 
 // track is one media track of a session: an RTP socket, its RTCP socket
 // and the sender address latched from the first valid packet.
@@ -19,8 +21,8 @@ type track struct {
 	index  uint8
 	label  string
 	kind   string
-	rtp    *udpSock
-	rtcp   *udpSock
+	rtp    *udprx.Socket
+	rtcp   *udprx.Socket
 	port   int
 	hdr    rtp.Header // scratch of the RTP handler (one loop reads a socket)
 	source netip.Addr // optional: only this host may send (zero: latch first)
@@ -44,7 +46,7 @@ func isRTCP(b []byte) bool {
 // onRTP is the per-packet path of a track's RTP socket: validation on the
 // track's reused header, the source latch, the pause check and a copy into
 // the recorder. It runs on an ingest loop.
-func (s *Session) onRTP(t *track) udpHandler {
+func (s *Session) onRTP(t *track) udprx.Handler {
 	return func(pkt []byte, from netip.AddrPort, at time.Time) {
 		if isRTCP(pkt) { // RTCP multiplexed on the RTP port (RFC 5761)
 			t.counters.RTCP.Add(1)
@@ -104,7 +106,7 @@ func (s *Session) acceptSource(t *track, from netip.AddrPort) bool {
 }
 
 // onRTCP is the path of a track's RTCP socket: BYE ends the session.
-func (s *Session) onRTCP(t *track) udpHandler {
+func (s *Session) onRTCP(t *track) udprx.Handler {
 	return func(pkt []byte, from netip.AddrPort, _ time.Time) {
 		t.counters.RTCP.Add(1)
 		if s.acceptSource(t, from) {

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mediaseal/mediaseal/internal/udprx"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/storage/seal"
@@ -100,7 +101,7 @@ type Manager struct {
 	fobs   FlushObserver // obs, when it times flushes
 	log    *zap.SugaredLogger
 	ports  *portPool
-	ingest *ingest
+	ingest *udprx.Set
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
@@ -139,7 +140,7 @@ func NewManager(cfg Config, deps Deps) *Manager {
 	ctx, cancel := context.WithCancel(context.Background())
 	fobs, _ := obs.(FlushObserver)
 	return &Manager{cfg: cfg, deps: deps, obs: obs, fobs: fobs, log: deps.Logger.Sugar(),
-		ports: newPortPool(cfg.BindAddr, cfg.PortMin, cfg.PortMax), ingest: newIngest(), sessions: map[string]*Session{},
+		ports: newPortPool(cfg.BindAddr, cfg.PortMin, cfg.PortMax), ingest: udprx.New(), sessions: map[string]*Session{},
 		keyCtx: ctx, keyStop: cancel, flushq: make(chan flushJob, flushQueue)}
 }
 
@@ -287,10 +288,10 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 		if t.rtp == nil {
 			continue // external ingest
 		}
-		if err := t.rtp.start(s.onRTP(t)); err != nil {
+		if err := t.rtp.Start(s.onRTP(t)); err != nil {
 			m.log.Errorw("media socket not read", "session", s.ID, "port", t.port, "error", err)
 		}
-		if err := t.rtcp.start(s.onRTCP(t)); err != nil {
+		if err := t.rtcp.Start(s.onRTCP(t)); err != nil {
 			m.log.Errorw("media socket not read", "session", s.ID, "port", t.port+1, "error", err)
 		}
 	}
@@ -319,7 +320,7 @@ func (m *Manager) openTracks(s *Session) error {
 			return err
 		}
 		t := &track{index: uint8(i), label: spec.Label, kind: spec.Kind, rtp: rc, rtcp: cc,
-			port: rc.port, dtmfPT: spec.dtmfPT()}
+			port: rc.Port(), dtmfPT: spec.dtmfPT()}
 		if spec.Source != "" {
 			t.source = netip.MustParseAddr(spec.Source).Unmap()
 		}
@@ -335,8 +336,8 @@ func (s *Session) closeSockets(drain bool) {
 		if t.rtp == nil {
 			continue
 		}
-		t.rtp.close(drain)
-		t.rtcp.close(drain)
+		t.rtp.Close(drain)
+		t.rtcp.Close(drain)
 		s.m.ports.release(t.port)
 	}
 }
@@ -528,7 +529,7 @@ func (m *Manager) shutdown() error {
 	}
 	m.keyStop()
 	m.keyWG.Wait()
-	m.ingest.stop()
+	m.ingest.Stop()
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+
+	"github.com/mediaseal/mediaseal/internal/udprx"
 )
 
 // portPool hands out UDP ports from a configured range. RTP takes even
@@ -26,7 +28,7 @@ func newPortPool(addr netip.Addr, min, max int) *portPool {
 
 // listenPair binds an RTP socket on an even port and RTCP on the next one,
 // skipping ports the OS refuses (in use by another process).
-func (p *portPool) listenPair(in *ingest, rcvbuf int) (rtpSock, rtcpSock *udpSock, err error) {
+func (p *portPool) listenPair(in *udprx.Set, rcvbuf int) (rtpSock, rtcpSock *udprx.Socket, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	span := (p.max - p.min + 1) / 2
@@ -39,13 +41,13 @@ func (p *portPool) listenPair(in *ingest, rcvbuf int) (rtpSock, rtcpSock *udpSoc
 		if p.used[port] {
 			continue
 		}
-		rtpSock, err = in.listen(netip.AddrPortFrom(p.addr, uint16(port)), rcvbuf)
+		rtpSock, err = in.Listen(netip.AddrPortFrom(p.addr, uint16(port)), rcvbuf)
 		if err != nil {
 			continue
 		}
-		rtcpSock, err = in.listen(netip.AddrPortFrom(p.addr, uint16(port+1)), 0)
+		rtcpSock, err = in.Listen(netip.AddrPortFrom(p.addr, uint16(port+1)), 0)
 		if err != nil {
-			rtpSock.close(false)
+			rtpSock.Close(false)
 			continue
 		}
 		p.used[port] = true

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package media
+package udprx
 
 import (
 	"errors"
@@ -11,21 +11,21 @@ import (
 	"time"
 )
 
-// ingest without epoll: one goroutine per socket reads it through Go's
+// Set without epoll: one goroutine per socket reads it through Go's
 // network poller (portable, and slower per datagram than the Linux loops).
-type ingest struct{}
+type Set struct{}
 
-func newIngest() *ingest { return &ingest{} }
+func New() *Set { return &Set{} }
 
-func (*ingest) stop() {}
+func (*Set) Stop() {}
 
-type udpSock struct {
+type Socket struct {
 	c    *net.UDPConn
 	port int
 	wg   sync.WaitGroup
 }
 
-func (*ingest) listen(ap netip.AddrPort, rcvbuf int) (*udpSock, error) {
+func (*Set) Listen(ap netip.AddrPort, rcvbuf int) (*Socket, error) {
 	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
 	if err != nil {
 		return nil, err
@@ -33,14 +33,17 @@ func (*ingest) listen(ap netip.AddrPort, rcvbuf int) (*udpSock, error) {
 	if rcvbuf > 0 {
 		_ = c.SetReadBuffer(rcvbuf)
 	}
-	return &udpSock{c: c, port: c.LocalAddr().(*net.UDPAddr).Port}, nil
+	return &Socket{c: c, port: c.LocalAddr().(*net.UDPAddr).Port}, nil
 }
 
-func (s *udpSock) start(h udpHandler) error {
+// Port is the socket's local port.
+func (s *Socket) Port() int { return s.port }
+
+func (s *Socket) Start(h Handler) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		buf := make([]byte, maxPacket)
+		buf := make([]byte, MaxDatagram)
 		for {
 			n, from, err := s.c.ReadFromUDPAddrPort(buf)
 			if err != nil {
@@ -56,9 +59,9 @@ func (s *udpSock) start(h udpHandler) error {
 }
 
 // close stops the reader; with drain it first reads what is queued.
-func (s *udpSock) close(drain bool) {
+func (s *Socket) Close(drain bool) {
 	if drain {
-		_ = s.c.SetReadDeadline(time.Now().Add(drainWindow))
+		_ = s.c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	} else {
 		_ = s.c.SetReadDeadline(time.Now())
 	}

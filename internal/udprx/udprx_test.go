@@ -1,6 +1,6 @@
 //go:build linux
 
-package media
+package udprx
 
 import (
 	"net"
@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// collector is a udpHandler that records what it was handed.
+// collector is a Handler that records what it was handed.
 type collector struct {
 	mu    sync.Mutex
 	got   [][]byte
@@ -47,20 +47,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func TestIngestDeliversEveryDatagramWithItsSource(t *testing.T) {
+func TestDeliversEveryDatagramWithItsSource(t *testing.T) {
 	for _, bind := range []string{"127.0.0.1", "::1"} {
 		t.Run(bind, func(t *testing.T) {
-			in := newIngest()
-			defer in.stop()
-			s, err := in.listen(netip.AddrPortFrom(netip.MustParseAddr(bind), 0), 1<<20)
+			in := New()
+			defer in.Stop()
+			s, err := in.Listen(netip.AddrPortFrom(netip.MustParseAddr(bind), 0), 1<<20)
 			if err != nil {
 				t.Skipf("no %s here: %v", bind, err) // ::1 may be absent in a container
 			}
 			var c collector
-			if err := s.start(c.handle); err != nil {
+			if err := s.Start(c.handle); err != nil {
 				t.Fatal(err)
 			}
-			port := boundPort(t, s)
+			port := uint16(s.Port())
 			conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(bind), port)))
 			if err != nil {
 				t.Fatal(err)
@@ -75,9 +75,9 @@ func TestIngestDeliversEveryDatagramWithItsSource(t *testing.T) {
 					time.Sleep(5 * time.Millisecond) // stay inside the socket buffer
 				}
 			}
-			// An over-long datagram arrives cut to maxPacket, so the RTP
+			// An over-long datagram arrives cut to MaxDatagram, so the RTP
 			// handler counts it as malformed instead of recording a part.
-			if _, err := conn.Write(make([]byte, maxPacket+100)); err != nil {
+			if _, err := conn.Write(make([]byte, MaxDatagram+100)); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, "every datagram", func() bool { return c.count() == n+1 })
@@ -92,28 +92,28 @@ func TestIngestDeliversEveryDatagramWithItsSource(t *testing.T) {
 					t.Fatalf("source %s, want %s", c.from[i], local)
 				}
 			}
-			if len(c.got[n]) != maxPacket {
+			if len(c.got[n]) != MaxDatagram {
 				t.Fatalf("over-long datagram handed over as %d bytes", len(c.got[n]))
 			}
-			s.close(false)
+			s.Close(false)
 		})
 	}
 }
 
 // What the kernel holds when a socket closes is handed over by close
 // (drain), and nothing is handed over after close returns.
-func TestIngestCloseDrainsAndStops(t *testing.T) {
-	in := newIngest()
-	defer in.stop()
-	s, err := in.listen(netip.MustParseAddrPort("127.0.0.1:0"), 1<<20)
+func TestCloseDrainsAndStops(t *testing.T) {
+	in := New()
+	defer in.Stop()
+	s, err := in.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c collector
-	if err := s.start(c.handle); err != nil {
+	if err := s.Start(c.handle); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), boundPort(t, s))))
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(s.Port()))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestIngestCloseDrainsAndStops(t *testing.T) {
 	}
 	closed := make(chan struct{})
 	go func() {
-		s.close(true)
+		s.Close(true)
 		c.after.Store(true)
 		close(closed)
 	}()
@@ -147,27 +147,27 @@ func TestIngestCloseDrainsAndStops(t *testing.T) {
 
 // A loop with nothing to read sleeps in the kernel; a datagram still
 // wakes it, and stop ends it.
-func TestIngestWakesFromIdle(t *testing.T) {
-	in := newIngest()
-	s, err := in.listen(netip.MustParseAddrPort("127.0.0.1:0"), 0)
+func TestWakesFromIdle(t *testing.T) {
+	in := New()
+	s, err := in.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c collector
-	if err := s.start(c.handle); err != nil {
+	if err := s.Start(c.handle); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(idlePolls*pollInterval + 200*time.Millisecond) // well past the idle threshold
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), boundPort(t, s))))
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(s.Port()))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	conn.Write([]byte("wake")) //nolint:errcheck
 	waitFor(t, "the datagram after idling", func() bool { return c.count() == 1 })
-	s.close(false)
+	s.Close(false)
 	done := make(chan struct{})
-	go func() { in.stop(); close(done) }()
+	go func() { in.Stop(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):

@@ -1,4 +1,4 @@
-package media
+package udprx
 
 import (
 	"errors"
@@ -13,21 +13,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ingest owns the event loops that read every media socket. Each loop has
+// Set owns the event loops that read its sockets. Each loop has
 // its own epoll set, polled (not woken per datagram) while media flows:
 // one epoll_wait per pollInterval returns every socket that became
 // readable, and one recvmmsg per socket reads what it holds. The sockets
 // are plain non-blocking file descriptors outside Go's network poller, so
 // a datagram costs neither a goroutine wake-up nor, on the sending side, a
 // wake-up of a sleeping reader.
-type ingest struct {
+type Set struct {
 	loops []*loop
 	next  atomic.Uint32
 }
 
-func newIngest() *ingest {
+func New() *Set {
 	n := max(1, runtime.GOMAXPROCS(0)/2)
-	return &ingest{loops: make([]*loop, n)}
+	return &Set{loops: make([]*loop, n)}
 }
 
 // loop is one epoll set and the goroutine that serves it.
@@ -39,63 +39,63 @@ type loop struct {
 	// mu is held while a round of datagrams is dispatched; closing a
 	// socket takes it, so no handler of a closed socket runs afterwards.
 	mu    sync.Mutex
-	socks map[int32]*udpSock
+	socks map[int32]*Socket
 	batch *mmsgBatch
 }
 
-// udpSock is one media socket.
-type udpSock struct {
+// Socket is one media socket.
+type Socket struct {
 	fd   int
 	port int
 	l    *loop
-	h    udpHandler
+	h    Handler
 	// started is set once the socket is in its loop's epoll set.
 	started bool
 }
 
-func (in *ingest) pick() (*loop, error) {
+func (in *Set) pick() (*loop, error) {
 	i := int(in.next.Add(1)) % len(in.loops)
 	if in.loops[i] != nil {
 		return in.loops[i], nil
 	}
 	// Loops start on first use, so a manager that never opens a socket
-	// (tests, WHIP-only gateways) runs no ingest goroutine.
+	// runs no loop goroutine.
 	return in.start(i)
 }
 
-var ingestStartMu sync.Mutex
+var startMu sync.Mutex
 
-func (in *ingest) start(i int) (*loop, error) {
-	ingestStartMu.Lock()
-	defer ingestStartMu.Unlock()
+func (in *Set) start(i int) (*loop, error) {
+	startMu.Lock()
+	defer startMu.Unlock()
 	if in.loops[i] != nil {
 		return in.loops[i], nil
 	}
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("media: epoll: %w", err)
+		return nil, fmt.Errorf("udprx: epoll: %w", err)
 	}
 	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
 		unix.Close(epfd)
-		return nil, fmt.Errorf("media: eventfd: %w", err)
+		return nil, fmt.Errorf("udprx: eventfd: %w", err)
 	}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
 		unix.Close(epfd)
 		unix.Close(wakefd)
-		return nil, fmt.Errorf("media: epoll: %w", err)
+		return nil, fmt.Errorf("udprx: epoll: %w", err)
 	}
-	l := &loop{epfd: epfd, wakefd: wakefd, done: make(chan struct{}), socks: map[int32]*udpSock{}, batch: newMmsgBatch()}
+	l := &loop{epfd: epfd, wakefd: wakefd, done: make(chan struct{}), socks: map[int32]*Socket{}, batch: newMmsgBatch()}
 	go l.run()
 	in.loops[i] = l
 	return l, nil
 }
 
-// stop ends every loop (after the sockets are closed).
-func (in *ingest) stop() {
-	ingestStartMu.Lock()
-	defer ingestStartMu.Unlock()
+// Stop ends every loop (after the sockets are closed).
+func (in *Set) Stop() {
+	startMu.Lock()
+	defer startMu.Unlock()
 	for i, l := range in.loops {
 		if l == nil {
 			continue
@@ -110,9 +110,9 @@ func (in *ingest) stop() {
 	}
 }
 
-// listen binds a non-blocking UDP socket on ap with a receive buffer of
+// Listen binds a non-blocking UDP socket on ap with a receive buffer of
 // rcvbuf bytes (0: the system default). It is read once started.
-func (in *ingest) listen(ap netip.AddrPort, rcvbuf int) (*udpSock, error) {
+func (in *Set) Listen(ap netip.AddrPort, rcvbuf int) (*Socket, error) {
 	l, err := in.pick()
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func (in *ingest) listen(ap netip.AddrPort, rcvbuf int) (*udpSock, error) {
 	}
 	fd, err := unix.Socket(fam, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
 	if err != nil {
-		return nil, fmt.Errorf("media: socket: %w", err)
+		return nil, fmt.Errorf("udprx: socket: %w", err)
 	}
 	var sa unix.Sockaddr
 	if fam == unix.AF_INET {
@@ -140,29 +140,41 @@ func (in *ingest) listen(ap netip.AddrPort, rcvbuf int) (*udpSock, error) {
 	}
 	if err := unix.Bind(fd, sa); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("media: bind %s: %w", ap, err)
+		return nil, fmt.Errorf("udprx: bind %s: %w", ap, err)
 	}
-	return &udpSock{fd: fd, port: int(ap.Port()), l: l}, nil
+	port := int(ap.Port())
+	if bound, err := unix.Getsockname(fd); err == nil {
+		switch a := bound.(type) {
+		case *unix.SockaddrInet4:
+			port = a.Port
+		case *unix.SockaddrInet6:
+			port = a.Port
+		}
+	}
+	return &Socket{fd: fd, port: port, l: l}, nil
 }
 
-// start hands the socket's datagrams to h from now on.
-func (s *udpSock) start(h udpHandler) error {
+// Port is the socket's local port.
+func (s *Socket) Port() int { return s.port }
+
+// Start hands the socket's datagrams to h from now on.
+func (s *Socket) Start(h Handler) error {
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
 	s.h = h
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(s.fd)}
 	if err := unix.EpollCtl(s.l.epfd, unix.EPOLL_CTL_ADD, s.fd, &ev); err != nil {
-		return fmt.Errorf("media: epoll add: %w", err)
+		return fmt.Errorf("udprx: epoll add: %w", err)
 	}
 	s.l.socks[int32(s.fd)] = s
 	s.started = true
 	return nil
 }
 
-// close removes the socket from its loop and closes it. With drain, the
+// Close removes the socket from its loop and closes it. With drain, the
 // datagrams the kernel still holds for it are handed to the handler first.
 // No handler call for the socket runs after close returns.
-func (s *udpSock) close(drain bool) {
+func (s *Socket) Close(drain bool) {
 	s.l.mu.Lock()
 	if s.started {
 		_ = unix.EpollCtl(s.l.epfd, unix.EPOLL_CTL_DEL, s.fd, nil)
@@ -225,14 +237,14 @@ type mmsgBatch struct {
 	hdrs  [readBatch]unix.Mmsghdr
 	iovs  [readBatch]unix.Iovec
 	names [readBatch]unix.RawSockaddrAny
-	bufs  [readBatch][maxPacket]byte
+	bufs  [readBatch][MaxDatagram]byte
 }
 
 func newMmsgBatch() *mmsgBatch {
 	b := new(mmsgBatch)
 	for i := range b.hdrs {
 		b.iovs[i].Base = &b.bufs[i][0]
-		b.iovs[i].SetLen(maxPacket)
+		b.iovs[i].SetLen(MaxDatagram)
 		b.hdrs[i].Hdr.Iov = &b.iovs[i]
 		b.hdrs[i].Hdr.Iovlen = 1
 		b.hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
@@ -242,7 +254,7 @@ func newMmsgBatch() *mmsgBatch {
 
 // read takes up to readBatch datagrams from s with one recvmmsg and hands
 // them to its handler; it returns how many it read.
-func (b *mmsgBatch) read(s *udpSock) int {
+func (b *mmsgBatch) read(s *Socket) int {
 	for i := range b.hdrs {
 		b.hdrs[i].Hdr.Namelen = unix.SizeofSockaddrAny
 		b.hdrs[i].Hdr.Flags = 0
@@ -257,7 +269,7 @@ func (b *mmsgBatch) read(s *udpSock) int {
 	for i := range n {
 		size := int(b.hdrs[i].Len)
 		if b.hdrs[i].Hdr.Flags&unix.MSG_TRUNC != 0 {
-			size = maxPacket // counted as malformed, as an over-long read
+			size = MaxDatagram // counted as malformed, as an over-long read
 		}
 		s.h(b.bufs[i][:size], sockaddrPort(&b.names[i]), at)
 	}
