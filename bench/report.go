@@ -43,25 +43,34 @@ type Result struct {
 	FirstDurP99    float64        `json:"first_durable_p99_ms"`
 	GatewayCPU     float64        `json:"gateway_cpu_percent"` // 100 = one core
 	GeneratorCPU   float64        `json:"generator_cpu_percent"`
-	RSSIdle        int64          `json:"rss_idle_bytes"`
-	RSS            int64          `json:"rss_bytes"` // peak while streaming
-	RSSPerStream   float64        `json:"rss_per_stream_bytes"`
-	Threads        int            `json:"gateway_threads_peak"`
-	BytesWritten   int64          `json:"bytes_written"`
-	KernelDrops    int64          `json:"kernel_udp_drops"`
-	MaxRxQueue     int64          `json:"max_rx_queue_bytes"`
-	GenLateness    Summary        `json:"generator_lateness"`
-	SendErrors     int64          `json:"send_errors"`
-	Valid          bool           `json:"valid"`
-	InvalidReason  string         `json:"invalid_reason,omitempty"`
-	BaselinePPS    float64        `json:"baseline_pps,omitempty"`
-	BaselineLoss   float64        `json:"baseline_loss_ratio,omitempty"`
-	BaselineRatio  float64        `json:"baseline_ratio,omitempty"`
-	SessionsPerSec float64        `json:"session_create_per_s,omitempty"`
-	LoadAvgStart   float64        `json:"loadavg_start"`
-	LoadAvgEnd     float64        `json:"loadavg_end"`
-	Pinned         bool           `json:"pinned"`
-	Errors         []string       `json:"errors,omitempty"`
+	// CPU time per datagram sent while sending, in µs. On loopback the
+	// kernel's receive path (softirq) runs in the sender's context, so it
+	// is in the generator's figure, not the gateway's.
+	GatewayCPUPerPacket   float64 `json:"gateway_cpu_us_per_packet,omitempty"`
+	GeneratorCPUPerPacket float64 `json:"generator_cpu_us_per_packet"`
+	// StreamsPerCoreEst is one core-second divided by the gateway's CPU per
+	// stream-second at this load: how many streams a core dedicated to the
+	// gateway would carry at this cost. An estimate, not a measurement.
+	StreamsPerCoreEst float64  `json:"gateway_streams_per_core_est,omitempty"`
+	RSSIdle           int64    `json:"rss_idle_bytes"`
+	RSS               int64    `json:"rss_bytes"` // peak while streaming
+	RSSPerStream      float64  `json:"rss_per_stream_bytes"`
+	Threads           int      `json:"gateway_threads_peak"`
+	BytesWritten      int64    `json:"bytes_written"`
+	KernelDrops       int64    `json:"kernel_udp_drops"`
+	MaxRxQueue        int64    `json:"max_rx_queue_bytes"`
+	GenLateness       Summary  `json:"generator_lateness"`
+	SendErrors        int64    `json:"send_errors"`
+	Valid             bool     `json:"valid"`
+	InvalidReason     string   `json:"invalid_reason,omitempty"`
+	BaselinePPS       float64  `json:"baseline_pps,omitempty"`
+	BaselineLoss      float64  `json:"baseline_loss_ratio,omitempty"`
+	BaselineRatio     float64  `json:"baseline_ratio,omitempty"`
+	SessionsPerSec    float64  `json:"session_create_per_s,omitempty"`
+	LoadAvgStart      float64  `json:"loadavg_start"`
+	LoadAvgEnd        float64  `json:"loadavg_end"`
+	Pinned            bool     `json:"pinned"`
+	Errors            []string `json:"errors,omitempty"`
 }
 
 // WriteJSON writes r (or a list of results) to path.
@@ -113,15 +122,16 @@ func (r *Result) WriteTable(w io.Writer) {
 			row("recordings by key provider", "%v", r.RecordingKeys)
 		}
 		row("first durable chunk ms p50/p99", "%.2f / %.2f", r.FirstDurP50, r.FirstDurP99)
-		row("gateway CPU", "%.1f %% of one core", r.GatewayCPU)
+		row("gateway CPU", "%.1f %% of one core, %.2f µs per packet (one core: ~%.0f streams at this cost)",
+			r.GatewayCPU, r.GatewayCPUPerPacket, r.StreamsPerCoreEst)
 		row("gateway RSS", "%s peak, %s idle, %.1f KiB per stream", mib(r.RSS), mib(r.RSSIdle), r.RSSPerStream/1024)
 		row("gateway OS threads (peak)", "%d", r.Threads)
 		row("bytes written (sealed)", "%s", mib(r.BytesWritten))
 		row("session creates per s", "%.0f", r.SessionsPerSec)
 	}
 	row("kernel UDP drops", "%d (max rx queue %s)", r.KernelDrops, mib(r.MaxRxQueue))
-	row("generator", "lateness ms p50/p99/max %.2f / %.2f / %.2f, CPU %.1f %%, send errors %d",
-		r.GenLateness.P50, r.GenLateness.P99, r.GenLateness.Max, r.GeneratorCPU, r.SendErrors)
+	row("generator", "lateness ms p50/p99/max %.2f / %.2f / %.2f, CPU %.1f %% (%.2f µs per packet), send errors %d",
+		r.GenLateness.P50, r.GenLateness.P99, r.GenLateness.Max, r.GeneratorCPU, r.GeneratorCPUPerPacket, r.SendErrors)
 	if r.BaselinePPS > 0 {
 		row("baseline sink pps", "%.0f (loss %.6f %%), ratio recorded/baseline %.3f", r.BaselinePPS, 100*r.BaselineLoss, r.BaselineRatio)
 	}

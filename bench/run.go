@@ -138,10 +138,18 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 	res.KernelDrops, res.MaxRxQueue = udp.Drops, max(peak.rxQueue, udp.RxQueue)
 	if pid != 0 {
 		res.GatewayCPU = round(100*(cpu1-cpu0)/wall.Seconds(), 1)
+		if gr.Sent > 0 {
+			res.GatewayCPUPerPacket = round((cpu1-cpu0)*1e6/float64(gr.Sent), 2)
+			perStreamSecond := res.GatewayCPUPerPacket * float64(time.Second/cfg.Ptime) // µs of CPU per stream per second
+			res.StreamsPerCoreEst = round(1e6/perStreamSecond, 0)
+		}
 		res.RSS, res.Threads = peak.rss, peak.threads
 		res.RSSPerStream = round(float64(peak.rss-res.RSSIdle)/float64(cfg.Streams), 0)
 	}
 	res.GeneratorCPU = round(100*(self1-self0)/wall.Seconds(), 1)
+	if gr.Sent > 0 {
+		res.GeneratorCPUPerPacket = round((self1-self0)*1e6/float64(gr.Sent), 2)
+	}
 	if page, err := cl.Metrics(ctx); err == nil {
 		scrapeInto(res, page, false)
 	}

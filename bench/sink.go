@@ -1,72 +1,60 @@
 package bench
 
 import (
-	"errors"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/mediaseal/mediaseal/internal/udprx"
 )
 
-// Sink is the baseline receiver: one UDP socket and one reading goroutine
-// per stream, as the gateway's ingest has, that only counts datagrams. It
-// is what this machine moves at all with the same socket layout.
+// Sink is the baseline receiver: one UDP socket per stream, as the
+// gateway's ingest has, read by the gateway's own receive loops
+// (internal/udprx), that only counts datagrams. It is what this machine
+// moves at all with the same socket layout and the same receiver, minus
+// the recording.
 type Sink struct {
-	conns    []*net.UDPConn
+	set      *udprx.Set
+	socks    []*udprx.Socket
+	addr     netip.Addr
 	received atomic.Int64
-	wg       sync.WaitGroup
+	close    sync.Once
 }
 
 // NewSink opens n sockets on addr (ephemeral ports) with rcvbuf bytes of
 // kernel receive buffer each.
 func NewSink(addr netip.Addr, n, rcvbuf int) (*Sink, error) {
-	s := &Sink{}
+	s := &Sink{set: udprx.New(), addr: addr}
+	count := func([]byte, netip.AddrPort, time.Time) { s.received.Add(1) }
 	for range n {
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 0)))
+		sock, err := s.set.Listen(netip.AddrPortFrom(addr, 0), rcvbuf)
+		if err == nil {
+			err = sock.Start(count)
+		}
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
-		if rcvbuf > 0 {
-			_ = c.SetReadBuffer(rcvbuf)
-		}
-		s.conns = append(s.conns, c)
-	}
-	for _, c := range s.conns {
-		s.wg.Add(1)
-		go s.read(c)
+		s.socks = append(s.socks, sock)
 	}
 	return s, nil
 }
 
-func (s *Sink) read(c *net.UDPConn) {
-	defer s.wg.Done()
-	buf := make([]byte, 2048)
-	for {
-		if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		s.received.Add(1)
-	}
-}
-
 // Addrs returns each socket's address, in order.
 func (s *Sink) Addrs() []netip.AddrPort {
-	out := make([]netip.AddrPort, len(s.conns))
-	for i, c := range s.conns {
-		out[i] = c.LocalAddr().(*net.UDPAddr).AddrPort()
+	out := make([]netip.AddrPort, len(s.socks))
+	for i, sock := range s.socks {
+		out[i] = netip.AddrPortFrom(s.addr, uint16(sock.Port()))
 	}
 	return out
 }
 
 // Ports returns the set of local ports, for ReadUDPStats.
 func (s *Sink) Ports() map[uint16]bool {
-	m := make(map[uint16]bool, len(s.conns))
-	for _, a := range s.Addrs() {
-		m[a.Port()] = true
+	m := make(map[uint16]bool, len(s.socks))
+	for _, sock := range s.socks {
+		m[uint16(sock.Port())] = true
 	}
 	return m
 }
@@ -74,10 +62,13 @@ func (s *Sink) Ports() map[uint16]bool {
 // Received is the number of datagrams read so far.
 func (s *Sink) Received() int64 { return s.received.Load() }
 
-// Close stops every reader. Idempotent.
+// Close reads what is queued, closes every socket and stops the loops.
+// Idempotent.
 func (s *Sink) Close() {
-	for _, c := range s.conns {
-		c.Close()
-	}
-	s.wg.Wait()
+	s.close.Do(func() {
+		for _, sock := range s.socks {
+			sock.Close(true)
+		}
+		s.set.Stop()
+	})
 }
