@@ -122,6 +122,11 @@ type Spool struct {
 	// storage is down (so at most this long passes between its return and
 	// the backlog starting to drain).
 	RetryMax Duration `yaml:"retryMax"`
+	// Commit is how appends become durable: "filesystem" (one syncfs of
+	// the spool's filesystem shared by every recording flushing at that
+	// moment; the default) or "file" (one fsync per recording per flush,
+	// for a spool on a filesystem shared with other busy writers).
+	Commit string `yaml:"commit"`
 }
 
 // KMS configures key providers and the DEK broker.

@@ -29,6 +29,7 @@ func TestBadConfigNamesField(t *testing.T) {
 		{"timeout out of range", "kms:\n  timeout: 2m\n", "kms.timeout"},
 		{"port range", "media:\n  portMin: 5000\n  portMax: 4000\n", "media.portMax"},
 		{"storage type", "storage:\n  type: ftp\n", "storage.type: must be fs or s3 (got ftp)"},
+		{"spool commit", "spool:\n  commit: never\n", "spool.commit: must be filesystem or file (got never)"},
 		{"s3 bucket", "storage:\n  type: s3\n", "storage.s3.bucket"},
 		{"key region", "org: {region: us-east-1}\nkeys:\n  - {id: k1, providerType: AWS_KMS, providerKeyId: arn, region: eu-west-1}\n", "eu-west-1 differs from organisation region us-east-1"},
 		{"policy field", "policies:\n  - {name: p, recordingType: LOUD, targetIds: [q1]}\n", "recordingType"},

@@ -28,6 +28,7 @@ const (
 	DefaultStorageType       = "fs"
 	DefaultSpoolMaxBytes     = 10 << 30
 	DefaultSpoolRetryMax     = 30 * time.Second
+	DefaultSpoolCommit       = "filesystem"
 	DefaultKMSTimeout        = 5 * time.Second
 	DefaultPlatformKey       = "platform"
 	DefaultBreakerFailures   = 3
@@ -71,6 +72,7 @@ func (c *Config) ApplyDefaults() {
 	setStr(&c.Storage.Type, DefaultStorageType)
 	setInt(&c.Spool.MaxBytes, DefaultSpoolMaxBytes)
 	setInt(&c.Spool.RetryMax, Duration(DefaultSpoolRetryMax))
+	setStr(&c.Spool.Commit, DefaultSpoolCommit)
 	setInt(&c.KMS.Timeout, Duration(DefaultKMSTimeout))
 	setStr(&c.KMS.PlatformKey, DefaultPlatformKey)
 	setInt(&c.KMS.Breaker.Failures, DefaultBreakerFailures)

@@ -37,6 +37,7 @@ func (c *Config) Validate() error {
 		{c.Storage.Type != "s3" || c.Storage.S3.Bucket != "", "storage.s3.bucket", c.Storage.S3.Bucket, "must be set when storage.type is s3"},
 		{c.Storage.Type != "s3" || c.Storage.S3.Region != "", "storage.s3.region", c.Storage.S3.Region, "must be set when storage.type is s3"},
 		{c.Spool.MaxBytes >= 1<<20, "spool.maxBytes", c.Spool.MaxBytes, "must be at least 1MiB"},
+		{oneOf(c.Spool.Commit, "filesystem", "file"), "spool.commit", c.Spool.Commit, "must be filesystem or file"},
 		{c.Spool.RetryMax.D() >= 1e9 && c.Spool.RetryMax.D() <= 3600e9, "spool.retryMax", c.Spool.RetryMax.D(), "must be between 1s and 1h"},
 		{c.KMS.Timeout.D() >= 10e6 && c.KMS.Timeout.D() <= 60e9, "kms.timeout", c.KMS.Timeout.D(), "must be between 10ms and 60s"},
 		{idRe.MatchString(c.KMS.PlatformKey), "kms.platformKey", c.KMS.PlatformKey, "must be a key id"},

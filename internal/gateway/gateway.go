@@ -92,7 +92,11 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if g.objects, err = g.openStorage(ctx); err != nil {
 		return nil, err
 	}
-	if g.spool, err = spool.Open(cfg.SpoolDir(), int64(cfg.Spool.MaxBytes)); err != nil {
+	var spoolOpts []spool.Option
+	if cfg.Spool.Commit == "file" {
+		spoolOpts = append(spoolOpts, spool.CommitPerFile())
+	}
+	if g.spool, err = spool.Open(cfg.SpoolDir(), int64(cfg.Spool.MaxBytes), spoolOpts...); err != nil {
 		return nil, err
 	}
 	scfg := store.Config{SQLitePath: cfg.SQLitePath()}
@@ -227,7 +231,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts,
 	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
-	g.metrics = newMetrics(g.media, reg, g.spool.Used)
+	g.metrics = newMetrics(g.media, reg, g.spool)
 	g.indexer.metrics = g.metrics
 	g.indexer.finished = func(e spool.Entry) {
 		if err := g.enqueueUpload(e); err != nil {

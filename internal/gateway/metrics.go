@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
 // metrics are the gateway's Prometheus collectors. Per-packet counters are
@@ -21,6 +22,7 @@ type metrics struct {
 	bytesSealed     prometheus.Counter
 	chunks          prometheus.Counter
 	spoolBytes      prometheus.GaugeFunc
+	spoolCommits    prometheus.CounterFunc
 	apiRequests     *prometheus.CounterVec
 	flushDelay      prometheus.Histogram
 	flushSeconds    prometheus.Histogram
@@ -28,7 +30,7 @@ type metrics struct {
 	firstDurable    prometheus.Histogram
 }
 
-func newMetrics(m *media.Manager, reg *prometheus.Registry, spool func() int64) *metrics {
+func newMetrics(m *media.Manager, reg *prometheus.Registry, sp *spool.Spool) *metrics {
 	x := &metrics{
 		reg: reg,
 		sessionsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_sessions_total",
@@ -46,7 +48,10 @@ func newMetrics(m *media.Manager, reg *prometheus.Registry, spool func() int64) 
 		chunks: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_chunks_total",
 			Help: "Chunks sealed in finished recordings."}),
 		spoolBytes: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mediaseal_spool_bytes",
-			Help: "Ciphertext bytes in the spool (being written or waiting for upload)."}, func() float64 { return float64(spool()) }),
+			Help: "Ciphertext bytes in the spool (being written or waiting for upload)."}, func() float64 { return float64(sp.Used()) }),
+		spoolCommits: prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mediaseal_spool_commits_total",
+			Help: "Durability commits of the spool: syncfs calls shared by concurrent flushes (spool.commit filesystem), or one fsync per flush (file)."},
+			func() float64 { return float64(sp.Commits()) }),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_api_requests_total",
 			Help: "HTTP API requests by route and status code."}, []string{"route", "code"}),
 		flushDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mediaseal_flush_delay_seconds",
@@ -62,7 +67,7 @@ func newMetrics(m *media.Manager, reg *prometheus.Registry, spool func() int64) 
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 	}
 	reg.MustRegister(x.sessionsTotal, x.sessionsEnded, x.sessionsRefused, x.fallbacks, x.keyFailures, x.bytesSealed, x.chunks,
-		x.spoolBytes, x.apiRequests, x.flushDelay, x.flushSeconds, x.flushErrors, x.firstDurable, &packetCollector{m: m},
+		x.spoolBytes, x.spoolCommits, x.apiRequests, x.flushDelay, x.flushSeconds, x.flushErrors, x.firstDurable, &packetCollector{m: m},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return x
 }

@@ -104,6 +104,10 @@ func TestMetricsFlushDurableAPI(t *testing.T) {
 	if n := histCount(fams["mediaseal_first_durable_seconds"]); n != 1 {
 		t.Errorf("first durable samples = %d, want 1 (one session)", n)
 	}
+	// Every durable flush went through a spool commit.
+	if c := fams["mediaseal_spool_commits_total"]; c == nil || len(c.GetMetric()) != 1 || c.GetMetric()[0].GetCounter().GetValue() < 1 {
+		t.Errorf("mediaseal_spool_commits_total = %v, want at least one commit", c)
+	}
 }
 
 // TestDebugListener: pprof is served on debug.addr only, never on the API.

@@ -16,12 +16,13 @@ func BenchmarkAppend(b *testing.B) {
 	for _, files := range []int{100, 2000} {
 		for _, mode := range []string{"group", "fsync-per-file"} {
 			b.Run(fmt.Sprintf("files=%d/%s", files, mode), func(b *testing.B) {
-				s, err := Open(b.TempDir(), 1<<40)
+				var opts []Option
+				if mode != "group" {
+					opts = append(opts, CommitPerFile())
+				}
+				s, err := Open(b.TempDir(), 1<<40, opts...)
 				if err != nil {
 					b.Fatal(err)
-				}
-				if mode != "group" {
-					s.commit.perFile = true
 				}
 				fs := make([]*File, files)
 				for i := range fs {

@@ -158,3 +158,32 @@ func TestFailedCommitRollsBackEveryWaiter(t *testing.T) {
 		t.Fatalf("used %d", s.Used())
 	}
 }
+
+// With CommitPerFile every append syncs its own file: as many commits as
+// appends, and the filesystem commit is never used.
+func TestCommitPerFile(t *testing.T) {
+	s, err := Open(t.TempDir(), 1<<30, CommitPerFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fsCommits atomic.Int64
+	s.commit.sync = slowCommit(0, &fsCommits)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		f, err := s.Create(fmt.Sprintf("p%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			for range 3 {
+				if err := f.Append([]byte("x")); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if s.Commits() != 60 || fsCommits.Load() != 0 {
+		t.Fatalf("%d commits (%d of the filesystem) for 60 appends", s.Commits(), fsCommits.Load())
+	}
+}

@@ -49,12 +49,24 @@ type Spool struct {
 	commit   *committer
 }
 
+// Option configures a spool.
+type Option func(*Spool)
+
+// CommitPerFile makes every append sync its own file instead of sharing a
+// commit of the whole filesystem with concurrent appends: for a spool on a
+// filesystem that other busy writers share (syncfs would write their dirty
+// data too).
+func CommitPerFile() Option { return func(s *Spool) { s.commit.perFile = true } }
+
 // Open opens (creating with 0700) the spool at dir, limited to maxBytes.
-func Open(dir string, maxBytes int64) (*Spool, error) {
+func Open(dir string, maxBytes int64, opts ...Option) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	s := &Spool{dir: dir, maxBytes: maxBytes, commit: newCommitter(dir)}
+	for _, o := range opts {
+		o(s)
+	}
 	ents, err := s.Entries()
 	if err != nil {
 		return nil, err
