@@ -2,7 +2,7 @@
 # rtpengine peer comparison: the bench's generator against rtpengine 10.5
 # (userspace, loopback, pcap recording, driven over NG) at the issue's
 # loads, shared (generator and rtpengine on both cores) and pinned
-# (generator on CPU 0, rtpengine on CPU 1). See bench/peers/RTPENGINE.md.
+# (generator on CPU 0, rtpengine on CPU 1). See docs/bench.md ("rtpengine peer comparison").
 #
 #   bench/peers/rtpengine.sh OUTDIR [DURATION]
 #

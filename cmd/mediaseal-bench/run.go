@@ -32,7 +32,7 @@ func newRun() *cobra.Command {
 		},
 	}
 	f.register(cmd.Flags(), true)
-	cmd.Flags().StringVar(&peer, "peer", "", "instead of the gateway, measure a peer with the same generator: rtpengine (pcap recording; see bench/peers/RTPENGINE.md)")
+	cmd.Flags().StringVar(&peer, "peer", "", "instead of the gateway, measure a peer with the same generator: rtpengine (pcap recording; see docs/bench.md)")
 	return cmd
 }
 
