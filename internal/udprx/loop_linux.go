@@ -13,7 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Set owns the event loops that read its sockets. Each loop has
+// Set owns the event loops that read its sockets: io_uring loops
+// (loop_uring_linux.go) or epoll loops, chosen when the Set is made (see
+// backend_linux.go). Each epoll loop has
 // its own epoll set, polled (not woken per datagram) while media flows:
 // one epoll_wait per pollInterval returns every socket that became
 // readable, and one recvmmsg per socket reads what it holds. The sockets
@@ -21,12 +23,23 @@ import (
 // a datagram costs neither a goroutine wake-up nor, on the sending side, a
 // wake-up of a sleeping reader.
 type Set struct {
-	loops []*loop
+	loops  []*loop  // epoll backend
+	uloops []*uloop // io_uring backend
+	// ubufs is the buffer ring size of the uring loops (0: uringBufs);
+	// tests shrink it to run the ring dry.
+	ubufs int
 	next  atomic.Uint32
 }
 
-func New() *Set {
+// New returns a Set on the backend chosen by MEDIASEAL_UDPRX or, unset,
+// the default for this kernel.
+func New() *Set { return newSet(chooseBackend()) }
+
+func newSet(b backend) *Set {
 	n := max(1, runtime.GOMAXPROCS(0)/2)
+	if b == backendUring {
+		return &Set{uloops: make([]*uloop, n)}
+	}
 	return &Set{loops: make([]*loop, n)}
 }
 
@@ -43,14 +56,39 @@ type loop struct {
 	batch *mmsgBatch
 }
 
-// Socket is one media socket.
+// Socket is one media socket, served by an epoll loop (l) or an io_uring
+// loop (u).
 type Socket struct {
 	fd   int
 	port int
 	l    *loop
+	u    *uloop
 	h    Handler
-	// started is set once the socket is in its loop's epoll set.
+	// started is set once the socket is in its loop's epoll set or ring.
 	started bool
+
+	// Owned by the uring loop's goroutine: the socket's user_data, whether
+	// its multishot receive is submitted and not yet ended, whether it is
+	// being closed, and whether its remaining datagrams are dropped.
+	id                   uint64
+	armed, closing, drop bool
+}
+
+func (in *Set) pickU() (*uloop, error) {
+	i := int(in.next.Add(1)) % len(in.uloops)
+	if l := in.uloops[i]; l != nil {
+		return l, nil
+	}
+	startMu.Lock()
+	defer startMu.Unlock()
+	if in.uloops[i] == nil {
+		l, err := startUloop(in.ubufs)
+		if err != nil {
+			return nil, err
+		}
+		in.uloops[i] = l
+	}
+	return in.uloops[i], nil
 }
 
 func (in *Set) pick() (*loop, error) {
@@ -96,6 +134,12 @@ func (in *Set) start(i int) (*loop, error) {
 func (in *Set) Stop() {
 	startMu.Lock()
 	defer startMu.Unlock()
+	for i, l := range in.uloops {
+		if l != nil {
+			l.stop()
+			in.uloops[i] = nil
+		}
+	}
 	for i, l := range in.loops {
 		if l == nil {
 			continue
@@ -113,7 +157,14 @@ func (in *Set) Stop() {
 // Listen binds a non-blocking UDP socket on ap with a receive buffer of
 // rcvbuf bytes (0: the system default). It is read once started.
 func (in *Set) Listen(ap netip.AddrPort, rcvbuf int) (*Socket, error) {
-	l, err := in.pick()
+	var l *loop
+	var u *uloop
+	var err error
+	if in.uloops != nil {
+		u, err = in.pickU()
+	} else {
+		l, err = in.pick()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +202,7 @@ func (in *Set) Listen(ap netip.AddrPort, rcvbuf int) (*Socket, error) {
 			port = a.Port
 		}
 	}
-	return &Socket{fd: fd, port: port, l: l}, nil
+	return &Socket{fd: fd, port: port, l: l, u: u}, nil
 }
 
 // Port is the socket's local port.
@@ -159,6 +210,9 @@ func (s *Socket) Port() int { return s.port }
 
 // Start hands the socket's datagrams to h from now on.
 func (s *Socket) Start(h Handler) error {
+	if s.u != nil {
+		return s.u.request(&ureq{s: s, start: true, h: h})
+	}
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
 	s.h = h
@@ -175,6 +229,11 @@ func (s *Socket) Start(h Handler) error {
 // datagrams the kernel still holds for it are handed to the handler first.
 // No handler call for the socket runs after close returns.
 func (s *Socket) Close(drain bool) {
+	if s.u != nil {
+		_ = s.u.request(&ureq{s: s, drain: drain}) // fails only once the loop is stopped: nothing reads s then
+		unix.Close(s.fd)
+		return
+	}
 	s.l.mu.Lock()
 	if s.started {
 		_ = unix.EpollCtl(s.l.epfd, unix.EPOLL_CTL_DEL, s.fd, nil)

@@ -3,13 +3,69 @@
 package udprx
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
+
+// backends runs f once per backend. The uring run is skipped only where
+// the kernel refuses io_uring outright (disabled by sysctl, seccomp, too
+// old); anything else that fails is a failure.
+func backends(t *testing.T, f func(t *testing.T, b backend)) {
+	for _, b := range []backend{backendEpoll, backendUring} {
+		t.Run(b.String(), func(t *testing.T) {
+			if b == backendUring {
+				if err := uringRefused(); err != nil {
+					t.Skipf("io_uring refused here: %v", err)
+				}
+			}
+			f(t, b)
+		})
+	}
+}
+
+// uringRefused sets up (and closes) a one-entry ring.
+func uringRefused() error {
+	var p ioUringParams
+	fd, _, errno := unix.Syscall(unix.SYS_IO_URING_SETUP, 1, uintptr(unsafe.Pointer(&p)), 0)
+	if errno != 0 {
+		if errors.Is(errno, unix.ENOSYS) || errors.Is(errno, unix.EPERM) {
+			return errno
+		}
+		return nil
+	}
+	unix.Close(int(fd))
+	return nil
+}
+
+// hold stops s's loop from dispatching (until release is called), so
+// datagrams sent meanwhile wait in the kernel: in the socket or, for
+// uring, in posted completions.
+func hold(s *Socket) (release func()) {
+	if s.u != nil {
+		s.u.mu.Lock()
+		return s.u.mu.Unlock
+	}
+	s.l.mu.Lock()
+	return s.l.mu.Unlock
+}
+
+func dial(t *testing.T, s *Socket) *net.UDPConn {
+	t.Helper()
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(s.Port()))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
 
 // collector is a Handler that records what it was handed.
 type collector struct {
@@ -48,9 +104,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestDeliversEveryDatagramWithItsSource(t *testing.T) {
+	backends(t, testDeliversEveryDatagramWithItsSource)
+}
+
+func testDeliversEveryDatagramWithItsSource(t *testing.T, b backend) {
 	for _, bind := range []string{"127.0.0.1", "::1"} {
 		t.Run(bind, func(t *testing.T) {
-			in := New()
+			in := newSet(b)
 			defer in.Stop()
 			s, err := in.Listen(netip.AddrPortFrom(netip.MustParseAddr(bind), 0), 1<<20)
 			if err != nil {
@@ -103,7 +163,11 @@ func TestDeliversEveryDatagramWithItsSource(t *testing.T) {
 // What the kernel holds when a socket closes is handed over by close
 // (drain), and nothing is handed over after close returns.
 func TestCloseDrainsAndStops(t *testing.T) {
-	in := New()
+	backends(t, testCloseDrainsAndStops)
+}
+
+func testCloseDrainsAndStops(t *testing.T, b backend) {
+	in := newSet(b)
 	defer in.Stop()
 	s, err := in.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 1<<20)
 	if err != nil {
@@ -119,7 +183,7 @@ func TestCloseDrainsAndStops(t *testing.T) {
 	}
 	defer conn.Close()
 	// Hold the loop so the datagrams wait in the kernel.
-	s.l.mu.Lock()
+	release := hold(s)
 	const n = 200
 	for i := range n {
 		if _, err := conn.Write([]byte{byte(i)}); err != nil {
@@ -133,7 +197,7 @@ func TestCloseDrainsAndStops(t *testing.T) {
 		close(closed)
 	}()
 	time.Sleep(5 * time.Millisecond)
-	s.l.mu.Unlock()
+	release()
 	<-closed
 	if got := c.count(); got != n {
 		t.Fatalf("close drained %d of %d queued datagrams", got, n)
@@ -148,7 +212,11 @@ func TestCloseDrainsAndStops(t *testing.T) {
 // A loop with nothing to read sleeps in the kernel; a datagram still
 // wakes it, and stop ends it.
 func TestWakesFromIdle(t *testing.T) {
-	in := New()
+	backends(t, testWakesFromIdle)
+}
+
+func testWakesFromIdle(t *testing.T, b backend) {
+	in := newSet(b)
 	s, err := in.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 0)
 	if err != nil {
 		t.Fatal(err)
