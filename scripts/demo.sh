@@ -35,15 +35,15 @@ curl -sf -X DELETE -H "Authorization: Bearer $token" "http://$api/v1/sessions/$s
 echo
 # Playback needs a quorum even on a trial gateway: the playback requester
 # proposes, two other principals approve (credentials from first start).
-tok() { "$bin" token --url "http://$api" --credentials "$data/credentials/$1.json"; }
+tok() { "$bin" token --api "http://$api" --credentials "$data/credentials/$1.json"; }
 export MEDIASEAL_TOKEN
 MEDIASEAL_TOKEN=$(tok playback-requester-1)
 tok playback-requester-1 >"$data/playback.token"
 chmod 600 "$data/playback.token"
-prop=$("$bin" approvals propose --url "http://$api" --operation recording.playback --target "$rid" --reason "make demo")
+prop=$("$bin" approvals propose --api "http://$api" --operation recording.playback --target "$rid" --reason "make demo")
 pid=$(printf '%s' "$prop" | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | head -n1)
-MEDIASEAL_TOKEN=$(tok key-admin-1) "$bin" approvals approve --url "http://$api" "$pid" >/dev/null
-MEDIASEAL_TOKEN=$(tok policy-admin-1) "$bin" approvals approve --url "http://$api" "$pid" >/dev/null
+MEDIASEAL_TOKEN=$(tok key-admin-1) "$bin" approvals approve --api "http://$api" "$pid" >/dev/null
+MEDIASEAL_TOKEN=$(tok policy-admin-1) "$bin" approvals approve --api "http://$api" "$pid" >/dev/null
 out="$data/demo-call.wav"
 "$bin" export --api "http://$api" --recording "$rid" --approval-id "$pid" \
 	--token-file "$data/playback.token" --format wav-stereo --out "$out"

@@ -52,21 +52,30 @@ func (c ceremonyClient) call(method, path string, body any) (map[string]any, err
 }
 
 func newApprovals(g *globals) *cobra.Command {
-	var base, token string
+	var base, token, tokenFile string
 	cmd := &cobra.Command{Use: "approvals", Short: "Propose, inspect, approve and veto quorum operations"}
-	cmd.PersistentFlags().StringVar(&base, "url", "", "gateway URL (default http://<api.addr>)")
-	cmd.PersistentFlags().StringVar(&token, "token", "", "access token (default $MEDIASEAL_TOKEN; see mediaseal token)")
+	apiFlag(cmd, &base)
+	cmd.PersistentFlags().StringVar(&tokenFile, "token-file", "", "file holding the access token (default $MEDIASEAL_TOKEN; see mediaseal token)")
+	cmd.PersistentFlags().StringVar(&token, "token", "", "access token")
+	_ = cmd.PersistentFlags().MarkDeprecated("token", "a token on the command line is visible to every user in ps; use --token-file or $MEDIASEAL_TOKEN")
 	client := func(c *cobra.Command) (ceremonyClient, error) {
 		u, err := g.apiURL(base)
 		if err != nil {
 			return ceremonyClient{}, err
 		}
 		tok := token
+		if tokenFile != "" {
+			b, err := os.ReadFile(tokenFile)
+			if err != nil {
+				return ceremonyClient{}, fmt.Errorf("token: %w", err)
+			}
+			tok = strings.TrimSpace(string(b))
+		}
 		if tok == "" {
 			tok = os.Getenv("MEDIASEAL_TOKEN")
 		}
 		if tok == "" {
-			return ceremonyClient{}, fmt.Errorf("give --token or set MEDIASEAL_TOKEN")
+			return ceremonyClient{}, fmt.Errorf("give --token-file or set MEDIASEAL_TOKEN")
 		}
 		return ceremonyClient{base: u, token: tok, cmd: c}, nil
 	}

@@ -15,7 +15,15 @@ import (
 	"github.com/mediaseal/mediaseal/internal/auth"
 )
 
-// apiURL is the gateway's base URL: --url, or http:// plus api.addr.
+// apiFlag registers --api, the gateway base URL of every command that calls
+// it, and the older spelling --url as a deprecated alias.
+func apiFlag(cmd *cobra.Command, base *string) {
+	cmd.PersistentFlags().StringVar(base, "api", "", "gateway base URL (default http://<api.addr> of the config)")
+	cmd.PersistentFlags().StringVar(base, "url", "", "gateway base URL")
+	_ = cmd.PersistentFlags().MarkDeprecated("url", "use --api")
+}
+
+// apiURL is the gateway's base URL: --api, or http:// plus api.addr.
 func (g *globals) apiURL(flag string) (string, error) {
 	if flag != "" {
 		return strings.TrimRight(flag, "/"), nil
@@ -89,7 +97,7 @@ func newToken(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&credsPath, "credentials", "", "credentials file (<data-dir>/credentials/<client-id>.json)")
 	cmd.Flags().StringVar(&clientID, "client-id", "", "client id (secret from MEDIASEAL_CLIENT_SECRET)")
-	cmd.Flags().StringVar(&base, "url", "", "gateway URL (default http://<api.addr>)")
+	apiFlag(cmd, &base)
 	cmd.Flags().StringSliceVar(&scopes, "scope", nil, "scopes to ask for (default: every scope the account holds)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the whole token response")
 	return cmd
