@@ -211,7 +211,10 @@ func (s *Socket) Port() int { return s.port }
 // Start hands the socket's datagrams to h from now on.
 func (s *Socket) Start(h Handler) error {
 	if s.u != nil {
-		return s.u.request(&ureq{s: s, start: true, h: h})
+		// Queued, not waited for: the loop arms the socket within a poll
+		// (datagrams wait in the socket meanwhile), and a later Close is
+		// served after it.
+		return s.u.request(&ureq{s: s, start: true, h: h}, true)
 	}
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
@@ -230,7 +233,7 @@ func (s *Socket) Start(h Handler) error {
 // No handler call for the socket runs after close returns.
 func (s *Socket) Close(drain bool) {
 	if s.u != nil {
-		_ = s.u.request(&ureq{s: s, drain: drain}) // fails only once the loop is stopped: nothing reads s then
+		_ = s.u.request(&ureq{s: s, drain: drain}, false) // fails only once the loop is stopped: nothing reads s then
 		unix.Close(s.fd)
 		return
 	}

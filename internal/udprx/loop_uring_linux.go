@@ -14,6 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// uringBuilt: the io_uring backend exists on this architecture.
+const uringBuilt = true
+
 // Sizes of one uring loop.
 const (
 	// uringBufs buffers of uringBufSize bytes are lent to the kernel (8 MiB
@@ -58,7 +61,11 @@ type uloop struct {
 	wakefd   int
 	done     chan struct{}
 	stopping atomic.Bool
+	asleep   atomic.Bool   // the loop is (about to be) blocked until a completion
 	enobufs  atomic.Uint64 // multishot receives ended for want of a buffer
+	rearms   atomic.Uint64 // multishot receives submitted again after they ended
+	errs     atomic.Uint64 // receives ended by another error (cancels excluded)
+	flags    atomic.Uint32 // the setup flags the kernel accepted
 
 	// mu is held while a round of completions is dispatched (as loop.mu).
 	mu sync.Mutex
@@ -140,6 +147,7 @@ func (l *uloop) setup() error {
 	msg := (*unix.Msghdr)(unsafe.Pointer(&ctl[0]))
 	msg.Namelen = uringName
 	l.r, l.br, l.ctl = r, br, ctl
+	l.flags.Store(r.flags)
 	return nil
 }
 
@@ -183,7 +191,21 @@ func (l *uloop) run(ready chan<- error) {
 		if block {
 			min = 1 // idle: sleep until a datagram or a request
 		}
-		if err := l.r.enter(min, 0); err != nil {
+		if block {
+			// Requesters wake the loop only while it sleeps (see request);
+			// a request queued before asleep was set is served first.
+			l.asleep.Store(true)
+			l.reqMu.Lock()
+			queued := len(l.reqs) > 0
+			l.reqMu.Unlock()
+			if queued {
+				l.asleep.Store(false)
+				continue
+			}
+		}
+		err := l.r.enter(min, 0)
+		l.asleep.Store(false)
+		if err != nil {
 			time.Sleep(pollInterval) // not expected: the ring is ours and alive
 			continue
 		}
@@ -211,8 +233,14 @@ func (l *uloop) run(ready chan<- error) {
 	}
 }
 
-// request hands q to the loop, wakes it and waits for it to be served.
-func (l *uloop) request(q *ureq) error {
+// request hands q to the loop, waking it if it sleeps, and waits for it
+// to be served unless async. A loop that polls serves it within a
+// pollInterval; one that sleeps in the kernel is woken through the
+// eventfd. The check of asleep after queueing, paired with the loop's
+// check of the queue after setting it (both under reqMu's ordering),
+// means one of the two always sees the other: no request waits for
+// traffic to wake the loop.
+func (l *uloop) request(q *ureq, async bool) error {
 	q.done = make(chan error, 1)
 	l.reqMu.Lock()
 	if l.exited {
@@ -221,7 +249,12 @@ func (l *uloop) request(q *ureq) error {
 	}
 	l.reqs = append(l.reqs, q)
 	l.reqMu.Unlock()
-	l.wake()
+	if l.asleep.Load() {
+		l.wake()
+	}
+	if async {
+		return nil
+	}
 	return <-q.done
 }
 
@@ -361,8 +394,14 @@ func (l *uloop) reap() int {
 			}
 			l.br.push(bid) // after the handler: b is only valid during the call
 		}
-		if c.res == -int32(unix.ENOBUFS) {
+		switch c.res {
+		case -int32(unix.ENOBUFS):
 			l.enobufs.Add(1)
+		case -int32(unix.ECANCELED):
+		default:
+			if c.res < 0 {
+				l.errs.Add(1)
+			}
 		}
 		if c.flags&cqeFMore == 0 && s != nil {
 			// The multishot receive ended (no buffer, CQ overflow, cancel,
@@ -370,6 +409,7 @@ func (l *uloop) reap() int {
 			s.armed = false
 			if !s.closing {
 				l.rearm = append(l.rearm, s)
+				l.rearms.Add(1)
 			}
 		}
 	})

@@ -9,6 +9,8 @@ import (
 
 // The io_uring backend is built for little-endian 64-bit targets only
 // (amd64, arm64); elsewhere a Set forced onto it fails to listen.
+const uringBuilt = false
+
 type uloop struct{ mu sync.Mutex }
 
 type ureq struct {
@@ -19,6 +21,6 @@ type ureq struct {
 
 var errNoUring = errors.New("udprx: io_uring backend not built for this architecture")
 
-func startUloop(int) (*uloop, error) { return nil, errNoUring }
-func (*uloop) request(*ureq) error   { return errNoUring }
-func (*uloop) stop()                 {}
+func startUloop(int) (*uloop, error)     { return nil, errNoUring }
+func (*uloop) request(*ureq, bool) error { return errNoUring }
+func (*uloop) stop()                     {}
