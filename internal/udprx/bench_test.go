@@ -131,6 +131,7 @@ func benchReceive(b *testing.B, be backend, rate int) {
 	b.ReportMetric(0, "ns/op")
 	if l := in.uloops; len(l) > 0 && l[0] != nil {
 		b.ReportMetric(float64(l[0].enobufs.Load()), "enobufs")
+		b.ReportMetric(n/float64(l[0].rounds.Load()), "dgrams/poll")
 	}
 }
 

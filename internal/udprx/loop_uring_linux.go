@@ -38,9 +38,6 @@ const (
 	// uringCQ completion entries: at most one per lent buffer, plus the
 	// final (re-arm) completions, cancels and wake-ups.
 	uringCQ = 4 * uringBufs
-	// uringEnterMax bounds how often one round re-enters the kernel while
-	// it still holds receive work (DEFER_TASKRUN runs 20 items per enter).
-	uringEnterMax = 256
 )
 
 var _ = [1]struct{}{}[(uringBufSize-uringPayload-MaxDatagram)>>63] // a buffer holds a whole MaxDatagram
@@ -65,6 +62,7 @@ type uloop struct {
 	enobufs  atomic.Uint64 // multishot receives ended for want of a buffer
 	rearms   atomic.Uint64 // multishot receives submitted again after they ended
 	errs     atomic.Uint64 // receives ended by another error (cancels excluded)
+	rounds   atomic.Uint64 // polls (the benchmark reports datagrams per poll)
 	flags    atomic.Uint32 // the setup flags the kernel accepted
 
 	// mu is held while a round of completions is dispatched (as loop.mu).
@@ -203,24 +201,24 @@ func (l *uloop) run(ready chan<- error) {
 				continue
 			}
 		}
-		err := l.r.enter(min, 0)
+		// One enter per poll: it submits the re-arms and runs the receive
+		// work of every socket that became readable since the last one.
+		var err error
+		if block {
+			err = l.r.enter(min, 0)
+		} else if ok, e := l.r.enterAll(uringCQ); ok {
+			err = e
+		} else {
+			err = l.r.enter(0, 0) // no DEFER_TASKRUN: all the work runs on the way out
+		}
 		l.asleep.Store(false)
+		l.rounds.Add(1)
 		if err != nil {
 			time.Sleep(pollInterval) // not expected: the ring is ours and alive
 			continue
 		}
 		l.mu.Lock()
 		n := l.reap()
-		// DEFER_TASKRUN runs a bounded number of sockets' receive work per
-		// enter and flags the rest: enter again until it is done (each
-		// enter also submits the re-arms the reap just queued).
-		for k := 0; k < uringEnterMax && l.r.workPending(); k++ {
-			l.submit()
-			if l.r.enter(0, 0) != nil {
-				break
-			}
-			n += l.reap()
-		}
 		l.mu.Unlock()
 		if n > 0 {
 			idle = 0

@@ -80,6 +80,16 @@ type ioUringBuf struct {
 	resv uint16 // 14: the ring tail, in entry 0
 }
 
+// getEventsArg is struct io_uring_getevents_arg (24 bytes), the argument
+// of io_uring_enter with IORING_ENTER_EXT_ARG: ts points to a struct
+// __kernel_timespec bounding the wait.
+type getEventsArg struct {
+	sigmask     uint64 // 0
+	sigmaskSz   uint32 // 8
+	minWaitUsec uint32 // 12
+	ts          uint64 // 16
+}
+
 // recvmsgOutSize is sizeof(struct io_uring_recvmsg_out) {namelen,
 // controllen, payloadlen, flags}, which a multishot recvmsg writes at the
 // start of each buffer; the source address follows, then the control data
@@ -91,13 +101,13 @@ const (
 	setupCQSize       = 1 << 3
 	setupSubmitAll    = 1 << 7
 	setupCoopTaskrun  = 1 << 8
-	setupTaskrunFlag  = 1 << 9
 	setupSingleIssuer = 1 << 12
 	setupDeferTaskrun = 1 << 13
 
 	// io_uring_params.features
 	featSingleMmap = 1 << 0
 	featNoDrop     = 1 << 1
+	featExtArg     = 1 << 8
 
 	// mmap offsets
 	offSQRing = 0
@@ -106,13 +116,9 @@ const (
 
 	// io_uring_enter flags
 	enterGetEvents = 1 << 0
-
-	// sq ring flags
-	sqCQOverflow = 1 << 1
-	sqTaskrun    = 1 << 2
+	enterExtArg    = 1 << 3
 
 	// opcodes
-	opNop         = 0
 	opRecvmsg     = 10
 	opAsyncCancel = 14
 	opRead        = 22
@@ -129,6 +135,5 @@ const (
 	cqeBufferShift = 16
 
 	// io_uring_register opcodes
-	registerPbufRing   = 22
-	unregisterPbufRing = 23
+	registerPbufRing = 22
 )

@@ -16,16 +16,22 @@ import (
 // IORING_SETUP_SINGLE_ISSUER only the thread that created it may submit,
 // and with DEFER_TASKRUN only that thread produces completions.
 type ring struct {
-	fd    int
-	flags uint32 // the setup flags the kernel accepted
+	fd       int
+	flags    uint32 // the setup flags the kernel accepted
+	features uint32
+
+	// The argument of enterAll, read by the kernel during io_uring_enter:
+	// a zero timeout. Kept here, in a heap object, not on a stack.
+	arg getEventsArg
+	ts  unix.Timespec
 
 	sqMem, cqMem, sqeMem []byte
 
-	// Pointers into the shared rings. The kernel writes sqHead, cqTail
-	// and sqFlags and reads sqTail and cqHead concurrently with this
-	// process, so they are only accessed with sync/atomic (acquire/release
-	// on every architecture Go supports).
-	sqHead, sqTail, sqFlags *uint32
+	// Pointers into the shared rings. The kernel writes sqHead and cqTail
+	// and reads sqTail and cqHead concurrently with this process, so they
+	// are only accessed with sync/atomic (acquire/release on every
+	// architecture Go supports).
+	sqHead, sqTail *uint32
 	cqHead, cqTail          *uint32
 	sqMask, cqMask          uint32
 	sqEntries               uint32
@@ -39,14 +45,13 @@ type ring struct {
 
 // ringSetups are the flag sets tried in order. DEFER_TASKRUN (6.1) makes
 // the kernel do the receive work only when this loop enters it with
-// GETEVENTS, once per poll for every socket, instead of interrupting the
-// thread per datagram; COOP_TASKRUN (5.19) at least avoids the IPI; the
-// last is a plain ring. TASKRUN_FLAG makes the kernel raise IORING_SQ_TASKRUN
-// while receive work is still pending, which the loop uses to enter again
-// (DEFER_TASKRUN runs at most 20 work items per enter without waiting).
+// GETEVENTS, once per poll for every socket that became readable, instead
+// of interrupting the thread per datagram; COOP_TASKRUN (5.19) at least
+// spares the interrupt; the last is a plain ring. SUBMIT_ALL (5.18) keeps
+// submitting past an SQE that fails.
 var ringSetups = []uint32{
-	setupSingleIssuer | setupDeferTaskrun | setupTaskrunFlag | setupSubmitAll,
-	setupCoopTaskrun | setupTaskrunFlag | setupSubmitAll,
+	setupSingleIssuer | setupDeferTaskrun | setupSubmitAll,
+	setupCoopTaskrun | setupSubmitAll,
 	0,
 }
 
@@ -67,7 +72,8 @@ func newRing(sq, cq uint32) (*ring, error) {
 	if errno != 0 {
 		return nil, fmt.Errorf("udprx: io_uring_setup: %w", errno)
 	}
-	r := &ring{fd: int(fd), flags: p.flags}
+	r := &ring{fd: int(fd), flags: p.flags, features: p.features}
+	r.arg.ts = uint64(uintptr(unsafe.Pointer(&r.ts)))
 	if p.features&featSingleMmap == 0 || p.features&featNoDrop == 0 {
 		r.close()
 		return nil, errors.New("udprx: io_uring lacks SINGLE_MMAP/NODROP (kernel < 5.5)")
@@ -87,7 +93,7 @@ func newRing(sq, cq uint32) (*ring, error) {
 	}
 	r.sqeMem = sqe
 	at := func(off uint32) *uint32 { return (*uint32)(unsafe.Pointer(&mem[off])) }
-	r.sqHead, r.sqTail, r.sqFlags = at(p.sqOff.head), at(p.sqOff.tail), at(p.sqOff.flags)
+	r.sqHead, r.sqTail = at(p.sqOff.head), at(p.sqOff.tail)
 	r.sqMask, r.sqEntries = *at(p.sqOff.ringMask), *at(p.sqOff.ringEntries)
 	r.cqHead, r.cqTail = at(p.cqOff.head), at(p.cqOff.tail)
 	r.cqMask = *at(p.cqOff.ringMask)
@@ -161,10 +167,29 @@ func (r *ring) enter(minComplete uint32, flags uintptr) error {
 	}
 }
 
-// workPending reports whether the kernel holds receive work it has not run
-// yet (IORING_SQ_TASKRUN), or completions it could not post (CQ overflow).
-func (r *ring) workPending() bool {
-	return atomic.LoadUint32(r.sqFlags)&(sqTaskrun|sqCQOverflow) != 0
+// enterAll is enter(0) that runs all the pending receive work, not only
+// the first 20 work items (sockets) DEFER_TASKRUN runs when no completion
+// is awaited (IO_LOCAL_TW_DEFAULT_MAX in io_uring/io_uring.c): it waits
+// for max completions with a zero timeout (IORING_ENTER_EXT_ARG, 5.11),
+// and the kernel runs up to max work items before and after it finds the
+// timeout expired. So one system call per poll receives for every
+// readable socket. (Entering again while IORING_SQ_TASKRUN is set would
+// chase datagrams that arrive meanwhile, a system call per few.) false if
+// the kernel lacks EXT_ARG: never with DEFER_TASKRUN (6.1); without it
+// enter(0) runs all the work on its way out.
+func (r *ring) enterAll(max uint32) (bool, error) {
+	if r.features&featExtArg == 0 {
+		return false, nil
+	}
+	atomic.StoreUint32(r.sqTail, r.sqLocal)
+	pending := r.sqLocal - atomic.LoadUint32(r.sqHead)
+	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(pending), uintptr(max),
+		enterGetEvents|enterExtArg, uintptr(unsafe.Pointer(&r.arg)), unsafe.Sizeof(r.arg))
+	switch errno {
+	case 0, unix.ETIME, unix.EINTR, unix.EAGAIN, unix.EBUSY:
+		return true, nil
+	}
+	return true, fmt.Errorf("udprx: io_uring_enter: %w", errno)
 }
 
 // reap calls f for every completion posted, oldest first, and releases the
