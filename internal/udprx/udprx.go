@@ -2,10 +2,15 @@
 // and few system calls: the media path of a gateway that holds one RTP and
 // one RTCP socket per call track, thousands at a time.
 //
-// On Linux a [Set] runs event loops over epoll sets of non-blocking sockets
-// kept outside Go's network poller, polled once per millisecond while
-// datagrams flow, each readable socket read with one recvmmsg. Elsewhere a
-// goroutine per socket reads through the network poller.
+// On Linux a [Set] runs event loops over sockets kept outside Go's network
+// poller, polled once per millisecond while datagrams flow. Where io_uring
+// works (probed once per process) each loop owns a ring with a multishot
+// recvmsg armed per socket and a ring of provided buffers, so one
+// io_uring_enter per poll receives for every readable socket: no system
+// call per datagram. Elsewhere, or with MEDIASEAL_UDPRX=epoll, each loop
+// polls an epoll set and reads each readable socket with one recvmmsg
+// (MEDIASEAL_UDPRX=uring forces io_uring). Other systems get a goroutine
+// per socket reading through the network poller.
 package udprx
 
 import (

@@ -32,11 +32,11 @@ type ring struct {
 	// are only accessed with sync/atomic (acquire/release on every
 	// architecture Go supports).
 	sqHead, sqTail *uint32
-	cqHead, cqTail          *uint32
-	sqMask, cqMask          uint32
-	sqEntries               uint32
-	sqes                    []ioUringSqe
-	cqes                    []ioUringCqe
+	cqHead, cqTail *uint32
+	sqMask, cqMask uint32
+	sqEntries      uint32
+	sqes           []ioUringSqe
+	cqes           []ioUringCqe
 
 	// sqLocal is the tail this process has filled up to; it is published
 	// to *sqTail by flushSQ before each io_uring_enter.

@@ -11,12 +11,17 @@ import (
 )
 
 func TestChooseBackend(t *testing.T) {
+	def := backendEpoll
+	if uringDefault && uringWorks() {
+		def = backendUring
+	}
 	for _, tc := range []struct {
 		env  string
 		want backend
 	}{
 		{"epoll", backendEpoll},
 		{"uring", backendUring},
+		{"", def},
 	} {
 		t.Setenv(envBackend, tc.env)
 		if got := chooseBackend(); got != tc.want {
@@ -26,6 +31,30 @@ func TestChooseBackend(t *testing.T) {
 			t.Errorf("%s=%s: New did not build the %s backend", envBackend, tc.env, tc.want)
 		}
 	}
+}
+
+// A socket closed after its Set stopped is closed, without waiting for a
+// loop that is gone.
+func TestCloseAfterStop(t *testing.T) {
+	backends(t, func(t *testing.T, b backend) {
+		in := newSet(b)
+		s, err := in.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c collector
+		if err := s.Start(c.handle); err != nil {
+			t.Fatal(err)
+		}
+		in.Stop()
+		done := make(chan struct{})
+		go func() { s.Close(true); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("close after stop hangs")
+		}
+	})
 }
 
 // When more datagrams wait than the ring has buffers, the multishot
