@@ -184,11 +184,7 @@ func (l *uloop) run(ready chan<- error) {
 			return
 		}
 		l.submit()
-		block := idle >= idlePolls
-		var min uint32
-		if block {
-			min = 1 // idle: sleep until a datagram or a request
-		}
+		block := idle >= idlePolls // idle: sleep until a datagram or a request
 		if block {
 			// Requesters wake the loop only while it sleeps (see request);
 			// a request queued before asleep was set is served first.
@@ -205,11 +201,11 @@ func (l *uloop) run(ready chan<- error) {
 		// work of every socket that became readable since the last one.
 		var err error
 		if block {
-			err = l.r.enter(min, 0)
+			err = l.r.enter(1)
 		} else if ok, e := l.r.enterAll(uringCQ); ok {
 			err = e
 		} else {
-			err = l.r.enter(0, 0) // no DEFER_TASKRUN: all the work runs on the way out
+			err = l.r.enter(0) // no DEFER_TASKRUN: all the work runs on the way out
 		}
 		l.asleep.Store(false)
 		l.rounds.Add(1)
@@ -316,7 +312,7 @@ func (l *uloop) close(s *Socket, drain bool) {
 			l.mu.Unlock()
 		}
 		for s.armed {
-			if err := l.r.enter(1, 0); err != nil {
+			if err := l.r.enter(1); err != nil {
 				break
 			}
 			l.mu.Lock()

@@ -236,7 +236,17 @@ func testWakesFromIdle(t *testing.T, b backend) {
 	defer conn.Close()
 	conn.Write([]byte("wake")) //nolint:errcheck
 	waitFor(t, "the datagram after idling", func() bool { return c.count() == 1 })
-	s.Close(false)
+	// Requests reach a sleeping loop too: Close, then Stop, each after
+	// the loop went back to sleep.
+	time.Sleep(idlePolls*pollInterval + 200*time.Millisecond)
+	closed := make(chan struct{})
+	go func() { s.Close(false); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("close did not wake the sleeping loop")
+	}
+	time.Sleep(idlePolls*pollInterval + 200*time.Millisecond)
 	done := make(chan struct{})
 	go func() { in.Stop(); close(done) }()
 	select {

@@ -38,8 +38,8 @@ type ring struct {
 	sqes           []ioUringSqe
 	cqes           []ioUringCqe
 
-	// sqLocal is the tail this process has filled up to; it is published
-	// to *sqTail by flushSQ before each io_uring_enter.
+	// sqLocal is the tail this process has filled up to; enter and
+	// enterAll publish it to *sqTail.
 	sqLocal uint32
 }
 
@@ -119,16 +119,12 @@ func (r *ring) close() {
 	unix.Close(r.fd)
 }
 
-// deferred reports whether completions are only produced inside
-// io_uring_enter(GETEVENTS) (DEFER_TASKRUN).
-func (r *ring) deferred() bool { return r.flags&setupDeferTaskrun != 0 }
-
 // sqe returns a zeroed submission entry to fill, submitting what is queued
 // first when the SQ ring is full; nil if it is still full (the caller
 // retries on the next round).
 func (r *ring) sqe() *ioUringSqe {
 	if r.sqLocal-atomic.LoadUint32(r.sqHead) >= r.sqEntries {
-		_ = r.enter(0, 0)
+		_ = r.enter(0)
 		if r.sqLocal-atomic.LoadUint32(r.sqHead) >= r.sqEntries {
 			return nil
 		}
@@ -143,12 +139,12 @@ func (r *ring) sqe() *ioUringSqe {
 // kernel sees the entries written before it), submits them and, with
 // GETEVENTS, lets the kernel run pending receive work and post its
 // completions; it waits for minComplete completions.
-func (r *ring) enter(minComplete uint32, flags uintptr) error {
+func (r *ring) enter(minComplete uint32) error {
 	atomic.StoreUint32(r.sqTail, r.sqLocal)
 	for {
 		pending := r.sqLocal - atomic.LoadUint32(r.sqHead)
 		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(pending), uintptr(minComplete),
-			flags|enterGetEvents, 0, 0)
+			enterGetEvents, 0, 0)
 		switch errno {
 		case 0:
 			return nil
@@ -174,16 +170,16 @@ func (r *ring) enter(minComplete uint32, flags uintptr) error {
 // and the kernel runs up to max work items before and after it finds the
 // timeout expired. So one system call per poll receives for every
 // readable socket. (Entering again while IORING_SQ_TASKRUN is set would
-// chase datagrams that arrive meanwhile, a system call per few.) false if
-// the kernel lacks EXT_ARG: never with DEFER_TASKRUN (6.1); without it
-// enter(0) runs all the work on its way out.
-func (r *ring) enterAll(max uint32) (bool, error) {
-	if r.features&featExtArg == 0 {
+// chase datagrams that arrive meanwhile, a system call per few.) false
+// without DEFER_TASKRUN: then enter(0) runs all the work on its way out
+// (and a DEFER_TASKRUN kernel, 6.1, always has EXT_ARG).
+func (r *ring) enterAll(maxComplete uint32) (bool, error) {
+	if r.flags&setupDeferTaskrun == 0 || r.features&featExtArg == 0 {
 		return false, nil
 	}
 	atomic.StoreUint32(r.sqTail, r.sqLocal)
 	pending := r.sqLocal - atomic.LoadUint32(r.sqHead)
-	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(pending), uintptr(max),
+	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(pending), uintptr(maxComplete),
 		enterGetEvents|enterExtArg, uintptr(unsafe.Pointer(&r.arg)), unsafe.Sizeof(r.arg))
 	switch errno {
 	case 0, unix.ETIME, unix.EINTR, unix.EAGAIN, unix.EBUSY:

@@ -33,6 +33,24 @@ func TestChooseBackend(t *testing.T) {
 	}
 }
 
+// The rings a kernel without DEFER_TASKRUN (< 6.1) or COOP_TASKRUN
+// (< 5.19) gets deliver, drain and wake the same way.
+func TestUringFallbackRings(t *testing.T) {
+	if err := uringRefused(); err != nil {
+		t.Skipf("io_uring refused here: %v", err)
+	}
+	all := ringSetups
+	defer func() { ringSetups = all }()
+	for i, name := range []string{"coop_taskrun", "plain"} {
+		t.Run(name, func(t *testing.T) {
+			ringSetups = all[i+1:]
+			t.Run("deliver", func(t *testing.T) { testDeliversEveryDatagramWithItsSource(t, backendUring) })
+			t.Run("drain", func(t *testing.T) { testCloseDrainsAndStops(t, backendUring) })
+			t.Run("idle", func(t *testing.T) { testWakesFromIdle(t, backendUring) })
+		})
+	}
+}
+
 // A socket closed after its Set stopped is closed, without waiting for a
 // loop that is gone.
 func TestCloseAfterStop(t *testing.T) {
