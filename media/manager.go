@@ -459,6 +459,7 @@ func (m *Manager) Pause(id string, paused bool) (*Session, error) {
 // Run flushes sessions every flush interval and ends inactive ones, until
 // ctx is done. Then it ends every session (graceful shutdown).
 func (m *Manager) Run(ctx context.Context) error {
+	m.log.Infow("media receiver", "backend", m.ingest.Backend(), "ports", fmt.Sprintf("%d-%d", m.cfg.PortMin, m.cfg.PortMax))
 	// A fine tick: a flush starts at most one tick after it falls due,
 	// and the delay counts in the recording lag.
 	tick := time.NewTicker(min(m.cfg.FlushInterval/4, 10*time.Millisecond))

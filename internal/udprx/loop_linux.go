@@ -35,6 +35,14 @@ type Set struct {
 // the default for this kernel.
 func New() *Set { return newSet(chooseBackend()) }
 
+// Backend names how the Set reads: "uring" or "epoll".
+func (in *Set) Backend() string {
+	if in.uloops != nil {
+		return backendUring.String()
+	}
+	return backendEpoll.String()
+}
+
 func newSet(b backend) *Set {
 	n := max(1, runtime.GOMAXPROCS(0)/2)
 	if b == backendUring {

@@ -19,6 +19,9 @@ func New() *Set { return &Set{} }
 
 func (*Set) Stop() {}
 
+// Backend names how the Set reads: a goroutine per socket here.
+func (*Set) Backend() string { return "goroutine" }
+
 type Socket struct {
 	c    *net.UDPConn
 	port int

@@ -27,8 +27,8 @@ func TestChooseBackend(t *testing.T) {
 		if got := chooseBackend(); got != tc.want {
 			t.Errorf("%s=%s: %s, want %s", envBackend, tc.env, got, tc.want)
 		}
-		if got := New(); (got.uloops != nil) != (tc.want == backendUring) {
-			t.Errorf("%s=%s: New did not build the %s backend", envBackend, tc.env, tc.want)
+		if got := New(); (got.uloops != nil) != (tc.want == backendUring) || got.Backend() != tc.want.String() {
+			t.Errorf("%s=%s: New built the %s backend, want %s", envBackend, tc.env, got.Backend(), tc.want)
 		}
 	}
 }
