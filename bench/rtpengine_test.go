@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +133,35 @@ func writePcap(t *testing.T, path string, base time.Time, pkts []pkt) {
 		if err := w.WritePacket(ci, frame); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestRTPEngineSweep sweeps the peer with the same generator: every step
+// is an rtpengine run, reported and counted as in `run --peer`.
+func TestRTPEngineSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts rtpengine")
+	}
+	pc := RTPEngineConfig{PortMin: 54000 + os.Getpid()%100*40}
+	pc.PortMax = pc.PortMin + 39
+	var log strings.Builder
+	sw, err := Sweep(context.Background(), SweepConfig{
+		Run:  RunConfig{TracksPerCall: 1, Duration: 2 * time.Second, MaxLateness: time.Second},
+		From: 2, To: 4, Step: 2, MaxLoss: 0.0001,
+		Runner: func(ctx context.Context, rc RunConfig) (*Result, error) { return RunRTPEngine(ctx, rc, pc) },
+	}, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sw.Steps) != 2 || sw.MaxStreams != 4 {
+		t.Fatalf("%d steps, largest loss-free %d; want 2 steps, 4\n%s", len(sw.Steps), sw.MaxStreams, log.String())
+	}
+	for _, r := range sw.Steps {
+		if r.Mode != PeerRTPEngine || r.SentPackets != int64(r.Streams*100) || r.RecordedPkts != r.SentPackets {
+			t.Fatalf("step %d: mode %q, sent %d, recorded %d", r.Streams, r.Mode, r.SentPackets, r.RecordedPkts)
+		}
+	}
+	if !strings.Contains(log.String(), "counted in the pcap files") {
+		t.Fatalf("sweep log lacks the peer table:\n%s", log.String())
 	}
 }

@@ -16,6 +16,9 @@ type SweepConfig struct {
 	// Beyond is how many failing steps to run after the first failure, to
 	// see saturation (the baseline ratio there).
 	Beyond int
+	// Runner runs one step; nil runs the gateway (Run). A peer's runner
+	// (RunRTPEngine) sweeps the peer with the same generator.
+	Runner func(context.Context, RunConfig) (*Result, error)
 }
 
 // SweepResult is every step and the largest passing load.
@@ -36,17 +39,25 @@ func Sweep(ctx context.Context, c SweepConfig, log io.Writer) (*SweepResult, err
 	if c.Step <= 0 || c.From <= 0 || c.To < c.From {
 		return nil, fmt.Errorf("%w: sweep --from %d --to %d --step %d", ErrConfig, c.From, c.To, c.Step)
 	}
+	run := c.Runner
+	if run == nil {
+		run = Run
+	}
 	out := &SweepResult{MaxLoss: c.MaxLoss}
 	failures := 0
 	for n := c.From; n <= c.To; n += c.Step {
 		rc := c.Run
 		rc.Streams = n - n%max(rc.TracksPerCall, 1)
-		r, err := Run(ctx, rc)
+		r, err := run(ctx, rc)
 		if err != nil {
 			return out, fmt.Errorf("%d streams: %w", n, err)
 		}
 		out.Steps = append(out.Steps, r)
-		r.WriteTable(log)
+		if r.Mode == PeerRTPEngine {
+			WritePeerTable(log, r)
+		} else {
+			r.WriteTable(log)
+		}
 		fmt.Fprintln(log)
 		if c.Passed(r) {
 			out.MaxStreams = max(out.MaxStreams, r.Streams)

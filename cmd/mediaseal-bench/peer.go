@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -11,11 +12,8 @@ import (
 // runPeer is `run --peer rtpengine`: the same generator and report
 // against rtpengine's recording instead of the gateway.
 func runPeer(cmd *cobra.Command, f *runFlags, cfg bench.RunConfig, peer string) error {
-	if peer != bench.PeerRTPEngine {
-		return fmt.Errorf("%w: --peer %q (want %s)", bench.ErrConfig, peer, bench.PeerRTPEngine)
-	}
-	if f.spawn || cfg.Target != "" || f.kmsLatency > 0 {
-		return fmt.Errorf("%w: --peer starts rtpengine itself; no --spawn, --target or --kms-latency", bench.ErrConfig)
+	if err := checkPeer(f, cfg, peer); err != nil {
+		return err
 	}
 	res, err := bench.RunRTPEngine(cmd.Context(), cfg, bench.RTPEngineConfig{CPUs: cfg.Spawn.CPUs})
 	if err != nil {
@@ -26,4 +24,20 @@ func runPeer(cmd *cobra.Command, f *runFlags, cfg bench.RunConfig, peer string) 
 		return bench.WriteJSON(f.jsonPath, res)
 	}
 	return nil
+}
+
+// checkPeer refuses a peer other than rtpengine and the gateway-only flags.
+func checkPeer(f *runFlags, cfg bench.RunConfig, peer string) error {
+	if peer != bench.PeerRTPEngine {
+		return fmt.Errorf("%w: --peer %q (want %s)", bench.ErrConfig, peer, bench.PeerRTPEngine)
+	}
+	if f.spawn || cfg.Target != "" || f.kmsLatency > 0 {
+		return fmt.Errorf("%w: --peer starts rtpengine itself; no --spawn, --target or --kms-latency", bench.ErrConfig)
+	}
+	return nil
+}
+
+// peerRunner is the sweep's step runner for --peer.
+func peerRunner(ctx context.Context, cfg bench.RunConfig) (*bench.Result, error) {
+	return bench.RunRTPEngine(ctx, cfg, bench.RTPEngineConfig{CPUs: cfg.Spawn.CPUs})
 }

@@ -14,6 +14,7 @@ func newSweep() *cobra.Command {
 	var (
 		sc      bench.SweepConfig
 		pngPath string
+		peer    string
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep",
@@ -24,6 +25,12 @@ func newSweep() *cobra.Command {
 				return err
 			}
 			sc.Run = cfg
+			if peer != "" {
+				if err := checkPeer(f, cfg, peer); err != nil {
+					return err
+				}
+				sc.Runner = peerRunner
+			}
 			sw, err := bench.Sweep(cmd.Context(), sc, cmd.OutOrStdout())
 			if sw != nil && len(sw.Steps) > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "largest loss-free load: %d streams (loss ≤ %g %%, valid, no kernel drops)\n", sw.MaxStreams, 100*sc.MaxLoss)
@@ -48,5 +55,6 @@ func newSweep() *cobra.Command {
 	cmd.Flags().Float64Var(&sc.MaxLoss, "max-loss", 0.0001, "loss ratio a passing step may have")
 	cmd.Flags().IntVar(&sc.Beyond, "beyond", 1, "failing steps to run after the first (saturation)")
 	cmd.Flags().StringVar(&pngPath, "png", "", "write a plot of loss, CPU and RSS against streams")
+	cmd.Flags().StringVar(&peer, "peer", "", "sweep a peer instead of the gateway with the same generator: rtpengine")
 	return cmd
 }
