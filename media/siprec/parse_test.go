@@ -113,7 +113,10 @@ func TestParseSDP(t *testing.T) {
 		t.Fatal("video line has a recordable audio codec")
 	}
 	for _, bad := range []string{"", "x=0\r\n", "v=0\r\nm=audio\r\n", "v=0\r\nm=audio 99999 RTP/AVP 0\r\n", "v=0\r\ngarbage\r\n",
-		"v=0\r\n" + strings.Repeat("m=audio 1 RTP/AVP 0\r\n", 20)} {
+		"v=0\r\n" + strings.Repeat("m=audio 1 RTP/AVP 0\r\n", 20),
+		// a bare CR would carry a line of the offer into the answer
+		"v=0\r\nm=audio 6002 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\ra=inactive\r\n",
+		"v=0\r\nm=audio 6002 RTP/AVP 0\x00\r\n"} {
 		if _, err := ParseSDP([]byte(bad)); !errors.Is(err, ErrSDP) {
 			t.Errorf("ParseSDP(%q) = %v, want ErrSDP", bad, err)
 		}

@@ -52,6 +52,12 @@ func ParseSDP(b []byte) (*Offer, error) {
 		if len(line) < 2 || line[1] != '=' {
 			return nil, wrap(ErrSDP, "line %d: %q is not type=value", i+1, trunc(line))
 		}
+		// A CR (or NUL) inside a line is not SDP (RFC 8866 §5: lines end
+		// with CRLF, values hold no CR/LF/NUL). Accepting it would let an
+		// offer smuggle a line into the answer, which echoes rtpmap values.
+		if strings.ContainsAny(line, "\r\x00") {
+			return nil, wrap(ErrSDP, "line %d: control character in %q", i+1, trunc(line))
+		}
 		typ, val := line[0], line[2:]
 		if !sawV {
 			if typ != 'v' || val != "0" {
