@@ -13,24 +13,28 @@ import (
 
 // Result is one run's report (JSON field names as the issue lists them).
 type Result struct {
-	Mode           string         `json:"mode"` // gateway or baseline
-	Streams        int            `json:"streams"`
-	Calls          int            `json:"calls"`
-	Codec          string         `json:"codec"`
-	PtimeMs        float64        `json:"ptime_ms"`
-	DurationS      float64        `json:"duration_s"`
-	OfferedPPS     float64        `json:"offered_pps"`
-	RecordedPPS    float64        `json:"recorded_pps"`
-	SentPackets    int64          `json:"sent_packets"`
-	RecordedPkts   int64          `json:"recorded_packets"`
-	LostPackets    int64          `json:"lost_packets"`
-	LossRatio      float64        `json:"loss_ratio"`
-	LossyStreams   int            `json:"lossy_streams"`
-	Verified       bool           `json:"verified_by_decryption"`
-	Incomplete     int            `json:"incomplete_recordings"`
-	IngestLag      Summary        `json:"ingest_lag"`
-	FlushDelayP50  float64        `json:"flush_delay_p50_ms"`
-	FlushDelayP99  float64        `json:"flush_delay_p99_ms"`
+	Mode          string  `json:"mode"` // gateway or baseline
+	Streams       int     `json:"streams"`
+	Calls         int     `json:"calls"`
+	Codec         string  `json:"codec"`
+	PtimeMs       float64 `json:"ptime_ms"`
+	DurationS     float64 `json:"duration_s"`
+	OfferedPPS    float64 `json:"offered_pps"`
+	RecordedPPS   float64 `json:"recorded_pps"`
+	SentPackets   int64   `json:"sent_packets"`
+	RecordedPkts  int64   `json:"recorded_packets"`
+	LostPackets   int64   `json:"lost_packets"`
+	LossRatio     float64 `json:"loss_ratio"`
+	LossyStreams  int     `json:"lossy_streams"`
+	Verified      bool    `json:"verified_by_decryption"`
+	Incomplete    int     `json:"incomplete_recordings"`
+	IngestLag     Summary `json:"ingest_lag"`
+	FlushDelayP50 float64 `json:"flush_delay_p50_ms"`
+	FlushDelayP99 float64 `json:"flush_delay_p99_ms"`
+	// FlushTookP99 is the flush itself (seal, write, commit), without the
+	// wait for a flush worker; SpoolCommits the spool's commits so far.
+	FlushTookP99   float64        `json:"flush_took_p99_ms"`
+	SpoolCommits   int64          `json:"spool_commits"`
 	LagP99         float64        `json:"recording_lag_p99_ms"`
 	DEKLatencyP50  float64        `json:"dek_latency_p50_ms"`
 	DEKLatencyP99  float64        `json:"dek_latency_p99_ms"`
@@ -109,7 +113,7 @@ func (r *Result) WriteTable(w io.Writer) {
 	if r.Mode == "gateway" {
 		row("verified by decryption", "%v (incomplete recordings %d)", r.Verified, r.Incomplete)
 		row("ingest lag ms p50/p99/max", "%.2f / %.2f / %.2f", r.IngestLag.P50, r.IngestLag.P99, r.IngestLag.Max)
-		row("flush delay ms p50/p99", "%.2f / %.2f", r.FlushDelayP50, r.FlushDelayP99)
+		row("flush delay ms p50/p99", "%.2f / %.2f (the flush itself p99 %.2f; %d spool commits)", r.FlushDelayP50, r.FlushDelayP99, r.FlushTookP99, r.SpoolCommits)
 		row("recording lag p99 ms", "%.2f (ingest p99 + flush delay p99; beyond the flush interval)", r.LagP99)
 		row("DEK latency ms p50/p99/mean", "%.2f / %.2f / %.2f (p50/p99 interpolated in the gateway's buckets; mean exact)", r.DEKLatencyP50, r.DEKLatencyP99, r.DEKLatencyMean)
 		if r.KMSLatencyMs > 0 {

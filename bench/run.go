@@ -17,6 +17,8 @@ import (
 // Metric names the report reads from the gateway's /metrics.
 const (
 	metricFlushDelay   = "mediaseal_flush_delay_seconds"
+	metricFlushTook    = "mediaseal_flush_seconds"
+	metricSpoolCommits = "mediaseal_spool_commits_total"
 	metricDEK          = "mediaseal_kms_request_duration_seconds"
 	metricFirstDurable = "mediaseal_first_durable_seconds"
 	metricSealedBytes  = "mediaseal_sealed_bytes_total"
@@ -239,6 +241,8 @@ func scrapeInto(res *Result, page []byte, final bool) {
 	}
 	res.FlushDelayP50 = ms(s.Quantile(metricFlushDelay, 0.5, nil))
 	res.FlushDelayP99 = ms(s.Quantile(metricFlushDelay, 0.99, nil))
+	res.FlushTookP99 = ms(s.Quantile(metricFlushTook, 0.99, nil))
+	res.SpoolCommits = int64(s.Sum(metricSpoolCommits, nil))
 	res.DEKLatencyP50 = ms(s.Quantile(metricDEK, 0.5, nil))
 	res.DEKLatencyP99 = ms(s.Quantile(metricDEK, 0.99, nil))
 	res.DEKLatencyMean = ms(s.Mean(metricDEK, nil))
