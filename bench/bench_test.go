@@ -40,8 +40,12 @@ func TestSpawnRunVerifies(t *testing.T) {
 		t.Fatalf("no baseline: %+v", res)
 	case res.RSS == 0 || res.BytesWritten == 0:
 		t.Fatalf("no process figures: RSS %d, bytes %d", res.RSS, res.BytesWritten)
-	case res.FirstDurP99 == 0 || res.DEKLatencyP99 == 0:
-		t.Fatalf("gateway histograms not read: first durable %v, DEK %v", res.FirstDurP99, res.DEKLatencyP99)
+	case res.FirstDurP99 == 0 || res.DEKLatencyP99 == 0 || res.FlushTookP99 == 0:
+		t.Fatalf("gateway histograms not read: first durable %v, DEK %v, flush %v", res.FirstDurP99, res.DEKLatencyP99, res.FlushTookP99)
+	case res.SpoolCommits == 0:
+		t.Fatal("no spool commits read from the gateway")
+	case res.GatewayCPUPerPacket <= 0 || res.GeneratorCPUPerPacket <= 0 || res.StreamsPerCoreEst <= 0:
+		t.Fatalf("no per-packet CPU: gateway %v µs, generator %v µs, per core %v", res.GatewayCPUPerPacket, res.GeneratorCPUPerPacket, res.StreamsPerCoreEst)
 	}
 }
 
