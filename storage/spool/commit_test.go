@@ -187,3 +187,32 @@ func TestCommitPerFile(t *testing.T) {
 		t.Fatalf("%d commits (%d of the filesystem) for 60 appends", s.Commits(), fsCommits.Load())
 	}
 }
+
+// An append written while a commit gathers (its sync not yet begun) joins
+// that commit instead of waiting for the next one.
+func TestAppendJoinsAGatheringCommit(t *testing.T) {
+	if !groupCommit {
+		t.Skip("per-file sync on this platform")
+	}
+	s, err := Open(t.TempDir(), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	s.commit.sync = slowCommit(0, &calls)
+	s.commit.gather = 200 * time.Millisecond
+	a, _ := s.Create("a")
+	b, _ := s.Create("b")
+	done := make(chan error, 2)
+	go func() { done <- a.Append([]byte("a")) }()
+	time.Sleep(50 * time.Millisecond) // a leads and gathers
+	go func() { done <- b.Append([]byte("b")) }()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d commits for two appends written while one gathered, want 1", n)
+	}
+}
