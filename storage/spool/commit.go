@@ -49,7 +49,7 @@ type committer struct {
 	// gathering: commit `started` has a leader but has not begun its
 	// sync; an append written now is covered by it.
 	gathering bool
-	results [resultRing]error // outcome of commit n at n % resultRing
+	results   [resultRing]error // outcome of commit n at n % resultRing
 
 	commits atomic.Int64
 }
