@@ -208,29 +208,9 @@ func setupPeerCalls(ctx context.Context, cl *ng.Client, cfg RunConfig, codec Cod
 		bar = newBar(int64(len(calls)), "rtpengine calls")
 	}
 	t0 := time.Now()
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				calls[i], errs[i] = setupPeerCall(ctx, cl, fmt.Sprintf("bench-%d-%d", t0.UnixNano(), i), sdp, opts, cfg.TracksPerCall)
-				if bar != nil {
-					_ = bar.Add(1)
-				}
-			}
-		}()
-	}
-	for i := range calls {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if bar != nil {
-		_ = bar.Finish()
-		fmt.Fprintln(os.Stderr)
-	}
+	forEach(len(calls), cfg.Concurrency, bar, func(i int) {
+		calls[i], errs[i] = setupPeerCall(ctx, cl, fmt.Sprintf("bench-%d-%d", t0.UnixNano(), i), sdp, opts, cfg.TracksPerCall)
+	})
 	res.SessionsPerSec = round(float64(len(calls))/time.Since(t0).Seconds(), 0)
 	return calls, errors.Join(errs...)
 }
@@ -265,30 +245,17 @@ func deletePeerCalls(ctx context.Context, cl *ng.Client, calls []peerCall, conc 
 	var (
 		mu   sync.Mutex
 		errs []error
-		wg   sync.WaitGroup
 	)
-	next := make(chan int)
-	for range max(conc, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if calls[i].id == "" {
-					continue
-				}
-				if _, err := cl.Delete(ctx, calls[i].id, ""); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for i := range calls {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	forEach(len(calls), conc, nil, func(i int) {
+		if calls[i].id == "" {
+			return
+		}
+		if _, err := cl.Delete(ctx, calls[i].id, ""); err != nil {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+	})
 	return errs
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -261,29 +260,9 @@ func openSessions(ctx context.Context, cl *Client, cfg RunConfig, codec Codec, r
 		bar = newBar(int64(calls), "sessions")
 	}
 	t0 := time.Now()
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				sessions[i], errs[i] = cl.Create(ctx, fmt.Sprintf("bench-%d-%d", t0.UnixNano(), i), codec.Name, cfg.TracksPerCall)
-				if bar != nil {
-					_ = bar.Add(1)
-				}
-			}
-		}()
-	}
-	for i := range calls {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if bar != nil {
-		_ = bar.Finish()
-		fmt.Fprintln(os.Stderr)
-	}
+	forEach(calls, cfg.Concurrency, bar, func(i int) {
+		sessions[i], errs[i] = cl.Create(ctx, fmt.Sprintf("bench-%d-%d", t0.UnixNano(), i), codec.Name, cfg.TracksPerCall)
+	})
 	res.SessionsPerSec = round(float64(calls)/time.Since(t0).Seconds(), 0)
 	if err := errors.Join(errs...); err != nil {
 		return sessions, nil, nil, err
@@ -312,24 +291,11 @@ func openSessions(ctx context.Context, cl *Client, cfg RunConfig, codec Codec, r
 // endAll ends every session that was created and returns the summaries.
 func endAll(ctx context.Context, cl *Client, sessions []*Session, conc int) []EndSummary {
 	out := make([]EndSummary, len(sessions))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range max(conc, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if sessions[i] != nil {
-					out[i], _ = cl.End(ctx, sessions[i].SessionID)
-				}
-			}
-		}()
-	}
-	for i := range sessions {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	forEach(len(sessions), conc, nil, func(i int) {
+		if sessions[i] != nil {
+			out[i], _ = cl.End(ctx, sessions[i].SessionID)
+		}
+	})
 	return out
 }
 
