@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 )
@@ -131,4 +132,24 @@ func LoadAvg() float64 {
 	}
 	v, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
 	return v
+}
+
+// startDaemon starts args (under taskset on cpus when set) with stdout and
+// stderr in a new file at logPath; exited receives the result of Wait.
+func startDaemon(args []string, cpus, logPath string, exited chan<- error) (*exec.Cmd, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	if cpus != "" {
+		args = append([]string{"taskset", "-c", cpus}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	go func() { exited <- cmd.Wait(); logf.Close() }()
+	return cmd, nil
 }

@@ -76,10 +76,6 @@ func StartRTPEngine(ctx context.Context, c RTPEngineConfig) (*RTPEngine, error) 
 	if err := os.MkdirAll(e.RecDir, 0o700); err != nil {
 		return nil, err
 	}
-	logf, err := os.Create(e.LogPath)
-	if err != nil {
-		return nil, err
-	}
 	args := []string{bin, "--config-file=none", "--foreground", "--table=-1", "--log-stderr", "--log-level=4",
 		"--interface=127.0.0.1", "--listen-ng=" + e.NG,
 		fmt.Sprintf("--port-min=%d", c.PortMin), fmt.Sprintf("--port-max=%d", c.PortMax),
@@ -89,16 +85,9 @@ func StartRTPEngine(ctx context.Context, c RTPEngineConfig) (*RTPEngine, error) 
 	if c.Threads > 0 {
 		args = append(args, fmt.Sprintf("--num-threads=%d", c.Threads))
 	}
-	if c.CPUs != "" {
-		args = append([]string{"taskset", "-c", c.CPUs}, args...)
-	}
-	e.cmd = exec.Command(args[0], args[1:]...)
-	e.cmd.Stdout, e.cmd.Stderr = logf, logf
-	if err := e.cmd.Start(); err != nil {
-		logf.Close()
+	if e.cmd, err = startDaemon(args, c.CPUs, e.LogPath, e.exited); err != nil {
 		return nil, fmt.Errorf("%w: start rtpengine: %v", ErrPeer, err)
 	}
-	go func() { e.exited <- e.cmd.Wait(); logf.Close() }()
 	cl, err := ng.Dial(e.NG)
 	if err != nil {
 		_ = e.Stop(5 * time.Second)

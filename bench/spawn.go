@@ -160,23 +160,11 @@ func Spawn(ctx context.Context, c SpawnConfig) (*Spawned, error) {
 	if err := os.WriteFile(sp.ConfigPath, []byte(c.configYAML(sp.DataDir, port)), 0o600); err != nil {
 		return nil, err
 	}
-	logf, err := os.Create(sp.LogPath)
-	if err != nil {
-		return nil, err
-	}
-	args := []string{c.Bin, "serve", "--config", sp.ConfigPath}
-	if c.CPUs != "" {
-		args = append([]string{"taskset", "-c", c.CPUs}, args...)
-	}
 	// Not CommandContext: the gateway is stopped with SIGTERM so it
 	// finishes its recordings, never killed by a cancelled context.
-	sp.Cmd = exec.Command(args[0], args[1:]...)
-	sp.Cmd.Stdout, sp.Cmd.Stderr = logf, logf
-	if err := sp.Cmd.Start(); err != nil {
-		logf.Close()
+	if sp.Cmd, err = startDaemon([]string{c.Bin, "serve", "--config", sp.ConfigPath}, c.CPUs, sp.LogPath, sp.exited); err != nil {
 		return nil, fmt.Errorf("%w: start: %v", ErrSpawn, err)
 	}
-	go func() { sp.exited <- sp.Cmd.Wait(); logf.Close() }()
 	cl := NewClient(sp.API, "")
 	deadline := time.Now().Add(60 * time.Second)
 	for {
