@@ -106,10 +106,14 @@ func (r *Result) WriteTable(w io.Writer) {
 	if !r.Valid {
 		valid = "NO: " + r.InvalidReason
 	}
-	row("run", "%s, %d streams (%d calls), %s %gms, %gs", r.Mode, r.Streams, r.Calls, r.Codec, r.PtimeMs, r.DurationS)
+	runNote, sentNote := peerHead(r)
+	row("run", "%s%s, %d streams (%d calls), %s %gms, %gs", r.Mode, runNote, r.Streams, r.Calls, r.Codec, r.PtimeMs, r.DurationS)
 	row("valid", "%s", valid)
 	row("offered / recorded pps", "%.0f / %.0f", r.OfferedPPS, r.RecordedPPS)
-	row("sent / recorded packets", "%d / %d (lost %d, loss %.6f %%, lossy streams %d)", r.SentPackets, r.RecordedPkts, r.LostPackets, 100*r.LossRatio, r.LossyStreams)
+	row("sent / recorded packets", "%d / %d (lost %d, loss %.6f %%, lossy streams %d)%s", r.SentPackets, r.RecordedPkts, r.LostPackets, 100*r.LossRatio, r.LossyStreams, sentNote)
+	if r.Mode == PeerRTPEngine {
+		peerRows(row, r)
+	}
 	if r.Mode == "gateway" {
 		row("verified by decryption", "%v (incomplete recordings %d)", r.Verified, r.Incomplete)
 		row("ingest lag ms p50/p99/max", "%.2f / %.2f / %.2f", r.IngestLag.P50, r.IngestLag.P99, r.IngestLag.Max)

@@ -53,11 +53,7 @@ func Sweep(ctx context.Context, c SweepConfig, log io.Writer) (*SweepResult, err
 			return out, fmt.Errorf("%d streams: %w", n, err)
 		}
 		out.Steps = append(out.Steps, r)
-		if r.Mode == PeerRTPEngine {
-			WritePeerTable(log, r)
-		} else {
-			r.WriteTable(log)
-		}
+		r.WriteTable(log)
 		fmt.Fprintln(log)
 		if c.Passed(r) {
 			out.MaxStreams = max(out.MaxStreams, r.Streams)

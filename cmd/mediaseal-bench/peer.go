@@ -19,7 +19,7 @@ func runPeer(cmd *cobra.Command, f *runFlags, cfg bench.RunConfig, peer string) 
 	if err != nil {
 		return err
 	}
-	bench.WritePeerTable(cmd.OutOrStdout(), res)
+	res.WriteTable(cmd.OutOrStdout())
 	if f.jsonPath != "" {
 		return bench.WriteJSON(f.jsonPath, res)
 	}
