@@ -60,6 +60,21 @@ func hold(s *Socket) (release func()) {
 	return s.l.mu.Unlock
 }
 
+// listenCollect opens a loopback socket on in and starts it into a
+// collector.
+func listenCollect(t *testing.T, in *Set, rcvbuf int) (*Socket, *collector) {
+	t.Helper()
+	s, err := in.Listen(netip.MustParseAddrPort("127.0.0.1:0"), rcvbuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := new(collector)
+	if err := s.Start(c.handle); err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
 func dial(t *testing.T, s *Socket) *net.UDPConn {
 	t.Helper()
 	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(s.Port()))))
@@ -172,14 +187,7 @@ func TestCloseDrainsAndStops(t *testing.T) {
 func testCloseDrainsAndStops(t *testing.T, b backend) {
 	in := newSet(b)
 	defer in.Stop()
-	s, err := in.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c collector
-	if err := s.Start(c.handle); err != nil {
-		t.Fatal(err)
-	}
+	s, c := listenCollect(t, in, 1<<20)
 	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(s.Port()))))
 	if err != nil {
 		t.Fatal(err)
@@ -220,14 +228,7 @@ func TestWakesFromIdle(t *testing.T) {
 
 func testWakesFromIdle(t *testing.T, b backend) {
 	in := newSet(b)
-	s, err := in.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c collector
-	if err := s.Start(c.handle); err != nil {
-		t.Fatal(err)
-	}
+	s, c := listenCollect(t, in, 0)
 	time.Sleep(idlePolls*pollInterval + 200*time.Millisecond) // well past the idle threshold
 	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(s.Port()))))
 	if err != nil {

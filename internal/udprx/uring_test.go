@@ -85,14 +85,7 @@ func TestRingRunsDry(t *testing.T) {
 	in := newSet(backendUring)
 	in.ubufs = 8
 	defer in.Stop()
-	s, err := in.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c collector
-	if err := s.Start(c.handle); err != nil {
-		t.Fatal(err)
-	}
+	s, c := listenCollect(t, in, 1<<20)
 	t.Logf("ring setup flags %#x", s.u.flags.Load())
 	conn := dial(t, s)
 	release := hold(s)
