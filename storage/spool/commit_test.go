@@ -21,7 +21,9 @@ func slowCommit(d time.Duration, calls *atomic.Int64) func(string, *os.File) err
 	}
 }
 
-func TestGroupCommitIsShared(t *testing.T) {
+// groupSpool opens a spool in a temp dir where appends share commits.
+func groupSpool(t *testing.T) *Spool {
+	t.Helper()
 	if !groupCommit {
 		t.Skip("per-file sync on this platform")
 	}
@@ -29,6 +31,11 @@ func TestGroupCommitIsShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func TestGroupCommitIsShared(t *testing.T) {
+	s := groupSpool(t)
 	var calls atomic.Int64
 	s.commit.sync = slowCommit(5*time.Millisecond, &calls)
 	const files, appends = 200, 5
@@ -70,13 +77,7 @@ func TestGroupCommitIsShared(t *testing.T) {
 // An append that arrives while a commit is running must wait for the next
 // one: the running commit may have started before its write.
 func TestAppendWaitsForACommitStartedAfterIt(t *testing.T) {
-	if !groupCommit {
-		t.Skip("per-file sync on this platform")
-	}
-	s, err := Open(t.TempDir(), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := groupSpool(t)
 	release := make(chan struct{})
 	entered := make(chan struct{}, 4)
 	var calls atomic.Int64
@@ -191,13 +192,7 @@ func TestCommitPerFile(t *testing.T) {
 // An append written while a commit gathers (its sync not yet begun) joins
 // that commit instead of waiting for the next one.
 func TestAppendJoinsAGatheringCommit(t *testing.T) {
-	if !groupCommit {
-		t.Skip("per-file sync on this platform")
-	}
-	s, err := Open(t.TempDir(), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := groupSpool(t)
 	var calls atomic.Int64
 	s.commit.sync = slowCommit(0, &calls)
 	s.commit.gather = 200 * time.Millisecond
