@@ -125,11 +125,15 @@ type Uploader struct {
 	wake    chan struct{} // closed and replaced when the queue changes
 	running bool
 	// While the store looks down (unavailable, timeout, access denied) all
-	// workers wait until gate, which backs off with each failed probe; the
-	// next probe takes the oldest item, so the backlog drains oldest first
-	// once the store is back.
+	// workers wait until gate, which backs off with each failed probe. Then
+	// one worker probes the store with the oldest item while the others
+	// wait for its outcome: the oldest recording is the first confirmed
+	// once the store is back (a second probe, started at the same time,
+	// could finish first: the SDK retries inside an attempt), and a store
+	// that is coming back gets one request, not one per worker.
 	gate    time.Time
 	outages int
+	probe   *entry // the attempt in flight while outages > 0, if any
 }
 
 // New returns an Uploader; call Run to start it.
@@ -273,6 +277,9 @@ func (u *Uploader) next() (*entry, time.Duration, <-chan struct{}) {
 	if now.Before(u.gate) {
 		return nil, u.gate.Sub(now), u.wake
 	}
+	if u.probe != nil && u.outages > 0 {
+		return nil, time.Hour, u.wake // the probe's settle wakes us
+	}
 	wait := time.Hour
 	for _, e := range u.queue {
 		if e.inFlight {
@@ -280,6 +287,9 @@ func (u *Uploader) next() (*entry, time.Duration, <-chan struct{}) {
 		}
 		if !e.notBefore.After(now) {
 			e.inFlight = true
+			if u.outages > 0 {
+				u.probe = e
+			}
 			return e, 0, nil
 		}
 		wait = min(wait, e.notBefore.Sub(now))
@@ -292,6 +302,16 @@ func (u *Uploader) release(e *entry) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	e.inFlight = false
+	u.endProbeLocked(e)
+}
+
+// endProbeLocked ends e's probe, if it is one, and wakes the workers that
+// wait for its outcome.
+func (u *Uploader) endProbeLocked(e *entry) {
+	if u.probe == e {
+		u.probe = nil
+		u.changedLocked()
+	}
 }
 
 // settle records the outcome of an attempt; it reports whether the item
@@ -301,6 +321,7 @@ func (u *Uploader) settle(e *entry, err error) (gaveUp bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	e.inFlight = false
+	defer u.endProbeLocked(e) // after gate and outages are updated
 	if err == nil {
 		u.removeLocked(e)
 		u.gate, u.outages = time.Time{}, 0 // the store works again
