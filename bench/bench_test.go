@@ -1,10 +1,15 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -117,10 +122,16 @@ func TestParseUDP(t *testing.T) {
 	}
 }
 
-// TestGeneratorPacesIntoSink sends through the baseline sink: every packet
-// arrives, each stream sends exactly its count.
+// TestGeneratorPacesIntoSink sends through the baseline sink over IPv4
+// and IPv6: every packet arrives, each stream sends exactly its count.
 func TestGeneratorPacesIntoSink(t *testing.T) {
-	sink, err := NewSink(netip.MustParseAddr("127.0.0.1"), 10, 0)
+	for _, addr := range []string{"127.0.0.1", "::1"} {
+		t.Run(addr, func(t *testing.T) { testPacesInto(t, netip.MustParseAddr(addr)) })
+	}
+}
+
+func testPacesInto(t *testing.T, addr netip.Addr) {
+	sink, err := NewSink(addr, 10, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +164,79 @@ func TestGeneratorPacesIntoSink(t *testing.T) {
 	if sink.Received() != 300 || res.Sent != 300 {
 		t.Fatalf("sent %d, received %d", res.Sent, sink.Received())
 	}
+}
+
+// TestGeneratorNiceOnlyItsThreads: the sending threads run at the asked
+// nice value (root; otherwise the result says why not), and no thread of
+// the process keeps it afterwards: the harness and what it spawns are
+// not raised.
+func TestGeneratorNiceOnlyItsThreads(t *testing.T) {
+	sink, err := NewSink(netip.MustParseAddr("127.0.0.1"), 4, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	var streams []*Stream
+	for i, a := range sink.Addrs() {
+		streams = append(streams, &Stream{Dest: a, SSRC: uint32(i)})
+	}
+	const nice = -5
+	var (
+		mu     sync.Mutex
+		during []int
+	)
+	g, err := NewGenerator(GenConfig{Codec: Codecs["pcmu"], Ptime: 10 * time.Millisecond, Packets: 20, Workers: 2, Nice: nice,
+		Progress: func(int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			during = append(during, threadNices(t)...)
+		}}, streams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := g.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		if res.NiceErr != nil || res.Nice != nice || !slices.Contains(during, nice) {
+			t.Fatalf("nice %d (%v), thread nice values while sending %v", res.Nice, res.NiceErr, during)
+		}
+	} else if res.NiceErr == nil || res.Nice != 0 {
+		t.Fatalf("unprivileged: nice %d, err %v", res.Nice, res.NiceErr)
+	}
+	// The raised threads end with their goroutines.
+	deadline := time.Now().Add(5 * time.Second)
+	for slices.Contains(threadNices(t), nice) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a thread kept nice %d after the run: %v", nice, threadNices(t))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// threadNices lists the nice value of every thread of this process.
+func threadNices(t *testing.T) []int {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, task := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + task.Name() + "/stat")
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		// nice is field 19; fields start after the command's closing ')'.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		n, err := strconv.Atoi(f[16])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 func TestSweepPassed(t *testing.T) {

@@ -15,6 +15,7 @@ type RunConfig struct {
 	Ptime         time.Duration
 	Ramp          time.Duration // stream starts spread over this
 	Workers       int           // generator goroutines (default: one per core)
+	GenNice       int           // nice value of the generator's sending threads (0: unchanged)
 	// Target is a running gateway (with TokenFile); otherwise Spawn.
 	Target    string
 	TokenFile string
@@ -97,3 +98,8 @@ func (c *RunConfig) defaults() error {
 
 // packets is how many packets each stream sends.
 func (c *RunConfig) packets() uint32 { return uint32(c.Duration / c.Ptime) }
+
+// genConfig is the generator's configuration for a run.
+func (c *RunConfig) genConfig(codec Codec) GenConfig {
+	return GenConfig{Codec: codec, Ptime: c.Ptime, Packets: c.packets(), Workers: c.Workers, Nice: c.GenNice}
+}

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+
 	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
 // batchSize is the most datagrams handed to one sendmmsg.
@@ -33,7 +30,7 @@ type Stream struct {
 	Start time.Duration // offset from the generator start (ramp)
 	phase time.Duration // offset within the packet period
 	pkt   []byte
-	addr  *net.UDPAddr
+	raw   rawAddr
 	next  uint32 // next packet index
 	sent  uint32
 }
@@ -44,6 +41,11 @@ type GenConfig struct {
 	Ptime   time.Duration
 	Packets uint32 // per stream
 	Workers int    // sending goroutines (one per core by default)
+	// Nice is the nice value of the sending threads (Linux; 0 leaves it).
+	// The generator stands in for media servers on other machines: raised
+	// above the gateway it keeps its schedule when the two share cores, and
+	// the gateway gets what is left, as it would in production.
+	Nice int
 	// Progress, when set, is called about every 100 ms with packets sent so far.
 	Progress func(sent int64)
 }
@@ -54,6 +56,8 @@ type GenResult struct {
 	SendErrs  int64         // datagrams refused (ENOBUFS, ...)
 	Elapsed   time.Duration // first send to last send
 	Lateness  Hist          // send time minus schedule, per packet
+	Nice      int           // nice value the sending threads ran at
+	NiceErr   error         // why Nice could not be set (then they ran at 0)
 	PerStream []uint32      // packets sent per stream, in stream order
 }
 
@@ -75,7 +79,7 @@ func NewGenerator(cfg GenConfig, streams []*Stream) (*Generator, error) {
 	for i, s := range streams {
 		s.phase = time.Duration(int64(cfg.Ptime) * int64(i) / int64(len(streams)))
 		s.pkt = newPacket(cfg.Codec, cfg.Ptime, s.SSRC)
-		s.addr = net.UDPAddrFromAddrPort(s.Dest)
+		s.raw = newRawAddr(s.Dest)
 		s.next, s.sent = 0, 0
 	}
 	return &Generator{cfg: cfg, streams: streams}, nil
@@ -124,6 +128,7 @@ func (g *Generator) Run(ctx context.Context) (GenResult, error) {
 			res.SendErrs += r.SendErrs
 			res.Lateness.Merge(&r.Lateness)
 			res.Elapsed = max(res.Elapsed, r.Elapsed)
+			res.Nice, res.NiceErr = r.Nice, r.NiceErr
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -149,22 +154,19 @@ func (g *Generator) due(start time.Time, s *Stream) time.Time {
 
 func (g *Generator) work(ctx context.Context, start time.Time, streams []*Stream, progress *atomic.Int64) (GenResult, error) {
 	var res GenResult
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if streams[0].Dest.Addr().Is6() || !streams[0].Dest.Addr().IsLoopback() {
-		conn.Close()
-		conn, err = net.ListenUDP("udp", nil)
+	restore, err := prioritize(g.cfg.Nice)
+	if err != nil {
+		res.NiceErr = fmt.Errorf("generator nice %d: %w", g.cfg.Nice, err)
+	} else {
+		res.Nice = g.cfg.Nice
 	}
+	defer restore()
+	snd, err := newSender(streams[0].Dest, batchSize)
 	if err != nil {
 		return res, err
 	}
-	defer conn.Close()
-	_ = conn.SetWriteBuffer(4 << 20)
-	pc := ipv4.NewPacketConn(conn)
-	msgs := make([]ipv4.Message, batchSize)
+	defer snd.close()
 	batch := make([]*Stream, batchSize)
-	for i := range msgs {
-		msgs[i].Buffers = make([][]byte, 1)
-	}
 	tsStep := uint32(int64(g.cfg.Codec.ClockRate) * int64(g.cfg.Ptime) / int64(time.Second))
 	// Schedule order: by next due time. All streams share one period, so a
 	// round-robin over streams sorted by their first due time stays sorted.
@@ -197,8 +199,6 @@ func (g *Generator) work(ctx context.Context, start time.Time, streams []*Stream
 			}
 			res.Lateness.Add(int64(now.Sub(d)))
 			stamp(s.pkt, s.next, tsStep, nowNs)
-			msgs[n].Buffers[0] = s.pkt
-			msgs[n].Addr = s.addr
 			batch[n] = s
 			n++
 			s.next++
@@ -210,7 +210,7 @@ func (g *Generator) work(ctx context.Context, start time.Time, streams []*Stream
 		if n == 0 {
 			continue
 		}
-		sent, failed := sendAll(pc, msgs[:n], batch[:n])
+		sent, failed := snd.send(batch[:n])
 		res.Sent += int64(sent)
 		res.SendErrs += int64(failed)
 		progress.Add(int64(sent))
@@ -221,28 +221,4 @@ func (g *Generator) work(ctx context.Context, start time.Time, streams []*Stream
 	}
 	res.Elapsed = last.Sub(first)
 	return res, nil
-}
-
-// sendAll hands msgs to the kernel, retrying partial batches; a datagram
-// the kernel refuses (ENOBUFS, ECONNREFUSED from an earlier ICMP) is
-// counted and skipped. Each accepted datagram counts for its stream.
-func sendAll(pc *ipv4.PacketConn, msgs []ipv4.Message, streams []*Stream) (sent, failed int) {
-	for i := 0; i < len(msgs); {
-		n, err := pc.WriteBatch(msgs[i:], 0)
-		if n > 0 {
-			for _, s := range streams[i : i+n] {
-				s.sent++
-			}
-			sent += n
-			i += n
-			continue
-		}
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
-			time.Sleep(50 * time.Microsecond)
-			continue
-		}
-		failed++
-		i++
-	}
-	return sent, failed
 }

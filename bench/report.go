@@ -64,6 +64,7 @@ type Result struct {
 	KernelDrops       int64    `json:"kernel_udp_drops"`
 	MaxRxQueue        int64    `json:"max_rx_queue_bytes"`
 	GenLateness       Summary  `json:"generator_lateness"`
+	GenNice           int      `json:"generator_nice"`
 	SendErrors        int64    `json:"send_errors"`
 	Valid             bool     `json:"valid"`
 	InvalidReason     string   `json:"invalid_reason,omitempty"`
@@ -138,8 +139,8 @@ func (r *Result) WriteTable(w io.Writer) {
 		row("session creates per s", "%.0f", r.SessionsPerSec)
 	}
 	row("kernel UDP drops", "%d (max rx queue %s)", r.KernelDrops, mib(r.MaxRxQueue))
-	row("generator", "lateness ms p50/p99/max %.2f / %.2f / %.2f, CPU %.1f %% (%.2f µs per packet), send errors %d",
-		r.GenLateness.P50, r.GenLateness.P99, r.GenLateness.Max, r.GeneratorCPU, r.GeneratorCPUPerPacket, r.SendErrors)
+	row("generator", "lateness ms p50/p99/max %.2f / %.2f / %.2f, CPU %.1f %% (%.2f µs per packet), send errors %d, nice %d",
+		r.GenLateness.P50, r.GenLateness.P99, r.GenLateness.Max, r.GeneratorCPU, r.GeneratorCPUPerPacket, r.SendErrors, r.GenNice)
 	if r.BaselinePPS > 0 {
 		row("baseline sink pps", "%.0f (loss %.6f %%), ratio recorded/baseline %.3f", r.BaselinePPS, 100*r.BaselineLoss, r.BaselineRatio)
 	}
@@ -153,3 +154,14 @@ func (r *Result) WriteTable(w io.Writer) {
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
+
+// takeGenerator records what the generator did: packets, errors, lateness
+// and the priority it ran at (with the reason when it could not be set).
+func (r *Result) takeGenerator(gr GenResult) {
+	r.SentPackets, r.SendErrors = gr.Sent, gr.SendErrs
+	r.GenLateness = gr.Lateness.Summarize()
+	r.GenNice = gr.Nice
+	if gr.NiceErr != nil {
+		r.Errors = append(r.Errors, gr.NiceErr.Error())
+	}
+}

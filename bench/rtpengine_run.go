@@ -118,7 +118,7 @@ func RunRTPEngine(ctx context.Context, cfg RunConfig, pc RTPEngineConfig) (*Resu
 			ports[d.Port()] = true
 		}
 	}
-	gen, err := NewGenerator(GenConfig{Codec: codec, Ptime: cfg.Ptime, Packets: cfg.packets(), Workers: cfg.Workers}, streams)
+	gen, err := NewGenerator(cfg.genConfig(codec), streams)
 	if err != nil {
 		return nil, err
 	}
@@ -176,8 +176,7 @@ func RunRTPEngine(ctx context.Context, cfg RunConfig, pc RTPEngineConfig) (*Resu
 	if count.Foreign > 0 || count.Duplicates > 0 {
 		res.Errors = append(res.Errors, fmt.Sprintf("%d foreign and %d duplicate packets in the pcaps", count.Foreign, count.Duplicates))
 	}
-	res.SentPackets, res.SendErrors = gr.Sent, gr.SendErrs
-	res.GenLateness = gr.Lateness.Summarize()
+	res.takeGenerator(gr)
 	res.OfferedPPS = round(float64(cfg.Streams)/cfg.Ptime.Seconds(), 0)
 	res.LostPackets = res.SentPackets - res.RecordedPkts
 	if res.SentPackets > 0 {

@@ -101,7 +101,7 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 	for _, s := range streams {
 		ports[s.Dest.Port()] = true
 	}
-	gen, err := NewGenerator(GenConfig{Codec: codec, Ptime: cfg.Ptime, Packets: cfg.packets(), Workers: cfg.Workers}, streams)
+	gen, err := NewGenerator(cfg.genConfig(codec), streams)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +161,7 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 	for i := range refs {
 		refs[i].Sent = gr.PerStream[i]
 	}
-	res.SentPackets, res.SendErrors = gr.Sent, gr.SendErrs
-	res.GenLateness = gr.Lateness.Summarize()
+	res.takeGenerator(gr)
 	active := cfg.Duration.Seconds()
 	res.OfferedPPS = round(float64(cfg.Streams)/cfg.Ptime.Seconds(), 0)
 	if sp != nil {
@@ -325,7 +324,7 @@ func Baseline(ctx context.Context, cfg RunConfig) (*Result, error) {
 		}
 		streams = append(streams, &Stream{Dest: a, SSRC: uint32(i), Start: start})
 	}
-	gen, err := NewGenerator(GenConfig{Codec: codec, Ptime: cfg.Ptime, Packets: cfg.packets(), Workers: cfg.Workers}, streams)
+	gen, err := NewGenerator(cfg.genConfig(codec), streams)
 	if err != nil {
 		return nil, err
 	}
@@ -344,14 +343,14 @@ func Baseline(ctx context.Context, cfg RunConfig) (*Result, error) {
 	time.Sleep(300 * time.Millisecond)
 	udp, _ := ReadUDPStats(sink.Ports())
 	res.KernelDrops, res.MaxRxQueue = udp.Drops, udp.RxQueue
-	res.SentPackets, res.SendErrors, res.RecordedPkts = gr.Sent, gr.SendErrs, sink.Received()
+	res.takeGenerator(gr)
+	res.RecordedPkts = sink.Received()
 	res.LostPackets = res.SentPackets - res.RecordedPkts
 	if res.SentPackets > 0 {
 		res.LossRatio = float64(res.LostPackets) / float64(res.SentPackets)
 	}
 	res.OfferedPPS = round(float64(cfg.Streams)/cfg.Ptime.Seconds(), 0)
 	res.RecordedPPS = round(float64(res.RecordedPkts)/max(cfg.Duration.Seconds(), gr.Elapsed.Seconds()), 0)
-	res.GenLateness = gr.Lateness.Summarize()
 	// Generator and sink share this process: its CPU is both.
 	res.GeneratorCPU = round(100*(self1-self0)/wall.Seconds(), 1)
 	res.Valid, res.InvalidReason = validity(cfg, gr, gerr)

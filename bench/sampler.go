@@ -6,12 +6,17 @@ import (
 )
 
 // sampler polls the gateway's RSS and the sockets' receive queues while
-// the generator runs, keeping the peaks.
+// the generator runs, keeping the peaks. Reading /proc/net/udp formats
+// every UDP socket of the machine (thousands during a run) and runs in the
+// generator's process, so it is read every udpEvery-th tick only.
 type sampler struct {
 	stopc chan struct{}
 	wg    sync.WaitGroup
 	peak  peaks
 }
+
+// udpEvery: /proc/net/udp is read every 2 s (4 ticks of 500 ms).
+const udpEvery = 4
 
 type peaks struct {
 	rss     int64
@@ -26,15 +31,17 @@ func startSampler(pid int, ports map[uint16]bool) *sampler {
 		defer s.wg.Done()
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
-		for {
+		for tick := 0; ; tick++ {
 			if pid != 0 {
 				if r, th, err := memThreads(pid); err == nil {
 					s.peak.rss = max(s.peak.rss, r)
 					s.peak.threads = max(s.peak.threads, th)
 				}
 			}
-			if u, err := ReadUDPStats(ports); err == nil {
-				s.peak.rxQueue = max(s.peak.rxQueue, u.RxQueue)
+			if tick%udpEvery == 0 {
+				if u, err := ReadUDPStats(ports); err == nil {
+					s.peak.rxQueue = max(s.peak.rxQueue, u.RxQueue)
+				}
 			}
 			select {
 			case <-s.stopc:

@@ -28,6 +28,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, withTarget bool) {
 	fs.DurationVar(&c.Ptime, "ptime", 20*time.Millisecond, "packet time")
 	fs.DurationVar(&c.Ramp, "ramp", 0, "spread stream starts over this long")
 	fs.IntVar(&c.Workers, "workers", 0, "generator goroutines (default: one per core)")
+	fs.IntVar(&c.GenNice, "gen-nice", -10, "nice value of the generator's sending threads (needs root; 0 leaves them as they are)")
 	fs.DurationVar(&c.MaxLateness, "max-lateness", 0, "generator p99 lateness above which a run is invalid (default ptime/2)")
 	fs.BoolVar(&f.pin, "pin", false, "pin the gateway to CPU 1 and the generator to CPU 0 (taskset)")
 	fs.StringVar(&f.jsonPath, "json", "", "write the report as JSON to this file")
