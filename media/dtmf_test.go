@@ -28,14 +28,14 @@ func (k staticKeys) Acquire(context.Context, KeyRequest) (KeyGrant, error) {
 var _ KeySource = staticKeys{}
 
 // testManager is a manager on a real spool whose recordings the test can
-// decrypt with dek.
+// decrypt with dek. Options adjust its config and collaborators.
 type testManager struct {
 	*Manager
 	sp  *spool.Spool
 	dek []byte
 }
 
-func newTestManager(t testing.TB, p policy.Policy) *testManager {
+func newTestManager(t testing.TB, p policy.Policy, opts ...func(*Config, *Deps)) *testManager {
 	t.Helper()
 	p.Normalize()
 	set, err := policy.NewSet([]policy.Policy{p})
@@ -48,9 +48,14 @@ func newTestManager(t testing.TB, p policy.Policy) *testManager {
 	}
 	dek := make([]byte, 32)
 	rand.Read(dek)
-	m := NewManager(Config{OrgID: "org", BindAddr: netip.MustParseAddr("127.0.0.1"), AdvertiseAddr: netip.MustParseAddr("127.0.0.1"),
+	cfg := Config{OrgID: "org", BindAddr: netip.MustParseAddr("127.0.0.1"), AdvertiseAddr: netip.MustParseAddr("127.0.0.1"),
 		PortMin: 42000, PortMax: 42099, InactivityTimeout: time.Minute, MaxPendingBytes: 1 << 20, MaxSessions: 10,
-		FlushInterval: time.Second}, Deps{Policies: func() *policy.Set { return set }, Keys: staticKeys{dek}, Spool: sp})
+		FlushInterval: time.Second}
+	deps := Deps{Policies: func() *policy.Set { return set }, Keys: staticKeys{dek}, Spool: sp}
+	for _, o := range opts {
+		o(&cfg, &deps)
+	}
+	m := NewManager(cfg, deps)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()

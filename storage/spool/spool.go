@@ -212,6 +212,11 @@ func (f *File) Size() int64 {
 	return f.size
 }
 
+// GroupCommit reports whether appends share commits of the whole
+// filesystem (syncfs) rather than each syncing its own file: an append
+// then spends its wait on a condition variable, not in a system call.
+func (s *Spool) GroupCommit() bool { return !s.commit.perFile }
+
 // Commits returns how many durability commits (syncfs, or fsync where
 // each file syncs alone) the spool has made.
 func (s *Spool) Commits() int64 { return s.commit.commits.Load() }

@@ -1,0 +1,105 @@
+package media
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mediaseal/mediaseal/policy"
+)
+
+// flushTimes records every flush's start and end.
+type flushTimes struct {
+	nopObserver
+	mu    sync.Mutex
+	spans []FlushTiming
+}
+
+func (o *flushTimes) Flushed(_ *Session, t FlushTiming) {
+	o.mu.Lock()
+	o.spans = append(o.spans, t)
+	o.mu.Unlock()
+}
+
+// inFlight is the largest number of scheduled flushes (not the one right
+// after a DEK arrives, which runs on the key's goroutine) running at once.
+func (o *flushTimes) inFlight() (most, flushes int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	var edges []edge
+	for _, t := range o.spans {
+		if t.Due.IsZero() {
+			continue
+		}
+		flushes++
+		edges = append(edges, edge{t.Start, 1}, edge{t.Done, -1})
+	}
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.delta - b.delta // an end before a start at the same instant
+	})
+	n := 0
+	for _, e := range edges {
+		n += e.delta
+		most = max(most, n)
+	}
+	return most, flushes
+}
+
+// With a group commit a flush mostly waits for the shared syncfs; flushes
+// waiting for it must not hold back the others (with a 64-worker pool at
+// most 64 ran at once, and at 5,000 recordings the flush queue grew
+// without end). Many recordings falling due together all join the commits
+// in flight.
+func TestFlushesWaitingForAGroupCommitDoNotHoldBackOthers(t *testing.T) {
+	const sessions = 400
+	obs := &flushTimes{}
+	tm := newTestManager(t, recordPolicy(false), func(c *Config, d *Deps) {
+		c.MaxSessions = sessions
+		c.FlushInterval = 300 * time.Millisecond
+		d.Observer = obs
+	})
+	if !tm.sp.GroupCommit() {
+		t.Skip("no syncfs on this system: each flush syncs its own file") // Linux always has it
+	}
+	ctx := context.Background()
+	var all []*Session
+	for i := range sessions {
+		s, err := tm.Create(ctx, Request{CallID: fmt.Sprintf("c%d", i), Direction: policy.DirectionInbound, External: true,
+			Tracks: []TrackSpec{{Label: "caller", Kind: "audio"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, s)
+	}
+	at := time.Now()
+	for _, s := range all {
+		for seq := range uint16(10) {
+			s.Push(0, at.Add(time.Duration(seq)*20*time.Millisecond), pkt(t, 0, seq+1, uint32(seq)*160, make([]byte, 160)))
+		}
+	}
+	// Every session has fallen due at least twice.
+	time.Sleep(800 * time.Millisecond)
+	for _, s := range all {
+		if _, err := tm.End(ctx, s.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	most, flushes := obs.inFlight()
+	t.Logf("%d scheduled flushes, at most %d at once, %d spool commits", flushes, most, tm.sp.Commits())
+	if flushes < sessions {
+		t.Fatalf("%d scheduled flushes of %d sessions due at least twice", flushes, sessions)
+	}
+	if most <= flushWorkers {
+		t.Fatalf("at most %d flushes ran at once, want more than %d: flushes waiting for a group commit hold back the others", most, flushWorkers)
+	}
+}
