@@ -157,6 +157,27 @@ func seconds(d time.Duration) float64 { return d.Seconds() }
 
 // takeGenerator records what the generator did: packets, errors, lateness
 // and the priority it ran at (with the reason when it could not be set).
+// takeRecorderCPU sets the recorder's (the gateway's or a peer's) share of
+// a core and its cost per packet from the CPU seconds it used in wall,
+// while sent packets went out at one per ptime per stream.
+func (r *Result) takeRecorderCPU(sec float64, wall time.Duration, sent int64, ptime time.Duration) {
+	r.GatewayCPU = round(100*sec/wall.Seconds(), 1)
+	if sent > 0 {
+		r.GatewayCPUPerPacket = round(sec*1e6/float64(sent), 2)
+		perStreamSecond := r.GatewayCPUPerPacket * float64(time.Second/ptime) // µs of CPU per stream per second
+		r.StreamsPerCoreEst = round(1e6/perStreamSecond, 0)
+	}
+}
+
+// takeGeneratorCPU sets the generator's share of a core and its cost per
+// packet from the harness's own CPU seconds in wall.
+func (r *Result) takeGeneratorCPU(sec float64, wall time.Duration, sent int64) {
+	r.GeneratorCPU = round(100*sec/wall.Seconds(), 1)
+	if sent > 0 {
+		r.GeneratorCPUPerPacket = round(sec*1e6/float64(sent), 2)
+	}
+}
+
 func (r *Result) takeGenerator(gr GenResult) {
 	r.SentPackets, r.SendErrors = gr.Sent, gr.SendErrs
 	r.GenLateness = gr.Lateness.Summarize()

@@ -149,10 +149,10 @@ func RunRTPEngine(ctx context.Context, cfg RunConfig, pc RTPEngineConfig) (*Resu
 	}
 	peak := smp.stop()
 	res.KernelDrops, res.MaxRxQueue = udp.Drops, max(peak.rxQueue, udp.RxQueue)
-	res.GatewayCPU = round(100*(cpu1-cpu0)/wall.Seconds(), 1)
+	res.takeRecorderCPU(cpu1-cpu0, wall, gr.Sent, cfg.Ptime)
 	res.RSS, res.Threads = peak.rss, peak.threads
 	res.RSSPerStream = round(float64(peak.rss-res.RSSIdle)/float64(cfg.Streams), 0)
-	res.GeneratorCPU = round(100*(self1-self0)/wall.Seconds(), 1)
+	res.takeGeneratorCPU(self1-self0, wall, gr.Sent)
 
 	// Deleting a call finishes its pcap (--delete-delay=0); stopping the
 	// daemon then closes anything left.

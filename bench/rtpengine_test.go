@@ -44,8 +44,9 @@ func TestRTPEngineRunRecordsEveryPacket(t *testing.T) {
 		t.Fatalf("lag: %+v", res.IngestLag)
 	case res.BytesWritten < want*(16+14+20+8+172):
 		t.Fatalf("pcap bytes %d for %d packets", res.BytesWritten, want)
-	case res.RSS == 0 || res.GatewayCPU <= 0:
-		t.Fatalf("no process figures: RSS %d, CPU %v", res.RSS, res.GatewayCPU)
+	case res.RSS == 0 || res.GatewayCPU <= 0 || res.GatewayCPUPerPacket <= 0 || res.GeneratorCPUPerPacket <= 0:
+		t.Fatalf("no process figures: RSS %d, CPU %v (%v µs per packet), generator %v µs per packet",
+			res.RSS, res.GatewayCPU, res.GatewayCPUPerPacket, res.GeneratorCPUPerPacket)
 	}
 }
 

@@ -138,19 +138,11 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 	peak := smp.stop()
 	res.KernelDrops, res.MaxRxQueue = udp.Drops, max(peak.rxQueue, udp.RxQueue)
 	if pid != 0 {
-		res.GatewayCPU = round(100*(cpu1-cpu0)/wall.Seconds(), 1)
-		if gr.Sent > 0 {
-			res.GatewayCPUPerPacket = round((cpu1-cpu0)*1e6/float64(gr.Sent), 2)
-			perStreamSecond := res.GatewayCPUPerPacket * float64(time.Second/cfg.Ptime) // µs of CPU per stream per second
-			res.StreamsPerCoreEst = round(1e6/perStreamSecond, 0)
-		}
+		res.takeRecorderCPU(cpu1-cpu0, wall, gr.Sent, cfg.Ptime)
 		res.RSS, res.Threads = peak.rss, peak.threads
 		res.RSSPerStream = round(float64(peak.rss-res.RSSIdle)/float64(cfg.Streams), 0)
 	}
-	res.GeneratorCPU = round(100*(self1-self0)/wall.Seconds(), 1)
-	if gr.Sent > 0 {
-		res.GeneratorCPUPerPacket = round((self1-self0)*1e6/float64(gr.Sent), 2)
-	}
+	res.takeGeneratorCPU(self1-self0, wall, gr.Sent)
 	if page, err := cl.Metrics(ctx); err == nil {
 		scrapeInto(res, page, false)
 	}
@@ -352,7 +344,7 @@ func Baseline(ctx context.Context, cfg RunConfig) (*Result, error) {
 	res.OfferedPPS = round(float64(cfg.Streams)/cfg.Ptime.Seconds(), 0)
 	res.RecordedPPS = round(float64(res.RecordedPkts)/max(cfg.Duration.Seconds(), gr.Elapsed.Seconds()), 0)
 	// Generator and sink share this process: its CPU is both.
-	res.GeneratorCPU = round(100*(self1-self0)/wall.Seconds(), 1)
+	res.takeGeneratorCPU(self1-self0, wall, gr.Sent)
 	res.Valid, res.InvalidReason = validity(cfg, gr, gerr)
 	res.LoadAvgEnd = LoadAvg()
 	if math.IsNaN(res.LossRatio) {
