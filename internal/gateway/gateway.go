@@ -25,6 +25,7 @@ import (
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/jobs"
 	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/internal/udprx"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/kms/local"
@@ -225,6 +226,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: kms.KeyRef{Provider: providerLocal, KeyID: cfg.KMS.PlatformKey},
 		keys: g.catalog.keys.Load, unusable: g.catalog.unusable.Load}}
 	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
+	if procs, raised := udprx.ReserveProcs(); raised {
+		g.log.Info("GOMAXPROCS raised: each io_uring receive loop keeps a thread of its own", zap.Int("gomaxprocs", procs))
+	}
 	g.media = media.NewManager(media.Config{
 		OrgID: cfg.Org.ID, BindAddr: bind, AdvertiseAddr: adv, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
 		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),

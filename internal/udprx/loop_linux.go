@@ -44,7 +44,7 @@ func (in *Set) Backend() string {
 }
 
 func newSet(b backend) *Set {
-	n := max(1, runtime.GOMAXPROCS(0)/2)
+	n := loopsFor(runtime.GOMAXPROCS(0))
 	if b == backendUring {
 		return &Set{uloops: make([]*uloop, n)}
 	}

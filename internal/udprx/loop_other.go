@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -16,6 +17,9 @@ import (
 type Set struct{}
 
 func New() *Set { return &Set{} }
+
+// ReserveProcs has nothing to reserve: no loop here keeps a thread.
+func ReserveProcs() (procs int, raised bool) { return runtime.GOMAXPROCS(0), false }
 
 func (*Set) Stop() {}
 
