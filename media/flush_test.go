@@ -102,4 +102,13 @@ func TestFlushesWaitingForAGroupCommitDoNotHoldBackOthers(t *testing.T) {
 	if most <= flushWorkers {
 		t.Fatalf("at most %d flushes ran at once, want more than %d: flushes waiting for a group commit hold back the others", most, flushWorkers)
 	}
+	// Workers do not outlive the flushes: with nothing due none is left
+	// holding a stack.
+	deadline := time.Now().Add(2 * time.Second)
+	for tm.flushLive.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d flush workers still live with nothing to flush", tm.flushLive.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -111,21 +112,30 @@ type Manager struct {
 	keyStop  context.CancelFunc
 	keyWG    sync.WaitGroup
 	flushq   chan flushJob
+	// flushMax bounds the flush workers, flushLive counts them.
+	flushMax  int
+	flushLive atomic.Int32
+	flushers  sync.WaitGroup
 }
 
-// Flushes run on a fixed pool rather than a goroutine per due session.
-// With a commit per file, every flush ends in an fsync, and thousands of
-// goroutines blocked in fsync at once each pin an OS thread: 64 workers.
-// With a group commit, a flush waits for a shared syncfs (2 ms of
-// gathering, then the sync, often after the one in progress) on a
-// condition variable, holding no thread; there the pool bounds throughput,
-// not threads. 64 workers at 10-15 ms per flush finish only 4,000-6,000
-// flushes a second, about what 5,000 recordings flushing every second
-// need: the queue then grows (5,000 streams on one core: flush delay p50
-// 0.7-1.3 s with 64 workers, 0.03-0.9 s with 512, 20 ms once the receive
-// loop stopped holding the only P too: udprx.ReserveProcs). The queue is deep
-// enough for every session of a large gateway; if it is ever full, the
-// tick falls back to a goroutine so that no flush is delayed.
+// Flushes run on a bounded set of workers rather than a goroutine per due
+// session. With a commit per file, every flush ends in an fsync, and
+// thousands of goroutines blocked in fsync at once each pin an OS thread:
+// at most 64 workers. With a group commit, a flush waits for a shared
+// syncfs (2 ms of gathering, then the sync, often after the one in
+// progress) on a condition variable, holding no thread; there the bound
+// limits throughput, not threads. 64 workers at 10-15 ms per flush finish
+// only 4,000-6,000 flushes a second, about what 5,000 recordings flushing
+// every second need: the queue then grows (5,000 streams on one core:
+// flush delay p50 0.7-1.3 s with 64 workers, 0.03-0.9 s with 512, 20 ms
+// once the receive loop stopped holding the only P too:
+// udprx.ReserveProcs). So up to 512 there. Workers start when the tick
+// queues flushes and exit when they find the queue empty: only about as
+// many live (each holding a grown stack) as flushes are in flight, 30-80
+// at 2,000-5,000 streams, not 512 (a fixed pool of 512 added 7 MiB of RSS
+// at 2,000 streams). The queue is deep enough for every session of a large
+// gateway; if it is ever full, the tick falls back to a goroutine so that
+// no flush is delayed.
 const (
 	flushWorkers      = 64
 	groupFlushWorkers = 512
@@ -473,18 +483,10 @@ func (m *Manager) Run(ctx context.Context) error {
 	// and the delay counts in the recording lag.
 	tick := time.NewTicker(min(m.cfg.FlushInterval/4, 10*time.Millisecond))
 	defer tick.Stop()
-	var flushers sync.WaitGroup
-	defer flushers.Wait()
-	workers := flushWorkers
+	defer m.flushers.Wait()
+	m.flushMax = flushWorkers
 	if sp := m.deps.Spool; sp != nil && sp.GroupCommit() {
-		workers = groupFlushWorkers
-	}
-	for range workers {
-		flushers.Add(1)
-		go func() {
-			defer flushers.Done()
-			m.flushLoop(ctx)
-		}()
+		m.flushMax = groupFlushWorkers
 	}
 	for {
 		select {
@@ -492,6 +494,7 @@ func (m *Manager) Run(ctx context.Context) error {
 			return m.shutdown()
 		case now := <-tick.C:
 			m.tick(now)
+			m.startFlushers(ctx)
 		}
 	}
 }
@@ -514,15 +517,31 @@ func (m *Manager) tick(now time.Time) {
 	}
 }
 
-// flushLoop is one flush worker; it stops with ctx (shutdown then ends
-// every session, which seals and syncs what is left).
+// startFlushers starts a worker per queued flush, up to the bound. It runs
+// every tick, so a flush queued just as the last workers found the queue
+// empty waits at most one tick.
+func (m *Manager) startFlushers(ctx context.Context) {
+	for n := len(m.flushq); n > 0 && int(m.flushLive.Load()) < m.flushMax; n-- {
+		m.flushLive.Add(1)
+		m.flushers.Add(1)
+		go m.flushLoop(ctx)
+	}
+}
+
+// flushLoop is one flush worker: it flushes until the queue is empty, or
+// until ctx ends (shutdown then ends every session, which seals and syncs
+// what is left).
 func (m *Manager) flushLoop(ctx context.Context) {
+	defer m.flushers.Done()
+	defer m.flushLive.Add(-1)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case j := <-m.flushq:
 			j.s.flush(j.due)
+		default:
+			return
 		}
 	}
 }
