@@ -131,11 +131,10 @@ type Manager struct {
 // once the receive loop stopped holding the only P too:
 // udprx.ReserveProcs). So up to 512 there. Workers start when the tick
 // queues flushes and exit when they find the queue empty: only about as
-// many live (each holding a grown stack) as flushes are in flight, 30-80
-// at 2,000-5,000 streams, not 512 (a fixed pool of 512 added 7 MiB of RSS
-// at 2,000 streams). The queue is deep enough for every session of a large
-// gateway; if it is ever full, the tick falls back to a goroutine so that
-// no flush is delayed.
+// many live (each holding a grown stack) as flushes are in flight, tens
+// at 2,000-5,000 streams, not 512 grown stacks for good. The queue is
+// deep enough for every session of a large gateway; if it is ever full,
+// the tick falls back to a goroutine so that no flush is delayed.
 const (
 	flushWorkers      = 64
 	groupFlushWorkers = 512
