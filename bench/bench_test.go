@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -258,5 +259,42 @@ func TestSweepPassed(t *testing.T) {
 				t.Fatalf("Passed = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// A daemon the bench starts gets the raised descriptor limit, not the
+// soft limit the bench started with (Go raises its own, not its
+// children's).
+func TestDaemonsGetTheRaisedFileLimit(t *testing.T) {
+	var start syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &start); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &start) })
+	low := syscall.Rlimit{Cur: 1024, Max: start.Max}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "ulimit.log")
+	exited := make(chan error, 1)
+	if _, err := startDaemon([]string{"sh", "-c", "ulimit -n"}, "", logPath, exited); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-exited; err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		t.Fatalf("ulimit -n printed %q", b)
+	}
+	if got < start.Max {
+		t.Fatalf("the daemon's descriptor limit is %d, want at least the hard limit %d", got, start.Max)
+	}
+	if os.Geteuid() == 0 && start.Max < daemonNoFile && got != daemonNoFile && got != start.Max {
+		t.Fatalf("the daemon's descriptor limit is %d, want %d or, without CAP_SYS_RESOURCE, %d", got, daemonNoFile, start.Max)
 	}
 }

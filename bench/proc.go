@@ -144,6 +144,7 @@ func startDaemon(args []string, cpus, logPath string, exited chan<- error) (*exe
 	if cpus != "" {
 		args = append([]string{"taskset", "-c", cpus}, args...)
 	}
+	raiseNoFile()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
