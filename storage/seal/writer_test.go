@@ -162,3 +162,36 @@ func TestReaderZeroAlloc(t *testing.T) {
 		t.Errorf("Chunk allocates %v per op", a)
 	}
 }
+
+// A writer's chunk buffer lives as long as its recording, so it grows to
+// little more than one flush interval of media: a second of PCMU (50
+// records of 172 bytes) leaves it under 12 KiB (doubling left 16 KiB, a
+// third of a 2,500-stream gateway's heap). Growth still reaches a full
+// chunk.
+func TestChunkBufferSettlesNearOneFlush(t *testing.T) {
+	w, err := NewWriter(io.Discard, testDEK, testHeader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := make([]byte, 172)
+	for round := range 3 {
+		for i := range 50 {
+			if err := w.WriteRecord(Record{Type: RecordPacket, Arrival: int64(round*50+i) * 20e6, Data: pkt}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := cap(w.buf); c >= 12<<10 {
+		t.Fatalf("chunk buffer %d bytes after one-second flushes of PCMU, want under 12 KiB", c)
+	}
+	big := make([]byte, 60<<10)
+	if err := w.WriteRecord(Record{Type: RecordPacket, Data: big}); err != nil {
+		t.Fatal(err)
+	}
+	if c := cap(w.buf); c < len(big) {
+		t.Fatalf("chunk buffer %d bytes after a %d-byte record", c, len(big))
+	}
+}
