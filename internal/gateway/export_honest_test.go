@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -326,4 +327,73 @@ func TestHonestExportS3(t *testing.T) {
 		}
 	}
 	checkPlaybackAudit(t, tg, id, len(picked), salvaged)
+}
+
+// TestHonestExportCLI: `mediaseal export` of a recording cut to its first
+// chunk fails, online (through the playback API) and offline, and leaves
+// no file; with --salvage it writes the prefix and says SALVAGED, never
+// "verified"; `mediaseal verify` fails on it.
+func TestHonestExportCLI(t *testing.T) {
+	tg := startGateway(t, nil)
+	id, _ := honestRecording(t, tg, 56)
+	rec, _ := tg.index.GetRecording(t.Context(), id)
+	path := filepath.Join(tg.cfg.RecordingsDir(), filepath.FromSlash(rec.ObjectKey))
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounds := chunkBounds(t, tg, id, orig)
+	if err := os.WriteFile(path, orig[:bounds[1]], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A binary of this tree: the shared one under .tools may be another
+	// checkout's.
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "mediaseal")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/mediaseal")
+	build.Dir = testenv.RepoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	tokFile := filepath.Join(dir, "playback.token")
+	if err := os.WriteFile(tokFile, []byte(tg.principal("playback-requester-1").token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "open.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("dataDir: %s\nceremony: {platformPlaybackQuorum: false}\n", tg.cfg.DataDir)), 0o600)
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		return string(out), err
+	}
+	out := filepath.Join(dir, "out.wav")
+	pid := playbackApproved(tg, id)
+	online := []string{"--data-dir", tg.cfg.DataDir, "export", "--recording", id, "--format", "wav", "--out", out,
+		"--approval-id", pid, "--token-file", tokFile, "--api", tg.url}
+	offline := []string{"-c", cfgPath, "export", "--recording", id, "--format", "wav", "--out", out}
+	for name, args := range map[string][]string{"online": online, "offline": offline} {
+		msg, err := run(args...)
+		if err == nil || strings.Contains(msg, "verified") || !strings.Contains(msg, "does not match its index") {
+			t.Fatalf("%s export of a cut recording: %v\n%s", name, err, msg)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Fatalf("%s: a refused export left %s", name, out)
+		}
+		msg, err = run(append(args, "--salvage")...)
+		if err != nil || strings.Contains(msg, "verified") || !strings.Contains(msg, "SALVAGED") || !strings.Contains(msg, "TRUNCATED") {
+			t.Fatalf("%s salvage export: %v\n%s", name, err, msg)
+		}
+		if b, err := os.ReadFile(out); err != nil || len(parseWAV(t, b).samples[0]) == 0 {
+			t.Fatalf("%s salvage wrote %d bytes: %v", name, len(b), err)
+		}
+		os.Remove(out)
+	}
+	if msg, err := run("--data-dir", tg.cfg.DataDir, "verify", "--recording", id); err == nil || !strings.Contains(msg, "TRUNCATED") {
+		t.Fatalf("verify of a cut recording: %v\n%s", err, msg)
+	}
+	if err := os.WriteFile(path, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := run(offline...); err != nil || !strings.Contains(msg, "verified against the index") {
+		t.Fatalf("offline export of the restored recording: %v\n%s", err, msg)
+	}
 }
