@@ -15,6 +15,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/api"
 	"github.com/mediaseal/mediaseal/internal/audit"
+	"github.com/mediaseal/mediaseal/internal/gateway"
 )
 
 // platformProvider is the provider name of platform-key recordings.
@@ -28,6 +29,7 @@ type exportFlags struct {
 	id, format, out, track string
 	approval, tokenFile    string
 	api                    string
+	salvage                bool
 }
 
 // newExport plays a recording back into a file. Playback follows the
@@ -78,6 +80,7 @@ func newExport(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&f.approval, "approval-id", "", "approved recording.playback proposal for this recording (exports through the gateway's API)")
 	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", "file holding a recording:playback access token (default $MEDIASEAL_TOKEN; see mediaseal token)")
 	cmd.Flags().StringVar(&f.api, "api", "", "gateway base URL for --approval-id (default http://<api.addr>)")
+	cmd.Flags().BoolVar(&f.salvage, "salvage", false, "export what verifies of a recording that is not whole (cut, still recording, or not matching the index); audited as a salvage, never reported as verified")
 	_ = cmd.MarkFlagRequired("recording")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
@@ -118,9 +121,13 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 	if err != nil {
 		return "", err
 	}
-	res, err := gw.Export(ctx, f.id, f.format, f.track, w)
+	res, err := gw.ExportWith(ctx, f.id, f.format, f.track, gateway.ExportOptions{Salvage: f.salvage}, w)
 	ev := audit.Event{Actor: cliActor(), Action: "recording.export", Target: f.id, Outcome: audit.OutcomeSuccess,
-		Details: map[string]any{"format": f.format, "track": f.track, "keyProvider": rec.KeyProvider, "keyId": rec.KeyID, "offline": true}}
+		Details: map[string]any{"format": f.format, "track": f.track, "keyProvider": rec.KeyProvider, "keyId": rec.KeyID, "offline": true,
+			"salvage": f.salvage, "readStatus": res.Status.String(), "indexStatus": res.IndexStatus, "verified": res.Verified, "chunks": res.Chunks}}
+	if len(res.Problems) > 0 {
+		ev.Details["problems"] = res.Problems
+	}
 	if err != nil {
 		ev.Outcome, ev.Details["reason"] = audit.OutcomeFailure, err.Error()
 	}
@@ -131,7 +138,11 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s (%s)\n", f.out, f.format, res.Status)
+	if res.Verified {
+		fmt.Fprintf(&b, "%s: %s (%s, %d chunks, verified against the index)\n", f.out, f.format, res.Status, res.Chunks)
+	} else {
+		fmt.Fprintf(&b, "%s: %s (%s, %d chunks) SALVAGED, not the whole recording: %s\n", f.out, f.format, res.Status, res.Chunks, strings.Join(res.Problems, "; "))
+	}
 	for _, t := range res.Tracks {
 		fmt.Fprintf(&b, "  track %-8s %6.2fs  packets %d  lost %d  duplicates %d  reordered %d  paused %s\n",
 			t.Label, t.Duration.Seconds(), t.Packets, t.Lost, t.Duplicates, t.Reordered, t.Paused)
@@ -162,6 +173,9 @@ func (f *exportFlags) exportOnline(cmd *cobra.Command, g *globals, w io.Writer) 
 	if f.track != "" {
 		q.Set("track", f.track)
 	}
+	if f.salvage {
+		q.Set("salvage", "true")
+	}
 	u := base + "/api/v2/recordings/" + url.PathEscape(f.id) + "/media?" + q.Encode()
 	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, u, nil)
 	if err != nil {
@@ -178,11 +192,21 @@ func (f *exportFlags) exportOnline(cmd *cobra.Command, g *globals, w io.Writer) 
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		return "", fmt.Errorf("playback of %s: %s: %s", f.id, resp.Status, strings.TrimSpace(string(body)))
 	}
+	// Only the gateway's word that the export is the whole recording makes
+	// it verified; a gateway that does not say so is not believed.
+	status, verified := resp.Header.Get(api.HeaderRecordingStatus), resp.Header.Get(api.HeaderRecordingVerified) == "true"
+	if !verified && !f.salvage {
+		return "", fmt.Errorf("playback of %s: the gateway did not confirm the export is the whole recording (status %q); nothing written to %s", f.id, status, f.out)
+	}
 	n, err := io.Copy(w, resp.Body)
 	if err != nil {
 		return "", fmt.Errorf("playback of %s broke off after %d bytes (nothing written to %s): %w", f.id, n, f.out, err)
 	}
-	return fmt.Sprintf("%s: %s, %d bytes, verified and exported by %s under approval %s\n", f.out, f.format, n, base, f.approval), nil
+	if !verified {
+		return fmt.Sprintf("%s: %s, %d bytes, %s SALVAGED, not the whole recording; exported by %s under approval %s\n",
+			f.out, f.format, n, status, base, f.approval), nil
+	}
+	return fmt.Sprintf("%s: %s, %d bytes, %s, verified and exported by %s under approval %s\n", f.out, f.format, n, status, base, f.approval), nil
 }
 
 // cliActor names the operator of an offline export in the audit log.

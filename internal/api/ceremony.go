@@ -30,9 +30,11 @@ const HeaderApproval = "X-Approval-Id"
 
 // Exporter streams a verified export of a recording (the gateway's
 // Export): wav, wav-stereo, pcap, ogg, ivf, h264, webm or mkv; track selects the track of a
-// mono wav, ogg or ivf ("" for the first of the right kind).
+// mono wav, ogg or ivf ("" for the first of the right kind). It refuses a
+// recording that is not whole unless req.Salvage, wrapping
+// ErrRecordingIncomplete or ErrRecordingIntegrity, before writing a byte.
 type Exporter interface {
-	ExportRecording(ctx context.Context, id, format, track string, w io.Writer) error
+	ExportRecording(ctx context.Context, req ExportRequest, w io.Writer) (ExportReport, error)
 }
 
 // Ceremony is what the key-ceremony routes need. With a nil Approvals no

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"go.uber.org/zap"
 
@@ -31,7 +32,11 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, CodeNotFound, "no endpoint %s %s", r.Method, r.URL.Path)
 	}
 	v := r.URL.Query()
-	if err := checkParams(v, map[string]bool{"format": true, "track": true}); err != nil {
+	if err := checkParams(v, map[string]bool{"format": true, "track": true, "salvage": true}); err != nil {
+		return err
+	}
+	salvage, err := salvageParam(v.Get("salvage"))
+	if err != nil {
 		return err
 	}
 	format := v.Get("format")
@@ -52,18 +57,23 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 	if s.deps.Ceremony.Exporter == nil {
 		return errorf(http.StatusNotFound, CodeNotFound, "playback is not enabled on this gateway")
 	}
+	var rep ExportReport // set before the first byte is written
 	lw := &lazyHeader{w: w, set: func() {
 		h := w.Header()
 		h.Set("Content-Type", ft.contentType)
 		h.Set("Content-Disposition", `attachment; filename="`+rec.ID+"."+ft.ext+`"`)
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set(HeaderRecordingStatus, rep.Status)
+		h.Set(HeaderRecordingVerified, strconv.FormatBool(rep.Verified))
 	}}
 	p, _ := PrincipalFrom(r.Context())
 	track := v.Get("track")
-	err = s.deps.Ceremony.Exporter.ExportRecording(r.Context(), rec.ID, format, track, lw)
+	rep, err = s.deps.Ceremony.Exporter.ExportRecording(r.Context(), ExportRequest{ID: rec.ID, Format: format, Track: track,
+		Salvage: salvage, Verified: func(v ExportReport) { rep = v }}, lw)
 	ev := audit.Event{Actor: p.ID, Action: "recording.playback", Target: rec.ID, Outcome: audit.OutcomeSuccess,
 		Details: map[string]any{"format": format, "track": track, "bytes": lw.n, "keyProvider": rec.KeyProvider, "keyId": rec.KeyID, "approval": r.Header.Get(HeaderApproval)}}
+	rep.auditDetails(ev.Details, salvage)
 	if err != nil {
 		ev.Outcome, ev.Details["reason"] = audit.OutcomeFailure, err.Error()
 	}
@@ -79,7 +89,7 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 		s.log.Error("playback failed mid-stream", zap.String("recording", rec.ID), zap.Error(err))
 		return errAbort
 	}
-	return errorf(http.StatusUnprocessableEntity, "export_failed", "recording %s cannot be exported: %v", rec.ID, err)
+	return playbackRefusal(rec.ID, err)
 }
 
 // lazyHeader sets the success headers only when the first byte is written.

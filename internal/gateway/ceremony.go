@@ -143,9 +143,13 @@ func (a ceremonyAuthorizer) Authorize(r *http.Request, scope string) (api.Princi
 // exporter lets the playback endpoint stream the gateway's Export.
 type exporter struct{ g *Gateway }
 
-func (e exporter) ExportRecording(ctx context.Context, id, format, track string, w io.Writer) error {
-	_, err := e.g.Export(ctx, id, format, track, w)
-	return err
+func (e exporter) ExportRecording(ctx context.Context, req api.ExportRequest, w io.Writer) (api.ExportReport, error) {
+	opts := ExportOptions{Salvage: req.Salvage}
+	if req.Verified != nil {
+		opts.Verified = func(res ExportResult) { req.Verified(exportReport(res)) }
+	}
+	res, err := e.g.ExportWith(ctx, req.ID, req.Format, req.Track, opts, w)
+	return exportReport(res), apiExportError(err)
 }
 
 // recordKeyEvent puts the broker's fallback and fail-closed decisions in

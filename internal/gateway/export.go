@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/mediaseal/mediaseal/media/export"
@@ -22,12 +23,25 @@ const (
 	FormatMKV       = "mkv"  // Matroska: a VP8 or H.264 video track and every Opus audio track
 )
 
-// ExportResult says what an export wrote.
+// ExportResult says what an export read and wrote.
 type ExportResult struct {
-	Status  seal.Status
-	Chunks  int64
-	Tracks  []export.Summary
-	Packets int
+	// Status is how the read object ends: COMPLETE or RECOVERED, or, for
+	// a salvage export only, TRUNCATED.
+	Status seal.Status
+	Chunks int64 // chunks verified and exported
+	// IndexStatus is the recording's status in the index.
+	IndexStatus string
+	// Salvage says the export was asked for as a salvage.
+	Salvage bool
+	// Verified says the export is the whole recording: the index says
+	// COMPLETE or RECOVERED and the object matched it (size, SHA-256,
+	// chunk count, end). Only a salvage export can be unverified.
+	Verified bool
+	// Problems says, for a salvage export, how the object departs from
+	// the index or why the read stopped early.
+	Problems []string
+	Tracks   []export.Summary
+	Packets  int
 }
 
 func exportHeader(h *seal.Header) export.Header {
@@ -42,37 +56,60 @@ func toExport(r seal.Record) export.Record {
 	return export.Record{Type: export.RecordType(r.Type), Track: r.Track, Arrival: r.Arrival, Data: r.Data}
 }
 
-// Export decrypts and verifies recording id and writes it to w as format.
+// Export decrypts and verifies recording id and writes it to w as format;
+// it refuses a recording that is not whole (see ExportWith).
 // track selects the track of a mono WAV (default: the first).
 func (g *Gateway) Export(ctx context.Context, id, format, track string, w io.Writer) (ExportResult, error) {
-	rec, err := g.OpenRecording(ctx, id)
+	return g.ExportWith(ctx, id, format, track, ExportOptions{}, w)
+}
+
+// recordPass reads every record of an export, then settles the read against
+// the index. Every format reads the whole recording through it before it
+// writes its first byte, so a refusal releases no plaintext.
+type recordPass func(fn func(seal.Record)) error
+
+// ExportWith is Export with options. Without Salvage it exports only a
+// recording the index says is COMPLETE or RECOVERED and whose stored
+// object matches the index's size, SHA-256, chunk count and end; anything
+// else fails with ErrNotComplete or ErrIntegrity before a byte is written.
+func (g *Gateway) ExportWith(ctx context.Context, id, format, track string, opts ExportOptions, w io.Writer) (ExportResult, error) {
+	if !validFormat(format) {
+		return ExportResult{}, fmt.Errorf("unknown format %q (want wav, wav-stereo, pcap, ogg, ivf, h264, webm or mkv)", format)
+	}
+	rec, res, err := g.openForExport(ctx, id, opts.Salvage)
 	if err != nil {
-		return ExportResult{}, err
+		return res, err
 	}
 	defer rec.Close()
 	h := exportHeader(rec.Header())
-	var res ExportResult
+	read := func(fn func(seal.Record)) error {
+		sum, rerr := rec.ScanRecords(func(r seal.Record) error { fn(r); return nil })
+		if err := settle(rec.Index, &res, sum, rerr); err != nil {
+			return err
+		}
+		if opts.Verified != nil {
+			opts.Verified(res)
+		}
+		return nil
+	}
 	switch format {
 	case FormatPCAP:
 		var src export.SliceSource
-		st, err := rec.Records(func(r seal.Record) error {
+		err := read(func(r seal.Record) {
 			x := toExport(r)
 			x.Data = append([]byte(nil), r.Data...)
 			src.Records = append(src.Records, x)
-			return nil
 		})
 		if err != nil {
 			return res, err
 		}
-		res.Status = st
 		ps, err := export.WritePCAP(w, h, &src, export.PCAPOptions{})
 		res.Packets = ps.Packets
 		return res, err
 	case FormatWebM, FormatMKV:
-		return g.exportMatroska(ctx, rec, h, format, track, w)
+		return g.exportMatroska(ctx, read, &res, h, format, track, w)
 	case FormatOgg, FormatIVF, FormatH264:
-		tl, st, err := buildTimeline(rec, h)
-		res.Status = st
+		tl, err := buildTimeline(read, h)
 		if err != nil {
 			return res, err
 		}
@@ -99,17 +136,8 @@ func (g *Gateway) Export(ctx context.Context, id, format, track string, w io.Wri
 			_, err = export.WriteH264(w, tl, track)
 		}
 		return res, err
-	case FormatWAV, FormatWAVStereo:
-		b, err := export.NewBuilder(h, export.Options{})
-		if err != nil {
-			return res, err
-		}
-		st, err := rec.Records(func(r seal.Record) error { b.Add(toExport(r)); return nil })
-		if err != nil {
-			return res, err
-		}
-		res.Status = st
-		tl, err := b.Finish()
+	default: // FormatWAV, FormatWAVStereo
+		tl, err := buildTimeline(read, h)
 		if err != nil {
 			return res, err
 		}
@@ -127,23 +155,27 @@ func (g *Gateway) Export(ctx context.Context, id, format, track string, w io.Wri
 			track = h.Tracks[0].Label
 		}
 		return res, export.WriteWAV(w, tl, track)
-	default:
-		return res, fmt.Errorf("unknown format %q (want wav, wav-stereo, pcap, ogg, ivf, h264, webm or mkv)", format)
 	}
 }
 
+func validFormat(f string) bool {
+	switch f {
+	case FormatWAV, FormatWAVStereo, FormatPCAP, FormatOgg, FormatIVF, FormatH264, FormatWebM, FormatMKV:
+		return true
+	}
+	return false
+}
+
 // buildTimeline rebuilds every track of a recording.
-func buildTimeline(rec *Recording, h export.Header) (*export.Timeline, seal.Status, error) {
+func buildTimeline(read recordPass, h export.Header) (*export.Timeline, error) {
 	b, err := export.NewBuilder(h, export.Options{})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	st, err := rec.Records(func(r seal.Record) error { b.Add(toExport(r)); return nil })
-	if err != nil {
-		return nil, st, err
+	if err := read(func(r seal.Record) { b.Add(toExport(r)) }); err != nil {
+		return nil, err
 	}
-	tl, err := b.Finish()
-	return tl, st, err
+	return b.Finish()
 }
 
 // stereoLabels puts the caller left and the agent right; without those
@@ -166,12 +198,27 @@ func stereoLabels(h export.Header) (string, string, error) {
 	return audio[0], audio[1], nil
 }
 
-// Verify checks every chunk of a recording.
+// Verify checks every chunk of a recording and compares the object with
+// the index as an export does. It reads what verifies (a salvage read) and
+// returns the summary with ErrNotComplete or ErrIntegrity when the
+// recording is not whole.
 func (g *Gateway) Verify(ctx context.Context, id string) (seal.Summary, error) {
-	rec, err := g.OpenRecording(ctx, id)
+	rec, res, err := g.openForExport(ctx, id, true)
 	if err != nil {
 		return seal.Summary{}, err
 	}
 	defer rec.Close()
-	return rec.Reader.Verify()
+	sum, rerr := rec.ScanRecords(func(seal.Record) error { return nil })
+	if err := settle(rec.Index, &res, sum, rerr); err != nil {
+		return sum, err
+	}
+	sum.Status = res.Status
+	if !res.Verified {
+		kind := ErrIntegrity
+		if !finalIndex(res.IndexStatus) {
+			kind = ErrNotComplete
+		}
+		return sum, fmt.Errorf("%w: recording %s: %s", kind, id, strings.Join(res.Problems, "; "))
+	}
+	return sum, nil
 }

@@ -10,16 +10,14 @@ import (
 // exportMatroska writes a call's video track (track, or the first video
 // track the container carries) and every audio track it carries into one
 // WebM or Matroska file.
-func (g *Gateway) exportMatroska(_ context.Context, rec *Recording, h export.Header, format, track string, w io.Writer) (ExportResult, error) {
-	var res ExportResult
-	tl, st, err := buildTimeline(rec, h)
-	res.Status = st
+func (g *Gateway) exportMatroska(_ context.Context, read recordPass, res *ExportResult, h export.Header, format, track string, w io.Writer) (ExportResult, error) {
+	tl, err := buildTimeline(read, h)
 	if err != nil {
-		return res, err
+		return *res, err
 	}
 	labels, err := export.MatroskaTracks(tl, format == FormatWebM, track)
 	if err != nil {
-		return res, err
+		return *res, err
 	}
 	for _, l := range labels {
 		if t, err := tl.Track(l); err == nil {
@@ -31,5 +29,5 @@ func (g *Gateway) exportMatroska(_ context.Context, rec *Recording, h export.Hea
 	} else {
 		_, err = export.WriteMKV(w, tl, labels...)
 	}
-	return res, err
+	return *res, err
 }

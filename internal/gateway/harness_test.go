@@ -200,6 +200,7 @@ func (tg *testGateway) waitStored(id string) {
 
 func (tg *testGateway) export(id, format, track string) ([]byte, ExportResult) {
 	tg.t.Helper()
+	tg.waitStored(id) // exports need the index's final status and checksum
 	var buf bytes.Buffer
 	res, err := tg.Export(context.Background(), id, format, track, &buf)
 	if err != nil {

@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,11 +70,15 @@ func (g *Gateway) uploaded(ctx context.Context, it uploader.Item) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	info, err := g.objects.Head(ctx, it.Key)
+	// The index's size and SHA-256 are what exports hold the stored object
+	// to, so they come from the spool file this gateway wrote, not from
+	// the store's metadata, which its holder can rewrite (the uploader has
+	// already checked that the stored object matches the file).
+	sum, size, err := hashFile(e.Path)
 	if err != nil {
 		return err
 	}
-	if err := g.index.FinishRecording(ctx, id, e.State, rec.Chunks, e.Size, info.SHA256, it.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := g.index.FinishRecording(ctx, id, e.State, rec.Chunks, size, sum, it.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	if err := g.spool.Remove(e); err != nil {
@@ -80,4 +87,19 @@ func (g *Gateway) uploaded(ctx context.Context, it uploader.Item) error {
 	g.log.Info("recording stored", zap.String("recording", id), zap.String("key", it.Key),
 		zap.Int64("bytes", e.Size), zap.String("status", e.State))
 	return nil
+}
+
+// hashFile returns the hex SHA-256 and the size of the file at path.
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

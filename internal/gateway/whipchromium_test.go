@@ -16,6 +16,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	mmedia "github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
 // chromiumBinary installs Chromium if needed (scripts/install-chromium.sh)
@@ -144,7 +145,10 @@ wait:
 	}
 	if os.Getenv("WHIP_DEBUG") != "" {
 		rec, _ := tg.OpenRecording(t.Context(), sum.RecordingID)
-		tl, _, _ := buildTimeline(rec, exportHeader(rec.Header()))
+		tl, _ := buildTimeline(func(fn func(seal.Record)) error {
+			_, err := rec.Records(func(r seal.Record) error { fn(r); return nil })
+			return err
+		}, exportHeader(rec.Header()))
 		rec.Close()
 		vt, _ := tl.Track("video")
 		for i, f := range vt.Frames {

@@ -63,10 +63,11 @@ func (ex *execution) reseal(ctx context.Context, rec store.Recording, target str
 	}
 	// Read the new object back through the KMS, as any reader will.
 	dst, _, err := ex.open(ctx, p, rec, newKey, dk.Wrapped)
+	var sum seal.Summary
 	if err == nil {
 		var d digest
 		d.init()
-		_, err = dst.Records(d.add)
+		sum, err = dst.ScanRecords(d.add)
 		if err == nil && d.sum() != srcDigest {
 			err = fmt.Errorf("%w: %s differs from %s", ErrVerify, newKey, rec.ObjectKey)
 		}
@@ -77,7 +78,7 @@ func (ex *execution) reseal(ctx context.Context, rec store.Recording, target str
 	}
 	return outcome{object: &store.ObjectChange{RecordingID: rec.ID, FromObjectKey: rec.ObjectKey, ObjectKey: newKey,
 		KeyProvider: rec.KeyProvider, KeyID: rec.KeyID, KeyVersion: dk.KeyVersion, WrappedDEK: dk.Wrapped,
-		SHA256: info.SHA256, Bytes: info.Size},
+		SHA256: info.SHA256, Bytes: info.Size, Chunks: sum.Chunks},
 		target: keyOf(rec.KeyProvider, rec.KeyID), version: dk.KeyVersion, bytes: rec.Bytes}
 }
 

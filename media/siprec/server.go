@@ -106,13 +106,13 @@ func New(cfg Config, m *media.Manager) (*Server, error) {
 		ua.Close()
 		return nil, err
 	}
-	s.srv.OnInvite(s.onInvite)
+	s.srv.OnInvite(s.wellFormed(s.onInvite))
 	s.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
-	s.srv.OnBye(s.onBye)
-	s.srv.OnCancel(s.onCancel)
-	s.srv.OnOptions(s.onOptions)
-	s.srv.OnUpdate(s.onUpdate)
-	s.srv.OnNoRoute(s.onNoRoute)
+	s.srv.OnBye(s.wellFormed(s.onBye))
+	s.srv.OnCancel(s.wellFormed(s.onCancel))
+	s.srv.OnOptions(s.wellFormed(s.onOptions))
+	s.srv.OnUpdate(s.wellFormed(s.onUpdate))
+	s.srv.OnNoRoute(s.wellFormed(s.onNoRoute))
 	return s, nil
 }
 

@@ -35,14 +35,14 @@ var portBase = 43000
 // srs is a real SRS on loopback UDP with a real media manager behind it,
 // and a sipgo client acting as the SRC.
 type srs struct {
-	t *testing.T
+	t testing.TB
 	*Server
 	m      *media.Manager
 	client *sipgo.Client
 	uri    sip.Uri
 }
 
-func startSRS(t *testing.T, edit func(*Config), policies ...policy.Policy) *srs {
+func startSRS(t testing.TB, edit func(*Config), policies ...policy.Policy) *srs {
 	t.Helper()
 	if len(policies) == 0 {
 		policies = []policy.Policy{{ID: "all", Name: "all", RecordingType: policy.RecordingAudio, TargetIDs: []string{"*"}}}

@@ -137,6 +137,15 @@ func (r *Reader) Chunk(i int) ([]Record, error) {
 // TRUNCATED and a nil error if the object simply ends early, or with the
 // error that stopped the read otherwise.
 func (r *Reader) Records(fn func(Record) error) (Status, error) {
+	s, err := r.ScanRecords(fn)
+	return s.Status, err
+}
+
+// ScanRecords is Records returning the summary of what it read: the
+// chunks it verified (the final one included) and how the object ends.
+// A caller that compares the chunk count with a count kept elsewhere (an
+// index) uses it instead of a second pass with Verify.
+func (r *Reader) ScanRecords(fn func(Record) error) (Summary, error) {
 	s, _, err := r.scan(func(recs []Record) error {
 		for _, rec := range recs {
 			if err := fn(rec); err != nil {
@@ -145,7 +154,7 @@ func (r *Reader) Records(fn func(Record) error) (Status, error) {
 		}
 		return nil
 	})
-	return s.Status, err
+	return s, err
 }
 
 // Verify authenticates the whole object and summarises it.
