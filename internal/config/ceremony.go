@@ -90,7 +90,9 @@ func (c Ceremony) Sweep() time.Duration {
 }
 
 func (c *Ceremony) applyDefaults() {
-	for _, p := range []**bool{&c.BootstrapPrincipals, &c.AdminToken, &c.PlatformPlaybackQuorum} {
+	// PlatformPlaybackQuorum stays nil when the file leaves it out: the
+	// shared store's rule applies then (internal/gateway/quorumstore.go).
+	for _, p := range []**bool{&c.BootstrapPrincipals, &c.AdminToken} {
 		if *p == nil {
 			t := true
 			*p = &t
