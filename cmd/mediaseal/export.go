@@ -112,7 +112,7 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 	if needQuorum {
 		what := "a customer-key recording (" + rec.KeyProvider + ":" + rec.KeyID + ")"
 		if platform {
-			what = "a platform-key recording and the recording.playback rule's platformPlayback is on"
+			what = "a platform-key recording and platformPlaybackQuorum is on (the recording.playback rule in the shared store)"
 		}
 		return "", fmt.Errorf("recording %s is %s: exporting it needs an approved playback. Propose it with\n"+
 			"  mediaseal approvals propose --operation recording.playback --target %s --reason '...'\n"+

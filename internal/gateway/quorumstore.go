@@ -40,7 +40,10 @@ func (g *Gateway) syncQuorumRules(ctx context.Context) error {
 	sort.Strings(ops)
 	rows := make([]store.QuorumRule, 0, len(ops))
 	for _, op := range ops {
-		if err := approvals.ValidateRule(op, seed[op]); err != nil {
+		r := seed[op]
+		r.Of = max(r.Of, r.Approvals) // N defaults to M
+		seed[op] = r
+		if err := approvals.ValidateRule(op, r); err != nil {
 			return fmt.Errorf("ceremony.quorum: %w", err)
 		}
 		rows = append(rows, approvals.ToStored(op, seed[op]))
