@@ -15,6 +15,10 @@ import (
 	"github.com/mediaseal/mediaseal/internal/testenv"
 )
 
+// opQuorum is approvals.OpQuorum, spelt out so that this file also
+// builds (and fails) on the code before the rules moved to the store.
+const opQuorum = "ceremony.quorum"
+
 // playbackRule is recording.playback's rule as a rule-change body.
 func playbackRule(approvals int, platform bool) map[string]any {
 	return map[string]any{"approvals": approvals, "of": approvals, "eligibleRoles": []string{"approver", "key_admin", "policy_admin"},
@@ -27,7 +31,7 @@ func playbackRule(approvals int, platform bool) map[string]any {
 func changeQuorumRule(t *testing.T, tg, creds *testGateway, op string, rule map[string]any) map[string]any {
 	t.Helper()
 	ka1 := creds.principal("key-admin-1")
-	id, digest := ka1.propose(approvals.OpQuorum, op, rule, "test: change the "+op+" rule")
+	id, digest := ka1.propose(opQuorum, op, rule, "test: change the "+op+" rule")
 	for _, who := range []string{"key-admin-2", "policy-admin-1"} {
 		creds.principal(who).must(200, "POST", "/api/v2/approvals/"+id+"/approve", map[string]any{"digest": digest})
 	}
@@ -161,7 +165,7 @@ func TestQuorumRulesSharedStore(t *testing.T) {
 	// One principal alone: no approval, its own approval, one approval of two.
 	lax := playbackRule(1, false)
 	ka1.must(403, "PUT", "/api/v2/ceremony/quorum/recording.playback", lax)
-	id, digest := ka1.propose(approvals.OpQuorum, approvals.OpPlayback, lax, "fewer approvals")
+	id, digest := ka1.propose(opQuorum, approvals.OpPlayback, lax, "fewer approvals")
 	if m := ka1.must(200, "GET", "/api/v2/approvals/"+id, nil); m["required"] != 2.0 {
 		t.Fatalf("a rule change needs %v approvals, want the strictest rule's 2", m["required"])
 	}
@@ -215,7 +219,7 @@ func TestQuorumRuleChangeLimits(t *testing.T) {
 	ka1 := tg.principal("key-admin-1")
 	own := map[string]any{"approvals": 1, "of": 1, "eligibleRoles": []string{"key_admin", "policy_admin"}, "delay": "0s", "vetoers": []string{"key_admin"}}
 	// Lowering ceremony.quorum itself takes its current 2 approvals.
-	id, digest := ka1.propose(approvals.OpQuorum, approvals.OpQuorum, own, "lower the rule-change quorum")
+	id, digest := ka1.propose(opQuorum, opQuorum, own, "lower the rule-change quorum")
 	if m := ka1.must(200, "GET", "/api/v2/approvals/"+id, nil); m["required"] != 2.0 {
 		t.Fatalf("lowering ceremony.quorum needs %v approvals", m["required"])
 	}
@@ -223,8 +227,8 @@ func TestQuorumRuleChangeLimits(t *testing.T) {
 	ka1.must(409, "PUT", "/api/v2/ceremony/quorum/ceremony.quorum", own, "X-Approval-Id", id)
 	// Even with ceremony.quorum's own rule at 1, a change needs the
 	// strictest rule held (playback: 2).
-	changeQuorumRule(t, tg, tg, approvals.OpQuorum, own)
-	id, _ = ka1.propose(approvals.OpQuorum, approvals.OpPlayback, playbackRule(1, true), "fewer playback approvals")
+	changeQuorumRule(t, tg, tg, opQuorum, own)
+	id, _ = ka1.propose(opQuorum, approvals.OpPlayback, playbackRule(1, true), "fewer playback approvals")
 	if m := ka1.must(200, "GET", "/api/v2/approvals/"+id, nil); m["required"] != 2.0 {
 		t.Fatalf("a change while playback needs 2 needs %v approvals", m["required"])
 	}
@@ -241,7 +245,7 @@ func TestQuorumRuleChangeLimits(t *testing.T) {
 		"impossible (lock-out)":     playbackRule(5, true),
 		"too many for rule changes": map[string]any{"approvals": 3, "of": 3, "eligibleRoles": []string{"approver", "key_admin", "policy_admin"}, "delay": "0s", "vetoers": []string{"auditor"}, "platformPlayback": true},
 	} {
-		code, raw, _ := ka1.call("POST", "/api/v2/approvals", map[string]any{"operation": approvals.OpQuorum,
+		code, raw, _ := ka1.call("POST", "/api/v2/approvals", map[string]any{"operation": opQuorum,
 			"target": approvals.OpPlayback, "parameters": params, "reason": name})
 		if code != 400 && code != 409 {
 			t.Errorf("%s: proposal answered %d %s", name, code, raw)
@@ -249,7 +253,7 @@ func TestQuorumRuleChangeLimits(t *testing.T) {
 	}
 	// platformPlayback belongs to the playback rule only; unknown operations have none.
 	for _, op := range []string{approvals.OpKeyBind, "key.export"} {
-		code, raw, _ := ka1.call("POST", "/api/v2/approvals", map[string]any{"operation": approvals.OpQuorum, "target": op,
+		code, raw, _ := ka1.call("POST", "/api/v2/approvals", map[string]any{"operation": opQuorum, "target": op,
 			"parameters": playbackRule(1, true), "reason": "x"})
 		if code != 400 {
 			t.Errorf("rule for %s: %d %s", op, code, raw)
