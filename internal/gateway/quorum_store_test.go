@@ -259,6 +259,17 @@ func TestQuorumRuleChangeLimits(t *testing.T) {
 			t.Errorf("rule for %s: %d %s", op, code, raw)
 		}
 	}
+	// A rule raised after an operation was approved stops it: a bind
+	// approved by one key administrator does not run once key.bind needs two.
+	bind := map[string]any{"name": "K"}
+	bid, bdigest := ka1.propose(approvals.OpKeyBind, "k-raised", bind, "bind under the old rule")
+	tg.principal("key-admin-2").must(200, "POST", "/api/v2/approvals/"+bid+"/approve", map[string]any{"digest": bdigest})
+	changeQuorumRule(t, tg, tg, approvals.OpKeyBind, map[string]any{"approvals": 2, "of": 2, "eligibleRoles": []string{"key_admin", "policy_admin"},
+		"delay": "0s", "vetoers": []string{"auditor", "key_admin"}})
+	if code, raw, _ := ka1.call("POST", "/api/v2/keys/k-raised", bind, "X-Approval-Id", bid); code != 409 || !strings.Contains(string(raw), "rule changed") {
+		t.Fatalf("bind approved under the old rule: %d %s", code, raw)
+	}
+
 	// Duplicated or case-folded fields in the PUT body: 400, no claim.
 	for _, body := range []string{
 		`{"approvals":1,"approvals":1,"of":1,"eligibleRoles":["key_admin"],"delay":"0s","vetoers":["key_admin"]}`,
