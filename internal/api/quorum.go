@@ -20,24 +20,20 @@ import (
 const CodeRulesUnavailable = "quorum_rules_unavailable"
 
 // quorumRuleJSON is a stored quorum rule as the API shows it.
+// Its rule fields are those of the PUT body (approvals.RuleChange).
 type quorumRuleJSON struct {
-	Operation        string    `json:"operation"`
-	Approvals        int       `json:"approvals"`
-	Of               int       `json:"of"`
-	EligibleRoles    []string  `json:"eligibleRoles"`
-	Delay            string    `json:"delay"`
-	Vetoers          []string  `json:"vetoers"`
-	PlatformPlayback *bool     `json:"platformPlayback,omitempty"`
-	Version          int64     `json:"version"`
-	UpdatedAt        time.Time `json:"updatedAt"`
-	UpdatedBy        string    `json:"updatedBy"`
-	ApprovalID       string    `json:"approvalId,omitempty"`
+	Operation string `json:"operation"`
+	approvals.RuleChange
+	Version    int64     `json:"version"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+	UpdatedBy  string    `json:"updatedBy"`
+	ApprovalID string    `json:"approvalId,omitempty"`
 }
 
 func toQuorumRuleJSON(r store.QuorumRule) quorumRuleJSON {
-	out := quorumRuleJSON{Operation: r.Operation, Approvals: r.Approvals, Of: r.Of, EligibleRoles: r.EligibleRoles,
-		Delay: r.Delay.String(), Vetoers: r.Vetoers, Version: r.Version, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy,
-		ApprovalID: r.ApprovalID}
+	out := quorumRuleJSON{Operation: r.Operation, RuleChange: approvals.RuleChange{Approvals: r.Approvals, Of: r.Of,
+		EligibleRoles: r.EligibleRoles, Delay: r.Delay.String(), Vetoers: r.Vetoers},
+		Version: r.Version, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, ApprovalID: r.ApprovalID}
 	if r.Operation == approvals.OpPlayback {
 		pp := r.PlatformPlayback
 		out.PlatformPlayback = &pp

@@ -60,18 +60,7 @@ func storedRule(t *testing.T, p *principal, op string) map[string]any {
 // error of a start that fails.
 func tryStartGateway(t *testing.T, edit func(*config.Config)) (*testGateway, error) {
 	t.Helper()
-	cfg, err := config.Parse(config.Default)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
-	cfg.API.Addr = "127.0.0.1:0"
-	cfg.Media.PortMin, cfg.Media.PortMax = nextPorts()
-	cfg.Recording.FlushInterval = config.Duration(200 * time.Millisecond)
-	edit(cfg)
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t, edit)
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg, zaptest.NewLogger(t))
 	if err != nil {
