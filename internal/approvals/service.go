@@ -90,12 +90,6 @@ func New(repo Repository, cfg Config, rec Recorder) *Service {
 	return &Service{repo: repo, cfg: cfg, audit: rec}
 }
 
-// Rule returns the rule of an operation.
-func (s *Service) Rule(op string) (Rule, bool) {
-	r, ok := s.cfg.Rules[op]
-	return r, ok
-}
-
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
 func (s *Service) record(ctx context.Context, actor, action, target, outcome string, details map[string]any) {
