@@ -62,3 +62,41 @@ func TestQuorumRules(t *testing.T) {
 		}
 	})
 }
+
+// TestQuorumRulesSeedRace: gateways starting at once on an empty store —
+// exactly one seed is written, the others write nothing and see it.
+func TestQuorumRulesSeedRace(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *store.SQL, cfg store.Config) {
+		ctx := context.Background()
+		const n = 4
+		results := make(chan bool, n)
+		errs := make(chan error, n)
+		for i := range n {
+			st := s
+			if i > 0 {
+				st = openStore(t, cfg)
+			}
+			go func(i int, st *store.SQL) {
+				ok, err := st.SeedQuorumRules(ctx, []store.QuorumRule{
+					{Operation: "key.bind", Approvals: 1 + i, Of: 1 + i, EligibleRoles: []string{"key_admin"}},
+					{Operation: "key.delete", Approvals: 1 + i, Of: 1 + i, EligibleRoles: []string{"key_admin"}},
+				}, "gateway")
+				results <- ok
+				errs <- err
+			}(i, st)
+		}
+		seeded := 0
+		for range n {
+			if <-results {
+				seeded++
+			}
+			if err := <-errs; err != nil {
+				t.Errorf("seed: %v", err)
+			}
+		}
+		rs, err := s.ListQuorumRules(ctx)
+		if seeded != 1 || err != nil || len(rs) != 2 || rs[0].Approvals != rs[1].Approvals {
+			t.Fatalf("%d seeds written; rules %+v %v (want one seed, whole)", seeded, rs, err)
+		}
+	})
+}
