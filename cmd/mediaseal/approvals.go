@@ -138,8 +138,8 @@ func newApprovals(g *globals) *cobra.Command {
 		}
 		return printJSON(c, out)
 	}}
-	propose.Flags().StringVar(&op, "operation", "", "key.bind, policy.encryption_key, key.disable, key.delete, recording.playback")
-	propose.Flags().StringVar(&target, "target", "", "key id, policy id or recording id")
+	propose.Flags().StringVar(&op, "operation", "", "key.bind, policy.encryption_key, key.disable, key.delete, recording.playback, ceremony.quorum")
+	propose.Flags().StringVar(&target, "target", "", "key id, policy id, recording id, or the operation whose rule changes")
 	propose.Flags().StringVar(&params, "parameters", "", "parameters as a JSON object")
 	propose.Flags().StringVar(&reason, "reason", "", "why")
 	approve := &cobra.Command{Use: "approve ID", Args: cobra.ExactArgs(1),

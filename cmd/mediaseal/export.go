@@ -34,7 +34,7 @@ type exportFlags struct {
 
 // newExport plays a recording back into a file. Playback follows the
 // ceremony: a customer-key recording (and, unless
-// ceremony.platformPlaybackQuorum is false, a platform-key one) needs an
+// the stored recording.playback rule has platformPlayback false, a platform-key one) needs an
 // approved recording.playback proposal, and is then exported by the
 // running gateway's playback API, which checks the caller's
 // recording:playback token, claims the approval (single use) and audits
@@ -47,7 +47,7 @@ func newExport(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Decrypt, verify and export a recording (wav, wav-stereo, pcap, ogg, ivf, h264, webm, mkv); customer-key recordings need an approved playback",
-		Long: "Customer-key recordings (and platform-key ones unless ceremony.platformPlaybackQuorum is false) need an\n" +
+		Long: "Customer-key recordings (and platform-key ones unless the stored recording.playback rule has platformPlayback false) need an\n" +
 			"approved recording.playback proposal: propose it (mediaseal approvals propose --operation recording.playback\n" +
 			"--target ID), have it approved, then run export with --approval-id and a recording:playback token\n" +
 			"(--token-file, or MEDIASEAL_TOKEN). The running gateway then exports it once, and audits it.",
@@ -106,10 +106,16 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 		return "", fmt.Errorf("recording %s: %w", f.id, err)
 	}
 	platform := rec.KeyProvider == platformProvider && rec.KeyID == cfg.KMS.PlatformKey // as the API's gate
-	if !platform || cfg.Ceremony.PlatformPlaybackNeedsQuorum() {
+	needQuorum := true
+	if platform { // the shared store's rule, as the API's gate reads it
+		if needQuorum, err = gw.PlatformPlaybackNeedsQuorum(ctx); err != nil {
+			return "", err
+		}
+	}
+	if needQuorum {
 		what := "a customer-key recording (" + rec.KeyProvider + ":" + rec.KeyID + ")"
 		if platform {
-			what = "a platform-key recording and ceremony.platformPlaybackQuorum is on"
+			what = "a platform-key recording and platformPlaybackQuorum is on (the recording.playback rule in the shared store)"
 		}
 		return "", fmt.Errorf("recording %s is %s: exporting it needs an approved playback. Propose it with\n"+
 			"  mediaseal approvals propose --operation recording.playback --target %s --reason '...'\n"+

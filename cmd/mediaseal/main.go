@@ -45,6 +45,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newPolicies(g), newKeys(g))
 	root.AddCommand(newToken(g), newApprovals(g), newAudit(g))
 	root.AddCommand(newJobs(g))
+	root.AddCommand(newQuorum(g))
 	return root
 }
 

@@ -97,7 +97,7 @@ func (s *server) routes() []Route {
 		{"PUT", "/api/v2/keys/{keyId}/rotation", ScopeKeyWrite, s.updateRotation},
 		{"GET", "/api/v2/recordings", ScopeRecordingsRead, s.listRecordings},
 		{"GET", "/api/v2/recordings/{id}", ScopeRecordingsRead, s.getRecording},
-	}, append(s.ceremonyRoutes(), s.jobRoutes()...)...)
+	}, append(append(s.ceremonyRoutes(), s.jobRoutes()...), s.quorumRoutes()...)...)
 }
 
 // New returns the API handler. Deps.Store and Deps.Authorizer are required.

@@ -43,9 +43,6 @@ type Ceremony struct {
 	Approvals *approvals.Service
 	Audit     *audit.Log
 	Exporter  Exporter
-	// PlatformPlaybackWithoutQuorum lets platform-key recordings play back
-	// without approval (default false: every playback needs a quorum).
-	PlatformPlaybackWithoutQuorum bool
 	// PlatformKeyID is the platform keyring key id: only recordings under
 	// it count as platform-key recordings ("" means any key of the
 	// platform keyring).

@@ -128,8 +128,10 @@ func (s *server) gateFor(rt Route, r *http.Request) (approvals.Execution, bool, 
 		}
 		c := s.deps.Ceremony
 		platform := rec.KeyProvider == platformProvider && (c.PlatformKeyID == "" || rec.KeyID == c.PlatformKeyID)
-		if platform && s.deps.Ceremony.PlatformPlaybackWithoutQuorum {
-			return approvals.Execution{}, false, nil
+		if platform {
+			if need, err := s.platformPlaybackNeedsQuorum(r.Context()); err != nil || !need {
+				return approvals.Execution{}, false, err
+			}
 		}
 		return approvals.Execution{Operation: approvals.OpPlayback, Target: rec.ID}, true, nil
 	}

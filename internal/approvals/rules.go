@@ -13,6 +13,10 @@ const (
 	OpKeyDisable = "key.disable"           // POST /api/v2/keys/{keyId}/disable
 	OpKeyDelete  = "key.delete"            // POST /api/v2/keys/{keyId}/deletion
 	OpPlayback   = "recording.playback"    // GET /api/v2/recordings/{id}/media
+	// OpQuorum changes the stored rule of the operation it targets
+	// (PUT /api/v2/ceremony/quorum/{operation}); its own rule is the
+	// strictest the store holds (StrictestRule).
+	OpQuorum = "ceremony.quorum"
 )
 
 // Defaults.
@@ -45,6 +49,9 @@ type Rule struct {
 	Delay time.Duration
 	// Vetoers are the roles whose holders may veto during the delay.
 	Vetoers []string
+	// PlatformPlayback (recording.playback only) makes playback and
+	// export of platform-key recordings need the quorum too.
+	PlatformPlayback bool
 }
 
 // DefaultRules are the quorums of the embedded default.
@@ -59,6 +66,8 @@ func DefaultRules() map[string]Rule {
 		OpKeyDelete: {Approvals: 1, Eligible: []string{auth.RoleKeyAdmin}, ProposeScope: auth.ScopeKeyWrite,
 			Delay: DefaultDeleteDelay, Vetoers: vetoers},
 		OpPlayback: {Approvals: 2, Eligible: []string{auth.RoleKeyAdmin, auth.RolePolicyAdmin, auth.RoleApprover},
-			ProposeScope: auth.ScopePlayback, Vetoers: vetoers},
+			ProposeScope: auth.ScopePlayback, Vetoers: vetoers, PlatformPlayback: true},
+		OpQuorum: {Approvals: 2, Eligible: []string{auth.RoleKeyAdmin, auth.RolePolicyAdmin},
+			ProposeScope: auth.ScopeKeyWrite, Vetoers: vetoers},
 	}
 }

@@ -70,9 +70,19 @@ func (s *Service) runOne(ctx context.Context, owner, id string, exec Executor) (
 	for _, v := range votes {
 		approvers = append(approvers, v.Principal)
 	}
-	xctx, cancel := context.WithTimeout(ctx, s.cfg.Lease)
-	xerr := exec(xctx, a, approvers)
-	cancel()
+	// The rule in force now, not the one at proposal time: a raised rule
+	// stops what its old quorum approved (a final failure).
+	rules, xerr := s.rules(ctx)
+	if xerr != nil {
+		xerr = fmt.Errorf("%w: %v", ErrTransient, xerr) // the store is unreachable: retry
+	} else {
+		xerr = stillMet(rules, a, votes)
+	}
+	if xerr == nil {
+		xctx, cancel := context.WithTimeout(ctx, s.cfg.Lease)
+		xerr = exec(xctx, a, approvers)
+		cancel()
+	}
 
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer fcancel()

@@ -33,8 +33,11 @@ type Recorder interface {
 
 // Config configures the quorum.
 type Config struct {
-	// Rules per operation (default DefaultRules()).
+	// Rules per operation (default DefaultRules()), used when Store is nil.
 	Rules map[string]Rule
+	// Store, when set, holds the rules: they are read from it at every
+	// proposal, veto and execution, and Rules is not used.
+	Store RuleRepository
 	// Expiry of a proposal without quorum (default DefaultExpiry).
 	Expiry time.Duration
 	// Window to execute an approved operation (default DefaultWindow).
@@ -87,12 +90,6 @@ func New(repo Repository, cfg Config, rec Recorder) *Service {
 	return &Service{repo: repo, cfg: cfg, audit: rec}
 }
 
-// Rule returns the rule of an operation.
-func (s *Service) Rule(op string) (Rule, bool) {
-	r, ok := s.cfg.Rules[op]
-	return r, ok
-}
-
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
 func (s *Service) record(ctx context.Context, actor, action, target, outcome string, details map[string]any) {
@@ -123,7 +120,11 @@ func (s *Service) Propose(ctx context.Context, who Actor, p Proposal) (store.App
 		s.record(ctx, who.ID, "approval.propose", p.Target, audit.OutcomeRefused, map[string]any{"operation": p.Operation, "reason": err.Error()})
 		return store.Approval{}, err
 	}
-	rule, ok := s.cfg.Rules[p.Operation]
+	rules, err := s.rules(ctx)
+	if err != nil {
+		return refuse(err)
+	}
+	rule, ok := ruleFor(rules, p.Operation)
 	if !ok {
 		return refuse(fmt.Errorf("%w: unknown operation %q", ErrInvalid, p.Operation))
 	}
@@ -139,6 +140,11 @@ func (s *Service) Propose(ctx context.Context, who Actor, p Proposal) (store.App
 	canonical, digest, err := CanonicalProposal(p)
 	if err != nil {
 		return refuse(err)
+	}
+	if p.Operation == OpQuorum {
+		if err := s.checkRuleChange(ctx, rules, who.ID, p); err != nil {
+			return refuse(err)
+		}
 	}
 	all, err := s.repo.ListPrincipals(ctx)
 	if err != nil {
@@ -267,8 +273,12 @@ func (s *Service) Veto(ctx context.Context, who Actor, id, reason string) (store
 	if strings.TrimSpace(reason) == "" {
 		return store.Approval{}, fmt.Errorf("%w: a veto needs a reason", ErrInvalid)
 	}
+	rules, err := s.rules(ctx)
+	if err != nil {
+		return store.Approval{}, err
+	}
 	a, err := s.update(ctx, id, func(a *store.Approval, _ []store.ApprovalVote) (*store.ApprovalVote, error) {
-		rule := s.cfg.Rules[a.Operation]
+		rule, _ := ruleFor(rules, a.Operation)
 		switch {
 		case !hasAnyRole(p, rule.Vetoers):
 			return nil, fmt.Errorf("%w: vetoing %s needs one of the roles %v", ErrNotEligible, a.Operation, rule.Vetoers)
@@ -304,7 +314,12 @@ type Execution struct {
 // approved, the delay must be over and the window open. Release undoes a
 // claim whose execution failed.
 func (s *Service) Claim(ctx context.Context, who Actor, id string, ex Execution) (store.Approval, error) {
-	a, err := s.update(ctx, id, func(a *store.Approval, _ []store.ApprovalVote) (*store.ApprovalVote, error) {
+	rules, err := s.rules(ctx)
+	if err != nil {
+		s.record(ctx, who.ID, "approval.execute", id, audit.OutcomeRefused, map[string]any{"operation": ex.Operation, "target": ex.Target, "reason": err.Error()})
+		return store.Approval{}, err
+	}
+	a, err := s.update(ctx, id, func(a *store.Approval, votes []store.ApprovalVote) (*store.ApprovalVote, error) {
 		now := s.now()
 		switch {
 		case a.Operation != ex.Operation || a.Target != ex.Target:
@@ -320,6 +335,9 @@ func (s *Service) Claim(ctx context.Context, who Actor, id string, ex Execution)
 			return nil, fmt.Errorf("%w: only the proposer %s executes %s", ErrNotEligible, a.Proposer, a.ID)
 		case now.Before(a.ExecutableAt):
 			return nil, fmt.Errorf("%w: %s may run from %s (veto period)", ErrNotYet, a.ID, a.ExecutableAt.Format(time.RFC3339))
+		}
+		if err := stillMet(rules, *a, votes); err != nil {
+			return nil, err
 		}
 		if ex.Parameters != nil {
 			want, err := parametersOf(a.Canonical)

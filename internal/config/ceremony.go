@@ -23,11 +23,16 @@ type Ceremony struct {
 	AdminToken *bool `yaml:"adminToken"`
 	// PlatformPlaybackQuorum makes playback and export of platform-key
 	// recordings need an approved quorum too (customer-key recordings
-	// always do). Default true.
+	// always do). Default true. Like Quorum it only seeds the shared
+	// store on first start; later a value that differs from the store
+	// refuses the start (internal/gateway/quorumstore.go).
 	PlatformPlaybackQuorum *bool `yaml:"platformPlaybackQuorum"`
 	// Quorum overrides the default rule of an operation (key.bind,
 	// policy.encryption_key, key.disable, key.delete, recording.playback);
-	// fields left out keep the default.
+	// fields left out keep the default. The rules live in the shared
+	// control-plane store: these values seed it on first start, a value
+	// that differs from the store later refuses the start, and rules change
+	// only by a ceremony.quorum approval (docs/ceremony.md).
 	Quorum map[string]QuorumRule `yaml:"quorum"`
 	// SweepInterval is how often the gateway expires stale proposals and
 	// executes the scheduled operations (key.disable, key.delete) whose
@@ -90,7 +95,9 @@ func (c Ceremony) Sweep() time.Duration {
 }
 
 func (c *Ceremony) applyDefaults() {
-	for _, p := range []**bool{&c.BootstrapPrincipals, &c.AdminToken, &c.PlatformPlaybackQuorum} {
+	// PlatformPlaybackQuorum stays nil when the file leaves it out: the
+	// shared store's rule applies then (internal/gateway/quorumstore.go).
+	for _, p := range []**bool{&c.BootstrapPrincipals, &c.AdminToken} {
 		if *p == nil {
 			t := true
 			*p = &t

@@ -81,9 +81,12 @@ func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 				zap.String("dir", auth.CredentialsPath(g.cfg.DataDir, "")))
 		}
 	}
+	if err := g.syncQuorumRules(ctx); err != nil {
+		return nil, err
+	}
 	c.approvals = approvals.New(g.index, g.approvalsConfig(), c.audit)
 	c.api = api.Ceremony{Approvals: c.approvals, Audit: c.audit, Exporter: exporter{g}, Keys: keyLifecycle{g},
-		PlatformPlaybackWithoutQuorum: !g.cfg.Ceremony.PlatformPlaybackNeedsQuorum(), PlatformKeyID: g.cfg.KMS.PlatformKey}
+		PlatformKeyID: g.cfg.KMS.PlatformKey}
 	admin := g.adminToken
 	if !g.cfg.Ceremony.AcceptAdminToken() {
 		admin = "" // ceremony.adminToken: false: service tokens only

@@ -33,12 +33,11 @@ func quorumRules(cfg config.Ceremony) map[string]approvals.Rule {
 	return rules
 }
 
-// approvalsConfig is the quorum's configuration: WithApprovals when given
-// (tests), else the config's rules.
+// approvalsConfig is the quorum's configuration: expiry and windows from
+// WithApprovals when given (tests); the rules always from the shared
+// store (syncQuorumRules seeded it from WithApprovals or the config).
 func (g *Gateway) approvalsConfig() approvals.Config {
 	c := g.cer.approvalsCfg
-	if c.Rules == nil {
-		c.Rules = quorumRules(g.cfg.Ceremony)
-	}
+	c.Rules, c.Store = nil, g.index
 	return c
 }

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/internal/api"
-	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/policy"
 )
@@ -31,18 +28,6 @@ type catalog struct {
 	// registry state is not ENABLED (DISABLED, PENDING_DELETION,
 	// DESTROYED) to that state: new sessions never ask for its DEKs.
 	unusable atomic.Pointer[map[kms.KeyRef]string]
-}
-
-// seedPolicies writes the config's policies into the store unless a policy
-// with the same id exists (the store, not the file, is the source of truth
-// once the control plane has changed it).
-func (g *Gateway) seedPolicies(ctx context.Context) error {
-	for _, p := range g.cfg.Policies {
-		if _, err := g.index.CreatePolicy(ctx, p); err != nil && !errors.Is(err, store.ErrDuplicate) {
-			return fmt.Errorf("seed policy %s: %w", p.ID, err)
-		}
-	}
-	return nil
 }
 
 // refreshCatalog rebuilds the policy set and key map from the store. A
@@ -79,8 +64,10 @@ func (g *Gateway) refreshCatalog(ctx context.Context) error {
 			}
 		}
 	}
-	for _, k := range g.cfg.Keys { // the config wins for ids it names
-		keys[k.ID] = kms.KeyRef{Provider: providerByType[k.ProviderType], KeyID: k.ProviderKeyID}
+	for _, k := range g.cfg.Keys { // only the platform key: any other config key is in the registry (configseed.go)
+		if g.isPlatformConfigKey(k) {
+			keys[k.ID] = kms.KeyRef{Provider: providerByType[k.ProviderType], KeyID: k.ProviderKeyID}
+		}
 	}
 	g.catalog.policies.Store(set)
 	g.catalog.keys.Store(&keys)

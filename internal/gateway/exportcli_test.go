@@ -9,14 +9,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mediaseal/mediaseal/internal/approvals"
 )
 
 // TestCeremonyExportCLI: `mediaseal export` follows the playback rule.
 // Without an approval it refuses customer-key recordings and (by default)
 // platform-key ones without decrypting anything; with an approved
 // recording.playback and a playback requester's token it exports through
-// the gateway, once, audited; `mediaseal verify` needs no approval; with
-// ceremony.platformPlaybackQuorum false a platform-key recording exports
+// the gateway, once, audited; `mediaseal verify` needs no approval; once
+// the quorum set the stored playback rule's platformPlayback false (a
+// config file saying so is refused) a platform-key recording exports
 // offline, audited in the same chain.
 func TestCeremonyExportCLI(t *testing.T) {
 	tg := startGateway(t, withLocalCustomerKey(t))
@@ -78,10 +81,16 @@ func TestCeremonyExportCLI(t *testing.T) {
 		t.Fatal("a refused replay left a file")
 	}
 
-	// Platform-key playback without quorum, when the config says so.
+	// Platform-key playback without quorum: not because a config file
+	// says so, only once the quorum changed the stored rule.
 	cfgPath := filepath.Join(dir, "open.yaml")
 	os.WriteFile(cfgPath, []byte(fmt.Sprintf("dataDir: %s\nceremony: {platformPlaybackQuorum: false}\n", tg.cfg.DataDir)), 0o600)
 	offline := filepath.Join(dir, "offline.wav")
+	if msg, err := exec.Command(bin, "-c", cfgPath, "export", "--recording", plat.RecordingID, "--format", "wav", "--out", offline).CombinedOutput(); err == nil ||
+		!strings.Contains(string(msg), "ceremony.platformPlaybackQuorum is false but the shared store's rule is true") {
+		t.Fatalf("offline export with a config laxer than the store: %v\n%s", err, msg)
+	}
+	changeQuorumRule(t, tg, tg, approvals.OpPlayback, playbackRule(2, false))
 	if msg, err := exec.Command(bin, "-c", cfgPath, "export", "--recording", plat.RecordingID, "--format", "wav", "--out", offline).CombinedOutput(); err != nil {
 		t.Fatalf("offline export of a platform-key recording: %v\n%s", err, msg)
 	}

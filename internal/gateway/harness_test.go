@@ -71,20 +71,7 @@ func authGet(u string) (*http.Response, error) {
 // by yaml (merged as an override document) and edit.
 func startGateway(t testing.TB, edit func(*config.Config), opts ...Option) *testGateway {
 	t.Helper()
-	cfg, err := config.Parse(config.Default)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
-	cfg.API.Addr = "127.0.0.1:0"
-	cfg.Media.PortMin, cfg.Media.PortMax = nextPorts()
-	cfg.Recording.FlushInterval = config.Duration(200 * time.Millisecond)
-	if edit != nil {
-		edit(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t, edit)
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg, zaptest.NewLogger(t), opts...)
 	if err != nil {
@@ -106,6 +93,27 @@ func startGateway(t testing.TB, edit func(*config.Config), opts ...Option) *test
 	tokens.Store(tg.url, tg.token)
 	t.Cleanup(func() { tg.shutdown() })
 	return tg
+}
+
+// testConfig is the embedded default config for a test gateway (own data
+// directory and ports, loopback), modified by edit and validated.
+func testConfig(t testing.TB, edit func(*config.Config)) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse(config.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	cfg.API.Addr = "127.0.0.1:0"
+	cfg.Media.PortMin, cfg.Media.PortMax = nextPorts()
+	cfg.Recording.FlushInterval = config.Duration(200 * time.Millisecond)
+	if edit != nil {
+		edit(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 func (tg *testGateway) shutdown() {

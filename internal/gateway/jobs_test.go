@@ -23,7 +23,10 @@ import (
 )
 
 // withLocalCustomerKey binds queue "pci" to a customer key "cust" in the
-// platform keyring (registered as cust-key).
+// platform keyring (registered as cust-key). A config file can no longer
+// bind a key or put a queue under it (configseed.go): the store is
+// prepared as the ceremony would have left it — key bound, policy created
+// — and the config repeats both, as an operator's file would.
 func withLocalCustomerKey(t *testing.T) func(*config.Config) {
 	return func(c *config.Config) {
 		kr, err := local.Open(c.KeyringDir(), c.Org.Region)
@@ -39,6 +42,37 @@ func withLocalCustomerKey(t *testing.T) func(*config.Config) {
 			TargetIDs:              []string{"pci"}}
 		pci.Normalize()
 		c.Policies = append(c.Policies, pci)
+		ceremonyDone(t, c, c.Keys, pci)
+	}
+}
+
+// ceremonyDone writes into the gateway's store what a finished ceremony
+// leaves: keys registered and bound, policies created (again: no-ops).
+func ceremonyDone(t *testing.T, c *config.Config, keys []config.Key, ps ...policy.Policy) {
+	t.Helper()
+	ctx := context.Background()
+	scfg := store.Config{SQLitePath: c.SQLitePath()}
+	if c.Store.Driver == "postgres" {
+		scfg = store.Config{PostgresDSN: c.Store.DSN}
+	}
+	st, err := store.Open(ctx, scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, k := range keys {
+		if _, err := st.CreateKey(ctx, store.Key{ID: k.ID, Name: k.Name, KeyType: k.ProviderType, Region: k.Region, Ref: k.ProviderKeyID,
+			State: string(kms.StateEnabled)}); err != nil && !errors.Is(err, store.ErrDuplicate) {
+			t.Fatal(err)
+		}
+		if _, err := st.UpdateKeyBinding(ctx, k.ID, store.Binding{Status: store.BindingBound, KMSState: "ENABLED", KMSRegion: k.Region}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range ps {
+		if _, err := st.CreatePolicy(ctx, p); err != nil && !errors.Is(err, store.ErrDuplicate) {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -90,7 +124,7 @@ func TestReencryptThroughAPI(t *testing.T) {
 			t.Fatalf("old recording key %s %s", rec.KeyID, rec.KeyVersion)
 		}
 	}
-	if _, err := tg.index.CreateKey(ctx, store.Key{ID: "cust-key", Name: "CustomerKey", KeyType: policy.ProviderPlatform, Ref: "cust", State: "ENABLED"}); err != nil {
+	if _, err := tg.index.GetKey(ctx, "cust-key"); err != nil { // registered and bound by withLocalCustomerKey
 		t.Fatal(err)
 	}
 	var rot jobs.Rotation

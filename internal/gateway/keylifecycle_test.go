@@ -31,7 +31,7 @@ const (
 
 // startKeyGateway runs a gateway whose queue "pci" (PLATFORM_KEY) and
 // queue "closed" (FAIL_CLOSED) record under the customer key "cust-key"
-// (keyring key "cust"), registered in the key registry by a key admin.
+// (keyring key "cust"), registered and bound in the key registry.
 func startKeyGateway(t *testing.T) (*testGateway, *principal, *principal, *principal) {
 	base := withLocalCustomerKey(t)
 	tg := startGateway(t, func(c *config.Config) {
@@ -43,10 +43,9 @@ func startKeyGateway(t *testing.T) (*testGateway, *principal, *principal, *princ
 			TargetIDs:              []string{"closed"}, OnKeyUnavailable: policy.OnKeyUnavailableFailClosed}
 		closed.Normalize()
 		c.Policies = append(c.Policies, closed)
+		ceremonyDone(t, c, nil, closed)
 	}, WithApprovals(approvalsWithDelay(keyDelay)))
 	ka1, ka2, auditor := tg.principal("key-admin-1"), tg.principal("key-admin-2"), tg.principal("auditor-1")
-	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": "cust-key", "name": "CustomerKey", "keyType": "PLATFORM",
-		"label": "cust", "region": tg.cfg.Org.Region})
 	return tg, ka1, ka2, auditor
 }
 

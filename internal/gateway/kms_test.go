@@ -36,6 +36,7 @@ func withLocalKMS(t *testing.T, lk *testenv.LocalKMS, onUnavailable string, time
 			TargetIDs:              []string{"pci"}, OnKeyUnavailable: onUnavailable}
 		pci.Normalize()
 		c.Policies = append(c.Policies, pci)
+		ceremonyDone(t, c, c.Keys, pci) // a config file binds no key (configseed.go)
 	}
 	return edit, WithKMSProvider(awskms.ProviderName, p)
 }

@@ -69,9 +69,7 @@ func TestCeremonyScheduledDeletionTwoGateways(t *testing.T) {
 	a := startGateway(t, edit, opt)
 	b := startGateway(t, edit, opt)
 	ka1, ka2, auditor := a.principal("key-admin-1"), a.principal("key-admin-2"), a.principal("auditor-1")
-	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": "cust-key", "name": "CustomerKey", "keyType": "PLATFORM",
-		"label": "cust", "region": a.cfg.Org.Region})
-	keys := []string{"cust-key"}
+	keys := []string{"cust-key"} // registered and bound by withLocalCustomerKey
 	for _, k := range []string{"k2", "k3"} {
 		if err := a.keyring.EnsureKey(k + "-kek"); err != nil {
 			t.Fatal(err)
