@@ -24,6 +24,8 @@ func startGateway(t *testing.T) (string, string) {
 	}
 	cfg.DataDir = t.TempDir()
 	cfg.API.Addr = "127.0.0.1:0"
+	adminOn := true // these tests use the admin token file (default off)
+	cfg.Ceremony.AdminToken = &adminOn
 	ctx, cancel := context.WithCancel(context.Background())
 	gw, err := gateway.New(ctx, cfg, zap.NewNop())
 	if err != nil {
