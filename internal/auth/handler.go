@@ -108,7 +108,7 @@ func (s *Service) tokenForm(w http.ResponseWriter, r *http.Request) {
 	if !basic {
 		id, secret = f.Get("client_id"), f.Get("client_secret")
 	}
-	req.ClientID, req.ClientSecret = id, secret
+	req.ClientID, req.ClientSecret, req.Source = id, secret, sourceOf(r)
 	t, err := s.Issue(r.Context(), req)
 	if err != nil {
 		writeOAuthError(w, err)
@@ -162,7 +162,7 @@ func (s *Service) tokenJSON(w http.ResponseWriter, r *http.Request) {
 	case !basic:
 		id, secret = req.ApplicationID, req.ClientSecret
 	}
-	t, err := s.Issue(r.Context(), TokenRequest{ClientID: id, ClientSecret: secret, Scopes: req.Scopes,
+	t, err := s.Issue(r.Context(), TokenRequest{ClientID: id, ClientSecret: secret, Scopes: req.Scopes, Source: sourceOf(r),
 		Lifetime: time.Duration(min(req.ExpirationSeconds, 1<<31)) * time.Second})
 	if err != nil {
 		writeOAuthError(w, err)

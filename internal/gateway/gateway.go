@@ -236,6 +236,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts,
 	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool)
+	g.registerAuthMetrics(reg)
 	g.indexer.metrics = g.metrics
 	g.indexer.finished = func(e spool.Entry) {
 		if err := g.enqueueUpload(e); err != nil {
