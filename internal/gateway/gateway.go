@@ -60,6 +60,7 @@ type Gateway struct {
 	indexer       *indexer
 	broker        *broker.Broker
 	jobs          *jobs.Service // re-encryption jobs and key rotation (jobs.go)
+	hooks         apiHooks      // test fault injection (apihooks.go)
 
 	ln        net.Listener
 	sip       *siprec.Server
