@@ -132,7 +132,9 @@ status: ENABLED
 		if err != nil {
 			text += err.Error()
 		}
-		if s.quorum && err != nil && strings.Contains(text, "approval_required") {
+		// The admin token never executes a quorum operation (refused before
+		// the approval is asked for); a service token would need one.
+		if s.quorum && err != nil && (strings.Contains(text, "approval_required") || strings.Contains(text, "never takes part in a quorum")) {
 			t.Logf("%s: needs an approved proposal here: %v", s.name, err)
 			continue
 		}
