@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mediaseal/mediaseal/internal/strictjson"
 )
 
 // Token endpoint paths.
@@ -133,13 +135,14 @@ func (s *Service) tokenJSON(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, errors.Join(ErrInvalidRequest, errors.New("Content-Type must be application/json")))
 		return
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxTokenReqBody))
-	dec.DisallowUnknownFields()
+	// The API's strict reader: duplicate or case-variant keys, unknown
+	// fields, invalid UTF-8 and trailing data are invalid_request.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenReqBody))
 	var req jsonTokenRequest
-	if err := dec.Decode(&req); err != nil || dec.Decode(&struct{}{}) != io.EOF {
-		if err == nil {
-			err = errors.New("trailing data after the JSON object")
-		}
+	if err == nil {
+		err = strictjson.Unmarshal(body, &req)
+	}
+	if err != nil {
 		writeOAuthError(w, errors.Join(ErrInvalidRequest, err))
 		return
 	}
