@@ -17,26 +17,15 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/api"
 	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/internal/testenv"
 )
 
-// sendRaw posts body exactly as given (no re-encoding) with token.
-func sendRaw(t *testing.T, method, u, token string, body []byte, header ...string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(method, u, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return resp.StatusCode, m
+// registerCMK registers local-kms key cmk-1 as keyID (unbound).
+func registerCMK(ka *principal, lk *testenv.LocalKMS, keyID, name string) string {
+	arn := lk.ARN("cmk-1")
+	ka.must(201, "POST", "/api/v2/keys", map[string]any{"id": keyID, "name": name, "keyType": "AWS_KMS",
+		"region": lk.Region, "arn": arn, "keyState": "ENABLED"})
+	return arn
 }
 
 // auditEvents reads the whole audit log through the API.
@@ -87,9 +76,7 @@ func TestGateStrictBindBody(t *testing.T) {
 	tg := startCeremonyGateway(t, lk)
 	ka1, ka2, auditor := tg.principal("key-admin-1"), tg.principal("key-admin-2"), tg.principal("auditor-1")
 	const keyID = "cmk-attack"
-	arn := lk.ARN("cmk-1")
-	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": keyID, "name": "AttackCMK", "keyType": "AWS_KMS",
-		"region": lk.Region, "arn": arn, "keyState": "ENABLED"})
+	arn := registerCMK(ka1, lk, keyID, "AttackCMK")
 	prov := fmt.Sprintf(`"providerType":"AWS_KMS","region":%q,"keyArn":%q`, lk.Region, arn)
 	good := `"name":"AttackCMK","keyProvider":{` + prov + `},"status":"ACTIVE"`
 	attacks := []struct{ name, body, field string }{
@@ -109,7 +96,7 @@ func TestGateStrictBindBody(t *testing.T) {
 	admin := adminToken(t, tg)
 	for _, a := range attacks {
 		for who, tok := range map[string]string{"key-admin-1": ka1.token, "admin token": admin} {
-			code, m := sendRaw(t, "POST", tg.url+"/api/v2/keys/"+keyID, tok, []byte(a.body))
+			code, _, m := rawCall(t, "POST", tg.url+"/api/v2/keys/"+keyID, tok, []byte(a.body))
 			if code != http.StatusBadRequest || (a.field != "" && m["field"] != a.field) {
 				t.Errorf("%s as %s: %d %v, want 400 naming %q", a.name, who, code, m, a.field)
 			}
@@ -121,7 +108,7 @@ func TestGateStrictBindBody(t *testing.T) {
 	id, digest := ka1.propose("key.bind", keyID, plain, "bind")
 	ka2.must(200, "POST", "/api/v2/approvals/"+id+"/approve", map[string]any{"digest": digest})
 	for _, a := range attacks[:2] {
-		if code, m := sendRaw(t, "POST", tg.url+"/api/v2/keys/"+keyID, ka1.token, []byte(a.body), api.HeaderApproval, id); code != http.StatusBadRequest {
+		if code, _, m := rawCall(t, "POST", tg.url+"/api/v2/keys/"+keyID, ka1.token, []byte(a.body), api.HeaderApproval, id); code != http.StatusBadRequest {
 			t.Errorf("%s with an approval: %d %v", a.name, code, m)
 		}
 	}
@@ -152,9 +139,7 @@ func TestGateApprovedParamsMismatch(t *testing.T) {
 	tg := startCeremonyGateway(t, lk)
 	ka1, ka2, auditor := tg.principal("key-admin-1"), tg.principal("key-admin-2"), tg.principal("auditor-1")
 	const keyID = "cmk-mismatch"
-	arn := lk.ARN("cmk-1")
-	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": keyID, "name": "MismatchCMK", "keyType": "AWS_KMS",
-		"region": lk.Region, "arn": arn, "keyState": "ENABLED"})
+	arn := registerCMK(ka1, lk, keyID, "MismatchCMK")
 	a := map[string]any{"name": "MismatchCMK", "keyProvider": map[string]any{"providerType": "AWS_KMS", "region": lk.Region, "keyArn": arn}}
 	id, digest := ka1.propose("key.bind", keyID, a, "bind A")
 	ka2.must(200, "POST", "/api/v2/approvals/"+id+"/approve", map[string]any{"digest": digest})
@@ -243,8 +228,7 @@ func TestGateRefusalsAudited(t *testing.T) {
 	ka1, pa, auditor := tg.principal("key-admin-1"), tg.principal("policy-admin-1"), tg.principal("auditor-1")
 	requester := tg.principal("playback-requester-1")
 	const keyID = "cmk-refusals"
-	ka1.must(201, "POST", "/api/v2/keys", map[string]any{"id": keyID, "name": "RefusalsCMK", "keyType": "AWS_KMS",
-		"region": lk.Region, "arn": lk.ARN("cmk-1"), "keyState": "ENABLED"})
+	registerCMK(ka1, lk, keyID, "RefusalsCMK")
 	ka1.must(403, "POST", "/api/v2/keys/"+keyID, map[string]any{"name": "RefusalsCMK"})
 	ka1.must(403, "POST", "/api/v2/keys/"+keyID+"/disable", nil)
 	ka1.must(403, "POST", "/api/v2/keys/"+keyID+"/deletion", nil)
@@ -281,8 +265,8 @@ func TestAdminTokenNeverInQuorum(t *testing.T) {
 	id := recordedCall(t, tg)
 	pid, digest := tg.principal("playback-requester-1").propose("recording.playback", id, nil, "dispute")
 	post := func(path string, body any, header ...string) (int, map[string]any) {
-		b, _ := json.Marshal(body)
-		return sendRaw(t, "POST", tg.url+path, admin, b, header...)
+		code, _, m := rawCall(t, "POST", tg.url+path, admin, body, header...)
+		return code, m
 	}
 	for name, c := range map[string]func() (int, map[string]any){
 		"propose": func() (int, map[string]any) {
@@ -291,7 +275,9 @@ func TestAdminTokenNeverInQuorum(t *testing.T) {
 		"approve": func() (int, map[string]any) {
 			return post("/api/v2/approvals/"+pid+"/approve", map[string]any{"digest": digest})
 		},
-		"veto": func() (int, map[string]any) { return post("/api/v2/approvals/"+pid+"/veto", map[string]any{"reason": "x"}) },
+		"veto": func() (int, map[string]any) {
+			return post("/api/v2/approvals/"+pid+"/veto", map[string]any{"reason": "x"})
+		},
 		"execute": func() (int, map[string]any) {
 			return post("/api/v2/keys/platform/disable", nil, api.HeaderApproval, pid)
 		},
