@@ -164,11 +164,17 @@ func TestGateApprovedParamsMismatch(t *testing.T) {
 // fault the real database does not show on demand).
 type failingRecordings struct {
 	store.Store
-	armed *atomic.Int32 // failures left
+	armed   *atomic.Int32 // failures left
+	partial *atomic.Bool  // answer a record without its key instead of an error
 }
 
 func (f failingRecordings) GetRecording(ctx context.Context, id string) (store.Recording, error) {
 	if f.armed.Add(-1) >= 0 {
+		if f.partial.Load() {
+			rec, err := f.Store.GetRecording(ctx, id)
+			rec.KeyID = ""
+			return rec, err
+		}
 		return store.Recording{}, errors.New("injected: database connection lost")
 	}
 	return f.Store.GetRecording(ctx, id)
@@ -191,8 +197,9 @@ func recordedCall(t *testing.T, tg *testGateway) string {
 // handler's next read streamed the recording.
 func TestGatePlaybackStoreFault(t *testing.T) {
 	var armed atomic.Int32
+	var partial atomic.Bool
 	tg := startGateway(t, nil, func(g *Gateway) {
-		g.hooks.store = func(s store.Store) store.Store { return failingRecordings{Store: s, armed: &armed} }
+		g.hooks.store = func(s store.Store) store.Store { return failingRecordings{Store: s, armed: &armed, partial: &partial} }
 	})
 	requester, auditor := tg.principal("playback-requester-1"), tg.principal("auditor-1")
 	id := recordedCall(t, tg)
@@ -205,14 +212,20 @@ func TestGatePlaybackStoreFault(t *testing.T) {
 	if bytes.HasPrefix(body, []byte("RIFF")) {
 		t.Fatal("audio streamed")
 	}
+	// A record read without its key never counts as a platform-key one.
+	armed.Store(1)
+	partial.Store(true)
+	if code, body, m := requester.call("GET", path, nil); code != http.StatusServiceUnavailable {
+		t.Fatalf("playback with a partial record: %d, %d bytes, %v", code, len(body), m)
+	}
 	armed.Store(0)
 	if m := requester.must(403, "GET", path, nil); m["code"] != api.CodeApprovalRequired {
 		t.Fatalf("after the fault: %v", m)
 	}
 	requester.must(404, "GET", "/api/v2/recordings/no-such-recording/media", nil)
 	events := auditEvents(auditor)
-	if n := countEvents(events, "gate.refused", "playback-requester-1"); n != 3 {
-		t.Fatalf("%d gate.refused entries for the requester, want 3 (503, 403, 404)", n)
+	if n := countEvents(events, "gate.refused", "playback-requester-1"); n != 4 {
+		t.Fatalf("%d gate.refused entries for the requester, want 4 (503, 503, 403, 404)", n)
 	}
 	if n := countEvents(events, "recording.playback", ""); n != 0 {
 		t.Fatalf("%d playback entries", n)
