@@ -152,10 +152,14 @@ func TestGateApprovedParamsMismatch(t *testing.T) {
 			t.Errorf("body %v under the approval of A: %d %v", b, code, m)
 		}
 	}
-	// Another key under the same approval, and someone else's claim.
+	// Someone else's claim, another operation under the bind approval,
+	// and a proposal nobody approved yet.
 	ka2.must(403, "POST", "/api/v2/keys/"+keyID, a, api.HeaderApproval, id)
-	if n := countEvents(auditEvents(auditor), "approval.execute", ""); n < 4 {
-		t.Fatalf("%d approval.execute refusals audited, want 4", n)
+	ka1.must(409, "POST", "/api/v2/keys/"+keyID+"/disable", nil, api.HeaderApproval, id)
+	pending, _ := ka1.propose("key.bind", keyID, a, "not approved")
+	ka1.must(409, "POST", "/api/v2/keys/"+keyID, a, api.HeaderApproval, pending)
+	if n := countEvents(auditEvents(auditor), "approval.execute", "key-admin-1"); n != 5 {
+		t.Fatalf("%d approval.execute refusals of key-admin-1 audited, want 5", n)
 	}
 	ka1.must(200, "POST", "/api/v2/keys/"+keyID, a, api.HeaderApproval, id)
 }
