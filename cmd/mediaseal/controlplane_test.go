@@ -24,6 +24,8 @@ func startGateway(t *testing.T) (string, string) {
 	}
 	cfg.DataDir = t.TempDir()
 	cfg.API.Addr = "127.0.0.1:0"
+	adminOn := true // these tests use the admin token file (default off)
+	cfg.Ceremony.AdminToken = &adminOn
 	ctx, cancel := context.WithCancel(context.Background())
 	gw, err := gateway.New(ctx, cfg, zap.NewNop())
 	if err != nil {
@@ -130,7 +132,9 @@ status: ENABLED
 		if err != nil {
 			text += err.Error()
 		}
-		if s.quorum && err != nil && strings.Contains(text, "approval_required") {
+		// The admin token never executes a quorum operation (refused before
+		// the approval is asked for); a service token would need one.
+		if s.quorum && err != nil && (strings.Contains(text, "approval_required") || strings.Contains(text, "never takes part in a quorum")) {
 			t.Logf("%s: needs an approved proposal here: %v", s.name, err)
 			continue
 		}

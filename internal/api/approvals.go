@@ -114,6 +114,9 @@ func (s *server) propose(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.refuseAdminVote(r, "approval.propose", ""); err != nil {
+		return err
+	}
 	var req approvals.Proposal
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		return err
@@ -177,6 +180,9 @@ func (s *server) approve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.refuseAdminVote(r, "approval.approve", r.PathValue("id")); err != nil {
+		return err
+	}
 	var req struct {
 		Digest string `json:"digest"`
 	}
@@ -200,6 +206,9 @@ func (s *server) approve(w http.ResponseWriter, r *http.Request) error {
 func (s *server) veto(w http.ResponseWriter, r *http.Request) error {
 	q, err := s.quorum()
 	if err != nil {
+		return err
+	}
+	if err := s.refuseAdminVote(r, "approval.veto", r.PathValue("id")); err != nil {
 		return err
 	}
 	var req struct {

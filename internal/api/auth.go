@@ -51,7 +51,7 @@ func BootstrapToken(token string) Authorizer {
 		if token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
 			return Principal{}, fmt.Errorf("%w: invalid token", ErrUnauthenticated)
 		}
-		return Principal{ID: "bootstrap-admin", Scopes: []string{scope}}, nil
+		return Principal{ID: AdminPrincipalID, Scopes: []string{scope}}, nil
 	})
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,11 +9,15 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/mediaseal/mediaseal/internal/strictjson"
 )
 
-// decodeJSON reads exactly one JSON object from the body into v: unknown
-// fields, wrong types, trailing data and bodies over the limit are errors
-// naming the field. allowEmpty lets an empty body leave v untouched.
+// decodeJSON reads exactly one JSON object from the body into v with the
+// strict reader (strictUnmarshal): unknown fields, wrong types, trailing
+// data and bodies over the limit are errors naming the field. On a gated
+// route it decodes the very bytes the quorum gate checked (verifiedBody).
+// allowEmpty lets an empty body leave v untouched.
 func (s *server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -20,27 +25,39 @@ func (s *server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allow
 			return errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type %q: send application/json", ct)
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, s.deps.MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) && allowEmpty {
+	body, err := s.peekBody(r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if allowEmpty {
 			return nil
 		}
-		return s.jsonError(err)
+		return errorf(http.StatusBadRequest, CodeMalformedJSON, "request body is empty; send a JSON object")
 	}
-	// Exactly one value: anything but whitespace after it is an error.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return s.jsonError(err)
-		}
-		return errorf(http.StatusBadRequest, CodeMalformedJSON, "request body has data after the JSON object")
+	return strictUnmarshal(body, v)
+}
+
+// strictUnmarshal decodes body into v with strictjson.Unmarshal and turns
+// a refusal into the API's 400 *Error naming the problem and the field.
+// Every request body and every quorum gate reads JSON through it, so a
+// gate and the handler after it cannot read one body two ways.
+func strictUnmarshal(body []byte, v any) error {
+	err := strictjson.Unmarshal(body, v)
+	var se *strictjson.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se) && se.Unknown:
+		return &Error{Status: http.StatusBadRequest, Code: CodeUnknownField, Field: se.Path, Message: se.Msg}
+	case errors.As(err, &se):
+		return &Error{Status: http.StatusBadRequest, Code: CodeMalformedJSON, Field: se.Path, Message: "request body refused: " + se.Msg}
 	}
-	return nil
+	return jsonError(err)
 }
 
 // jsonError turns a decoding error into a 4xx naming what is wrong.
-func (s *server) jsonError(err error) error {
+func jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var tooBig *http.MaxBytesError

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/internal/approvals"
+	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/policy"
 )
 
@@ -27,28 +29,39 @@ var errAbort = errors.New("api: response aborted")
 // operation needs an approval runs only with the id of an approved
 // proposal of the caller in X-Approval-Id that names this operation,
 // target and parameters; the proposal is claimed (single use) before the
-// handler runs and released again if the handler fails.
+// handler runs and released again if the handler fails. The body is read
+// once, here: the gate and the handler decode the same bytes with the
+// same strict reader. Every refusal of the gate is an error response and
+// an audit entry; a gate that cannot decide refuses (fail closed).
 func (s *server) runGated(rt Route, w http.ResponseWriter, r *http.Request) error {
+	r, err := s.withVerifiedBody(r)
+	if err != nil {
+		return err
+	}
 	q := s.deps.Ceremony.Approvals
 	if q == nil {
 		return rt.handle(w, r)
 	}
 	ex, need, err := s.gateFor(rt, r)
-	if err != nil || !need {
-		if err != nil {
-			return err
-		}
+	if err != nil {
+		return s.refuseGated(r, ex, gateError(s, r, err))
+	}
+	if !need {
 		return rt.handle(w, r)
+	}
+	who := actor(r)
+	if who.ID == AdminPrincipalID {
+		return s.refuseGated(r, ex, errAdminInQuorum(ex.Operation))
 	}
 	id := r.Header.Get(HeaderApproval)
 	if id == "" {
-		return &Error{Status: http.StatusForbidden, Code: CodeApprovalRequired, Message: fmt.Sprintf(
+		return s.refuseGated(r, ex, &Error{Status: http.StatusForbidden, Code: CodeApprovalRequired, Message: fmt.Sprintf(
 			"%s %s needs an approved %s proposal for %q: propose it at POST /api/v2/approvals and send its id in %s",
-			r.Method, r.URL.Path, ex.Operation, ex.Target, HeaderApproval)}
+			r.Method, r.URL.Path, ex.Operation, ex.Target, HeaderApproval)})
 	}
-	who := actor(r)
+	// A failed claim is audited by the approvals service (approval.execute refused).
 	if _, err := q.Claim(r.Context(), who, id, ex); err != nil {
-		return approvalError(err)
+		return gateError(s, r, approvalError(err))
 	}
 	sw := &statusWriter{ResponseWriter: w}
 	herr := rt.handle(sw, r)
@@ -95,23 +108,27 @@ func (w *statusWriter) Flush() {
 }
 
 // gateFor says whether the request needs an approval and what it
-// executes. Requests that will fail anyway (unknown ids, bad JSON) pass
-// through ungated so the handler's error, not a claimed approval, answers.
+// executes. It never answers "no approval needed" because it could not
+// tell: a body the strict reader refuses is a 400, a recording it cannot
+// read a 404 (not found) or 503, and the refusal names the operation.
 func (s *server) gateFor(rt Route, r *http.Request) (approvals.Execution, bool, error) {
 	switch rt.Method + " " + rt.Pattern {
 	case "POST /api/v2/keys/{keyId}":
+		ex := approvals.Execution{Operation: approvals.OpKeyBind, Target: r.PathValue("keyId")}
 		body, err := s.peekBody(r)
 		if err != nil {
-			return approvals.Execution{}, false, err
+			return ex, false, err
 		}
-		params := body
-		if len(bytes.TrimSpace(params)) == 0 {
-			params = []byte("{}")
+		ex.Parameters = body
+		if len(bytes.TrimSpace(body)) == 0 {
+			ex.Parameters = []byte("{}")
+		} else if err := strictUnmarshal(body, &bindKeyRequest{}); err != nil {
+			return ex, false, err
 		}
-		if _, err := approvals.Canonical(params); err != nil {
-			return approvals.Execution{}, false, nil
+		if _, err := approvals.Canonical(ex.Parameters); err != nil {
+			return ex, false, errorf(http.StatusBadRequest, CodeMalformedJSON, "request body refused: %v", err)
 		}
-		return approvals.Execution{Operation: approvals.OpKeyBind, Target: r.PathValue("keyId"), Parameters: params}, true, nil
+		return ex, true, nil
 	case "POST /api/v2/keys/{keyId}/disable":
 		return approvals.Execution{Operation: approvals.OpKeyDisable, Target: r.PathValue("keyId")}, true, nil
 	case "POST /api/v2/keys/{keyId}/deletion":
@@ -122,20 +139,36 @@ func (s *server) gateFor(rt Route, r *http.Request) (approvals.Execution, bool, 
 		if r.PathValue("part") != "media" {
 			return approvals.Execution{}, false, nil
 		}
-		rec, err := s.deps.Store.GetRecording(r.Context(), r.PathValue("id"))
-		if err != nil {
-			return approvals.Execution{}, false, nil
-		}
-		c := s.deps.Ceremony
-		platform := rec.KeyProvider == platformProvider && (c.PlatformKeyID == "" || rec.KeyID == c.PlatformKeyID)
-		if platform {
-			if need, err := s.platformPlaybackNeedsQuorum(r.Context()); err != nil || !need {
-				return approvals.Execution{}, false, err
-			}
-		}
-		return approvals.Execution{Operation: approvals.OpPlayback, Target: rec.ID}, true, nil
+		return s.playbackGate(r)
 	}
 	return approvals.Execution{}, false, nil
+}
+
+// playbackGate: every playback needs a quorum unless the recording is,
+// as read whole from the store, under the platform key and platform
+// playback is configured to need none.
+func (s *server) playbackGate(r *http.Request) (approvals.Execution, bool, error) {
+	id := r.PathValue("id")
+	ex := approvals.Execution{Operation: approvals.OpPlayback, Target: id}
+	rec, err := s.deps.Store.GetRecording(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ex, false, errorf(http.StatusNotFound, CodeNotFound, "recording %q not found", id)
+	case err != nil:
+		return ex, false, fmt.Errorf("reading recording %q: %w", id, err) // 503 by gateError
+	case rec.ID != id || rec.KeyProvider == "" || rec.KeyID == "":
+		return ex, false, fmt.Errorf("recording %q read without its key (id %q, provider %q)", id, rec.ID, rec.KeyProvider)
+	}
+	c := s.deps.Ceremony
+	platform := rec.KeyProvider == platformProvider && (c.PlatformKeyID == "" || rec.KeyID == c.PlatformKeyID)
+	if platform {
+		need, err := s.platformPlaybackNeedsQuorum(r.Context())
+		if err != nil {
+			return ex, false, err
+		}
+		return ex, need, nil
+	}
+	return ex, true, nil
 }
 
 // policyGate gates a policy write that changes which customer key the
@@ -186,11 +219,30 @@ func sameKey(a, b *policy.KeyReference) bool {
 	return a.KeyID == b.KeyID && a.ProviderType == b.ProviderType
 }
 
-// peekBody reads the body (up to the limit) and puts it back for the handler.
+type verifiedBodyKey struct{}
+
+// withVerifiedBody reads the body once (up to the limit) into the request
+// context: the gate checks these bytes and the handler decodes them.
+func (s *server) withVerifiedBody(r *http.Request) (*http.Request, error) {
+	b, err := s.peekBody(r)
+	if err != nil {
+		return r, err
+	}
+	return r.WithContext(context.WithValue(r.Context(), verifiedBodyKey{}, b)), nil
+}
+
+// peekBody returns the body read by withVerifiedBody, or reads it (up to
+// the limit) and puts it back for the handler.
 func (s *server) peekBody(r *http.Request) ([]byte, error) {
+	if b, ok := r.Context().Value(verifiedBodyKey{}).([]byte); ok {
+		return b, nil
+	}
+	if r.Body == nil {
+		return nil, nil
+	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, s.deps.MaxBodyBytes+1))
 	if err != nil {
-		return nil, err
+		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "cannot read the request body: %v", err)
 	}
 	if int64(len(b)) > s.deps.MaxBodyBytes {
 		return nil, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "request body is larger than %d bytes", s.deps.MaxBodyBytes)

@@ -1,15 +1,21 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/internal/audit"
 	"github.com/mediaseal/mediaseal/internal/store"
 )
+
+// playbackAuditTimeout bounds the audit write after a playback, which no
+// longer depends on the requester's connection.
+const playbackAuditTimeout = 10 * time.Second
 
 // playbackFormats are the formats GET /api/v2/recordings/{id}/media serves.
 var playbackFormats = map[string]struct{ contentType, ext string }{
@@ -78,7 +84,11 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 		ev.Outcome, ev.Details["reason"] = audit.OutcomeFailure, err.Error()
 	}
 	if log := s.deps.Ceremony.Audit; log != nil {
-		if _, aerr := log.Record(r.Context(), ev); aerr != nil {
+		// The requester may have hung up mid-download (r.Context() is then
+		// cancelled): who heard how much of a recording is recorded anyway.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), playbackAuditTimeout)
+		defer cancel()
+		if _, aerr := log.Record(ctx, ev); aerr != nil {
 			s.log.Error("audit: cannot record playback", zap.Error(aerr))
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -93,9 +92,9 @@ func (s *server) putQuorumRule(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	op := r.PathValue("operation")
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.deps.MaxBodyBytes))
+	body, err := s.peekBody(r)
 	if err != nil {
-		return s.jsonError(err)
+		return err
 	}
 	if _, err := approvals.ParseRuleChange(op, body); err != nil {
 		s.auditQuorum(r, op, audit.OutcomeRefused, map[string]any{"reason": err.Error()})

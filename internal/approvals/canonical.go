@@ -10,22 +10,27 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/mediaseal/mediaseal/internal/strictjson"
 )
 
 // maxDepth bounds nesting in canonicalised JSON.
-const maxDepth = 32
+const maxDepth = strictjson.MaxDepth
 
 // Canonical returns the canonical form of a JSON value: objects with
 // members sorted by key and no duplicate keys, no insignificant
 // whitespace, integers in plain decimal and other numbers in Go's
 // shortest 'g' form, strings re-encoded. Equal values give equal bytes;
-// invalid UTF-8, duplicate keys, trailing data and nesting deeper than 32
-// are errors, so no two different-looking inputs that a reader might
+// whatever strictjson.Check refuses (invalid UTF-8, a BOM, duplicate keys,
+// keys differing only in case, escaped keys, trailing data, nesting deeper
+// than 32) is an error, so no two different-looking inputs that a reader might
 // interpret differently share a canonical form.
 func Canonical(in []byte) ([]byte, error) {
-	if !utf8.Valid(in) {
-		return nil, fmt.Errorf("%w: not UTF-8", ErrInvalid)
+	// The API's strict decoder accepts exactly what Check accepts: a
+	// parameter document that could be read two ways (duplicate or
+	// case-folded keys, escaped keys, a BOM) is never approved.
+	if err := strictjson.Check(in); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(in))
 	dec.UseNumber()

@@ -28,14 +28,14 @@ func (s *Service) Authorize(r *http.Request, scope string) (Identity, error) {
 	if !ok {
 		return Identity{}, fmt.Errorf("%w: missing bearer token", ErrUnauthenticated)
 	}
-	return s.authorize(r.Context(), tok, scope, r.Method+" "+r.URL.Path)
+	return s.authorize(r.Context(), tok, scope, r.Method+" "+r.URL.Path, sourceOf(r))
 }
 
-func (s *Service) authorize(ctx context.Context, tok, scope, what string) (Identity, error) {
+func (s *Service) authorize(ctx context.Context, tok, scope, what, source string) (Identity, error) {
 	id, err := s.Authenticate(ctx, tok)
 	if err != nil {
-		s.record(ctx, audit.Event{Action: "access.refused", Target: what, Outcome: audit.OutcomeRefused,
-			Details: map[string]any{"scope": scope, "reason": err.Error()}})
+		// Unauthenticated: aggregated by source address (failures.go).
+		s.failures.failed(ctx, FailureBearerToken, source, "access.refused", what, err.Error())
 		return Identity{}, err
 	}
 	if err := CheckScope(id, scope); err != nil {
@@ -60,6 +60,6 @@ func CheckScope(id Identity, scope string) error {
 // CheckToken is the session API's TokenChecker: it authorizes a bearer
 // token for scope.
 func (s *Service) CheckToken(token, scope string) error {
-	_, err := s.authorize(context.Background(), token, scope, "session-api")
+	_, err := s.authorize(context.Background(), token, scope, "session-api", "session-api")
 	return err
 }

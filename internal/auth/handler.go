@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mediaseal/mediaseal/internal/strictjson"
 )
 
 // Token endpoint paths.
@@ -108,7 +110,7 @@ func (s *Service) tokenForm(w http.ResponseWriter, r *http.Request) {
 	if !basic {
 		id, secret = f.Get("client_id"), f.Get("client_secret")
 	}
-	req.ClientID, req.ClientSecret = id, secret
+	req.ClientID, req.ClientSecret, req.Source = id, secret, sourceOf(r)
 	t, err := s.Issue(r.Context(), req)
 	if err != nil {
 		writeOAuthError(w, err)
@@ -133,13 +135,14 @@ func (s *Service) tokenJSON(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, errors.Join(ErrInvalidRequest, errors.New("Content-Type must be application/json")))
 		return
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxTokenReqBody))
-	dec.DisallowUnknownFields()
+	// The API's strict reader: duplicate or case-variant keys, unknown
+	// fields, invalid UTF-8 and trailing data are invalid_request.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenReqBody))
 	var req jsonTokenRequest
-	if err := dec.Decode(&req); err != nil || dec.Decode(&struct{}{}) != io.EOF {
-		if err == nil {
-			err = errors.New("trailing data after the JSON object")
-		}
+	if err == nil {
+		err = strictjson.Unmarshal(body, &req)
+	}
+	if err != nil {
 		writeOAuthError(w, errors.Join(ErrInvalidRequest, err))
 		return
 	}
@@ -162,7 +165,7 @@ func (s *Service) tokenJSON(w http.ResponseWriter, r *http.Request) {
 	case !basic:
 		id, secret = req.ApplicationID, req.ClientSecret
 	}
-	t, err := s.Issue(r.Context(), TokenRequest{ClientID: id, ClientSecret: secret, Scopes: req.Scopes,
+	t, err := s.Issue(r.Context(), TokenRequest{ClientID: id, ClientSecret: secret, Scopes: req.Scopes, Source: sourceOf(r),
 		Lifetime: time.Duration(min(req.ExpirationSeconds, 1<<31)) * time.Second})
 	if err != nil {
 		writeOAuthError(w, err)

@@ -35,6 +35,11 @@ type Config struct {
 	Leeway time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// FailureInterval and MaxFailureKeys tune the aggregation of failed
+	// authentications in the audit log (failures.go; defaults
+	// DefaultFailureInterval, DefaultMaxFailureKeys).
+	FailureInterval time.Duration
+	MaxFailureKeys  int
 }
 
 // Repository is the storage the service needs; *store.SQL implements it.
@@ -65,6 +70,8 @@ type Service struct {
 	hasher secretHasher
 	audit  Recorder
 	now    func() time.Time
+	// failures aggregates failed authentications (audit flooding).
+	failures *failureLog
 }
 
 // New loads (or creates on first start) the signing key and the secret
@@ -85,7 +92,7 @@ func New(ctx context.Context, repo Repository, w KeyWrapper, cfg Config, rec Rec
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{repo: repo, cfg: cfg, audit: rec, now: cfg.Now}
+	s := &Service{repo: repo, cfg: cfg, audit: rec, now: cfg.Now, failures: newFailureLog(rec, cfg.FailureInterval, cfg.MaxFailureKeys)}
 	s.keys = &keySet{repo: repo, wrap: w, maxLife: cfg.MaxLifetime, now: cfg.Now}
 	if err := s.keys.load(ctx); err != nil {
 		return nil, err
@@ -160,6 +167,9 @@ type TokenRequest struct {
 	Scopes []string
 	// Lifetime asked; zero or more than the cap gets the cap.
 	Lifetime time.Duration
+	// Source is the requester's address: failures naming no existing
+	// client are aggregated by it.
+	Source string
 }
 
 // Token is an issued access token.
@@ -186,19 +196,26 @@ func (s *Service) Issue(ctx context.Context, req TokenRequest) (Token, error) {
 		s.record(ctx, audit.Event{Actor: req.ClientID, Action: "token.refused", Target: req.ClientID, Outcome: audit.OutcomeRefused, Details: details})
 		return Token{}, err
 	}
+	// A failed client authentication is aggregated (failures.go): by
+	// client id when the client exists, else by source address, so
+	// random client ids cannot flood the audit log.
+	badClient := func(key string, err error) (Token, error) {
+		s.failures.failed(ctx, FailureClientSecret, key, "token.refused", req.ClientID, err.Error())
+		return Token{}, err
+	}
 	if req.ClientID == "" || req.ClientSecret == "" {
-		return refuse(fmt.Errorf("%w: client id and secret are required", ErrInvalidClient), nil)
+		return badClient(req.Source, fmt.Errorf("%w: client id and secret are required", ErrInvalidClient))
 	}
 	p, err := s.repo.GetPrincipal(ctx, req.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
 		s.hasher.verify(req.ClientID, req.ClientSecret, dummyHash)
-		return refuse(fmt.Errorf("%w: unknown client or wrong secret", ErrInvalidClient), nil)
+		return badClient(req.Source, fmt.Errorf("%w: unknown client or wrong secret", ErrInvalidClient))
 	}
 	if err != nil {
 		return Token{}, err
 	}
 	if !s.hasher.verify(p.ID, req.ClientSecret, p.SecretHash) {
-		return refuse(fmt.Errorf("%w: unknown client or wrong secret", ErrInvalidClient), nil)
+		return badClient(p.ID, fmt.Errorf("%w: unknown client or wrong secret", ErrInvalidClient))
 	}
 	if p.Disabled {
 		return refuse(fmt.Errorf("%w: client %s is disabled", ErrInvalidClient, p.ID), nil)

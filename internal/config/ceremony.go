@@ -17,9 +17,9 @@ type Ceremony struct {
 	// principals instead.
 	BootstrapPrincipals *bool `yaml:"bootstrapPrincipals"`
 	// AdminToken accepts the bootstrap <dataDir>/admin.token on the
-	// control plane (policies and keys, never a quorum operation). For
-	// first steps only: default true; production configs set false and use
-	// service tokens.
+	// control plane (policies and keys, never a quorum operation). Default
+	// false: the trial uses the bootstrap principals' credentials
+	// (mediaseal token); set true only for first steps.
 	AdminToken *bool `yaml:"adminToken"`
 	// PlatformPlaybackQuorum makes playback and export of platform-key
 	// recordings need an approved quorum too (customer-key recordings
@@ -80,7 +80,7 @@ func boolOr(p *bool, def bool) bool {
 func (c Ceremony) Bootstrap() bool { return boolOr(c.BootstrapPrincipals, true) }
 
 // AcceptAdminToken reports whether the bootstrap admin token is accepted.
-func (c Ceremony) AcceptAdminToken() bool { return boolOr(c.AdminToken, true) }
+func (c Ceremony) AcceptAdminToken() bool { return boolOr(c.AdminToken, false) }
 
 // PlatformPlaybackNeedsQuorum reports whether platform-key recordings need
 // a quorum to be played back or exported.
@@ -97,11 +97,15 @@ func (c Ceremony) Sweep() time.Duration {
 func (c *Ceremony) applyDefaults() {
 	// PlatformPlaybackQuorum stays nil when the file leaves it out: the
 	// shared store's rule applies then (internal/gateway/quorumstore.go).
-	for _, p := range []**bool{&c.BootstrapPrincipals, &c.AdminToken} {
+	for _, p := range []**bool{&c.BootstrapPrincipals} {
 		if *p == nil {
 			t := true
 			*p = &t
 		}
+	}
+	if c.AdminToken == nil {
+		f := false
+		c.AdminToken = &f
 	}
 }
 

@@ -11,11 +11,11 @@ func TestCeremonyConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := def.Ceremony; !c.Bootstrap() || !c.AcceptAdminToken() || !c.PlatformPlaybackNeedsQuorum() || len(c.Quorum) != 0 ||
+	if c := def.Ceremony; !c.Bootstrap() || c.AcceptAdminToken() || !c.PlatformPlaybackNeedsQuorum() || len(c.Quorum) != 0 ||
 		c.Sweep() != 30*time.Second {
 		t.Fatalf("embedded default: %+v", c)
 	}
-	if c, _ := Parse([]byte("org: {id: x}\n")); !c.Ceremony.Bootstrap() || !c.Ceremony.AcceptAdminToken() {
+	if c, _ := Parse([]byte("org: {id: x}\n")); !c.Ceremony.Bootstrap() || c.Ceremony.AcceptAdminToken() {
 		t.Fatalf("absent section: %+v", c.Ceremony)
 	}
 	c, err := Parse([]byte("ceremony:\n  sweepInterval: 250ms\n  bootstrapPrincipals: false\n  adminToken: false\n  platformPlaybackQuorum: false\n" +

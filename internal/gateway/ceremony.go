@@ -107,6 +107,7 @@ func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 	return func() {
 		cancel()
 		wg.Wait()
+		c.auth.FlushFailures(context.Background())      // aggregated failed authentications: no count is lost
 		_, _ = c.audit.Checkpoint(context.Background()) // sign the head on the way out
 	}, nil
 }

@@ -110,9 +110,10 @@ func (g *Gateway) controlPlane(adminToken string) http.Handler {
 	if authz == nil {
 		authz = api.BootstrapToken(adminToken)
 	}
-	h := api.New(api.Deps{Store: g.index, KMS: providerMap{g}, OrgRegion: g.cfg.Org.Region, Authorizer: authz,
+	st, cer := g.apiDeps()
+	h := api.New(api.Deps{Store: st, KMS: providerMap{g}, OrgRegion: g.cfg.Org.Region, Authorizer: authz,
 		Logger: g.log, MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes), DescribeTimeout: g.cfg.KMS.Timeout.D(),
-		Ceremony: g.cer.api, Jobs: g.jobsAPI()})
+		Ceremony: cer, Jobs: g.jobsAPI()})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -60,6 +60,7 @@ type Gateway struct {
 	indexer       *indexer
 	broker        *broker.Broker
 	jobs          *jobs.Service // re-encryption jobs and key rotation (jobs.go)
+	hooks         apiHooks      // test fault injection (apihooks.go)
 
 	ln        net.Listener
 	sip       *siprec.Server
@@ -236,6 +237,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts,
 	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool)
+	g.registerAuthMetrics(reg)
 	g.indexer.metrics = g.metrics
 	g.indexer.finished = func(e spool.Entry) {
 		if err := g.enqueueUpload(e); err != nil {

@@ -107,6 +107,10 @@ func testConfig(t testing.TB, edit func(*config.Config)) *config.Config {
 	cfg.API.Addr = "127.0.0.1:0"
 	cfg.Media.PortMin, cfg.Media.PortMax = nextPorts()
 	cfg.Recording.FlushInterval = config.Duration(200 * time.Millisecond)
+	// The control-plane tests drive the API with tg.admin: they turn the
+	// admin token on explicitly (default off; see TestCeremonyConfigWiring).
+	adminOn := true
+	cfg.Ceremony.AdminToken = &adminOn
 	if edit != nil {
 		edit(cfg)
 	}

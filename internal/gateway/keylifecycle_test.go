@@ -300,7 +300,7 @@ func TestCeremonyConfigWiring(t *testing.T) {
 		c.Ceremony.Quorum = map[string]config.QuorumRule{"recording.playback": {Approvals: 3}}
 	})
 	if code := tg.admin("GET", "/api/v2/keys", nil, nil); code != http.StatusOK {
-		t.Fatalf("admin token by default: %d", code)
+		t.Fatalf("admin token when on: %d", code)
 	}
 	s := tg.createCall("sales", "caller")
 	tg.end(s)

@@ -121,7 +121,7 @@ func TestTwoGatewaysSharePostgres(t *testing.T) {
 	extra := fmt.Sprintf(`store: {driver: postgres, dsn: "%s"}
 storage: {type: fs, fs: {dir: %s}}
 kms: {local: {dir: %s}}
-ceremony: {platformPlaybackQuorum: false} # platform-key recordings export offline (mediaseal export) without a quorum
+ceremony: {adminToken: true, platformPlaybackQuorum: false} # admin calls use the admin token; platform-key recordings export offline (mediaseal export) without a quorum
 `, dsn, filepath.Join(shared, "recordings"), filepath.Join(shared, "keyring"))
 	a, b := newSharedGateway(t, "a", extra), newSharedGateway(t, "b", extra)
 	a.start()

@@ -1,0 +1,21 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mediaseal/mediaseal/internal/auth"
+)
+
+// registerAuthMetrics exports mediaseal_auth_failures_total: every failed
+// authentication, by kind, including those the audit log aggregates.
+func (g *Gateway) registerAuthMetrics(reg *prometheus.Registry) {
+	svc := g.cer.auth
+	if svc == nil {
+		return
+	}
+	for _, kind := range []string{auth.FailureBearerToken, auth.FailureClientSecret} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mediaseal_auth_failures_total",
+			Help:        "Failed authentications (bad, expired or revoked bearer tokens; wrong client credentials at the token endpoints), by kind.",
+			ConstLabels: prometheus.Labels{"kind": kind}}, func() float64 { return float64(svc.Failures(kind)) }))
+	}
+}
