@@ -67,6 +67,11 @@ type API struct {
 	ReadTimeout  Duration `yaml:"readTimeout"`
 	// ShutdownTimeout bounds graceful shutdown (finishing recordings, draining the spool).
 	ShutdownTimeout Duration `yaml:"shutdownTimeout"`
+	// TLS serves the API over HTTPS (tls.go).
+	TLS APITLS `yaml:"tls"`
+	// InsecurePlaintext allows plain HTTP on a non-loopback api.addr (for a
+	// TLS-terminating proxy on the same host); see tls.go.
+	InsecurePlaintext bool `yaml:"insecurePlaintext"`
 }
 
 // Media configures RTP ingest.

@@ -59,6 +59,10 @@ func TestExampleConfigs(t *testing.T) {
 				t.Fatalf("%s has no check here: add one", name)
 			}
 			check(t, c)
+			// Production examples serve the API over TLS (issue 17, hole 7).
+			if !c.API.TLS.Enabled() || c.API.InsecurePlaintext {
+				t.Fatalf("%s: api %+v: production examples must use api.tls", name, c.API)
+			}
 		})
 	}
 }
