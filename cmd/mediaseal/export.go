@@ -77,7 +77,7 @@ func newExport(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&f.track, "track", "", "track label for mono wav, ogg or ivf (default: the first track, of the right kind for ogg and ivf)")
 	cmd.Flags().StringVar(&f.approval, "approval-id", "", "approved recording.playback proposal for this recording (exports through the gateway's API)")
 	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", "file holding a recording:playback access token (default $MEDIASEAL_TOKEN; see mediaseal token)")
-	cmd.Flags().StringVar(&f.api, "api", "", "gateway base URL for --approval-id (default http://<api.addr>)")
+	cmd.Flags().StringVar(&f.api, "api", "", "gateway base URL for --approval-id (default http(s)://<api.addr>)")
 	_ = cmd.MarkFlagRequired("recording")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

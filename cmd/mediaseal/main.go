@@ -21,6 +21,7 @@ import (
 type globals struct {
 	configPath string
 	dataDir    string
+	caFile     string // --ca: CAs trusted for the HTTPS API (tlsclient.go)
 }
 
 func main() {
@@ -40,6 +41,8 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVarP(&g.configPath, "config", "c", "", "config file (default: the embedded default)")
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", "", "data directory (overrides dataDir)")
+	root.PersistentFlags().StringVar(&g.caFile, "ca", "", "PEM CA file trusted for the gateway's HTTPS API (default $"+envCA+")")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.setupTLS() }
 	root.AddCommand(newServe(g), newExport(g), newVerify(g))
 	root.AddCommand(newPolicies(g), newKeys(g))
 	root.AddCommand(newToken(g), newApprovals(g), newAudit(g))
@@ -101,6 +104,11 @@ func newServe(g *globals) *cobra.Command {
 				return err
 			}
 			defer gw.Close()
+			// SIGHUP reloads the API certificate (api.tls) in place.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go gw.ReloadTLSOn(ctx, hup)
 			return gw.Run(ctx)
 		},
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,6 +63,7 @@ type Gateway struct {
 	jobs          *jobs.Service // re-encryption jobs and key rotation (jobs.go)
 
 	ln        net.Listener
+	tlsCerts  atomic.Pointer[certReloader] // api.tls (tls.go); nil: plain HTTP
 	sip       *siprec.Server
 	ready     chan struct{}
 	closeOnce sync.Once
@@ -270,13 +272,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	defer stopSIPREC()
 	defer g.startJobs(ctx)()
-	g.ln, err = net.Listen("tcp", cfg.API.Addr)
-	if err != nil {
-		return fmt.Errorf("api.addr: %w", err)
+	if g.ln, err = g.listenAPI(); err != nil {
+		return err
 	}
 	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.API.ReadTimeout.D()}
 	close(g.ready)
-	g.log.Info("mediaseal listening", zap.String("api", g.ln.Addr().String()), zap.String("dataDir", cfg.DataDir),
+	g.log.Info("mediaseal listening", zap.String("api", g.ln.Addr().String()), zap.Bool("tls", cfg.API.TLS.Enabled()), zap.String("dataDir", cfg.DataDir),
 		zap.String("storage", cfg.Storage.Type), zap.String("ingestToken", cfg.IngestTokenPath()),
 		zap.Int("portMin", cfg.Media.PortMin), zap.Int("portMax", cfg.Media.PortMax))
 

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/internal/auth"
+	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/internal/gateway"
+	"github.com/mediaseal/mediaseal/internal/testenv"
+)
+
+// TestCLIOverTLS: the CLI reaches a gateway serving api.tls with --ca (or
+// $MEDIASEAL_CA) naming the private CA, and refuses it without.
+func TestCLIOverTLS(t *testing.T) {
+	ca := testenv.NewCA(t, "cli test CA")
+	dir := t.TempDir()
+	c, k := ca.Issue(10, false)
+	cfg, err := config.Parse(config.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	cfg.API.Addr = "127.0.0.1:0"
+	cfg.API.TLS = config.APITLS{CertFile: writeFileIn(t, dir, "api.crt", c), KeyFile: writeFileIn(t, dir, "api.key", k)}
+	ctx, cancel := context.WithCancel(context.Background())
+	gw, err := gateway.New(ctx, cfg, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- gw.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; gw.Close() })
+	select {
+	case <-gw.Ready():
+	case err := <-done:
+		t.Fatal(err)
+	}
+	base := "https://" + gw.Addr()
+	creds := auth.CredentialsPath(cfg.DataDir, "policy-admin-1")
+	caFile := writeFileIn(t, dir, "ca.crt", ca.PEM)
+
+	if _, err := mediaseal(t, "token", "--credentials", creds, "--api", base); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without --ca: %v, want a certificate error", err)
+	}
+	out, err := mediaseal(t, "token", "--credentials", creds, "--api", base, "--ca", caFile)
+	if err != nil || len(strings.TrimSpace(out)) < 20 {
+		t.Fatalf("with --ca: %q, %v", out, err)
+	}
+	t.Setenv(envCA, caFile)
+	tok := writeFileIn(t, dir, "token", []byte(out))
+	if _, err := mediaseal(t, "policies", "list", "--api", base, "--token-file", tok); err != nil {
+		t.Fatalf("with $%s: %v", envCA, err)
+	}
+	t.Setenv(envCA, "")
+	_, _ = mediaseal(t, "--help") // leave the package clients on the system roots
+}
+
+func writeFileIn(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
