@@ -17,7 +17,8 @@ func TestDependenciesPointDown(t *testing.T) {
 	const mod = "github.com/mediaseal/mediaseal/"
 	allowed := map[string][]string{
 		".":       {},
-		"local":   {"kms"},
+		"local":   {"kms", "kms/secmem"},
+		"secmem":  {},
 		"awskms":  {"kms"},
 		"pkcs11":  {"kms"},
 		"broker":  {"kms"},

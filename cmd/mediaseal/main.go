@@ -15,6 +15,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
+	"github.com/mediaseal/mediaseal/kms/secmem"
 )
 
 // globals are the flags every subcommand shares.
@@ -85,6 +86,11 @@ func newServe(g *globals) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the gateway",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// First: no core file, no ptrace or /proc/<pid>/mem by the same
+			// user, for a process that will hold KEKs, DEKs and signing keys.
+			if err := secmem.DisableCoreDumps(); err != nil {
+				return err
+			}
 			cfg, err := g.load()
 			if err != nil {
 				return err
