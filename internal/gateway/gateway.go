@@ -83,13 +83,14 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if g.keyring, err = local.Open(cfg.KeyringDir(), cfg.Org.Region); err != nil {
 		return nil, err
 	}
-	if err := g.keyring.EnsureKey(cfg.KMS.PlatformKey); err != nil {
-		return nil, fmt.Errorf("platform key: %w", err)
-	}
 	if g.providers[providerLocal] == nil {
 		g.providers[providerLocal] = g.keyring
 	}
 	if err := g.openProviders(ctx); err != nil {
+		return nil, err
+	}
+	if err := g.ensurePlatformKey(ctx); err != nil {
+		g.Close()
 		return nil, err
 	}
 	if g.objects, err = g.openStorage(ctx); err != nil {
@@ -219,13 +220,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	g.broker, err = broker.New(broker.Config{Timeout: cfg.KMS.Timeout.D(),
-		PlatformKey:     kms.KeyRef{Provider: providerLocal, KeyID: cfg.KMS.PlatformKey},
+		PlatformKey:     g.platformRef(),
 		BreakerFailures: cfg.KMS.Breaker.Failures, BreakerCooldown: cfg.KMS.Breaker.Cooldown.D()},
 		g.providers, broker.WithMetrics(kmsMetrics), broker.WithAudit(g.auditKeyEvent))
 	if err != nil {
 		return err
 	}
-	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: kms.KeyRef{Provider: providerLocal, KeyID: cfg.KMS.PlatformKey},
+	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: g.platformRef(), platformID: cfg.KMS.PlatformKey,
 		keys: g.catalog.keys.Load, unusable: g.catalog.unusable.Load}}
 	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
 	if procs, raised := udprx.ReserveProcs(); raised {
@@ -372,7 +373,7 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		checks["storage"] = "ok"
 	}
-	if info, err := g.keyring.Describe(ctx, kms.KeyRef{Provider: providerLocal, KeyID: g.cfg.KMS.PlatformKey}); err != nil || info.State != kms.StateEnabled {
+	if info, err := g.providers[g.platformRef().Provider].Describe(ctx, g.platformRef()); err != nil || info.State != kms.StateEnabled {
 		checks["platformKey"], ok = fmt.Sprint("unusable: ", err), false
 	} else {
 		checks["platformKey"] = "ok"
