@@ -14,6 +14,7 @@ import (
 	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/awskms"
+	"github.com/mediaseal/mediaseal/kms/pkcs11"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/policy"
 )
@@ -191,4 +192,56 @@ func TestPlatformKeyInAWSKMS(t *testing.T) {
 		}
 		sameKeys(t)
 	})
+}
+
+// TestPlatformKeyInHSM: with kms.platform in the HSM (SoftHSM2) a call is
+// sealed under the HSM key and exports, no keyring KEK is written, and the
+// signing keys are wrapped inside the HSM.
+func TestPlatformKeyInHSM(t *testing.T) {
+	h := testenv.StartSoftHSM(t, "mediaseal")
+	p, err := pkcs11.New(pkcs11.Config{ModulePath: h.Module, TokenLabel: h.TokenLabel, PIN: h.PIN, Sessions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.CreateKey(context.Background(), "platform-hsm"); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	tg := startGateway(t, func(c *config.Config) {
+		c.KMS.PKCS11 = config.KMSPKCS11{Enabled: true, ModulePath: h.Module, TokenLabel: h.TokenLabel, PIN: h.PIN, Sessions: 2}
+		c.KMS.Platform = config.KMSPlatform{Provider: config.PlatformPKCS11, KeyID: "platform-hsm"}
+	})
+	s := tg.createCall("sales", "caller")
+	newSender(t, s.Tracks[0].RTP, 5, 440).sendRange(0, 30, 10*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
+	if sum := tg.end(s); sum.Status != "COMPLETE" {
+		t.Fatalf("summary %+v", sum)
+	}
+	tg.waitStored(s.RecordingID)
+	rec, err := tg.OpenRecording(context.Background(), s.RecordingID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := rec.Header().Envelope.Key
+	rec.Close()
+	if k.Provider != pkcs11.ProviderName || k.KeyID != "platform-hsm" {
+		t.Fatalf("recording sealed under %+v, want the HSM platform key", k)
+	}
+	if _, res := tg.export(s.RecordingID, FormatWAV, "caller"); res.Tracks[0].Media != 30 {
+		t.Fatalf("exported %d of 30 packets", res.Tracks[0].Media)
+	}
+	if files := kekFiles(t, tg.cfg.DataDir); len(files) != 0 {
+		t.Fatalf("keyring KEK files on disk with the platform key in the HSM: %v", files)
+	}
+	for _, purpose := range []string{store.KeyPurposeTokenSigning, store.KeyPurposeAuditSigning} {
+		ks, err := tg.index.ListServerKeys(context.Background(), purpose)
+		if err != nil || len(ks) == 0 {
+			t.Fatalf("%s keys: %v %v", purpose, ks, err)
+		}
+		for _, sk := range ks {
+			if sk.KeyProvider != pkcs11.ProviderName || sk.KeyID != "platform-hsm" {
+				t.Fatalf("%s key %s wrapped under %s/%s", purpose, sk.Kid, sk.KeyProvider, sk.KeyID)
+			}
+		}
+	}
 }
