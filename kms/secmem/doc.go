@@ -18,4 +18,11 @@
 // without zeroing it. Callers copy into a Buffer as early as they can and
 // clear the heap copy at once; process-wide undumpability and encrypted
 // swap (or none) cover the rest.
+//
+// Ed25519 signing keys cannot be kept in a Buffer at all: since Go 1.24
+// ed25519.PrivateKey.Sign caches the expanded key under a weak pointer to
+// the key's memory, and the runtime aborts ("getWeakHandle on invalid
+// pointer") when that memory is not on the Go heap. The JWT and audit
+// signing keys therefore stay on the heap, covered only by
+// [DisableCoreDumps].
 package secmem

@@ -1,49 +1,12 @@
 package secmem
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"unsafe"
 )
-
-// vmFlags returns the VmFlags of the /proc/self/smaps mapping that starts
-// at addr.
-func vmFlags(t *testing.T, addr uintptr) []string {
-	t.Helper()
-	f, err := os.Open("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	want := fmt.Sprintf("%x-", addr)
-	sc := bufio.NewScanner(f)
-	in := false
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, want) {
-			in = true // VmFlags ends this mapping's block: the first one after is ours
-			continue
-		}
-		if in && strings.HasPrefix(line, "VmFlags:") {
-			return strings.Fields(strings.TrimPrefix(line, "VmFlags:"))
-		}
-	}
-	t.Fatalf("no mapping at %x in /proc/self/smaps", addr)
-	return nil
-}
-
-func has(flags []string, f string) bool {
-	for _, x := range flags {
-		if x == f {
-			return true
-		}
-	}
-	return false
-}
 
 // TestBufferNotDumpedAndWiped: the mapping carries the kernel's "dd"
 // (MADV_DONTDUMP) flag — and "lo" when mlock succeeded — and Close zeroes
@@ -57,15 +20,20 @@ func TestBufferNotDumpedAndWiped(t *testing.T) {
 	if string(b.Bytes()) != string(key) {
 		t.Fatal("content differs")
 	}
-	addr := uintptr(unsafe.Pointer(&b.Bytes()[0]))
-	flags := vmFlags(t, addr)
-	if !has(flags, "dd") {
-		t.Fatalf("VmFlags %v: no dd (MADV_DONTDUMP)", flags)
+	dd, lo, err := Flags(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if b.Locked() != has(flags, "lo") {
-		t.Fatalf("Locked() = %v but VmFlags %v", b.Locked(), flags)
+	if !dd {
+		t.Fatal("mapping has no dd (MADV_DONTDUMP) VmFlag")
 	}
-	t.Logf("VmFlags %v, locked %v", flags, b.Locked())
+	if b.Locked() != lo {
+		t.Fatalf("Locked() = %v but VmFlags lo = %v", b.Locked(), lo)
+	}
+	// A Go heap slice is neither: the check can tell them apart.
+	if dd, _, err := Flags(make([]byte, 64)); err != nil || dd {
+		t.Fatalf("heap slice: dd %v, err %v", dd, err)
+	}
 
 	var atUnmap []byte
 	real := unmap

@@ -13,3 +13,6 @@ func DisableCoreDumps() error { return nil }
 
 // Dumpable is always true off Linux.
 func Dumpable() (bool, error) { return true, nil }
+
+// Flags reports nothing off Linux.
+func Flags([]byte) (dontDump, locked bool, err error) { return false, false, nil }
