@@ -21,7 +21,7 @@ func TestDependenciesPointDown(t *testing.T) {
 		"secmem":  {},
 		"awskms":  {"kms"},
 		"pkcs11":  {"kms"},
-		"broker":  {"kms"},
+		"broker":  {"kms", "kms/secmem"},
 		"kmstest": {"kms"},
 	}
 	for dir, ok := range allowed {
