@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"go.uber.org/zap"
-
 	"github.com/mediaseal/mediaseal/internal/auth"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 )
 
@@ -21,28 +17,12 @@ func TestCLIOverTLS(t *testing.T) {
 	ca := testenv.NewCA(t, "cli test CA")
 	dir := t.TempDir()
 	c, k := ca.Issue(10, false)
-	cfg, err := config.Parse(config.Default)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
-	cfg.API.Addr = "127.0.0.1:0"
-	cfg.API.TLS = config.APITLS{CertFile: writeFileIn(t, dir, "api.crt", c), KeyFile: writeFileIn(t, dir, "api.key", k)}
-	ctx, cancel := context.WithCancel(context.Background())
-	gw, err := gateway.New(ctx, cfg, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- gw.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; gw.Close() })
-	select {
-	case <-gw.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	}
-	base := "https://" + gw.Addr()
-	creds := auth.CredentialsPath(cfg.DataDir, "policy-admin-1")
+	addr, adminToken := startGateway(t, func(cfg *config.Config) {
+		cfg.API.TLS = config.APITLS{CertFile: writeFileIn(t, dir, "api.crt", c), KeyFile: writeFileIn(t, dir, "api.key", k)}
+	})
+	base := strings.Replace(addr, "http://", "https://", 1)
+	dataDir := filepath.Dir(adminToken)
+	creds := auth.CredentialsPath(dataDir, "policy-admin-1")
 	caFile := writeFileIn(t, dir, "ca.crt", ca.PEM)
 
 	if _, err := mediaseal(t, "token", "--credentials", creds, "--api", base); err == nil || !strings.Contains(err.Error(), "certificate") {

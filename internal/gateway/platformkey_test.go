@@ -17,6 +17,7 @@ import (
 	"github.com/mediaseal/mediaseal/kms/pkcs11"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
 // withPlatformKeyInLocalKMS puts the platform key in AWS KMS (local-kms
@@ -42,6 +43,23 @@ func withPlatformKeyInLocalKMS(t *testing.T, lk *testenv.LocalKMS) (func(*config
 		c.Policies = append(c.Policies, pci)
 	}
 	return edit, WithKMSProvider(awskms.ProviderName, p)
+}
+
+// endAndStoredKey ends the call and returns the key its stored recording
+// is sealed under.
+func endAndStoredKey(t *testing.T, tg *testGateway, s sessionResp) seal.KeyRef {
+	t.Helper()
+	time.Sleep(100 * time.Millisecond)
+	if sum := tg.end(s); sum.Status != "COMPLETE" {
+		t.Fatalf("summary %+v", sum)
+	}
+	tg.waitStored(s.RecordingID)
+	rec, err := tg.OpenRecording(context.Background(), s.RecordingID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	return rec.Header().Envelope.Key
 }
 
 // kekFiles lists every local keyring KEK file under dir.
@@ -79,16 +97,7 @@ func TestPlatformKeyInAWSKMS(t *testing.T) {
 	if st.KeyState != media.KeyFallback {
 		t.Fatalf("key state %q, want the platform-key fallback", st.KeyState)
 	}
-	if sum := tg.end(s); sum.Status != "COMPLETE" {
-		t.Fatalf("summary %+v", sum)
-	}
-	tg.waitStored(s.RecordingID)
-	rec, err := tg.OpenRecording(context.Background(), s.RecordingID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := rec.Header().Envelope.Key
-	rec.Close()
+	k := endAndStoredKey(t, tg, s)
 	if k.Provider != awskms.ProviderName || k.KeyID != platformARN || !k.Fallback {
 		t.Fatalf("fallback recording sealed under %+v, want the platform key in AWS KMS", k)
 	}
@@ -213,17 +222,7 @@ func TestPlatformKeyInHSM(t *testing.T) {
 	})
 	s := tg.createCall("sales", "caller")
 	newSender(t, s.Tracks[0].RTP, 5, 440).sendRange(0, 30, 10*time.Millisecond)
-	time.Sleep(100 * time.Millisecond)
-	if sum := tg.end(s); sum.Status != "COMPLETE" {
-		t.Fatalf("summary %+v", sum)
-	}
-	tg.waitStored(s.RecordingID)
-	rec, err := tg.OpenRecording(context.Background(), s.RecordingID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := rec.Header().Envelope.Key
-	rec.Close()
+	k := endAndStoredKey(t, tg, s)
 	if k.Provider != pkcs11.ProviderName || k.KeyID != "platform-hsm" {
 		t.Fatalf("recording sealed under %+v, want the HSM platform key", k)
 	}
