@@ -97,6 +97,11 @@ func newServe(g *globals) *cobra.Command {
 			}
 			if apiAddr != "" {
 				cfg.API.Addr = apiAddr
+				// Validated again: --api-addr must not bypass the refusal
+				// of a plain-HTTP API on a non-loopback address.
+				if err := cfg.Validate(); err != nil {
+					return err
+				}
 			}
 			log, err := newLogger(cfg)
 			if err != nil {

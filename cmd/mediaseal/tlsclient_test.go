@@ -49,3 +49,14 @@ func writeFileIn(t *testing.T, dir, name string, data []byte) string {
 	}
 	return p
 }
+
+// TestServeRefusesPlainAPIOverride: --api-addr cannot move a plain-HTTP
+// API off loopback past the config validator.
+func TestServeRefusesPlainAPIOverride(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0"} {
+		_, err := mediaseal(t, "serve", "--data-dir", t.TempDir(), "--api-addr", addr)
+		if err == nil || !strings.Contains(err.Error(), "insecurePlaintext") {
+			t.Fatalf("serve --api-addr %s: %v, want the plain-HTTP refusal", addr, err)
+		}
+	}
+}
