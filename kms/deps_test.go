@@ -17,10 +17,11 @@ func TestDependenciesPointDown(t *testing.T) {
 	const mod = "github.com/mediaseal/mediaseal/"
 	allowed := map[string][]string{
 		".":       {},
-		"local":   {"kms"},
+		"local":   {"kms", "kms/secmem"},
+		"secmem":  {},
 		"awskms":  {"kms"},
 		"pkcs11":  {"kms"},
-		"broker":  {"kms"},
+		"broker":  {"kms", "kms/secmem"},
 		"kmstest": {"kms"},
 	}
 	for dir, ok := range allowed {

@@ -35,7 +35,7 @@ type apiFlags struct {
 }
 
 func (f *apiFlags) register(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&f.url, "api", "", "control-plane base URL (default: http://<api.addr> of the config)")
+	cmd.PersistentFlags().StringVar(&f.url, "api", "", "control-plane base URL (default: http(s)://<api.addr> of the config)")
 	cmd.PersistentFlags().StringVar(&f.tokenFile, "token-file", "", "bearer token file (default: <dataDir>/admin.token)")
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "list output: table or json")
 	cmd.PersistentFlags().StringVar(&f.approval, "approval-id", "", "approved proposal to send with changes that need a quorum (X-Approval-Id)")
@@ -50,7 +50,7 @@ func (f *apiFlags) client() (*apiClient, error) {
 			return nil, err
 		}
 		if base == "" {
-			base = "http://" + cfg.API.Addr
+			base = apiScheme(cfg) + cfg.API.Addr
 		}
 		if tokenFile == "" {
 			tokenFile = filepath.Join(cfg.DataDir, "admin.token")
@@ -67,7 +67,7 @@ func (f *apiFlags) client() (*apiClient, error) {
 	if tok == "" {
 		return nil, fmt.Errorf("token: %s is empty", tokenFile)
 	}
-	return &apiClient{base: strings.TrimRight(base, "/"), token: tok, approval: f.approval, hc: &http.Client{Timeout: apiTimeout}}, nil
+	return &apiClient{base: strings.TrimRight(base, "/"), token: tok, approval: f.approval, hc: &http.Client{Timeout: apiTimeout, Transport: httpClient.Transport}}, nil
 }
 
 // apiClient calls the /api/v2 endpoints with a bearer token.

@@ -15,8 +15,8 @@ import (
 )
 
 // startGateway runs a real gateway (SQLite control plane) on loopback and
-// returns its API base URL and admin token file.
-func startGateway(t *testing.T) (string, string) {
+// returns its API base URL and admin token file; edit adjusts the config.
+func startGateway(t *testing.T, edit ...func(*config.Config)) (string, string) {
 	t.Helper()
 	cfg, err := config.Parse(config.Default)
 	if err != nil {
@@ -26,6 +26,9 @@ func startGateway(t *testing.T) (string, string) {
 	cfg.API.Addr = "127.0.0.1:0"
 	adminOn := true // these tests use the admin token file (default off)
 	cfg.Ceremony.AdminToken = &adminOn
+	for _, e := range edit {
+		e(cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	gw, err := gateway.New(ctx, cfg, zap.NewNop())
 	if err != nil {

@@ -18,8 +18,6 @@ import (
 	"github.com/mediaseal/mediaseal/internal/gateway"
 )
 
-// platformProvider is the provider name of platform-key recordings.
-const platformProvider = "local"
 
 // streamClient fetches exports; the command's context bounds it.
 var streamClient = &http.Client{}
@@ -79,7 +77,7 @@ func newExport(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&f.track, "track", "", "track label for mono wav, ogg or ivf (default: the first track, of the right kind for ogg and ivf)")
 	cmd.Flags().StringVar(&f.approval, "approval-id", "", "approved recording.playback proposal for this recording (exports through the gateway's API)")
 	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", "file holding a recording:playback access token (default $MEDIASEAL_TOKEN; see mediaseal token)")
-	cmd.Flags().StringVar(&f.api, "api", "", "gateway base URL for --approval-id (default http://<api.addr>)")
+	cmd.Flags().StringVar(&f.api, "api", "", "gateway base URL for --approval-id (default http(s)://<api.addr>)")
 	cmd.Flags().BoolVar(&f.salvage, "salvage", false, "export what verifies of a recording that is not whole (cut, still recording, or not matching the index); audited as a salvage, never reported as verified")
 	_ = cmd.MarkFlagRequired("recording")
 	_ = cmd.MarkFlagRequired("out")
@@ -91,10 +89,6 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 	if f.approval != "" {
 		return f.exportOnline(cmd, g, w)
 	}
-	cfg, err := g.load()
-	if err != nil {
-		return "", err
-	}
 	ctx := cmd.Context()
 	gw, err := g.openOffline(ctx)
 	if err != nil {
@@ -105,7 +99,8 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 	if err != nil {
 		return "", fmt.Errorf("recording %s: %w", f.id, err)
 	}
-	platform := rec.KeyProvider == platformProvider && rec.KeyID == cfg.KMS.PlatformKey // as the API's gate
+	pk := gw.PlatformKey()
+	platform := pk.KeyID != "" && rec.KeyProvider == pk.Provider && rec.KeyID == pk.KeyID // as the API's gate
 	needQuorum := true
 	if platform { // the shared store's rule, as the API's gate reads it
 		if needQuorum, err = gw.PlatformPlaybackNeedsQuorum(ctx); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
+	"github.com/mediaseal/mediaseal/kms/secmem"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
@@ -22,6 +23,7 @@ import (
 type globals struct {
 	configPath string
 	dataDir    string
+	caFile     string // --ca: CAs trusted for the HTTPS API (tlsclient.go)
 }
 
 func main() {
@@ -41,6 +43,8 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVarP(&g.configPath, "config", "c", "", "config file (default: the embedded default)")
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", "", "data directory (overrides dataDir)")
+	root.PersistentFlags().StringVar(&g.caFile, "ca", "", "PEM CA file trusted for the gateway's HTTPS API (default $"+envCA+")")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.setupTLS() }
 	root.AddCommand(newServe(g), newExport(g), newVerify(g))
 	root.AddCommand(newPolicies(g), newKeys(g))
 	root.AddCommand(newToken(g), newApprovals(g), newAudit(g))
@@ -84,12 +88,22 @@ func newServe(g *globals) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the gateway",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// First: no core file, no ptrace or /proc/<pid>/mem by the same
+			// user, for a process that will hold KEKs, DEKs and signing keys.
+			if err := secmem.DisableCoreDumps(); err != nil {
+				return err
+			}
 			cfg, err := g.load()
 			if err != nil {
 				return err
 			}
 			if apiAddr != "" {
 				cfg.API.Addr = apiAddr
+				// Validated again: --api-addr must not bypass the refusal
+				// of a plain-HTTP API on a non-loopback address.
+				if err := cfg.Validate(); err != nil {
+					return err
+				}
 			}
 			log, err := newLogger(cfg)
 			if err != nil {
@@ -103,6 +117,11 @@ func newServe(g *globals) *cobra.Command {
 				return err
 			}
 			defer gw.Close()
+			// SIGHUP reloads the API certificate (api.tls) in place.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go gw.ReloadTLSOn(ctx, hup)
 			return gw.Run(ctx)
 		},
 	}

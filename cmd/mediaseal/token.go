@@ -18,12 +18,12 @@ import (
 // apiFlag registers --api, the gateway base URL of every command that calls
 // it, and the older spelling --url as a deprecated alias.
 func apiFlag(cmd *cobra.Command, base *string) {
-	cmd.PersistentFlags().StringVar(base, "api", "", "gateway base URL (default http://<api.addr> of the config)")
+	cmd.PersistentFlags().StringVar(base, "api", "", "gateway base URL (default http(s)://<api.addr> of the config)")
 	cmd.PersistentFlags().StringVar(base, "url", "", "gateway base URL")
 	_ = cmd.PersistentFlags().MarkDeprecated("url", "use --api")
 }
 
-// apiURL is the gateway's base URL: --api, or http:// plus api.addr.
+// apiURL is the gateway's base URL: --api, or http(s):// (as api.tls) plus api.addr.
 func (g *globals) apiURL(flag string) (string, error) {
 	if flag != "" {
 		return strings.TrimRight(flag, "/"), nil
@@ -32,7 +32,7 @@ func (g *globals) apiURL(flag string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "http://" + cfg.API.Addr, nil
+	return apiScheme(cfg) + cfg.API.Addr, nil
 }
 
 var httpClient = &http.Client{Timeout: 2 * time.Minute}

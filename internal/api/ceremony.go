@@ -43,10 +43,11 @@ type Ceremony struct {
 	Approvals *approvals.Service
 	Audit     *audit.Log
 	Exporter  Exporter
-	// PlatformKeyID is the platform keyring key id: only recordings under
-	// it count as platform-key recordings ("" means any key of the
-	// platform keyring).
-	PlatformKeyID string
+	// PlatformProvider and PlatformKeyID name the platform key (kms.KeyRef
+	// provider and key id; the local keyring, AWS KMS or the HSM): only
+	// recordings under exactly that key count as platform-key recordings.
+	// Empty means none does, so every playback needs the quorum.
+	PlatformProvider, PlatformKeyID string
 	// Keys carries out approved key disables and deletions in the key's
 	// provider; nil changes only the registry state.
 	Keys KeyLifecycle

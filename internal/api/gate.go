@@ -16,9 +16,6 @@ import (
 	"github.com/mediaseal/mediaseal/policy"
 )
 
-// platformProvider is the kms.KeyRef provider name of the platform
-// keyring (kms/local.ProviderName).
-const platformProvider = "local"
 
 // errAbort means a streaming handler failed after sending part of the
 // body: the connection is aborted so the client never takes a short
@@ -160,7 +157,7 @@ func (s *server) playbackGate(r *http.Request) (approvals.Execution, bool, error
 		return ex, false, fmt.Errorf("recording %q read without its key (id %q, provider %q)", id, rec.ID, rec.KeyProvider)
 	}
 	c := s.deps.Ceremony
-	platform := rec.KeyProvider == platformProvider && (c.PlatformKeyID == "" || rec.KeyID == c.PlatformKeyID)
+	platform := c.PlatformKeyID != "" && rec.KeyProvider == c.PlatformProvider && rec.KeyID == c.PlatformKeyID
 	if platform {
 		need, err := s.platformPlaybackNeedsQuorum(r.Context())
 		if err != nil {

@@ -67,6 +67,11 @@ type API struct {
 	ReadTimeout  Duration `yaml:"readTimeout"`
 	// ShutdownTimeout bounds graceful shutdown (finishing recordings, draining the spool).
 	ShutdownTimeout Duration `yaml:"shutdownTimeout"`
+	// TLS serves the API over HTTPS (tls.go).
+	TLS APITLS `yaml:"tls"`
+	// InsecurePlaintext allows plain HTTP on a non-loopback api.addr (for a
+	// TLS-terminating proxy on the same host); see tls.go.
+	InsecurePlaintext bool `yaml:"insecurePlaintext"`
 }
 
 // Media configures RTP ingest.
@@ -132,12 +137,16 @@ type Spool struct {
 // KMS configures key providers and the DEK broker.
 type KMS struct {
 	Timeout Duration `yaml:"timeout"`
-	// PlatformKey is the local keyring key used by default and as fallback.
-	PlatformKey string    `yaml:"platformKey"`
-	Local       KMSLocal  `yaml:"local"`
-	AWS         KMSAWS    `yaml:"aws"`
-	PKCS11      KMSPKCS11 `yaml:"pkcs11"`
-	Breaker     Breaker   `yaml:"breaker"`
+	// PlatformKey is the id policies name the platform key by (with
+	// providerType PLATFORM): used by default and as fallback.
+	PlatformKey string `yaml:"platformKey"`
+	// Platform says where the platform key lives (platformkey.go); the
+	// local keyring by default.
+	Platform KMSPlatform `yaml:"platform"`
+	Local    KMSLocal    `yaml:"local"`
+	AWS      KMSAWS      `yaml:"aws"`
+	PKCS11   KMSPKCS11   `yaml:"pkcs11"`
+	Breaker  Breaker     `yaml:"breaker"`
 }
 
 // KMSLocal configures the platform keyring.

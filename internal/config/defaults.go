@@ -75,6 +75,7 @@ func (c *Config) ApplyDefaults() {
 	setStr(&c.Spool.Commit, DefaultSpoolCommit)
 	setInt(&c.KMS.Timeout, Duration(DefaultKMSTimeout))
 	setStr(&c.KMS.PlatformKey, DefaultPlatformKey)
+	c.KMS.applyPlatformDefaults()
 	setInt(&c.KMS.Breaker.Failures, DefaultBreakerFailures)
 	setInt(&c.KMS.Breaker.Cooldown, Duration(DefaultBreakerCooldown))
 	setStr(&c.Store.Driver, DefaultStoreDriver)

@@ -17,6 +17,9 @@ func TestExampleConfigs(t *testing.T) {
 				c.KMS.AWS.Region != c.Org.Region || c.Storage.S3.Region != c.Org.Region {
 				t.Fatalf("S3 + AWS KMS in the organisation's region: %+v %+v", c.Storage, c.KMS.AWS)
 			}
+			if c.KMS.Platform.Provider != PlatformAWS {
+				t.Fatalf("platform key in %q, want aws", c.KMS.Platform.Provider)
+			}
 			if len(c.Keys) == 0 || c.Keys[0].ProviderType != "AWS_KMS" || c.Keys[0].Region != c.Org.Region {
 				t.Fatalf("keys %+v", c.Keys)
 			}
@@ -30,6 +33,9 @@ func TestExampleConfigs(t *testing.T) {
 			p := c.KMS.PKCS11
 			if !p.Enabled || p.ModulePath == "" || p.TokenLabel == "" || p.PIN == "" || p.Region != c.Org.Region || p.Sessions == 0 {
 				t.Fatalf("kms.pkcs11 %+v", p)
+			}
+			if c.KMS.Platform.Provider != PlatformPKCS11 {
+				t.Fatalf("platform key in %q, want pkcs11", c.KMS.Platform.Provider)
 			}
 			if len(c.Keys) == 0 || c.Keys[0].ProviderType != "PKCS11" {
 				t.Fatalf("keys %+v", c.Keys)
@@ -59,6 +65,10 @@ func TestExampleConfigs(t *testing.T) {
 				t.Fatalf("%s has no check here: add one", name)
 			}
 			check(t, c)
+			// Production examples serve the API over TLS (issue 17, hole 7).
+			if !c.API.TLS.Enabled() || c.API.InsecurePlaintext {
+				t.Fatalf("%s: api %+v: production examples must use api.tls", name, c.API)
+			}
 		})
 	}
 }

@@ -54,6 +54,12 @@ func (c *Config) Validate() error {
 			return &FieldError{ch.field, ch.value, ch.msg}
 		}
 	}
+	if err := c.KMS.validatePlatform(); err != nil {
+		return err
+	}
+	if err := c.API.validateTLS(); err != nil {
+		return err
+	}
 	if err := c.SIPREC.validate(); err != nil {
 		return err
 	}

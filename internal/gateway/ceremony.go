@@ -17,7 +17,6 @@ import (
 	"github.com/mediaseal/mediaseal/internal/audit"
 	"github.com/mediaseal/mediaseal/internal/auth"
 	"github.com/mediaseal/mediaseal/internal/store"
-	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
 )
 
@@ -43,7 +42,9 @@ func WithApprovals(cfg approvals.Config) Option {
 
 // ceremonyWrapper wraps the control plane's own keys under the platform key.
 func (g *Gateway) ceremonyWrapper() auth.KeyWrapper {
-	return auth.KeyWrapper{Provider: g.keyring, Key: kms.KeyRef{Provider: providerLocal, KeyID: g.cfg.KMS.PlatformKey}}
+	// The configured platform key's provider (platformkey.go): with AWS KMS
+	// or the HSM nothing on this host's disk unwraps the signing keys.
+	return auth.KeyWrapper{Provider: g.providers[g.platformRef().Provider], Key: g.platformRef()}
 }
 
 // OpenAuditLog opens the organisation's audit log (loading or creating
@@ -86,7 +87,7 @@ func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 	}
 	c.approvals = approvals.New(g.index, g.approvalsConfig(), c.audit)
 	c.api = api.Ceremony{Approvals: c.approvals, Audit: c.audit, Exporter: exporter{g}, Keys: keyLifecycle{g},
-		PlatformKeyID: g.cfg.KMS.PlatformKey}
+		PlatformProvider: g.platformRef().Provider, PlatformKeyID: g.platformRef().KeyID}
 	admin := g.adminToken
 	if !g.cfg.Ceremony.AcceptAdminToken() {
 		admin = "" // ceremony.adminToken: false: service tokens only

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +64,7 @@ type Gateway struct {
 	hooks         apiHooks      // test fault injection (apihooks.go)
 
 	ln        net.Listener
+	tlsCerts  atomic.Pointer[certReloader] // api.tls (tls.go); nil: plain HTTP
 	sip       *siprec.Server
 	ready     chan struct{}
 	closeOnce sync.Once
@@ -82,13 +84,14 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if g.keyring, err = local.Open(cfg.KeyringDir(), cfg.Org.Region); err != nil {
 		return nil, err
 	}
-	if err := g.keyring.EnsureKey(cfg.KMS.PlatformKey); err != nil {
-		return nil, fmt.Errorf("platform key: %w", err)
-	}
 	if g.providers[providerLocal] == nil {
 		g.providers[providerLocal] = g.keyring
 	}
 	if err := g.openProviders(ctx); err != nil {
+		return nil, err
+	}
+	if err := g.ensurePlatformKey(ctx); err != nil {
+		g.Close()
 		return nil, err
 	}
 	if g.objects, err = g.openStorage(ctx); err != nil {
@@ -218,13 +221,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	g.broker, err = broker.New(broker.Config{Timeout: cfg.KMS.Timeout.D(),
-		PlatformKey:     kms.KeyRef{Provider: providerLocal, KeyID: cfg.KMS.PlatformKey},
+		PlatformKey:     g.platformRef(),
 		BreakerFailures: cfg.KMS.Breaker.Failures, BreakerCooldown: cfg.KMS.Breaker.Cooldown.D()},
 		g.providers, broker.WithMetrics(kmsMetrics), broker.WithAudit(g.auditKeyEvent))
 	if err != nil {
 		return err
 	}
-	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: kms.KeyRef{Provider: providerLocal, KeyID: cfg.KMS.PlatformKey},
+	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: g.platformRef(), platformID: cfg.KMS.PlatformKey,
 		keys: g.catalog.keys.Load, unusable: g.catalog.unusable.Load}}
 	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
 	if procs, raised := udprx.ReserveProcs(); raised {
@@ -272,13 +275,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	defer stopSIPREC()
 	defer g.startJobs(ctx)()
-	g.ln, err = net.Listen("tcp", cfg.API.Addr)
-	if err != nil {
-		return fmt.Errorf("api.addr: %w", err)
+	if g.ln, err = g.listenAPI(); err != nil {
+		return err
 	}
 	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.API.ReadTimeout.D()}
 	close(g.ready)
-	g.log.Info("mediaseal listening", zap.String("api", g.ln.Addr().String()), zap.String("dataDir", cfg.DataDir),
+	g.log.Info("mediaseal listening", zap.String("api", g.ln.Addr().String()), zap.Bool("tls", cfg.API.TLS.Enabled()), zap.String("dataDir", cfg.DataDir),
 		zap.String("storage", cfg.Storage.Type), zap.String("ingestToken", cfg.IngestTokenPath()),
 		zap.Int("portMin", cfg.Media.PortMin), zap.Int("portMax", cfg.Media.PortMax))
 
@@ -373,7 +375,7 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		checks["storage"] = "ok"
 	}
-	if info, err := g.keyring.Describe(ctx, kms.KeyRef{Provider: providerLocal, KeyID: g.cfg.KMS.PlatformKey}); err != nil || info.State != kms.StateEnabled {
+	if info, err := g.providers[g.platformRef().Provider].Describe(ctx, g.platformRef()); err != nil || info.State != kms.StateEnabled {
 		checks["platformKey"], ok = fmt.Sprint("unusable: ", err), false
 	} else {
 		checks["platformKey"] = "ok"

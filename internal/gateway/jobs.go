@@ -58,7 +58,7 @@ func (g *Gateway) jobsService() (*jobs.Service, error) {
 			return ok
 		},
 		SealOptions: []seal.Option{seal.WithMaxChunkSize(int(g.cfg.Recording.MaxChunkSize)), seal.WithCompression(g.cfg.Recording.Compression)},
-		PlatformKey: kms.KeyRef{Provider: providerLocal, KeyID: g.cfg.KMS.PlatformKey},
+		PlatformKey: g.platformRef(),
 	}, jobs.Config{KMSTimeout: g.cfg.KMS.Timeout.D(), Owner: "gateway-" + gatewayID()})
 	if err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ func (l keyLifecycle) ref(k store.Key) (kms.KeyRef, bool) {
 // registry change yet, gets a DEK or unwraps under it.
 func (l keyLifecycle) DisableKey(ctx context.Context, k store.Key) (bool, error) {
 	ref, ok := l.ref(k)
-	if ok && ref == (kms.KeyRef{Provider: providerLocal, KeyID: l.g.cfg.KMS.PlatformKey}) {
+	if ok && ref == l.g.platformRef() {
 		return false, l.platformKeyRefused(k, "disabled")
 	}
 	p := l.g.providers[ref.Provider]
@@ -57,7 +57,7 @@ func (l keyLifecycle) DisableKey(ctx context.Context, k store.Key) (bool, error)
 // ShredKey implements api.KeyLifecycle with the gateway's ShredKey.
 func (l keyLifecycle) ShredKey(ctx context.Context, keyID, actor string) (int64, error) {
 	if k, err := l.g.index.GetKey(ctx, keyID); err == nil {
-		if ref, ok := l.ref(k); ok && ref == (kms.KeyRef{Provider: providerLocal, KeyID: l.g.cfg.KMS.PlatformKey}) {
+		if ref, ok := l.ref(k); ok && ref == l.g.platformRef() {
 			return 0, l.platformKeyRefused(k, "deleted")
 		}
 	}

@@ -31,7 +31,9 @@ var providerByType = map[string]string{
 // through the registered keys (config and control plane).
 type keyResolver struct {
 	platform kms.KeyRef
-	keys     func() *map[string]kms.KeyRef
+	// platformID is kms.platformKey, the id policies name it by.
+	platformID string
+	keys       func() *map[string]kms.KeyRef
 	// unusable lists the keys the registry has disabled (nil: none).
 	unusable func() *map[kms.KeyRef]string
 }
@@ -52,7 +54,7 @@ func (r *keyResolver) disabled(ref kms.KeyRef) error {
 }
 
 func (r *keyResolver) resolve(ref *policy.KeyReference) (kms.KeyRef, error) {
-	if ref == nil || (ref.ProviderType == policy.ProviderPlatform && ref.KeyID == r.platform.KeyID) {
+	if ref == nil || (ref.ProviderType == policy.ProviderPlatform && ref.KeyID == r.platformID) {
 		return r.platform, nil
 	}
 	if m := r.keys(); m != nil {

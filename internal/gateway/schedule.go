@@ -84,7 +84,7 @@ func (g *Gateway) executeScheduled(ctx context.Context, a store.Approval, approv
 		return err
 	}
 	lc := keyLifecycle{g}
-	if ref, ok := lc.ref(k); ok && ref == (kms.KeyRef{Provider: providerLocal, KeyID: g.cfg.KMS.PlatformKey}) {
+	if ref, ok := lc.ref(k); ok && ref == g.platformRef() {
 		return lc.platformKeyRefused(k, map[string]string{approvals.OpKeyDisable: "disabled", approvals.OpKeyDelete: "deleted"}[a.Operation])
 	}
 	switch a.Operation {

@@ -4,17 +4,44 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/secmem"
 )
 
 // pool holds pre-fetched DEKs of one key; each leaves the pool once.
 type pool struct {
 	spec PoolSpec
-	ch   chan *kms.DataKey
+	ch   chan pooledKey
 	kick chan struct{}
 }
 
+// pooledKey is a DEK waiting in a pool: its plaintext sits in a secmem
+// buffer (out of core dumps, locked where the memlock limit allows), not
+// on the Go heap, for as long as it waits.
+type pooledKey struct {
+	dk  *kms.DataKey // Plaintext nil while pooled
+	buf *secmem.Buffer
+}
+
+// park moves dk's plaintext into a secmem buffer (clearing the heap copy).
+func park(dk *kms.DataKey) (pooledKey, error) {
+	buf, err := secmem.From(dk.Plaintext)
+	dk.Plaintext = nil
+	if err != nil {
+		return pooledKey{}, err
+	}
+	return pooledKey{dk: dk, buf: buf}, nil
+}
+
+// unpark hands the DEK out: a heap copy for the recording's writer (which
+// wipes it once its keys are derived), the buffer wiped and unmapped.
+func (k pooledKey) unpark() *kms.DataKey {
+	k.dk.Plaintext = append([]byte(nil), k.buf.Bytes()...)
+	_ = k.buf.Close()
+	return k.dk
+}
+
 func newPool(spec PoolSpec) *pool {
-	return &pool{spec: spec, ch: make(chan *kms.DataKey, spec.Size), kick: make(chan struct{}, 1)}
+	return &pool{spec: spec, ch: make(chan pooledKey, spec.Size), kick: make(chan struct{}, 1)}
 }
 
 func (p *pool) len() int { return len(p.ch) }
@@ -32,12 +59,12 @@ func (p *pool) matches(ec kms.EncryptionContext) bool {
 
 func (p *pool) take() *kms.DataKey {
 	select {
-	case dk := <-p.ch:
+	case k := <-p.ch:
 		select {
 		case p.kick <- struct{}{}:
 		default:
 		}
-		return dk
+		return k.unpark()
 	default:
 		return nil
 	}
@@ -46,8 +73,8 @@ func (p *pool) take() *kms.DataKey {
 func (p *pool) wipe() {
 	for {
 		select {
-		case dk := <-p.ch:
-			dk.Wipe()
+		case k := <-p.ch:
+			_ = k.buf.Close()
 		default:
 			return
 		}
@@ -86,7 +113,11 @@ func (b *Broker) refill(p *pool) {
 				continue
 			}
 			backoff = minBackoff
-			p.ch <- dk // only refill sends, and len < cap: never blocks
+			k, err := park(dk)
+			if err != nil {
+				continue // no secmem buffer (mmap failed): the key is dropped, not pooled on the heap
+			}
+			p.ch <- k // only refill sends, and len < cap: never blocks
 		}
 		select {
 		case <-b.stopCtx.Done():

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"sync"
 
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/secmem"
 )
 
 // ProviderName is the Provider field of key references served by this package.
@@ -132,8 +134,15 @@ func (k *Keyring) addVersionLocked(keyID string) (int, error) {
 		e = &keyEntry{versions: map[int]cipher.AEAD{}}
 	}
 	next := e.current + 1
-	kek := make([]byte, kekSize)
-	defer clear(kek)
+	// The raw KEK lives only in a dump-excluded, locked buffer until the
+	// AEAD is made from it (secmem's package comment says what stays on
+	// the Go heap: the AES key schedule).
+	buf, err := secmem.New(kekSize)
+	if err != nil {
+		return 0, fmt.Errorf("local keyring: %w", err)
+	}
+	defer buf.Close()
+	kek := buf.Bytes()
 	if _, err := rand.Read(kek); err != nil {
 		return 0, err
 	}
@@ -193,12 +202,7 @@ func (k *Keyring) loadLocked(keyID string) (*keyEntry, error) {
 		if !ok || !strings.HasSuffix(name, ".kek") {
 			continue
 		}
-		kek, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", kms.ErrUnavailable, err)
-		}
-		aead, err := newAEAD(kek)
-		clear(kek)
+		aead, err := loadKEK(filepath.Join(dir, name))
 		if err != nil {
 			return nil, fmt.Errorf("local keyring: %s/%s: %w", keyID, name, err)
 		}
@@ -222,6 +226,26 @@ func (k *Keyring) entry(keyID string) (*keyEntry, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.loadLocked(keyID)
+}
+
+// loadKEK reads a KEK file straight into a dump-excluded, locked buffer
+// (never a heap copy) and returns its AEAD; the buffer is wiped on return.
+func loadKEK(path string) (cipher.AEAD, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", kms.ErrUnavailable, err)
+	}
+	defer f.Close()
+	buf, err := secmem.New(kekSize + 1) // one more byte shows a longer file
+	if err != nil {
+		return nil, fmt.Errorf("local keyring: %w", err)
+	}
+	defer buf.Close()
+	n, err := io.ReadFull(f, buf.Bytes())
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("%w: %v", kms.ErrUnavailable, err)
+	}
+	return newAEAD(buf.Bytes()[:n])
 }
 
 func newAEAD(kek []byte) (cipher.AEAD, error) {
