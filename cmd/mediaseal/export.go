@@ -18,7 +18,6 @@ import (
 	"github.com/mediaseal/mediaseal/internal/gateway"
 )
 
-
 // streamClient fetches exports; the command's context bounds it.
 var streamClient = &http.Client{}
 

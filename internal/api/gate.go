@@ -16,7 +16,6 @@ import (
 	"github.com/mediaseal/mediaseal/policy"
 )
 
-
 // errAbort means a streaming handler failed after sending part of the
 // body: the connection is aborted so the client never takes a short
 // export for a whole one.
