@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/mediaseal/mediaseal/internal/approvals"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 )
 
@@ -361,8 +362,11 @@ func TestHonestExportCLI(t *testing.T) {
 	if err := os.WriteFile(tokFile, []byte(tg.principal("playback-requester-1").token), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The offline export of a platform-key recording needs no approval
+	// once the quorum has changed the stored rule (a config file cannot).
+	changeQuorumRule(t, tg, tg, approvals.OpPlayback, playbackRule(2, false))
 	cfgPath := filepath.Join(dir, "open.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf("dataDir: %s\nceremony: {platformPlaybackQuorum: false}\n", tg.cfg.DataDir)), 0o600)
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("dataDir: %s\n", tg.cfg.DataDir)), 0o600)
 	run := func(args ...string) (string, error) {
 		out, err := exec.Command(bin, args...).CombinedOutput()
 		return string(out), err
