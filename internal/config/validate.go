@@ -54,6 +54,9 @@ func (c *Config) Validate() error {
 			return &FieldError{ch.field, ch.value, ch.msg}
 		}
 	}
+	if err := c.Media.MediaSource.validate(); err != nil {
+		return err
+	}
 	if err := c.SIPREC.validate(); err != nil {
 		return err
 	}
