@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -184,6 +185,17 @@ func TestSourceDeclaredRefusesOtherSenders(t *testing.T) {
 				t.Fatalf("recorded a %.0f Hz tone, want the caller's %d Hz", hz, callerHz)
 			}
 		})
+	}
+	// The operator sees the refused RTCP in the metrics too.
+	resp, err := authGet(tg.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	want := fmt.Sprintf(`mediaseal_packets_dropped_total{reason="rtcpSource"} %d`, 2*len(cases))
+	if !strings.Contains(string(body), want) {
+		t.Fatalf("metrics lack %q", want)
 	}
 }
 
