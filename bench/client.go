@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -20,6 +21,12 @@ type Client struct {
 	Base  string // http://host:port
 	Token string
 	HTTP  *http.Client
+	// Source is the sender host declared for every track; empty: the
+	// address this host routes to the gateway from (localSource).
+	Source string
+
+	srcOnce sync.Once // resolves Source once; Create runs concurrently
+	srcErr  error
 }
 
 // NewClient returns a client with a pooled transport sized for many
@@ -30,9 +37,10 @@ func NewClient(base, token string) *Client {
 }
 
 type trackSpec struct {
-	Label string `json:"label"`
-	Kind  string `json:"kind"`
-	Codec string `json:"codec"`
+	Label  string `json:"label"`
+	Kind   string `json:"kind"`
+	Codec  string `json:"codec"`
+	Source string `json:"source"`
 }
 
 type createReq struct {
@@ -112,9 +120,17 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 
 // Create opens a call with the given number of tracks of codec.
 func (c *Client) Create(ctx context.Context, callID, codec string, tracks int) (*Session, error) {
+	c.srcOnce.Do(func() {
+		if c.Source == "" {
+			c.Source, c.srcErr = localSource(c.Base)
+		}
+	})
+	if c.srcErr != nil {
+		return nil, c.srcErr
+	}
 	req := createReq{CallID: callID, QueueID: benchQueue, Direction: "INBOUND"}
 	for i := range tracks {
-		req.Tracks = append(req.Tracks, trackSpec{Label: fmt.Sprintf("t%d", i), Kind: "audio", Codec: codec})
+		req.Tracks = append(req.Tracks, trackSpec{Label: fmt.Sprintf("t%d", i), Kind: "audio", Codec: codec, Source: c.Source})
 	}
 	var s Session
 	if err := c.do(ctx, http.MethodPost, "/v1/sessions", req, &s); err != nil {

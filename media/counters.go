@@ -5,11 +5,14 @@ import "sync/atomic"
 // Drop reasons, as reported in metrics and session summaries.
 const (
 	DropMalformed = "malformed" // not a parseable RTP packet
-	DropSource    = "source"    // from an address other than the latched sender
-	DropPaused    = "paused"    // secure pause: dropped before any buffering
-	DropOverflow  = "overflow"  // pending buffer full while the DEK was fetched
-	DropClosed    = "closed"    // arrived after the recording ended or fail-closed
-	DropWrite     = "write"     // the sealed writer refused the record
+	DropSource    = "source"    // RTP from an address other than the track's sender
+	// DropRTCPSource: RTCP from an address other than the track's sender
+	// (or before the sender is known); never read, so it cannot end a call.
+	DropRTCPSource = "rtcpSource"
+	DropPaused     = "paused"   // secure pause: dropped before any buffering
+	DropOverflow   = "overflow" // pending buffer full while the DEK was fetched
+	DropClosed     = "closed"   // arrived after the recording ended or fail-closed
+	DropWrite      = "write"    // the sealed writer refused the record
 )
 
 // Counters are per-track packet counters, updated atomically from the
@@ -26,6 +29,8 @@ type Counters struct {
 	Closed    atomic.Int64
 	Write     atomic.Int64
 	RTCP      atomic.Int64
+	// RTCPSource counts RTCP datagrams refused by the sender check.
+	RTCPSource atomic.Int64
 	// DTMFRedacted counts telephone-event packets removed by a redactDtmf
 	// policy (replaced by one marker record per event; not a loss).
 	DTMFRedacted atomic.Int64
@@ -35,7 +40,7 @@ type Counters struct {
 type CounterSnapshot struct {
 	Received, Bytes, Recorded                   int64
 	Malformed, Source, Paused, Overflow, Closed int64
-	Write, RTCP                                 int64
+	Write, RTCP, RTCPSource                     int64
 	DTMFRedacted                                int64
 }
 
@@ -45,6 +50,7 @@ func (c *Counters) Snapshot() CounterSnapshot {
 		Received: c.Received.Load(), Bytes: c.Bytes.Load(), Recorded: c.Recorded.Load(),
 		Malformed: c.Malformed.Load(), Source: c.Source.Load(), Paused: c.Paused.Load(),
 		Overflow: c.Overflow.Load(), Closed: c.Closed.Load(), Write: c.Write.Load(), RTCP: c.RTCP.Load(),
+		RTCPSource:   c.RTCPSource.Load(),
 		DTMFRedacted: c.DTMFRedacted.Load(),
 	}
 }
@@ -61,10 +67,11 @@ func (t *CounterSnapshot) Add(s CounterSnapshot) {
 	t.Closed += s.Closed
 	t.Write += s.Write
 	t.RTCP += s.RTCP
+	t.RTCPSource += s.RTCPSource
 	t.DTMFRedacted += s.DTMFRedacted
 }
 
 // Dropped is the sum of every drop reason.
 func (t CounterSnapshot) Dropped() int64 {
-	return t.Malformed + t.Source + t.Paused + t.Overflow + t.Closed + t.Write
+	return t.Malformed + t.Source + t.Paused + t.Overflow + t.Closed + t.Write + t.RTCPSource
 }

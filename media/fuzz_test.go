@@ -40,12 +40,20 @@ func FuzzSessionRequest(f *testing.F) {
 	f.Add(`{"callId":"c","queueId":"q","direction":"INBOUND","tracks":[{"label":"caller","kind":"audio"}]}`)
 	f.Add(`{"callId":"c","direction":"OUTBOUND","tracks":[{"label":"v","kind":"video","codec":"H264","payloadType":200}]}`)
 	f.Add(`{"tracks":[{"label":"a","kind":"audio","source":"::1"},{"label":"a","kind":"audio"}]}`)
+	f.Add(`{"callId":"c","direction":"INBOUND","tracks":[{"label":"a","kind":"audio","source":"[2001:db8::1]:40000"}]}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		var r Request
 		if json.Unmarshal([]byte(body), &r) != nil {
 			return
 		}
-		tracks, err := r.validate()
+		if _, err := r.validate(false); err == nil {
+			for _, tr := range r.Tracks {
+				if tr.Source == "" {
+					t.Fatalf("accepted track %q without a source while latching is off", tr.Label)
+				}
+			}
+		}
+		tracks, err := r.validate(true)
 		if err != nil {
 			return
 		}

@@ -33,6 +33,10 @@ type Config struct {
 	MaxSessions       int
 	FlushInterval     time.Duration
 	SealOptions       []seal.Option
+	// LatchWindow is how long after a session is created the first sender
+	// of a track without a declared source is latched. Zero (the default)
+	// turns latching off: every UDP track must declare its source.
+	LatchWindow time.Duration
 }
 
 // KeyRequest asks for the DEK of one recording.
@@ -178,7 +182,7 @@ var codecDefaults = map[string]struct {
 	"opus": {111, 48000, "audio"}, "VP8": {96, 90000, "video"}, "H264": {102, 90000, "video"},
 }
 
-func (r *Request) validate() ([]seal.Track, error) {
+func (r *Request) validate(latching bool) ([]seal.Track, error) {
 	switch {
 	case len(r.CallID) == 0 || len(r.CallID) > 256:
 		return nil, badRequest("callId", r.CallID, "must be 1-256 characters")
@@ -227,10 +231,12 @@ func (r *Request) validate() ([]seal.Track, error) {
 		if t.DTMFPayloadType != nil && (*t.DTMFPayloadType > 127 || *t.DTMFPayloadType == pt) {
 			return nil, badRequest(f+".dtmfPayloadType", *t.DTMFPayloadType, "must be 0-127 and differ from the media payload type")
 		}
-		if t.Source != "" {
-			if _, err := netip.ParseAddr(t.Source); err != nil {
-				return nil, badRequest(f+".source", t.Source, "must be an IP address")
-			}
+		if _, _, err := parseSource(t.Source); err != nil {
+			return nil, badRequest(f+".source", t.Source, err.Error())
+		}
+		if t.Source == "" && !latching && !r.External {
+			return nil, badRequest(f+".source", t.Source, "is required: the sender's IP or IP:port "+
+				"(media.requireSource is on: latching the first sender would let any host that sends first inject audio)")
 		}
 		out[i] = seal.Track{Label: t.Label, Kind: t.Kind, Codec: codec, ClockRate: rate, PayloadType: pt}
 	}
@@ -240,7 +246,7 @@ func (r *Request) validate() ([]seal.Track, error) {
 // Create opens a session: it matches the policy, allocates ports when the
 // call is recorded and starts the DEK request without waiting for it.
 func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
-	tracks, err := req.validate()
+	tracks, err := req.validate(m.cfg.LatchWindow > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -339,9 +345,7 @@ func (m *Manager) openTracks(s *Session) error {
 		}
 		t := &track{index: uint8(i), label: spec.Label, kind: spec.Kind, rtp: rc, rtcp: cc,
 			port: rc.Port(), dtmfPT: spec.dtmfPT()}
-		if spec.Source != "" {
-			t.source = netip.MustParseAddr(spec.Source).Unmap()
-		}
+		t.source, t.sourcePort, _ = parseSource(spec.Source) // validated in Create
 		s.tracks = append(s.tracks, t)
 	}
 	return nil
@@ -420,7 +424,7 @@ func (s *Session) finish(reason string) {
 	sum.Packets = c.Received
 	sum.Bytes = c.Bytes
 	sum.Dropped = map[string]int64{DropMalformed: c.Malformed, DropSource: c.Source, DropPaused: c.Paused,
-		DropOverflow: c.Overflow, DropClosed: c.Closed, DropWrite: c.Write}
+		DropOverflow: c.Overflow, DropClosed: c.Closed, DropWrite: c.Write, DropRTCPSource: c.RTCPSource}
 	switch {
 	case !s.Decision.Record:
 		sum.Status, sum.Reason = "NOT_RECORDED", s.Decision.Reason

@@ -25,7 +25,10 @@ type TrackSpec struct {
 	Codec       string `json:"codec,omitempty"`       // PCMU (default audio), PCMA, opus, VP8, H264
 	PayloadType *uint8 `json:"payloadType,omitempty"` // default from the codec
 	ClockRate   uint32 `json:"clockRate,omitempty"`   // default from the codec
-	Source      string `json:"source,omitempty"`      // optional sender IP; otherwise the first sender is latched
+	// Source is the sender: "IP" (any port of that host) or "IP:port"
+	// ("[IPv6]:port"). Required unless the manager allows latching; see
+	// docs/sessions.md for what each form protects against.
+	Source string `json:"source,omitempty"`
 	// DTMFPayloadType is the RTP payload type of RFC 4733 telephone-events
 	// on this track (negotiated in SDP); default 101.
 	DTMFPayloadType *uint8 `json:"dtmfPayloadType,omitempty"`
@@ -222,7 +225,7 @@ func (s *Session) SetPaused(paused bool) bool {
 func (s *Session) checkBye() {
 	any := false
 	for _, t := range s.tracks {
-		if t.latched.Load() == nil {
+		if !t.carried.Load() {
 			continue
 		}
 		any = true

@@ -17,7 +17,7 @@ done
 token=$(cat "$data/ingest.token")
 resp=$(curl -sf -H "Authorization: Bearer $token" "http://$api/v1/sessions" -d '{
   "callId":"demo-call","queueId":"demo","direction":"INBOUND","callerId":"+15550100","agentId":"agent-1",
-  "tracks":[{"label":"caller","kind":"audio"},{"label":"agent","kind":"audio"}]}')
+  "tracks":[{"label":"caller","kind":"audio","source":"127.0.0.1"},{"label":"agent","kind":"audio","source":"127.0.0.1"}]}')
 field() { printf '%s' "$resp" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 sid=$(field sessionId)
 rid=$(field recordingId)

@@ -88,6 +88,8 @@ type Media struct {
 	// SocketBuffer is the kernel receive buffer requested per RTP socket.
 	SocketBuffer Size `yaml:"socketBuffer"`
 	MaxSessions  int  `yaml:"maxSessions"`
+	// MediaSource: requireSource, latchWindow (source.go).
+	MediaSource `yaml:",inline"`
 }
 
 // Recording configures the sealed recording writer.

@@ -67,6 +67,7 @@ func (c *Config) ApplyDefaults() {
 	setInt(&c.Media.MaxPendingBytes, DefaultMaxPendingBytes)
 	setInt(&c.Media.SocketBuffer, DefaultSocketBuffer)
 	setInt(&c.Media.MaxSessions, DefaultMaxSessions)
+	c.Media.MediaSource.applyDefaults()
 	setInt(&c.Recording.FlushInterval, Duration(DefaultFlushInterval))
 	setInt(&c.Recording.MaxChunkSize, DefaultMaxChunkSize)
 	setStr(&c.Storage.Type, DefaultStorageType)

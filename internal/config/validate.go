@@ -60,6 +60,9 @@ func (c *Config) Validate() error {
 	if err := c.API.validateTLS(); err != nil {
 		return err
 	}
+	if err := c.Media.MediaSource.validate(); err != nil {
+		return err
+	}
 	if err := c.SIPREC.validate(); err != nil {
 		return err
 	}

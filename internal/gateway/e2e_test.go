@@ -342,13 +342,13 @@ func TestSessionAPIRejectsBadRequests(t *testing.T) {
 		want       int
 	}{
 		{"bad json", `{"callId":`, http.StatusBadRequest},
-		{"unknown field", `{"callId":"c","queueId":"q","direction":"INBOUND","tracks":[{"label":"a","kind":"audio"}],"x":1}`, http.StatusBadRequest},
+		{"unknown field", `{"callId":"c","queueId":"q","direction":"INBOUND","tracks":[{"label":"a","kind":"audio","source":"127.0.0.1"}],"x":1}`, http.StatusBadRequest},
 		{"wrong type", `{"callId":5}`, http.StatusBadRequest},
-		{"bad direction", `{"callId":"c","queueId":"q","direction":"SIDEWAYS","tracks":[{"label":"a","kind":"audio"}]}`, http.StatusBadRequest},
+		{"bad direction", `{"callId":"c","queueId":"q","direction":"SIDEWAYS","tracks":[{"label":"a","kind":"audio","source":"127.0.0.1"}]}`, http.StatusBadRequest},
 		{"no tracks", `{"callId":"c","queueId":"q","direction":"INBOUND","tracks":[]}`, http.StatusBadRequest},
-		{"duplicate label", `{"callId":"c","queueId":"q","direction":"INBOUND","tracks":[{"label":"a","kind":"audio"},{"label":"a","kind":"audio"}]}`, http.StatusBadRequest},
-		{"bad codec", `{"callId":"c","queueId":"q","direction":"INBOUND","tracks":[{"label":"a","kind":"audio","codec":"MP3"}]}`, http.StatusBadRequest},
-		{"trailing data", `{"callId":"c","queueId":"q","direction":"INBOUND","tracks":[{"label":"a","kind":"audio"}]} {}`, http.StatusBadRequest},
+		{"duplicate label", `{"callId":"c","queueId":"q","direction":"INBOUND","tracks":[{"label":"a","kind":"audio","source":"127.0.0.1"},{"label":"a","kind":"audio","source":"127.0.0.1"}]}`, http.StatusBadRequest},
+		{"bad codec", `{"callId":"c","queueId":"q","direction":"INBOUND","tracks":[{"label":"a","kind":"audio","source":"127.0.0.1","codec":"MP3"}]}`, http.StatusBadRequest},
+		{"trailing data", `{"callId":"c","queueId":"q","direction":"INBOUND","tracks":[{"label":"a","kind":"audio","source":"127.0.0.1"}]} {}`, http.StatusBadRequest},
 		{"oversized", `{"callId":"` + string(bytes.Repeat([]byte("x"), 2<<20)) + `"}`, http.StatusRequestEntityTooLarge},
 	}
 	for _, c := range cases {

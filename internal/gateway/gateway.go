@@ -237,7 +237,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		OrgID: cfg.Org.ID, BindAddr: bind, AdvertiseAddr: adv, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
 		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
-		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts,
+		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts, LatchWindow: cfg.Media.Latching(),
 	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool)
 	g.registerAuthMetrics(reg)

@@ -177,7 +177,8 @@ func (tg *testGateway) createCall(queue string, labels ...string) sessionResp {
 	}
 	var tracks []map[string]string
 	for _, l := range labels {
-		tracks = append(tracks, map[string]string{"label": l, "kind": "audio"})
+		// Test senders send from 127.0.0.1 on ephemeral ports: host-only source.
+		tracks = append(tracks, map[string]string{"label": l, "kind": "audio", "source": "127.0.0.1"})
 	}
 	var s sessionResp
 	code := tg.do("POST", "/v1/sessions", map[string]any{"callId": fmt.Sprintf("call-%d", time.Now().UnixNano()),

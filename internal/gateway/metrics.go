@@ -105,7 +105,8 @@ func (c *packetCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPackets, prometheus.CounterValue, float64(total.Received))
 	ch <- prometheus.MustNewConstMetric(descRecPkts, prometheus.CounterValue, float64(total.Recorded))
 	for reason, v := range map[string]int64{media.DropMalformed: total.Malformed, media.DropSource: total.Source,
-		media.DropPaused: total.Paused, media.DropOverflow: total.Overflow, media.DropClosed: total.Closed, media.DropWrite: total.Write} {
+		media.DropPaused: total.Paused, media.DropOverflow: total.Overflow, media.DropClosed: total.Closed, media.DropWrite: total.Write,
+		media.DropRTCPSource: total.RTCPSource} {
 		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(v), reason)
 	}
 }

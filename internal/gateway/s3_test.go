@@ -310,7 +310,7 @@ func TestSpoolFullRefusesSessions(t *testing.T) {
 	for len(ids) < 20 {
 		var s sessionResp
 		body := map[string]any{"callId": fmt.Sprintf("fill-%d", len(ids)), "queueId": "q", "direction": "INBOUND",
-			"tracks": []map[string]string{{"label": "caller", "kind": "audio"}}}
+			"tracks": []map[string]string{{"label": "caller", "kind": "audio", "source": "127.0.0.1"}}}
 		code := tg.do("POST", "/v1/sessions", body, &s)
 		if code == http.StatusServiceUnavailable {
 			b, _ := json.Marshal(body)

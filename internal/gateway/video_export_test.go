@@ -70,7 +70,8 @@ func sendVideoCall(t *testing.T, tg *testGateway, callID, codec string, pt uint8
 	t.Helper()
 	var s sessionResp
 	code := tg.do("POST", "/v1/sessions", map[string]any{"callId": callID, "queueId": "sales", "direction": "INBOUND",
-		"tracks": []map[string]any{{"label": "caller", "kind": "audio", "codec": "opus"}, {"label": "video", "kind": "video", "codec": codec}}}, &s)
+		"tracks": []map[string]any{{"label": "caller", "kind": "audio", "codec": "opus", "source": "127.0.0.1"},
+			{"label": "video", "kind": "video", "codec": codec, "source": "127.0.0.1"}}}, &s)
 	if code != http.StatusCreated || !s.Recorded || len(s.Tracks) != 2 {
 		t.Fatalf("create: %d %+v", code, s)
 	}

@@ -21,7 +21,8 @@ func TestRTPVideoSession(t *testing.T) {
 	tg := startGateway(t, nil)
 	var s sessionResp
 	code := tg.do("POST", "/v1/sessions", map[string]any{"callId": "rtp-video-1", "queueId": "sales", "direction": "INBOUND",
-		"tracks": []map[string]any{{"label": "caller", "kind": "audio", "codec": "opus"}, {"label": "video", "kind": "video", "codec": "VP8"}}}, &s)
+		"tracks": []map[string]any{{"label": "caller", "kind": "audio", "codec": "opus", "source": "127.0.0.1"},
+			{"label": "video", "kind": "video", "codec": "VP8", "source": "127.0.0.1"}}}, &s)
 	if code != http.StatusCreated || !s.Recorded || len(s.Tracks) != 2 {
 		t.Fatalf("create: %d %+v", code, s)
 	}

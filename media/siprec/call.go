@@ -26,9 +26,10 @@ type call struct {
 
 // stream is a recorded stream: an SDP label bound to a media track.
 type stream struct {
-	label string // a=label and metadata <label>
-	track string // media track label (caller, agent, ...)
-	codec codec
+	label  string // a=label and metadata <label>
+	track  string // media track label (caller, agent, ...)
+	codec  codec
+	source string // the track's declared sender (Offer.source); "" none
 }
 
 var trackLabelRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -95,17 +96,26 @@ func plan(meta *Metadata, offer *Offer, rolePath string) ([]*stream, []*stream, 
 		if !ok || ml.Port == 0 {
 			continue
 		}
-		lines[i] = &stream{label: ml.Label, track: name(ms), codec: c}
+		lines[i] = &stream{label: ml.Label, track: name(ms), codec: c, source: offer.source(ml)}
 		usable++
 	}
 	if usable == 0 {
 		return nil, nil, wrap(ErrNoCodec, "no audio media line offers PCMU, PCMA, G722 or opus")
 	}
+	// A stream announced in the metadata only has no c= line yet: its
+	// sender is taken to be the session's, else the first recorded line's
+	// (one SRC sends every stream of a call).
+	later := offer.source(nil)
+	for _, st := range lines {
+		if later == "" && st != nil {
+			later = st.source
+		}
+	}
 	var extra []*stream
 	for _, ms := range meta.Streams {
 		if !seen[ms.Label] && ms.Label != "" {
 			seen[ms.Label] = true
-			extra = append(extra, &stream{label: ms.Label, track: name(ms), codec: staticCodecs["0"]})
+			extra = append(extra, &stream{label: ms.Label, track: name(ms), codec: staticCodecs["0"], source: later})
 		}
 	}
 	return lines, extra, nil
@@ -130,7 +140,7 @@ func (s *Server) request(meta *Metadata, sipCallID string, streams []*stream) me
 		}
 	}
 	for _, st := range streams {
-		t := media.TrackSpec{Label: st.track, Kind: "audio", Codec: st.codec.Name}
+		t := media.TrackSpec{Label: st.track, Kind: "audio", Codec: st.codec.Name, Source: st.source}
 		pt, rate := st.codec.PT, st.codec.Rate
 		t.PayloadType, t.ClockRate = &pt, rate
 		t.DTMFPayloadType = st.codec.DTMF

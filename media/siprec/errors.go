@@ -3,6 +3,8 @@ package siprec
 import (
 	"errors"
 	"fmt"
+
+	"github.com/mediaseal/mediaseal/media"
 )
 
 // Sentinel errors; each maps to the SIP status the SRC receives.
@@ -31,6 +33,9 @@ func Status(err error) (int, string) {
 	case errors.Is(err, ErrMediaType):
 		return 415, "Unsupported Media Type"
 	case errors.Is(err, ErrNoCodec):
+		return 488, "Not Acceptable Here"
+	case errors.Is(err, media.ErrBadRequest):
+		// e.g. no usable c= address while media.requireSource is on.
 		return 488, "Not Acceptable Here"
 	case errors.Is(err, ErrBody), errors.Is(err, ErrNoMetadata), errors.Is(err, ErrNoSDP),
 		errors.Is(err, ErrMetadata), errors.Is(err, ErrSDP), errors.Is(err, ErrUnknownStream):

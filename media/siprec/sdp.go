@@ -25,8 +25,10 @@ type MediaLine struct {
 	Formats   []string
 	Label     string
 	Direction string
-	rtpmap    map[string]string // pt -> "name/rate[/channels]"
-	fmtp      map[string]string
+	// Conn is the line's c= address (zero: none, or not an IP address).
+	Conn   netip.Addr
+	rtpmap map[string]string // pt -> "name/rate[/channels]"
+	fmtp   map[string]string
 }
 
 // Inactive reports whether the stream is paused by the SRC (RFC 7866
@@ -36,6 +38,40 @@ func (m *MediaLine) Inactive() bool { return m.Direction == dirInactive || m.Por
 // Offer is a parsed SDP offer.
 type Offer struct {
 	Media []*MediaLine
+	// Conn is the session-level c= address (zero: none, or not an IP).
+	Conn netip.Addr
+}
+
+// source is the sender the track of ml declares to the media manager: the
+// line's connection address, else the session's (RFC 8866 §5.7), host
+// only — an SRC's RTP leaves from the address it receives on (symmetric
+// RTP) but not always from the m= port. "" when the offer names no usable
+// address (0.0.0.0 is RFC 2543 hold, a name is not resolved here).
+func (o *Offer) source(ml *MediaLine) string {
+	a := o.Conn
+	if ml != nil && ml.Conn.IsValid() {
+		a = ml.Conn
+	}
+	if !a.IsValid() || a.IsUnspecified() {
+		return ""
+	}
+	return a.String()
+}
+
+// parseConn parses a c= value ("IN IP4 192.0.2.1", "IN IP6 2001:db8::1",
+// an IPv4 multicast "/ttl" suffix ignored). Anything else, an FQDN
+// included, gives the zero address: no declared sender.
+func parseConn(v string) netip.Addr {
+	f := strings.Fields(v)
+	if len(f) != 3 || f[0] != "IN" || (f[1] != "IP4" && f[1] != "IP6") {
+		return netip.Addr{}
+	}
+	host, _, _ := strings.Cut(f[2], "/")
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Is4() != (f[1] == "IP4") {
+		return netip.Addr{}
+	}
+	return a.Unmap()
 }
 
 // ParseSDP parses the parts of an SDP offer (RFC 8866) the SRS needs.
@@ -82,6 +118,12 @@ func ParseSDP(b []byte) (*Offer, error) {
 			cur = &MediaLine{Kind: f[0], Port: port, Proto: f[2], Formats: f[3:], Direction: "",
 				rtpmap: map[string]string{}, fmtp: map[string]string{}}
 			o.Media = append(o.Media, cur)
+		case 'c':
+			if cur == nil {
+				o.Conn = parseConn(val)
+			} else {
+				cur.Conn = parseConn(val)
+			}
 		case 'a':
 			name, v, _ := strings.Cut(val, ":")
 			switch name {
