@@ -37,6 +37,15 @@ type Options struct {
 	CheckpointEvery int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Anchor, when set, receives every signed head as it is made (see
+	// anchoring.go); nil keeps heads only in the database.
+	Anchor Anchor
+	// AnchorRetry is how soon a head that could not be anchored is tried
+	// again (default DefaultAnchorRetry).
+	AnchorRetry time.Duration
+	// OnAnchorError is told of every failed anchoring attempt (the
+	// gateway logs it); nil ignores it (it is still counted).
+	OnAnchorError func(head store.AuditCheckpoint, err error)
 }
 
 // Log appends to and reads the hash chain. It is safe for concurrent use.
@@ -44,8 +53,10 @@ type Log struct {
 	repo Repository
 	opts Options
 
-	mu       sync.Mutex // serialises checkpoints
+	mu       sync.Mutex // serialises checkpoints and anchoring
 	lastSeen int64      // last checkpointed seq
+
+	anchor anchorState
 }
 
 // New returns a log over repo.
@@ -55,6 +66,9 @@ func New(repo Repository, opts Options) *Log {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.AnchorRetry <= 0 {
+		opts.AnchorRetry = DefaultAnchorRetry
 	}
 	return &Log{repo: repo, opts: opts}
 }
@@ -86,8 +100,13 @@ func (l *Log) Record(ctx context.Context, ev Event) (store.AuditEntry, error) {
 	if err != nil {
 		return store.AuditEntry{}, err
 	}
-	if l.opts.Signer != nil && e.Seq%int64(l.opts.CheckpointEvery) == 0 {
-		if _, err := l.Checkpoint(ctx); err != nil {
+	// A sensitive event is signed (and anchored) at once, so that
+	// removing it is detected even before the next periodic checkpoint.
+	if l.opts.Signer != nil && (e.Seq%int64(l.opts.CheckpointEvery) == 0 || Sensitive(e.Action)) {
+		// An anchoring failure does not fail the record: the entry is
+		// written and signed, the head is retried by Run, and AnchorErr
+		// (the gateway's readiness) reports it until it is anchored.
+		if _, err := l.Checkpoint(ctx); err != nil && !errors.Is(err, ErrAnchor) {
 			return e, err
 		}
 	}
@@ -103,8 +122,11 @@ func (l *Log) Checkpoint(ctx context.Context) (store.AuditCheckpoint, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	head, err := l.head(ctx)
-	if err != nil || head.Seq == 0 {
+	if err != nil {
 		return store.AuditCheckpoint{}, err
+	}
+	if head.Seq == 0 {
+		return store.AuditCheckpoint{}, l.retryAnchorLocked(ctx)
 	}
 	c := store.AuditCheckpoint{Seq: head.Seq, Hash: head.Hash, At: l.opts.Now().UTC().Truncate(time.Microsecond), Kid: l.opts.Kid}
 	c.Signature = ed25519.Sign(l.opts.Signer, checkpointMessage(c.Seq, c.Hash, c.At, c.Kid))
@@ -112,7 +134,7 @@ func (l *Log) Checkpoint(ctx context.Context) (store.AuditCheckpoint, error) {
 		return store.AuditCheckpoint{}, err
 	}
 	l.lastSeen = c.Seq
-	return c, nil
+	return c, l.publishLocked(ctx, c)
 }
 
 // head returns the newest entry (zero for an empty log).
@@ -136,17 +158,24 @@ func (l *Log) head(ctx context.Context) (store.AuditEntry, error) {
 	}
 }
 
-// Run checkpoints the head every interval while new entries arrive, until
-// ctx is done.
+// Run checkpoints the head every interval while new entries arrive, and
+// retries a head that could not be anchored every Options.AnchorRetry,
+// until ctx is done.
 func (l *Log) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	retry := time.NewTicker(l.opts.AnchorRetry)
+	defer retry.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			_, _ = l.Checkpoint(ctx) // a failed checkpoint is retried next tick
+		case <-retry.C:
+			l.mu.Lock()
+			_ = l.retryAnchorLocked(ctx) // counted and reported by AnchorErr
+			l.mu.Unlock()
 		}
 	}
 }
