@@ -101,7 +101,7 @@ func TestAuditTruncationDetected(t *testing.T) {
 		t.Fatalf("latest head over the API: %v", latest)
 	}
 	tg.principal("key-admin-1").must(200, "GET", "/api/v2/keys", nil) // a token.issued or two more
-	tg.shutdown()                                                    // signs and anchors the last head
+	tg.shutdown()                                                     // signs and anchors the last head
 
 	auditorCopy := filepath.Join(t.TempDir(), "auditor-anchors.jsonl")
 	if out, err := mediaseal(t, "audit", "anchors", "export", "--data-dir", dir, "--out", auditorCopy); err != nil {
