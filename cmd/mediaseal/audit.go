@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -153,30 +154,33 @@ func (g *globals) anchoredHeads(cmd *cobra.Command, path string, export bool) ([
 	return hs, a.String(), nil
 }
 
+// storeAuditKeys opens the store and reads the audit keys it records
+// (the caller closes the store).
+func (g *globals) storeAuditKeys(cmd *cobra.Command) (*store.SQL, map[string]ed25519.PublicKey, error) {
+	st, err := g.openStore(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := audit.PublicKeys(cmd.Context(), st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, keys, nil
+}
+
 func newAuditExport(g *globals) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write the audit keys, checkpoints and entries as JSON lines for offline verification",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := g.openStore(cmd)
+			st, keys, err := g.storeAuditKeys(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			keys, err := audit.PublicKeys(cmd.Context(), st)
-			if err != nil {
-				return err
-			}
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-			if err != nil {
-				return err
-			}
-			if err := audit.Export(cmd.Context(), st, keys, f); err != nil {
-				f.Close()
-				return err
-			}
-			return f.Close()
+			return writeOut(cmd, out, os.O_TRUNC, func(w io.Writer) error { return audit.Export(cmd.Context(), st, keys, w) })
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "output file")

@@ -23,15 +23,11 @@ func newAuditKeys(g *globals) *cobra.Command {
 		Use:   "export",
 		Short: "Write the audit public keys (kid=base64 per line) for mediaseal audit verify --keys",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := g.openStore(cmd)
+			st, keys, err := g.storeAuditKeys(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			keys, err := audit.PublicKeys(cmd.Context(), st)
-			if err != nil {
-				return err
-			}
 			if len(keys) == 0 {
 				return fmt.Errorf("no audit key in the store yet (start the gateway once)")
 			}
@@ -40,7 +36,7 @@ func newAuditKeys(g *globals) *cobra.Command {
 				kids = append(kids, kid)
 			}
 			slices.Sort(kids)
-			return writeOut(cmd, out, func(w io.Writer) error {
+			return writeOut(cmd, out, os.O_TRUNC, func(w io.Writer) error {
 				for _, kid := range kids {
 					if _, err := fmt.Fprintf(w, "%s=%s\n", kid, base64.StdEncoding.EncodeToString(keys[kid])); err != nil {
 						return err
@@ -105,19 +101,13 @@ func newAuditAnchors(g *globals) *cobra.Command {
 				}
 				return nil
 			}
-			if out == "" {
-				return w(cmd.OutOrStdout())
-			}
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-			if err != nil {
+			if err := writeOut(cmd, out, os.O_APPEND, w); err != nil {
 				return err
 			}
-			if err := w(f); err != nil {
-				f.Close()
-				return err
+			if out != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d new heads from %s appended to %s\n", len(fresh), from, out)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d new heads from %s appended to %s\n", len(fresh), from, out)
-			return f.Close()
+			return nil
 		},
 	}
 	export.Flags().StringVar(&out, "out", "", "the auditor's copy to append to (default standard output, every head)")
@@ -125,12 +115,13 @@ func newAuditAnchors(g *globals) *cobra.Command {
 	return cmd
 }
 
-// writeOut writes to path (0600, replaced) or to standard output.
-func writeOut(cmd *cobra.Command, path string, write func(io.Writer) error) error {
+// writeOut writes to path (created 0600; mode is os.O_TRUNC or
+// os.O_APPEND) or, without a path, to standard output.
+func writeOut(cmd *cobra.Command, path string, mode int, write func(io.Writer) error) error {
 	if path == "" {
 		return write(cmd.OutOrStdout())
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|mode, 0o600)
 	if err != nil {
 		return err
 	}
