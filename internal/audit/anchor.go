@@ -28,7 +28,9 @@ type Anchor interface {
 // sensitiveActions are the actions anchored at once rather than at the
 // next periodic checkpoint: a key bound, disabled, deleted or shredded, a
 // policy changed (its key or failure mode may move), a recording played
-// back, and the quorum executing any of them.
+// back, and the quorum executing any of them. Key fallbacks are not: in a
+// KMS outage every new call has one, and they wait for the periodic
+// checkpoint like the rest.
 var sensitiveActions = map[string]bool{
 	"key.bound":              true,
 	"key.disabled":           true,
@@ -40,7 +42,6 @@ var sensitiveActions = map[string]bool{
 	"policy.changed":         true,
 	"policy.deleted":         true,
 	"recording.playback":     true,
-	"recording.key_fallback": true,
 	"approval.executed":      true,
 }
 

@@ -59,6 +59,16 @@ func copyDataDir(t *testing.T, dir string) string {
 	return dst
 }
 
+func openStoreAt(t *testing.T, path string) *store.SQL {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Config{SQLitePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 func sqlExec(t *testing.T, dataDir string, qs ...string) {
 	t.Helper()
 	st, err := store.Open(context.Background(), store.Config{SQLitePath: filepath.Join(dataDir, "mediaseal.db")})
