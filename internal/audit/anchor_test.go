@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mediaseal/mediaseal/internal/audit"
@@ -272,5 +273,59 @@ func TestAnchorFileAppendOnly(t *testing.T) {
 	}
 	if hs, err := a.Heads(context.Background()); err != nil || len(hs) != 2 {
 		t.Fatalf("heads %+v %v", hs, err)
+	}
+}
+
+// TestCutWhileRunning: the database's holder cuts the chain under a
+// running log; its next head is behind one it anchored, and the log says
+// so (the gateway turns not ready) until restart.
+func TestCutWhileRunning(t *testing.T) {
+	f := newAnchored(t)
+	f.build(t)
+	if err := f.log.AnchorErr(); err != nil {
+		t.Fatal(err)
+	}
+	f.exec(t, `DELETE FROM audit_events WHERE seq > 10`)
+	f.exec(t, `DELETE FROM audit_checkpoints WHERE seq > 10`)
+	f.record(t, "key.bound") // entry 11 again, anchored at once
+	if err := f.log.AnchorErr(); !errors.Is(err, audit.ErrBroken) || !strings.Contains(err.Error(), "behind entry 16") {
+		t.Fatalf("AnchorErr after the cut: %v", err)
+	}
+	f.record(t, "key.bound")
+	if err := f.log.AnchorErr(); !errors.Is(err, audit.ErrBroken) {
+		t.Fatalf("the alarm cleared itself: %v", err)
+	}
+	if _, err := f.verify(t, f.keys); !errors.Is(err, audit.ErrBroken) {
+		t.Fatalf("verify: %v", err)
+	}
+}
+
+// TestConcurrentNoFalseCut: concurrent appends and checkpoints of one log
+// never look like a cut.
+func TestConcurrentNoFalseCut(t *testing.T) {
+	f := newAnchored(t)
+	var wg sync.WaitGroup
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 15; i++ {
+				action := "key.registered"
+				if i%3 == 0 {
+					action = "key.bound"
+				}
+				if _, err := f.log.Record(context.Background(), audit.Event{Actor: "ka", Action: action}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := f.log.AnchorErr(); err != nil {
+		t.Fatalf("AnchorErr after concurrent appends: %v", err)
+	}
+	if rep, err := f.verify(t, f.keys); err != nil || rep.HeadSeq != 90 {
+		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }

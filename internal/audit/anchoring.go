@@ -21,6 +21,9 @@ type anchorState struct {
 	// newer one commits to everything the older one did.
 	pending *store.AuditCheckpoint
 	lastErr error
+	// cut is set, for good, when the chain's head went back behind a head
+	// this log anchored: someone removed entries from the database.
+	cut error
 
 	published atomic.Int64 // heads anchored
 	failures  atomic.Int64 // failed attempts
@@ -36,6 +39,36 @@ func (l *Log) publishLocked(ctx context.Context, c store.AuditCheckpoint) error 
 	}
 	l.anchor.pending = &c
 	return l.retryAnchorLocked(ctx)
+}
+
+// raiseCut records that the database's head went back: entry seq was
+// appended although this log had seen entry seen committed, so entries
+// were removed under a running gateway. It is raised for good
+// (AnchorErr, OnAnchorError), and the log signs from the new head on so
+// that the anchor records the cut too.
+func (l *Log) raiseCut(e store.AuditEntry, seen int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lastSeen = min(l.lastSeen, e.Seq-1)
+	if l.anchor.cut != nil {
+		return
+	}
+	l.anchor.cut = fmt.Errorf("%w: the chain's head went back to entry %d, behind entry %d this gateway saw: entries were removed from the database",
+		ErrBroken, e.Seq, seen)
+	l.anchor.unhealthy.Store(true)
+	if l.opts.OnAnchorError != nil {
+		l.opts.OnAnchorError(store.AuditCheckpoint{Seq: e.Seq, Hash: e.Hash}, l.anchor.cut)
+	}
+}
+
+// sawSeq raises the highest committed seq this log knows of.
+func (l *Log) sawSeq(seq int64) {
+	for {
+		cur := l.maxSeq.Load()
+		if seq <= cur || l.maxSeq.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
 }
 
 // retryAnchorLocked publishes the pending head, if any (l.mu held).
@@ -56,20 +89,24 @@ func (l *Log) retryAnchorLocked(ctx context.Context) error {
 	}
 	a.pending, a.lastErr = nil, nil
 	a.published.Add(1)
-	a.anchored.Store(c.Seq)
-	a.unhealthy.Store(false)
+	a.anchored.Store(max(a.anchored.Load(), c.Seq))
+	a.unhealthy.Store(a.cut != nil)
 	return nil
 }
 
 // AnchorErr is nil when every signed head has been anchored, and
 // otherwise says which head is waiting and why (the gateway reports
-// itself not ready meanwhile).
+// itself not ready meanwhile). Once the chain has gone back behind a head
+// this log anchored it stays ErrBroken until restart: that is tampering.
 func (l *Log) AnchorErr() error {
 	if !l.anchor.unhealthy.Load() {
 		return nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.anchor.cut != nil {
+		return l.anchor.cut
+	}
 	return l.anchor.lastErr
 }
 

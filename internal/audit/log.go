@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mediaseal/mediaseal/internal/store"
@@ -55,6 +56,9 @@ type Log struct {
 
 	mu       sync.Mutex // serialises checkpoints and anchoring
 	lastSeen int64      // last checkpointed seq
+	// maxSeq is the highest seq this log knows committed (appended by it
+	// or signed as a head).
+	maxSeq atomic.Int64
 
 	anchor anchorState
 }
@@ -91,7 +95,14 @@ func (l *Log) Record(ctx context.Context, ev Event) (store.AuditEntry, error) {
 			return store.AuditEntry{}, fmt.Errorf("audit: details of %s: %w", ev.Action, err)
 		}
 	}
+	var seen int64 // set when the database's head is behind an entry already committed
 	e, err := l.repo.AppendAuditEntry(ctx, func(prevSeq int64, prevHash string) (store.AuditEntry, error) {
+		// Builds run under the database's append lock, and maxSeq only
+		// holds committed entries: a head behind it lost entries.
+		seen = 0
+		if m := l.maxSeq.Load(); prevSeq < m {
+			seen = m
+		}
 		e := store.AuditEntry{Seq: prevSeq + 1, ID: store.NewID(), At: l.opts.Now().UTC().Truncate(time.Microsecond),
 			Actor: ev.Actor, Action: ev.Action, Target: ev.Target, Outcome: ev.Outcome, Details: string(details), PrevHash: prevHash}
 		e.Hash = EntryHash(e)
@@ -100,6 +111,10 @@ func (l *Log) Record(ctx context.Context, ev Event) (store.AuditEntry, error) {
 	if err != nil {
 		return store.AuditEntry{}, err
 	}
+	if seen > 0 {
+		l.raiseCut(e, seen)
+	}
+	l.sawSeq(e.Seq)
 	// A sensitive event is signed (and anchored) at once, so that
 	// removing it is detected even before the next periodic checkpoint.
 	if l.opts.Signer != nil && (e.Seq%int64(l.opts.CheckpointEvery) == 0 || Sensitive(e.Action)) {
@@ -128,6 +143,7 @@ func (l *Log) Checkpoint(ctx context.Context) (store.AuditCheckpoint, error) {
 	if head.Seq == 0 {
 		return store.AuditCheckpoint{}, l.retryAnchorLocked(ctx)
 	}
+	l.sawSeq(head.Seq)
 	c := store.AuditCheckpoint{Seq: head.Seq, Hash: head.Hash, At: l.opts.Now().UTC().Truncate(time.Microsecond), Kid: l.opts.Kid}
 	c.Signature = ed25519.Sign(l.opts.Signer, checkpointMessage(c.Seq, c.Hash, c.At, c.Kid))
 	if err := l.repo.AddAuditCheckpoint(ctx, c); err != nil && !errors.Is(err, store.ErrDuplicate) {
