@@ -14,7 +14,6 @@ import (
 	"github.com/mediaseal/mediaseal/internal/audit"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/testenv"
-	"github.com/mediaseal/mediaseal/kms/awskms"
 )
 
 // TestAuditAnchorS3 runs a gateway whose audit.anchor is an object-lock
@@ -26,19 +25,12 @@ func TestAuditAnchorS3(t *testing.T) {
 	lk := startLocalKMS(t)
 	gw := testenv.StartVersityGW(t)
 	gw.NewBucket(t, "audit-anchors")
-	p, err := awskms.New(context.Background(), awskms.Config{Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test",
-		SecretAccessKey: "test", OrgRegion: lk.Region}, awskms.WithCiphertextVersion(testenv.CiphertextVersion))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg := startGateway(t, func(c *config.Config) {
-		c.Org.Region = lk.Region
-		c.KMS.AWS = config.KMSAWS{Enabled: true, Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test", SecretAccessKey: "test"}
+	tg := startAnchorGateway(t, lk, func(c *config.Config) {
 		c.Audit.Anchor = config.AuditAnchor{Backend: "s3", S3: config.AuditAnchorS3{
 			StorageS3: config.StorageS3{Bucket: "audit-anchors", Region: gw.Region, Endpoint: gw.Endpoint, PathStyle: true,
 				AccessKeyID: gw.AccessKey, SecretAccessKey: gw.SecretKey},
 			Prefix: "heads/", Retention: config.Duration(48 * time.Hour)}}
-	}, WithKMSProvider(awskms.ProviderName, p))
+	})
 	bound := bindWithQuorum(t, tg, lk.ARN("cmk-1"), lk.Region)
 	if code, body := readyz(t, tg); code != 200 || !strings.Contains(body, `"auditAnchor":"ok"`) {
 		t.Fatalf("readyz: %d %s", code, body)

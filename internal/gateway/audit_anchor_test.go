@@ -41,6 +41,21 @@ func bindWithQuorum(t *testing.T, tg *testGateway, arn, region string) int64 {
 	return int64(ents[0].(map[string]any)["seq"].(float64))
 }
 
+// startAnchorGateway is startCeremonyGateway with the audit anchor set by
+// anchor.
+func startAnchorGateway(t *testing.T, lk *testenv.LocalKMS, anchor func(*config.Config)) *testGateway {
+	p, err := awskms.New(context.Background(), awskms.Config{Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test",
+		SecretAccessKey: "test", OrgRegion: lk.Region}, awskms.WithCiphertextVersion(testenv.CiphertextVersion))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startGateway(t, func(c *config.Config) {
+		c.Org.Region = lk.Region
+		c.KMS.AWS = config.KMSAWS{Enabled: true, Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test", SecretAccessKey: "test"}
+		anchor(c)
+	}, WithKMSProvider(awskms.ProviderName, p))
+}
+
 // mediaseal runs the CLI binary and returns its combined output.
 func mediaseal(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -177,16 +192,7 @@ func TestAuditTruncationDetected(t *testing.T) {
 func TestAuditAnchorDown(t *testing.T) {
 	lk := startLocalKMS(t)
 	anchorDir := filepath.Join(t.TempDir(), "anchor") // missing until later
-	p, err := awskms.New(context.Background(), awskms.Config{Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test",
-		SecretAccessKey: "test", OrgRegion: lk.Region}, awskms.WithCiphertextVersion(testenv.CiphertextVersion))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg := startGateway(t, func(c *config.Config) {
-		c.Org.Region = lk.Region
-		c.KMS.AWS = config.KMSAWS{Enabled: true, Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test", SecretAccessKey: "test"}
-		c.Audit.Anchor.File.Path = filepath.Join(anchorDir, "heads.log")
-	}, WithKMSProvider(awskms.ProviderName, p))
+	tg := startAnchorGateway(t, lk, func(c *config.Config) { c.Audit.Anchor.File.Path = filepath.Join(anchorDir, "heads.log") })
 	bound := bindWithQuorum(t, tg, lk.ARN("cmk-1"), lk.Region)
 	code, body := readyz(t, tg)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "auditAnchor") || !strings.Contains(body, "not anchored") {
