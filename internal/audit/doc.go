@@ -14,7 +14,15 @@
 // first broken entry: an edited entry fails its own hash, a removed one
 // leaves a gap in the sequence, a reordered one fails its hash and the next
 // entry's link, and a chain rewritten from some entry on no longer matches
-// the signed checkpoint that covers it. Entries appended after the last
-// checkpoint can be truncated without detection until the next checkpoint;
-// keep the checkpoint interval short.
+// the signed checkpoint that covers it.
+//
+// Checkpoints in the database prove nothing against its holder, who can
+// delete the last ones with their entries. So every signed head is also
+// published to an [Anchor] outside the database (a local append-only
+// [FileAnchor], or an S3 bucket with object lock in package s3anchor), at
+// once for [Sensitive] actions, and verification checks the chain against
+// the anchored heads under keys given out of band: a head anchored beyond
+// the database's last entry names the first missing one. Non-sensitive
+// entries after the newest anchored head can still be cut unnoticed until
+// the next checkpoint; keep the checkpoint interval short.
 package audit

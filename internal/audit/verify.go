@@ -20,6 +20,11 @@ type Report struct {
 	HeadHash string
 	// Checkpoints is how many signed checkpoints matched.
 	Checkpoints int
+	// Anchored is how many heads anchored outside the database matched;
+	// AnchoredSeq is the newest one (0: no anchor was given or it was
+	// empty, and truncation of the tail cannot be told).
+	Anchored    int
+	AnchoredSeq int64
 	// BrokenSeq and Reason name the first broken entry (0 and "" if the
 	// chain is intact).
 	BrokenSeq int64
@@ -31,6 +36,8 @@ type Report struct {
 type verifier struct {
 	keys map[string]ed25519.PublicKey
 	cps  map[int64]store.AuditCheckpoint
+	// anchored are the heads published outside the database, by seq.
+	anchored map[int64]store.AuditCheckpoint
 	// lastCP is the highest checkpoint seq; lastGoodCP the highest one
 	// matched so far.
 	lastCP, lastGoodCP int64
@@ -38,8 +45,19 @@ type verifier struct {
 	prev               string
 }
 
-func newVerifier(cps []store.AuditCheckpoint, keys map[string]ed25519.PublicKey) (*verifier, error) {
-	v := &verifier{keys: keys, cps: map[int64]store.AuditCheckpoint{}}
+func newVerifier(cps []store.AuditCheckpoint, keys map[string]ed25519.PublicKey, anchored []store.AuditCheckpoint) (*verifier, error) {
+	v := &verifier{keys: keys, cps: map[int64]store.AuditCheckpoint{}, anchored: map[int64]store.AuditCheckpoint{}}
+	for _, h := range anchored {
+		if !VerifyCheckpoint(h, keys[h.Kid]) {
+			return nil, fmt.Errorf("%w: the head anchored at entry %d (%s): signature does not verify under audit key %q (a forged anchor, or the wrong keys)",
+				ErrBroken, h.Seq, h.At.Format(time.RFC3339), h.Kid)
+		}
+		if o, ok := v.anchored[h.Seq]; ok && o.Hash != h.Hash {
+			return nil, fmt.Errorf("%w: two heads anchored at entry %d disagree (%s and %s): the chain was forked", ErrBroken, h.Seq, o.Hash, h.Hash)
+		}
+		v.anchored[h.Seq] = h
+		v.rep.AnchoredSeq = max(v.rep.AnchoredSeq, h.Seq)
+	}
 	for _, c := range cps {
 		if !VerifyCheckpoint(c, keys[c.Kid]) {
 			return nil, fmt.Errorf("%w: checkpoint at entry %d: signature does not verify under audit key %q", ErrBroken, c.Seq, c.Kid)
@@ -80,6 +98,19 @@ func (v *verifier) add(e store.AuditEntry) error {
 		v.lastGoodCP = e.Seq
 		v.rep.Checkpoints++
 	}
+	if h, ok := v.anchored[e.Seq]; ok {
+		if h.Hash != e.Hash {
+			return v.fail(e, e.Seq, "differs from the head anchored outside the database at %s: entries %d-%d were rewritten",
+				h.At.Format(time.RFC3339), v.lastGoodCP+1, e.Seq)
+		}
+		// Every anchored head was stored in the database first: one
+		// missing there was deleted.
+		if c, ok := v.cps[e.Seq]; !ok || c.Hash != h.Hash {
+			return v.fail(e, e.Seq, "the checkpoint anchored outside the database at %s is missing from the database (checkpoints removed)",
+				h.At.Format(time.RFC3339))
+		}
+		v.rep.Anchored++
+	}
 	v.prev = e.Hash
 	v.rep.Entries++
 	v.rep.HeadSeq, v.rep.HeadHash = e.Seq, e.Hash
@@ -87,6 +118,10 @@ func (v *verifier) add(e store.AuditEntry) error {
 }
 
 func (v *verifier) finish() (Report, error) {
+	if v.rep.AnchoredSeq > v.rep.HeadSeq {
+		return v.rep, v.fail(store.AuditEntry{}, v.rep.HeadSeq+1,
+			"missing: a head anchored outside the database covers entry %d but the chain ends at %d (entries removed)", v.rep.AnchoredSeq, v.rep.HeadSeq)
+	}
 	if v.lastCP > v.rep.HeadSeq {
 		return v.rep, v.fail(store.AuditEntry{}, v.rep.HeadSeq+1,
 			"missing: a checkpoint covers entry %d but the chain ends at %d (entries removed)", v.lastCP, v.rep.HeadSeq)
@@ -113,13 +148,17 @@ func PublicKeys(ctx context.Context, l KeyLister) (map[string]ed25519.PublicKey,
 }
 
 // VerifyStore verifies the whole chain in repo against the signed
-// checkpoints, whose keys are given by kid.
-func VerifyStore(ctx context.Context, repo Repository, keys map[string]ed25519.PublicKey) (Report, error) {
+// checkpoints and the heads anchored outside the database, whose keys are
+// given by kid. Only anchored heads let it detect the removal of the
+// chain's tail together with its checkpoints; only keys from outside the
+// database (not PublicKeys) let it detect a chain re-signed under a key
+// the database's holder added.
+func VerifyStore(ctx context.Context, repo Repository, keys map[string]ed25519.PublicKey, anchored ...store.AuditCheckpoint) (Report, error) {
 	cps, err := repo.ListAuditCheckpoints(ctx)
 	if err != nil {
 		return Report{}, err
 	}
-	v, err := newVerifier(cps, keys)
+	v, err := newVerifier(cps, keys, anchored)
 	if err != nil {
 		return Report{}, err
 	}
@@ -188,9 +227,9 @@ func Export(ctx context.Context, repo Repository, keys map[string]ed25519.Public
 	}
 }
 
-// VerifyExport verifies an exported log. Keys in pinned (if any) replace
+// VerifyExport verifies an exported log against anchored heads (if any). Keys in pinned (if any) replace
 // the keys the export carries, so a forged export cannot bring its own key.
-func VerifyExport(r io.Reader, pinned map[string]ed25519.PublicKey) (Report, error) {
+func VerifyExport(r io.Reader, pinned map[string]ed25519.PublicKey, anchored ...store.AuditCheckpoint) (Report, error) {
 	keys := map[string]ed25519.PublicKey{}
 	var cps []store.AuditCheckpoint
 	var entries []store.AuditEntry
@@ -218,7 +257,7 @@ func VerifyExport(r io.Reader, pinned map[string]ed25519.PublicKey) (Report, err
 	if len(pinned) > 0 {
 		keys = pinned
 	}
-	v, err := newVerifier(cps, keys)
+	v, err := newVerifier(cps, keys, anchored)
 	if err != nil {
 		return Report{}, err
 	}

@@ -40,6 +40,7 @@ type Config struct {
 	WHIP      WHIP            `yaml:"whip"`
 	Debug     Debug           `yaml:"debug"`
 	Ceremony  Ceremony        `yaml:"ceremony"`
+	Audit     Audit           `yaml:"audit"`
 }
 
 // Debug configures the optional diagnostics listener (pprof). It is off

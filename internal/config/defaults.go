@@ -83,6 +83,7 @@ func (c *Config) ApplyDefaults() {
 	c.SIPREC.applyDefaults()
 	c.WHIP.applyDefaults()
 	c.Ceremony.applyDefaults()
+	c.Audit.applyDefaults()
 	for i := range c.Policies {
 		c.Policies[i].Normalize()
 	}

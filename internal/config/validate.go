@@ -72,6 +72,9 @@ func (c *Config) Validate() error {
 	if err := c.Ceremony.validate(); err != nil {
 		return err
 	}
+	if err := c.Audit.validate(); err != nil {
+		return err
+	}
 	keys := map[string]Key{}
 	for i, k := range c.Keys {
 		f := fmt.Sprintf("keys[%d]", i)

@@ -54,7 +54,11 @@ func (g *Gateway) OpenAuditLog(ctx context.Context) (*audit.Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit key: %w", err)
 	}
-	return audit.New(g.index, audit.Options{Signer: priv, Kid: kid}), nil
+	opts, err := g.auditAnchorOptions(ctx, audit.Options{Signer: priv, Kid: kid})
+	if err != nil {
+		return nil, err
+	}
+	return audit.New(g.index, opts), nil
 }
 
 // Store returns the control-plane store (operator tools).
@@ -118,6 +122,7 @@ func (g *Gateway) ceremonyRoutes(mux *http.ServeMux) {
 	if g.cer.auth != nil {
 		g.cer.auth.Routes(mux)
 	}
+	g.auditHeadRoutes(mux)
 }
 
 // ceremonyAuthorizer is the control plane's authorizer: service tokens,

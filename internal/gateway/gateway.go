@@ -241,6 +241,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool)
 	g.registerAuthMetrics(reg)
+	g.registerAuditMetrics(reg)
 	g.indexer.metrics = g.metrics
 	g.indexer.finished = func(e spool.Entry) {
 		if err := g.enqueueUpload(e); err != nil {
@@ -379,6 +380,11 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 		checks["platformKey"], ok = fmt.Sprint("unusable: ", err), false
 	} else {
 		checks["platformKey"] = "ok"
+	}
+	if msg, anchored := g.auditAnchorCheck(); !anchored {
+		checks["auditAnchor"], ok = msg, false
+	} else {
+		checks["auditAnchor"] = msg
 	}
 	if g.spool.Full() {
 		checks["spool"], ok = "full", false
