@@ -160,6 +160,11 @@ func Spawn(ctx context.Context, c SpawnConfig) (*Spawned, error) {
 	if err := os.WriteFile(sp.ConfigPath, []byte(c.configYAML(sp.DataDir, port)), 0o600); err != nil {
 		return nil, err
 	}
+	if c.KMS != nil {
+		if err := seedCeremony(ctx, sp.ConfigPath); err != nil {
+			return nil, err
+		}
+	}
 	// Not CommandContext: the gateway is stopped with SIGTERM so it
 	// finishes its recordings, never killed by a cancelled context.
 	if sp.Cmd, err = startDaemon([]string{c.Bin, "serve", "--config", sp.ConfigPath}, c.CPUs, sp.LogPath, sp.exited); err != nil {

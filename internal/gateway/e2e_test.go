@@ -445,6 +445,7 @@ func TestSecondServeOnSameSpoolIsRefused(t *testing.T) {
 	if sum := tg.end(s); sum.Status != "COMPLETE" {
 		t.Fatalf("first gateway's recording after the refused second start: %+v", sum)
 	}
+	tg.waitStored(s.RecordingID) // the index says COMPLETE once it is stored
 	if sum, err := tg.Verify(t.Context(), s.RecordingID); err != nil || sum.Status.String() != "COMPLETE" || sum.Records != 40 {
 		t.Fatalf("verify: %+v %v", sum, err)
 	}

@@ -41,6 +41,7 @@ func withPlatformKeyInLocalKMS(t *testing.T, lk *testenv.LocalKMS) (func(*config
 			TargetIDs:              []string{"pci"}, OnKeyUnavailable: policy.OnKeyUnavailablePlatformKey}
 		pci.Normalize()
 		c.Policies = append(c.Policies, pci)
+		ceremonyDone(t, c, c.Keys, pci) // a config file binds no key
 	}
 	return edit, WithKMSProvider(awskms.ProviderName, p)
 }

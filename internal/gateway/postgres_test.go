@@ -221,7 +221,7 @@ status: ENABLED
 		out := filepath.Join(t.TempDir(), id+".wav")
 		cmd := exec.Command(mediasealBinary(t), "export", "-c", other.cfgPath, "--recording", id, "--format", "wav", "--out", out)
 		msg, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(msg), "(COMPLETE)") {
+		if err != nil || !strings.Contains(string(msg), "chunks, verified against the index)") {
 			t.Fatalf("export %s through the other gateway: %v\n%s", id, err, msg)
 		}
 		wav, err := os.ReadFile(out)
