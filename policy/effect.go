@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"slices"
 	"sort"
 )
@@ -101,51 +102,43 @@ func before(a, b *compiled) bool {
 	return a.p.ID < b.p.ID
 }
 
-// PossibleOutcomes is the sorted set of outcomes calls on queue may get.
-func (s *Set) PossibleOutcomes(queue string, outcome func(*Policy) Outcome) []Outcome {
-	ds, none := s.PossibleDeciders(queue)
-	var out []Outcome
-	add := func(o Outcome) {
-		if !slices.Contains(out, o) {
-			out = append(out, o)
-		}
-	}
-	for _, p := range ds {
-		add(outcome(p))
-	}
-	if none {
-		add(Outcome{})
-	}
-	sort.Slice(out, func(i, j int) bool { return outcomeLess(out[i], out[j]) })
-	return out
+// decider is one possible decider of a queue's calls as far as its
+// effect goes: the calls it takes (conditions) and what they get.
+type decider struct {
+	conditions string
+	outcome    Outcome
 }
 
-func outcomeLess(a, b Outcome) bool {
-	switch {
-	case a.Record != b.Record:
-		return !a.Record
-	case a.CustomerKey != b.CustomerKey:
-		return a.CustomerKey < b.CustomerKey
-	case a.RecordingType != b.RecordingType:
-		return a.RecordingType < b.RecordingType
+// deciderChain is what decides every call on queue: the possible deciders
+// in Match's order, and whether a call may match none. Two equal chains
+// give every call the same outcome (a call's decider is the first in the
+// chain whose conditions match it).
+func (s *Set) deciderChain(queue string, outcome func(*Policy) Outcome) (chain []decider, mayMatchNone bool) {
+	ds, none := s.PossibleDeciders(queue)
+	for _, p := range ds {
+		c, _ := json.Marshal(p.Conditions) // plain data: cannot fail
+		chain = append(chain, decider{conditions: string(c), outcome: outcome(p)})
 	}
-	return !a.FailClosed && b.FailClosed
+	return chain, none
 }
 
 // CustomerKeyEffect lists the queues (OtherQueue for the unnamed ones)
-// where going from set a to set b may change a call's customer-key
-// outcome: a queue whose possible outcomes differ while either side
-// includes a customer key (on or off a customer key, another customer
-// key, another failure mode or recording type). Changes among platform and
-// no-recording outcomes only are not listed.
+// where going from set a to set b may change some call's customer-key
+// outcome: a queue whose chain of possible deciders changes (which calls
+// they take or what those get) while either chain includes a customer key
+// (on or off a customer key, another customer key, failure mode or
+// recording type). A queue no customer key can reach is not listed:
+// platform-only changes need no quorum.
 func CustomerKeyEffect(a, b *Set, outcome func(*Policy) Outcome) []string {
 	var out []string
 	for _, q := range Queues(a, b) {
-		oa, ob := a.PossibleOutcomes(q, outcome), b.PossibleOutcomes(q, outcome)
-		if slices.Equal(oa, ob) {
+		ca, na := a.deciderChain(q, outcome)
+		cb, nb := b.deciderChain(q, outcome)
+		if na == nb && slices.Equal(ca, cb) {
 			continue
 		}
-		if slices.ContainsFunc(oa, Outcome.IsCustomer) || slices.ContainsFunc(ob, Outcome.IsCustomer) {
+		customer := func(d decider) bool { return d.outcome.IsCustomer() }
+		if slices.ContainsFunc(ca, customer) || slices.ContainsFunc(cb, customer) {
 			out = append(out, q)
 		}
 	}

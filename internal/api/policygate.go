@@ -188,4 +188,3 @@ func (s *server) customerKeyEffect(r *http.Request, before, after []policy.Polic
 	}
 	return policy.CustomerKeyEffect(a, b, outcome), nil
 }
-
