@@ -22,14 +22,17 @@ type Outcome struct {
 // IsCustomer reports whether the outcome records under a customer key.
 func (o Outcome) IsCustomer() bool { return o.CustomerKey != "" }
 
-// OutcomeOf is the outcome of p deciding a call, with its key resolved: a
-// key that does not resolve or is not usable is unavailable, so
-// onKeyUnavailable decides (the gateway's key source does the same).
+// OutcomeOf is the outcome of p deciding a call, with its key resolved. A
+// reference that does not resolve is unavailable, so onKeyUnavailable
+// decides (the gateway's key source does the same). A customer key that
+// resolves counts as that customer key even while it is unbound or
+// disabled: the queue stays under it (FAIL_CLOSED keeps it off the
+// platform key), so moving the queue off it still needs the quorum.
 func OutcomeOf(p *Policy, key ResolvedKey, keyErr error) Outcome {
 	if p == nil || p.RecordingType == RecordingNone {
 		return Outcome{}
 	}
-	if keyErr != nil || (!key.Platform && !key.Usable) {
+	if keyErr != nil {
 		if p.OnKeyUnavailable == OnKeyUnavailableFailClosed {
 			return Outcome{}
 		}
