@@ -156,13 +156,7 @@ func (s *Set) Match(call Call) Decision {
 	if len(cands) == 0 {
 		return Decision{Reason: "no enabled policy matches queue " + call.QueueID}
 	}
-	sort.Slice(cands, func(i, j int) bool {
-		si, sj := cands[i].specificity(), cands[j].specificity()
-		if si != sj {
-			return si > sj
-		}
-		return cands[i].p.ID < cands[j].p.ID
-	})
+	sort.Slice(cands, func(i, j int) bool { return before(cands[i], cands[j]) })
 	p := cands[0].p
 	p.TargetIDs = append([]string(nil), p.TargetIDs...)
 	if p.EncryptionKeyReference != nil {

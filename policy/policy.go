@@ -98,9 +98,12 @@ var (
 		"WED": time.Wednesday, "THU": time.Thursday, "FRI": time.Friday, "SAT": time.Saturday}
 )
 
-// IsCustomerKey reports whether the policy puts a customer-managed key
-// (anything but the platform keyring) on its calls.
-func (p *Policy) IsCustomerKey() bool {
+// labelsCustomerKey reports whether the reference's label is not the
+// platform's. The label alone never decides whether a key is a customer
+// key (a local-keyring customer key is labelled PLATFORM too): ResolveKey
+// does, against the registry. Validate uses it only for a first check
+// that needs no registry; the API repeats it on the resolved key.
+func (p *Policy) labelsCustomerKey() bool {
 	return p.EncryptionKeyReference != nil && p.EncryptionKeyReference.ProviderType != ProviderPlatform
 }
 
@@ -171,7 +174,7 @@ func (p *Policy) Validate() error {
 			return &FieldError{"encryptionKeyReference.providerType", ref.ProviderType, "must be PLATFORM, AWS_KMS, PKCS11 or VAULT"}
 		}
 	}
-	if p.RecordingType != RecordingNone && p.IsCustomerKey() && p.IsGlobal() && !p.AllowGlobalCustomerKey {
+	if p.RecordingType != RecordingNone && p.labelsCustomerKey() && p.IsGlobal() && !p.AllowGlobalCustomerKey {
 		return &FieldError{"targetIds", p.TargetIDs,
 			"a customer-managed key on every queue widens the blast radius of a KMS outage; name the queues or set allowGlobalCustomerKey: true"}
 	}

@@ -36,6 +36,8 @@ func newPolicies(g *globals) *cobra.Command {
 		},
 		newPoliciesApply(f),
 		newPoliciesDelete(f),
+		newPoliciesPropose(f),
+		newPoliciesProposeDelete(f),
 	)
 	return cmd
 }

@@ -63,6 +63,9 @@ type Deps struct {
 	Ceremony Ceremony
 	// Jobs runs re-encryption jobs and key rotation (reencrypt.go).
 	Jobs Jobs
+	// PlatformKeyID is the platform keyring key id (config
+	// kms.platformKey): the only key a policy may name as the platform key.
+	PlatformKeyID string
 }
 
 // Route is one endpoint with the scope it needs.

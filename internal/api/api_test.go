@@ -77,7 +77,7 @@ func newEnv(t *testing.T, dialect string, o envOptions) *env {
 		o.authorizer = api.BootstrapToken(adminToken)
 	}
 	h := api.New(api.Deps{Store: st, KMS: providers, OrgRegion: orgRegion, Authorizer: o.authorizer,
-		Logger: zaptest.NewLogger(t), MaxBodyBytes: 4096})
+		Logger: zaptest.NewLogger(t), MaxBodyBytes: 4096, PlatformKeyID: "platform"})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{t: t, url: srv.URL, st: st, keyring: kr}

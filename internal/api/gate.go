@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/approvals"
 	"github.com/mediaseal/mediaseal/internal/store"
-	"github.com/mediaseal/mediaseal/policy"
 )
 
 // errAbort means a streaming handler failed after sending part of the
@@ -129,7 +127,7 @@ func (s *server) gateFor(rt Route, r *http.Request) (approvals.Execution, bool, 
 		return approvals.Execution{Operation: approvals.OpKeyDisable, Target: r.PathValue("keyId")}, true, nil
 	case "POST /api/v2/keys/{keyId}/deletion":
 		return approvals.Execution{Operation: approvals.OpKeyDelete, Target: r.PathValue("keyId")}, true, nil
-	case "POST /api/v2/recordings/policies", "PUT /api/v2/recordings/policies/{id}":
+	case "POST /api/v2/recordings/policies", "PUT /api/v2/recordings/policies/{id}", "DELETE /api/v2/recordings/policies/{id}":
 		return s.policyGate(r)
 	case "GET /api/v2/recordings/{id}/{part}":
 		if r.PathValue("part") != "media" {
@@ -165,54 +163,6 @@ func (s *server) playbackGate(r *http.Request) (approvals.Execution, bool, error
 		return ex, need, nil
 	}
 	return ex, true, nil
-}
-
-// policyGate gates a policy write that changes which customer key the
-// policy uses (to, from or between customer keys).
-func (s *server) policyGate(r *http.Request) (approvals.Execution, bool, error) {
-	body, err := s.peekBody(r)
-	if err != nil {
-		return approvals.Execution{}, false, err
-	}
-	var p struct {
-		ID                     string               `json:"id"`
-		EncryptionKeyReference *policy.KeyReference `json:"encryptionKeyReference"`
-	}
-	if json.Unmarshal(body, &p) != nil {
-		return approvals.Execution{}, false, nil
-	}
-	id := p.ID
-	var old *policy.KeyReference
-	if r.Method == http.MethodPut {
-		id = r.PathValue("id")
-		cur, err := s.deps.Store.GetPolicy(r.Context(), id)
-		if err != nil {
-			return approvals.Execution{}, false, nil
-		}
-		old = cur.EncryptionKeyReference
-	}
-	if !isCustomerKey(p.EncryptionKeyReference) && !isCustomerKey(old) {
-		return approvals.Execution{}, false, nil
-	}
-	if sameKey(old, p.EncryptionKeyReference) {
-		return approvals.Execution{}, false, nil
-	}
-	if id == "" {
-		return approvals.Execution{}, false, fieldError("id", "a policy that uses a customer key needs an id: its key change is approved by policy id")
-	}
-	params, _ := json.Marshal(map[string]any{"encryptionKeyReference": p.EncryptionKeyReference})
-	return approvals.Execution{Operation: approvals.OpPolicyKey, Target: id, Parameters: params}, true, nil
-}
-
-func isCustomerKey(k *policy.KeyReference) bool {
-	return k != nil && k.ProviderType != "" && k.ProviderType != policy.ProviderPlatform
-}
-
-func sameKey(a, b *policy.KeyReference) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.KeyID == b.KeyID && a.ProviderType == b.ProviderType
 }
 
 type verifiedBodyKey struct{}

@@ -29,9 +29,10 @@ func toPolicyJSON(sp store.StoredPolicy) policyJSON {
 	return policyJSON{Policy: sp.Policy, CreatedAt: sp.CreatedAt, UpdatedAt: sp.UpdatedAt}
 }
 
-// checkPolicy normalises and validates p and checks its key reference
-// against the keys registry: a customer key must be registered with the
-// same provider type and bound.
+// checkPolicy normalises and validates p and resolves its key reference
+// against the keys registry (resolvePolicyKey): a key other than the
+// platform key must be registered with the same provider type and bound,
+// whatever its label.
 func (s *server) checkPolicy(r *http.Request, p *policy.Policy) error {
 	p.Normalize()
 	if err := p.Validate(); err != nil {
@@ -41,24 +42,8 @@ func (s *server) checkPolicy(r *http.Request, p *policy.Policy) error {
 		}
 		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
 	}
-	ref := p.EncryptionKeyReference
-	if ref == nil || ref.ProviderType == policy.ProviderPlatform {
-		return nil
-	}
-	k, err := s.deps.Store.GetKey(r.Context(), ref.KeyID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fieldError("encryptionKeyReference.keyId", "key %q is not registered (POST /api/v2/keys first)", ref.KeyID)
-	}
-	if err != nil {
-		return err
-	}
-	if k.KeyType != ref.ProviderType {
-		return fieldError("encryptionKeyReference.providerType", "key %q has providerType %s, not %s", k.ID, k.KeyType, ref.ProviderType)
-	}
-	if k.Binding.Status != store.BindingBound {
-		return fieldError("encryptionKeyReference.keyId", "key %q is not bound to the organisation (POST /api/v2/keys/%s first)", k.ID, k.ID)
-	}
-	return nil
+	_, err := s.resolvePolicyKey(r.Context(), p)
+	return err
 }
 
 func (s *server) createPolicy(w http.ResponseWriter, r *http.Request) error {

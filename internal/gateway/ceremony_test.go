@@ -172,7 +172,7 @@ func TestCeremony(t *testing.T) {
 		"recordingType": "AUDIO", "encryptionKeyReference": ref, "targetType": "QUEUE", "targetIds": []string{"pci"},
 		"status": "ENABLED", "conditions": map[string]any{"direction": "INBOUND", "callerIdPattern": nil, "timeWindow": nil}}
 	pa.must(403, "POST", "/api/v2/recordings/policies", pol)
-	polID, polDigest := pa.propose("policy.encryption_key", "pci", map[string]any{"encryptionKeyReference": ref}, "bind CMK to PCI queue")
+	polID, polDigest := pa.propose("policy.encryption_key", "pci", policyParams(t, pol, 0), "bind CMK to PCI queue")
 	ka2.must(200, "POST", "/api/v2/approvals/"+polID+"/approve", map[string]any{"digest": polDigest})
 	pa.must(201, "POST", "/api/v2/recordings/policies", pol, api.HeaderApproval, polID)
 

@@ -28,6 +28,8 @@ type catalog struct {
 	// registry state is not ENABLED (DISABLED, PENDING_DELETION,
 	// DESTROYED) to that state: new sessions never ask for its DEKs.
 	unusable atomic.Pointer[map[kms.KeyRef]string]
+	// registry is each key as policy.ResolveKey needs it (keyresolve.go).
+	registry atomic.Pointer[map[string]policy.RegisteredKey]
 }
 
 // refreshCatalog rebuilds the policy set and key map from the store. A
@@ -40,13 +42,11 @@ func (g *Gateway) refreshCatalog(ctx context.Context) error {
 	}
 	ps := make([]policy.Policy, 0, len(stored))
 	for _, sp := range stored {
-		if err := sp.Policy.Validate(); err != nil {
-			g.log.Warn("stored policy skipped", zap.String("policy", sp.ID), zap.Error(err))
-			continue
-		}
 		ps = append(ps, sp.Policy)
 	}
-	set, err := policy.NewSet(ps)
+	set, err := policy.LiveSet(ps, func(p policy.Policy, err error) {
+		g.log.Warn("stored policy skipped", zap.String("policy", p.ID), zap.Error(err))
+	})
 	if err != nil {
 		return err
 	}
@@ -72,6 +72,7 @@ func (g *Gateway) refreshCatalog(ctx context.Context) error {
 	g.catalog.policies.Store(set)
 	g.catalog.keys.Store(&keys)
 	g.catalog.unusable.Store(&unusable)
+	g.catalog.registry.Store(g.registryView(stKeys))
 	return nil
 }
 
@@ -113,7 +114,7 @@ func (g *Gateway) controlPlane(adminToken string) http.Handler {
 	st, cer := g.apiDeps()
 	h := api.New(api.Deps{Store: st, KMS: providerMap{g}, OrgRegion: g.cfg.Org.Region, Authorizer: authz,
 		Logger: g.log, MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes), DescribeTimeout: g.cfg.KMS.Timeout.D(),
-		Ceremony: cer, Jobs: g.jobsAPI()})
+		Ceremony: cer, Jobs: g.jobsAPI(), PlatformKeyID: g.cfg.KMS.PlatformKey})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -34,6 +34,9 @@ type keyResolver struct {
 	// platformID is kms.platformKey, the id policies name it by.
 	platformID string
 	keys       func() *map[string]kms.KeyRef
+	// registry is what the key registry says of each key (binding,
+	// state, type) for policy.ResolveKey; nil: nothing registered.
+	registry func() *map[string]policy.RegisteredKey
 	// unusable lists the keys the registry has disabled (nil: none).
 	unusable func() *map[kms.KeyRef]string
 }
@@ -53,16 +56,45 @@ func (r *keyResolver) disabled(ref kms.KeyRef) error {
 	return nil
 }
 
+func (r *keyResolver) lookup(id string) (policy.RegisteredKey, bool, error) {
+	if r.registry == nil {
+		return policy.RegisteredKey{}, false, nil
+	}
+	m := r.registry()
+	if m == nil {
+		return policy.RegisteredKey{}, false, nil
+	}
+	k, ok := (*m)[id]
+	return k, ok, nil
+}
+
+// resolve finds the provider key a policy names through policy.ResolveKey
+// (the same resolution the API's policy checks and gate use). A reference
+// that is unregistered, mislabelled, unbound or disabled is never used:
+// it comes back with an unusable error so the policy's onKeyUnavailable
+// decides, never the label.
 func (r *keyResolver) resolve(ref *policy.KeyReference) (kms.KeyRef, error) {
-	if ref == nil || (ref.ProviderType == policy.ProviderPlatform && ref.KeyID == r.platformID) {
+	rk, err := policy.ResolveKey(ref, r.platformID, r.lookup)
+	if err != nil {
+		return kms.KeyRef{Provider: "unregistered", KeyID: ref.KeyID}, fmt.Errorf("%w: %v", kms.ErrNotFound, err)
+	}
+	if rk.Platform {
 		return r.platform, nil
 	}
+	var k kms.KeyRef
 	if m := r.keys(); m != nil {
-		if k, ok := (*m)[ref.KeyID]; ok {
-			return k, nil
-		}
+		k = (*m)[rk.KeyID]
 	}
-	return kms.KeyRef{}, fmt.Errorf("%w: key %q is not registered", kms.ErrNotFound, ref.KeyID)
+	if k.Provider == "" {
+		return kms.KeyRef{Provider: "unregistered", KeyID: rk.KeyID}, fmt.Errorf("%w: key %q has no provider here", kms.ErrNotFound, rk.KeyID)
+	}
+	if !rk.Usable {
+		return k, fmt.Errorf("%w: key %q is not bound and enabled in the key registry", kms.ErrDisabled, rk.KeyID)
+	}
+	if err := r.disabled(k); err != nil {
+		return k, err
+	}
+	return k, nil
 }
 
 // brokerKeys is the media.KeySource of the gateway: the DEK broker (bounded
@@ -75,11 +107,9 @@ type brokerKeys struct {
 // Acquire implements media.KeySource. The manager calls it off the media
 // path; the broker bounds it.
 func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest) (media.KeyGrant, error) {
-	ref, err := k.resolver.resolve(req.Policy.EncryptionKeyReference)
-	if err != nil {
-		// An unknown key is a configuration error: the policy still decides.
-		ref = kms.KeyRef{Provider: "unregistered", KeyID: req.Policy.EncryptionKeyReference.KeyID}
-	}
+	// A key the registry does not vouch for is treated as unavailable:
+	// the policy's onKeyUnavailable decides, the broker audits.
+	ref, unusable := k.resolver.resolve(req.Policy.EncryptionKeyReference)
 	on := broker.PlatformKey
 	if req.Policy.OnKeyUnavailable == policy.OnKeyUnavailableFailClosed {
 		on = broker.FailClosed
@@ -88,7 +118,7 @@ func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest) (media.K
 	// one: FAIL_CLOSED records nothing, PLATFORM_KEY falls back; the
 	// broker audits either way.
 	res, err := k.broker.Acquire(ctx, broker.Request{Key: ref, Context: req.Context, OnKeyUnavailable: on,
-		Unusable: k.resolver.disabled(ref)}).Wait(ctx)
+		Unusable: unusable}).Wait(ctx)
 	if err != nil {
 		return media.KeyGrant{}, fmt.Errorf("%w: %v", media.ErrKeyUnavailable, err)
 	}

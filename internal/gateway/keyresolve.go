@@ -1,0 +1,22 @@
+package gateway
+
+import (
+	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/policy"
+)
+
+// registryView is the key registry as policy.ResolveKey sees it: the
+// store's keys, plus the config's aliases of the platform key (which the
+// store never holds).
+func (g *Gateway) registryView(keys []store.Key) *map[string]policy.RegisteredKey {
+	m := make(map[string]policy.RegisteredKey, len(keys))
+	for _, k := range keys {
+		m[k.ID] = k.Registered()
+	}
+	for _, k := range g.cfg.Keys {
+		if g.isPlatformConfigKey(k) {
+			m[k.ID] = policy.RegisteredKey{ID: k.ID, ProviderType: k.ProviderType, ProviderKeyID: k.ProviderKeyID, Bound: true, Enabled: true}
+		}
+	}
+	return &m
+}
