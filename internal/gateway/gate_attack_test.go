@@ -249,6 +249,12 @@ func TestGateRefusalsAudited(t *testing.T) {
 	ka1.must(403, "POST", "/api/v2/keys/"+keyID, map[string]any{"name": "RefusalsCMK"})
 	ka1.must(403, "POST", "/api/v2/keys/"+keyID+"/disable", nil)
 	ka1.must(403, "POST", "/api/v2/keys/"+keyID+"/deletion", nil)
+	// A policy may name only a bound key (an unbound one is a 400 before
+	// any gate): bind it with the quorum, then try the policy alone.
+	bind := map[string]any{"name": "RefusalsCMK"}
+	bid, digest := ka1.propose("key.bind", keyID, bind, "refusals test")
+	tg.principal("key-admin-2").must(200, "POST", "/api/v2/approvals/"+bid+"/approve", map[string]any{"digest": digest})
+	ka1.must(200, "POST", "/api/v2/keys/"+keyID, bind, api.HeaderApproval, bid)
 	pa.must(403, "POST", "/api/v2/recordings/policies", map[string]any{"id": "pci", "name": "PCI", "recordingType": "AUDIO",
 		"encryptionKeyReference": map[string]any{"keyId": keyID, "providerType": "AWS_KMS"}, "targetType": "QUEUE",
 		"targetIds": []string{"pci"}, "status": "ENABLED"})
