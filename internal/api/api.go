@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -79,6 +80,10 @@ type Route struct {
 type server struct {
 	deps Deps
 	log  *zap.Logger
+	// policyWrites serialises each policy write's gate and handler: the
+	// gate judges a write against the policy set it reads, so two writes
+	// that are harmless alone must not interleave into one that is not.
+	policyWrites sync.Mutex
 }
 
 // Routes lists every endpoint with its scope (for docs and tests).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -18,6 +19,9 @@ import (
 // body: the connection is aborted so the client never takes a short
 // export for a whole one.
 var errAbort = errors.New("api: response aborted")
+
+// policiesPath is the prefix of the policy routes.
+const policiesPath = "/api/v2/recordings/policies"
 
 // runGated runs a route's handler behind its quorum gate: a route whose
 // operation needs an approval runs only with the id of an approved
@@ -31,6 +35,10 @@ func (s *server) runGated(rt Route, w http.ResponseWriter, r *http.Request) erro
 	r, err := s.withVerifiedBody(r)
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(rt.Pattern, policiesPath) && rt.Method != http.MethodGet {
+		s.policyWrites.Lock()
+		defer s.policyWrites.Unlock()
 	}
 	q := s.deps.Ceremony.Approvals
 	if q == nil {
