@@ -70,23 +70,10 @@ func (g *Gateway) Store() *store.SQL { return g.index }
 // ingest token keeps working). The returned stop ends its background work.
 func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 	c := &g.cer
-	if c.audit, err = g.OpenAuditLog(ctx); err != nil {
-		return nil, err
-	}
-	if c.auth, err = auth.New(ctx, g.index, g.ceremonyWrapper(), auth.Config{Issuer: "mediaseal/" + g.cfg.Org.ID}, c.audit); err != nil {
-		return nil, fmt.Errorf("token service: %w", err)
-	}
-	if g.cfg.Ceremony.Bootstrap() {
-		created, err := c.auth.Bootstrap(ctx, g.cfg.DataDir, auth.DefaultBootstrap)
-		if err != nil {
-			return nil, err
-		}
-		if created {
-			g.log.Info("created the first principals; their client credentials are in the data directory",
-				zap.String("dir", auth.CredentialsPath(g.cfg.DataDir, "")))
-		}
-	}
-	if err := g.syncQuorumRules(ctx); err != nil {
+	// Gateways starting together on an empty store would each create a
+	// signing key, a pepper and the principals: one at a time, the first
+	// creates them and the others load them.
+	if err := g.index.WithLock(ctx, store.LockFirstStart, g.openCeremony); err != nil {
 		return nil, err
 	}
 	c.approvals = approvals.New(g.index, g.approvalsConfig(), c.audit)
@@ -115,6 +102,30 @@ func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 		c.auth.FlushFailures(context.Background())      // aggregated failed authentications: no count is lost
 		_, _ = c.audit.Checkpoint(context.Background()) // sign the head on the way out
 	}, nil
+}
+
+// openCeremony loads (creating on first start) the audit and token
+// signing keys, the secret pepper, the first principals and the quorum
+// rules. The caller holds store.LockFirstStart.
+func (g *Gateway) openCeremony(ctx context.Context) (err error) {
+	c := &g.cer
+	if c.audit, err = g.OpenAuditLog(ctx); err != nil {
+		return err
+	}
+	if c.auth, err = auth.New(ctx, g.index, g.ceremonyWrapper(), auth.Config{Issuer: "mediaseal/" + g.cfg.Org.ID}, c.audit); err != nil {
+		return fmt.Errorf("token service: %w", err)
+	}
+	if g.cfg.Ceremony.Bootstrap() {
+		created, err := c.auth.Bootstrap(ctx, g.cfg.DataDir, auth.DefaultBootstrap)
+		if err != nil {
+			return err
+		}
+		if created {
+			g.log.Info("created the first principals; their client credentials are in the data directory",
+				zap.String("dir", auth.CredentialsPath(g.cfg.DataDir, "")))
+		}
+	}
+	return g.syncQuorumRules(ctx)
 }
 
 // ceremonyRoutes mounts the OAuth token endpoints.

@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if g.index, err = store.Open(ctx, scfg); err != nil {
 		return nil, err
 	}
-	if err := g.seedPolicies(ctx); err != nil {
+	if err := g.index.WithLock(ctx, store.LockFirstStart, g.seedPolicies); err != nil { // one seeder at a time (startlock.go)
 		g.index.Close()
 		return nil, err
 	}
