@@ -68,6 +68,7 @@ type Gateway struct {
 	sip       *siprec.Server
 	ready     chan struct{}
 	closeOnce sync.Once
+	id        string // gateway.id (gatewayid.go)
 }
 
 // New opens everything the config names (creating the data directory, the
@@ -81,6 +82,9 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 		o(g)
 	}
 	var err error
+	if g.id, err = resolveGatewayID(cfg); err != nil {
+		return nil, err
+	}
 	if g.keyring, err = local.Open(cfg.KeyringDir(), cfg.Org.Region); err != nil {
 		return nil, err
 	}
@@ -214,7 +218,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("media.advertiseAddr: %w", err)
 	}
-	g.indexer = &indexer{st: g.index, log: g.log, gatewayID: gatewayID(), org: cfg.Org.ID, progress: map[string]int64{}}
+	g.indexer = &indexer{st: g.index, log: g.log, gatewayID: g.id, org: cfg.Org.ID, progress: map[string]int64{}}
 	reg := prometheus.NewRegistry()
 	kmsMetrics, err := broker.NewPrometheusMetrics(reg)
 	if err != nil {
@@ -338,11 +342,6 @@ func pendingUploads(s *spool.Spool) int {
 		}
 	}
 	return n
-}
-
-func gatewayID() string {
-	h, _ := os.Hostname()
-	return fmt.Sprintf("%s-%d", h, os.Getpid())
 }
 
 // Handler is the HTTP API: session API, health, metrics.
