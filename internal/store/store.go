@@ -148,6 +148,9 @@ type RecordingFilter struct {
 	Limit int
 	// After is the id of the last recording of the previous page.
 	After string
+	// AwaitingRecovery keeps only ACTIVE recordings whose gateway lost its
+	// lease (gateways.go).
+	AwaitingRecovery bool
 }
 
 // MaxListLimit is the largest page ListRecordings returns.
