@@ -265,6 +265,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
+	leave, err := g.joinCluster(ctx, reg) // cluster.go
+	if err != nil {
+		return err
+	}
+	defer leave()
 	if err := g.recover(ctx); err != nil {
 		return err
 	}

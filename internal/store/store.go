@@ -13,6 +13,8 @@ type Store interface {
 	RecordingRepository
 	PolicyRepository
 	KeyRepository
+	// ListGatewayLeases lists the members of the cluster (gateways.go).
+	ListGatewayLeases(ctx context.Context) ([]GatewayLease, error)
 	// Dialect reports "sqlite" or "postgres".
 	Dialect() string
 	// Close releases the database; it is idempotent.
