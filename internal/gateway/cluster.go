@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +27,21 @@ import (
 // listed by GET /api/v2/gateways and GET /api/v2/recordings?
 // awaitingRecovery=true). Restarted with its id, it recovers them from
 // its spool as any restart does.
+
+// gatewayInstanceFile keeps the instance this data dir last ran as.
+const gatewayInstanceFile = "gateway.instance"
+
+// renameio replaces path with b atomically (0600, synced).
+func renameio(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := writeExclusive(tmp, b); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
 
 type clusterMetrics struct {
 	expired  prometheus.Counter
@@ -63,6 +81,17 @@ func (g *Gateway) joinCluster(ctx context.Context, reg prometheus.Registerer) (l
 		return nil, err
 	}
 	instance := hex.EncodeToString(raw)
+	// The caller holds the spool lock: no other process runs on this data
+	// dir, so the instance this data dir last ran as is dead and its lease
+	// (unexpired after a SIGKILL) is taken over without waiting. Another
+	// host with the same gateway.id ran as another instance: refused.
+	instPath := filepath.Join(g.cfg.DataDir, gatewayInstanceFile)
+	previous := ""
+	if b, err := os.ReadFile(instPath); err == nil {
+		previous = strings.TrimSpace(string(b))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("gateway instance: %w", err)
+	}
 	ttl := g.cfg.Gateway.LeaseTTL.D()
 	started := time.Now()
 	deadline := started.Add(ttl + ttl/2)
@@ -70,7 +99,7 @@ func (g *Gateway) joinCluster(ctx context.Context, reg prometheus.Registerer) (l
 	for {
 		now := time.Now()
 		holder, err := g.index.AcquireGatewayLease(ctx, store.GatewayLease{ID: g.id, Instance: instance, Addr: g.cfg.API.Addr,
-			Started: started, Renewed: now, Expires: now.Add(ttl)})
+			Started: started, Renewed: now, Expires: now.Add(ttl), Previous: previous})
 		if err == nil {
 			break
 		}
@@ -92,6 +121,9 @@ func (g *Gateway) joinCluster(ctx context.Context, reg prometheus.Registerer) (l
 			return nil, ctx.Err()
 		case <-time.After(max(ttl/10, 50*time.Millisecond)):
 		}
+	}
+	if err := renameio(instPath, []byte(instance+"\n")); err != nil {
+		return nil, fmt.Errorf("gateway instance: %w", err)
 	}
 	g.log.Info("joined the cluster", zap.String("gateway", g.id), zap.String("instance", instance), zap.Duration("leaseTTL", ttl))
 	g.sweepPeers(ctx, m)

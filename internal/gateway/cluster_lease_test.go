@@ -161,3 +161,23 @@ gateway: {id: %s, leaseTTL: 1s}
 		t.Fatalf("B after the duplicate: %v\n%s", err, b.log)
 	}
 }
+
+// TestClusterRestartAfterKillNoLeaseWait: a gateway SIGKILLed and
+// restarted on its data dir (default leaseTTL 15 s) takes its unexpired
+// lease over at once: the spool lock proves its previous instance dead.
+func TestClusterRestartAfterKillNoLeaseWait(t *testing.T) {
+	p := newGatewayProcess(t, "")
+	p.start()
+	if err := p.signal(syscall.SIGKILL); err == nil {
+		t.Fatal("SIGKILL did not kill")
+	}
+	began := time.Now()
+	p.start()
+	d := time.Since(began)
+	if err := p.signal(syscall.SIGTERM); err != nil { // the log is complete once it exited
+		t.Fatalf("SIGTERM exit: %v\n%s", err, p.log)
+	}
+	if d > 5*time.Second || strings.Contains(p.log.String(), "waiting for the lease") {
+		t.Fatalf("restart took %v:\n%s", d, p.log)
+	}
+}

@@ -31,12 +31,16 @@ type GatewayLease struct {
 	// how many ACTIVE recordings it marked awaiting recovery.
 	ExpiredBy string
 	Orphaned  int64
+	// Previous (AcquireGatewayLease only) is an instance the caller knows
+	// to be dead, whose unexpired lease it may take over at once.
+	Previous string
 }
 
 const gatewayLeaseColumns = `id, instance, addr, state, started_at, renewed_at, expires_at, expired_by, orphaned`
 
 // AcquireGatewayLease makes l (state LIVE) the lease of l.ID unless
-// another instance holds it unexpired: then ErrLeaseHeld and the holder.
+// another instance than l.Previous holds it unexpired: then ErrLeaseHeld
+// and the holder.
 // An expired, left or own lease is taken over in one statement, so two
 // processes racing for one id cannot both win.
 func (s *SQL) AcquireGatewayLease(ctx context.Context, l GatewayLease) (GatewayLease, error) {
@@ -47,9 +51,10 @@ func (s *SQL) AcquireGatewayLease(ctx context.Context, l GatewayLease) (GatewayL
 		ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, addr = excluded.addr, state = excluded.state,
 			started_at = excluded.started_at, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at,
 			expired_by = '', orphaned = 0
-		WHERE gateway_leases.state <> ? OR gateway_leases.expires_at < ? OR gateway_leases.instance = excluded.instance`),
+		WHERE gateway_leases.state <> ? OR gateway_leases.expires_at < ? OR gateway_leases.instance = excluded.instance
+			OR gateway_leases.instance = ?`),
 		l.ID, l.Instance, l.Addr, GatewayLive, l.Started.UnixNano(), l.Renewed.UnixNano(), l.Expires.UnixNano(),
-		GatewayLive, l.Renewed.UnixNano())
+		GatewayLive, l.Renewed.UnixNano(), l.Previous)
 	if err != nil {
 		return GatewayLease{}, fmt.Errorf("store: acquire gateway lease %s: %w", l.ID, err)
 	}

@@ -23,11 +23,22 @@ func TestGatewayLeases(t *testing.T) {
 		if _, err := s.AcquireGatewayLease(ctx, lease("gw-a", "i1", now)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.AcquireGatewayLease(ctx, lease("gw-b", "j1", now)); err != nil {
-			t.Fatal(err)
-		}
 		if holder, err := s.AcquireGatewayLease(ctx, lease("gw-a", "i2", now.Add(500*time.Millisecond))); !errors.Is(err, store.ErrLeaseHeld) || holder.Instance != "i1" {
 			t.Fatalf("second live instance of gw-a: %+v, %v", holder, err)
+		}
+		// A restart on the same data dir knows its dead instance: it takes
+		// over the unexpired lease; naming another instance does not.
+		if _, err := s.AcquireGatewayLease(ctx, store.GatewayLease{ID: "gw-b", Instance: "j0", Started: now, Renewed: now,
+			Expires: now.Add(time.Second), Previous: "nobody"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AcquireGatewayLease(ctx, store.GatewayLease{ID: "gw-b", Instance: "j2", Started: now, Renewed: now,
+			Expires: now.Add(time.Second), Previous: "i1"}); !errors.Is(err, store.ErrLeaseHeld) {
+			t.Fatalf("takeover naming another gateway's instance: %v", err)
+		}
+		if _, err := s.AcquireGatewayLease(ctx, store.GatewayLease{ID: "gw-b", Instance: "j1", Started: now, Renewed: now,
+			Expires: now.Add(time.Second), Previous: "j0"}); err != nil {
+			t.Fatalf("takeover of its own dead instance: %v", err)
 		}
 		active, done := sampleRecording(store.NewID(), now), sampleRecording(store.NewID(), now)
 		other := sampleRecording(store.NewID(), now)
