@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/internal/audit"
+	"github.com/mediaseal/mediaseal/internal/auth"
 	"github.com/mediaseal/mediaseal/internal/store"
 )
 
@@ -37,7 +38,7 @@ func renameio(path string, b []byte) error {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	if err := writeExclusive(tmp, b); err != nil {
+	if err := auth.WriteFile0600(tmp, b); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)

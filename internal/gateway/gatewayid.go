@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mediaseal/mediaseal/internal/auth"
 	"github.com/mediaseal/mediaseal/internal/config"
 )
 
@@ -41,7 +42,7 @@ func resolveGatewayID(cfg *config.Config) (string, error) {
 			return "", fmt.Errorf("gateway id: %w", err)
 		}
 		id := "gw-" + hex.EncodeToString(raw)
-		if err := writeExclusive(path, []byte(id+"\n")); errors.Is(err, os.ErrExist) {
+		if err := auth.WriteFile0600(path, []byte(id+"\n")); errors.Is(err, os.ErrExist) {
 			continue // another process of this data dir wrote one first: use it
 		} else if err != nil {
 			return "", fmt.Errorf("gateway id: %w", err)
@@ -49,21 +50,4 @@ func resolveGatewayID(cfg *config.Config) (string, error) {
 		return id, nil
 	}
 	return "", fmt.Errorf("gateway id: %s appeared and vanished", path)
-}
-
-// writeExclusive creates path (0600, failing if it exists) and syncs it.
-func writeExclusive(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
