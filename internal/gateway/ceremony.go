@@ -48,8 +48,19 @@ func (g *Gateway) ceremonyWrapper() auth.KeyWrapper {
 }
 
 // OpenAuditLog opens the organisation's audit log (loading or creating
-// its signing key).
-func (g *Gateway) OpenAuditLog(ctx context.Context) (*audit.Log, error) {
+// its signing key) for operator tools, under the first-start lock so that
+// a tool run against an empty store beside a starting gateway cannot
+// create a second audit key.
+func (g *Gateway) OpenAuditLog(ctx context.Context) (log *audit.Log, err error) {
+	err = g.index.WithLock(ctx, store.LockFirstStart, func(ctx context.Context) error {
+		log, err = g.openAuditLog(ctx)
+		return err
+	})
+	return log, err
+}
+
+// openAuditLog is OpenAuditLog for a caller that holds the lock.
+func (g *Gateway) openAuditLog(ctx context.Context) (*audit.Log, error) {
 	kid, priv, err := g.ceremonyWrapper().SigningKey(ctx, g.index, store.KeyPurposeAuditSigning)
 	if err != nil {
 		return nil, fmt.Errorf("audit key: %w", err)
@@ -109,7 +120,7 @@ func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 // rules. The caller holds store.LockFirstStart.
 func (g *Gateway) openCeremony(ctx context.Context) (err error) {
 	c := &g.cer
-	if c.audit, err = g.OpenAuditLog(ctx); err != nil {
+	if c.audit, err = g.openAuditLog(ctx); err != nil {
 		return err
 	}
 	if c.auth, err = auth.New(ctx, g.index, g.ceremonyWrapper(), auth.Config{Issuer: "mediaseal/" + g.cfg.Org.ID}, c.audit); err != nil {
