@@ -105,6 +105,7 @@ func (s *server) routes() []Route {
 		{"PUT", "/api/v2/keys/{keyId}/rotation", ScopeKeyWrite, s.updateRotation},
 		{"GET", "/api/v2/recordings", ScopeRecordingsRead, s.listRecordings},
 		{"GET", "/api/v2/recordings/{id}", ScopeRecordingsRead, s.getRecording},
+		{"GET", "/api/v2/gateways", ScopeRecordingsRead, s.listGateways}, // gateways.go
 	}, append(append(s.ceremonyRoutes(), s.jobRoutes()...), s.quorumRoutes()...)...)
 }
 

@@ -56,7 +56,7 @@ func toRecordingJSON(r store.Recording) recordingJSON {
 }
 
 var recordingParams = map[string]bool{"queueId": true, "from": true, "to": true, "keyId": true, "status": true,
-	"limit": true, "after": true, "gatewayId": true}
+	"limit": true, "after": true, "gatewayId": true, "awaitingRecovery": true}
 
 func (s *server) listRecordings(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
@@ -70,6 +70,13 @@ func (s *server) listRecordings(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := store.RecordingFilter{QueueID: q.Get("queueId"), KeyID: q.Get("keyId"), Status: q.Get("status"),
 		GatewayID: q.Get("gatewayId"), After: q.Get("after"), Limit: DefaultPageSize}
+	switch v := q.Get("awaitingRecovery"); v {
+	case "", "false":
+	case "true": // ACTIVE recordings whose gateway's lease expired (store/gateways.go)
+		f.AwaitingRecovery = true
+	default:
+		return fieldError("awaitingRecovery", "must be true or false (got %q)", v)
+	}
 	if f.Status != "" && !store.ValidRecordingStatus(f.Status) {
 		return fieldError("status", "must be ACTIVE, COMPLETE, TRUNCATED, RECOVERED or FAILED (got %q)", f.Status)
 	}

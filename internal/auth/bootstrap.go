@@ -67,16 +67,16 @@ func (s *Service) Bootstrap(ctx context.Context, dataDir string, list []Bootstra
 		scopes, _ := ScopesOf(p.Roles)
 		b, _ := json.MarshalIndent(Credentials{ClientID: p.ID, ClientSecret: secret, Kind: p.Kind, Roles: p.Roles,
 			Scopes: scopes, TokenURL: PathToken}, "", "  ")
-		if err := writeFile0600(CredentialsPath(dataDir, p.ID), append(b, '\n')); err != nil {
+		if err := WriteFile0600(CredentialsPath(dataDir, p.ID), append(b, '\n')); err != nil {
 			return true, fmt.Errorf("bootstrap %s: %w", bp.ID, err)
 		}
 	}
 	return true, nil
 }
 
-// writeFile0600 creates path exclusively with mode 0600 (never widening
+// WriteFile0600 creates path exclusively with mode 0600 (never widening
 // an existing file's mode) and syncs it.
-func writeFile0600(path string, b []byte) error {
+func WriteFile0600(path string, b []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err

@@ -84,6 +84,7 @@ func (c *Config) ApplyDefaults() {
 	c.WHIP.applyDefaults()
 	c.Ceremony.applyDefaults()
 	c.Audit.applyDefaults()
+	c.Gateway.applyDefaults()
 	for i := range c.Policies {
 		c.Policies[i].Normalize()
 	}

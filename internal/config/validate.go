@@ -75,6 +75,9 @@ func (c *Config) Validate() error {
 	if err := c.Audit.validate(); err != nil {
 		return err
 	}
+	if err := c.Gateway.validate(); err != nil {
+		return err
+	}
 	keys := map[string]Key{}
 	for i, k := range c.Keys {
 		f := fmt.Sprintf("keys[%d]", i)

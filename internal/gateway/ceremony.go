@@ -48,8 +48,19 @@ func (g *Gateway) ceremonyWrapper() auth.KeyWrapper {
 }
 
 // OpenAuditLog opens the organisation's audit log (loading or creating
-// its signing key).
-func (g *Gateway) OpenAuditLog(ctx context.Context) (*audit.Log, error) {
+// its signing key) for operator tools, under the first-start lock so that
+// a tool run against an empty store beside a starting gateway cannot
+// create a second audit key.
+func (g *Gateway) OpenAuditLog(ctx context.Context) (log *audit.Log, err error) {
+	err = g.index.WithLock(ctx, store.LockFirstStart, func(ctx context.Context) error {
+		log, err = g.openAuditLog(ctx)
+		return err
+	})
+	return log, err
+}
+
+// openAuditLog is OpenAuditLog for a caller that holds the lock.
+func (g *Gateway) openAuditLog(ctx context.Context) (*audit.Log, error) {
 	kid, priv, err := g.ceremonyWrapper().SigningKey(ctx, g.index, store.KeyPurposeAuditSigning)
 	if err != nil {
 		return nil, fmt.Errorf("audit key: %w", err)
@@ -70,23 +81,10 @@ func (g *Gateway) Store() *store.SQL { return g.index }
 // ingest token keeps working). The returned stop ends its background work.
 func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 	c := &g.cer
-	if c.audit, err = g.OpenAuditLog(ctx); err != nil {
-		return nil, err
-	}
-	if c.auth, err = auth.New(ctx, g.index, g.ceremonyWrapper(), auth.Config{Issuer: "mediaseal/" + g.cfg.Org.ID}, c.audit); err != nil {
-		return nil, fmt.Errorf("token service: %w", err)
-	}
-	if g.cfg.Ceremony.Bootstrap() {
-		created, err := c.auth.Bootstrap(ctx, g.cfg.DataDir, auth.DefaultBootstrap)
-		if err != nil {
-			return nil, err
-		}
-		if created {
-			g.log.Info("created the first principals; their client credentials are in the data directory",
-				zap.String("dir", auth.CredentialsPath(g.cfg.DataDir, "")))
-		}
-	}
-	if err := g.syncQuorumRules(ctx); err != nil {
+	// Gateways starting together on an empty store would each create a
+	// signing key, a pepper and the principals: one at a time, the first
+	// creates them and the others load them.
+	if err := g.index.WithLock(ctx, store.LockFirstStart, g.openCeremony); err != nil {
 		return nil, err
 	}
 	c.approvals = approvals.New(g.index, g.approvalsConfig(), c.audit)
@@ -115,6 +113,30 @@ func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 		c.auth.FlushFailures(context.Background())      // aggregated failed authentications: no count is lost
 		_, _ = c.audit.Checkpoint(context.Background()) // sign the head on the way out
 	}, nil
+}
+
+// openCeremony loads (creating on first start) the audit and token
+// signing keys, the secret pepper, the first principals and the quorum
+// rules. The caller holds store.LockFirstStart.
+func (g *Gateway) openCeremony(ctx context.Context) (err error) {
+	c := &g.cer
+	if c.audit, err = g.openAuditLog(ctx); err != nil {
+		return err
+	}
+	if c.auth, err = auth.New(ctx, g.index, g.ceremonyWrapper(), auth.Config{Issuer: "mediaseal/" + g.cfg.Org.ID}, c.audit); err != nil {
+		return fmt.Errorf("token service: %w", err)
+	}
+	if g.cfg.Ceremony.Bootstrap() {
+		created, err := c.auth.Bootstrap(ctx, g.cfg.DataDir, auth.DefaultBootstrap)
+		if err != nil {
+			return err
+		}
+		if created {
+			g.log.Info("created the first principals; their client credentials are in the data directory",
+				zap.String("dir", auth.CredentialsPath(g.cfg.DataDir, "")))
+		}
+	}
+	return g.syncQuorumRules(ctx)
 }
 
 // ceremonyRoutes mounts the OAuth token endpoints.

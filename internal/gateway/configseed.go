@@ -52,7 +52,7 @@ func (g *Gateway) seedPolicies(ctx context.Context) error {
 	if len(events) == 0 {
 		return nil
 	}
-	log, err := g.OpenAuditLog(ctx)
+	log, err := g.openAuditLog(ctx) // the caller holds store.LockFirstStart
 	if err != nil {
 		return err
 	}

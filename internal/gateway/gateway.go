@@ -68,6 +68,7 @@ type Gateway struct {
 	sip       *siprec.Server
 	ready     chan struct{}
 	closeOnce sync.Once
+	id        string // gateway.id (gatewayid.go)
 }
 
 // New opens everything the config names (creating the data directory, the
@@ -81,6 +82,9 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 		o(g)
 	}
 	var err error
+	if g.id, err = resolveGatewayID(cfg); err != nil {
+		return nil, err
+	}
 	if g.keyring, err = local.Open(cfg.KeyringDir(), cfg.Org.Region); err != nil {
 		return nil, err
 	}
@@ -111,7 +115,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if g.index, err = store.Open(ctx, scfg); err != nil {
 		return nil, err
 	}
-	if err := g.seedPolicies(ctx); err != nil {
+	if err := g.index.WithLock(ctx, store.LockFirstStart, g.seedPolicies); err != nil { // one seeder at a time (startlock.go)
 		g.index.Close()
 		return nil, err
 	}
@@ -214,7 +218,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("media.advertiseAddr: %w", err)
 	}
-	g.indexer = &indexer{st: g.index, log: g.log, gatewayID: gatewayID(), org: cfg.Org.ID, progress: map[string]int64{}}
+	g.indexer = &indexer{st: g.index, log: g.log, gatewayID: g.id, org: cfg.Org.ID, progress: map[string]int64{}}
 	reg := prometheus.NewRegistry()
 	kmsMetrics, err := broker.NewPrometheusMetrics(reg)
 	if err != nil {
@@ -261,6 +265,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
+	leave, err := g.joinCluster(ctx, reg) // cluster.go
+	if err != nil {
+		return err
+	}
+	defer leave()
 	if err := g.recover(ctx); err != nil {
 		return err
 	}
@@ -338,11 +347,6 @@ func pendingUploads(s *spool.Spool) int {
 		}
 	}
 	return n
-}
-
-func gatewayID() string {
-	h, _ := os.Hostname()
-	return fmt.Sprintf("%s-%d", h, os.Getpid())
 }
 
 // Handler is the HTTP API: session API, health, metrics.

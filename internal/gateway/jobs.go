@@ -59,7 +59,7 @@ func (g *Gateway) jobsService() (*jobs.Service, error) {
 		},
 		SealOptions: []seal.Option{seal.WithMaxChunkSize(int(g.cfg.Recording.MaxChunkSize)), seal.WithCompression(g.cfg.Recording.Compression)},
 		PlatformKey: g.platformRef(),
-	}, jobs.Config{KMSTimeout: g.cfg.KMS.Timeout.D(), Owner: "gateway-" + gatewayID()})
+	}, jobs.Config{KMSTimeout: g.cfg.KMS.Timeout.D(), Owner: "gateway-" + g.id})
 	if err != nil {
 		return nil, err
 	}

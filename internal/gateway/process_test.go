@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net"
 	"net/http"
@@ -32,16 +33,18 @@ var (
 func mediasealBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		// Under the gitignored .tools/ rather than a temporary directory:
-		// one 40 MB binary, replaced on every run, not one left per run.
-		dir := filepath.Join(testenv.RepoRoot(t), ".tools", "test-bin")
+		// One 40 MB binary per checkout, replaced on every run, not one left
+		// per run; not under .tools/, which worktrees share (one checkout's
+		// test would run another's binary).
+		root := testenv.RepoRoot(t)
+		dir := filepath.Join(os.TempDir(), "mediaseal-test-bin", fmt.Sprintf("%x", sha256.Sum256([]byte(root)))[:16])
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			buildErr = err
 			return
 		}
 		binPath = filepath.Join(dir, "mediaseal")
 		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/mediaseal")
-		cmd.Dir = testenv.RepoRoot(t)
+		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -48,13 +48,13 @@ func (g *Gateway) syncQuorumRules(ctx context.Context) error {
 		}
 		rows = append(rows, approvals.ToStored(op, seed[op]))
 	}
-	by := "gateway " + gatewayID()
+	by := "gateway " + g.id
 	seeded, err := g.index.SeedQuorumRules(ctx, rows, by)
 	if err != nil {
 		return err
 	}
 	if seeded {
-		details := map[string]any{"gateway": gatewayID()}
+		details := map[string]any{"gateway": g.id}
 		for _, r := range rows {
 			details[r.Operation] = map[string]any{"approvals": r.Approvals, "of": r.Of, "eligibleRoles": r.EligibleRoles,
 				"delay": r.Delay.String(), "vetoers": r.Vetoers, "platformPlayback": r.PlatformPlayback}
@@ -71,7 +71,7 @@ func (g *Gateway) syncQuorumRules(ctx context.Context) error {
 	}
 	if err := g.configAgrees(stored); err != nil {
 		if _, aerr := g.cer.audit.Record(ctx, audit.Event{Actor: "system", Action: "ceremony.quorum.config_refused",
-			Target: "gateway " + gatewayID(), Outcome: audit.OutcomeRefused, Details: map[string]any{"reason": err.Error()}}); aerr != nil {
+			Target: "gateway " + g.id, Outcome: audit.OutcomeRefused, Details: map[string]any{"reason": err.Error()}}); aerr != nil {
 			g.log.Error("audit: cannot record the refused config", zap.Error(aerr))
 		}
 		return err

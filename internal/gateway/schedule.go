@@ -21,10 +21,10 @@ import (
 
 // sweeperID names this gateway's claims on scheduled operations; it is
 // unique per gateway instance, even for several in one process.
-func sweeperID() string {
+func sweeperID(gatewayID string) string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	return "gateway-" + gatewayID() + "-" + hex.EncodeToString(b)
+	return "gateway-" + gatewayID + "-" + hex.EncodeToString(b)
 }
 
 // sweepApprovals expires stale proposals and executes the scheduled key
@@ -33,7 +33,7 @@ func sweeperID() string {
 // of them execute each operation.
 func (g *Gateway) sweepApprovals(ctx context.Context, interval time.Duration) {
 	c := &g.cer
-	owner := sweeperID()
+	owner := sweeperID(g.id)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -46,9 +46,12 @@ type Config struct {
 type SQL struct {
 	db      *sql.DB
 	dialect string
-	now     func() time.Time
-	once    sync.Once
-	err     error
+	// sqlitePath is the database file (SQLite), beside which WithLock
+	// keeps its lock file.
+	sqlitePath string
+	now        func() time.Time
+	once       sync.Once
+	err        error
 }
 
 var _ Store = (*SQL)(nil)
@@ -74,7 +77,7 @@ func Open(ctx context.Context, cfg Config) (*SQL, error) {
 		s.db.SetMaxOpenConns(n)
 		s.db.SetMaxIdleConns(n)
 	case cfg.SQLitePath != "":
-		s.dialect = DialectSQLite
+		s.dialect, s.sqlitePath = DialectSQLite, cfg.SQLitePath
 		// The index holds wrapped keys and call metadata: owner-only. SQLite
 		// gives its -wal and -shm files the database file's mode.
 		if err := ensurePrivateFile(cfg.SQLitePath); err != nil {

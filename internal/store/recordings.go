@@ -152,6 +152,9 @@ func (s *SQL) ListRecordings(ctx context.Context, f RecordingFilter) ([]Recordin
 	if f.GatewayID != "" {
 		add("gateway_id = ?", f.GatewayID)
 	}
+	if f.AwaitingRecovery {
+		add("awaiting_recovery_at IS NOT NULL AND status = ?", RecordingActive)
+	}
 	if !f.From.IsZero() {
 		add("started_at >= ?", f.From.UnixNano())
 	}

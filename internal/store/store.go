@@ -13,6 +13,8 @@ type Store interface {
 	RecordingRepository
 	PolicyRepository
 	KeyRepository
+	// ListGatewayLeases lists the members of the cluster (gateways.go).
+	ListGatewayLeases(ctx context.Context) ([]GatewayLease, error)
 	// Dialect reports "sqlite" or "postgres".
 	Dialect() string
 	// Close releases the database; it is idempotent.
@@ -148,6 +150,9 @@ type RecordingFilter struct {
 	Limit int
 	// After is the id of the last recording of the previous page.
 	After string
+	// AwaitingRecovery keeps only ACTIVE recordings whose gateway lost its
+	// lease (gateways.go).
+	AwaitingRecovery bool
 }
 
 // MaxListLimit is the largest page ListRecordings returns.
