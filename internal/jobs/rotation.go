@@ -37,6 +37,7 @@ type RotationStore interface {
 	SetKeyRotationVersion(ctx context.Context, keyID string, slot int64, version string) error
 	DeleteKeyRotation(ctx context.Context, keyID string, slot int64) error
 	LastKeyRotation(ctx context.Context, keyID string) (store.KeyRotation, bool, error)
+	UpdateKeyBinding(ctx context.Context, id string, b store.Binding) (store.Key, error)
 }
 
 var _ RotationStore = (*store.SQL)(nil)
@@ -142,8 +143,24 @@ func (k *KeyRotator) rotate(ctx context.Context, key store.Key, slot int64, acto
 	if err := k.Store.SetKeyRotationVersion(ctx, key.ID, slot, v); err != nil {
 		return rot, err
 	}
+	k.bindVersion(ctx, key, v)
 	k.audit(ctx, rot, nil)
 	return rot, nil
+}
+
+// bindVersion makes v the key's current version in the registry, so GET
+// /api/v2/keys/{id} and jobs see the version new recordings are wrapped
+// under, not the one the key had when it was bound. A failure is logged:
+// the rotation itself happened and is recorded.
+func (k *KeyRotator) bindVersion(ctx context.Context, key store.Key, v string) {
+	if v == "" || key.Binding.Status != store.BindingBound || key.Binding.KMSVersion == v {
+		return
+	}
+	b := key.Binding
+	b.KMSVersion, b.CheckedAt = v, k.now().UTC()
+	if _, err := k.Store.UpdateKeyBinding(ctx, key.ID, b); err != nil && k.Logger != nil {
+		k.Logger.Warn("key rotated but its binding keeps the old version", zap.String("key", key.ID), zap.String("version", v), zap.Error(err))
+	}
 }
 
 // rotatable reports whether a registry state allows rotation.
@@ -230,6 +247,7 @@ func (k *KeyRotator) observe(ctx context.Context, key store.Key, p kms.Provider,
 	if err != nil {
 		return Rotation{}, false
 	}
+	k.bindVersion(ctx, key, rot.Version)
 	k.audit(ctx, rot, nil)
 	return rot, true
 }

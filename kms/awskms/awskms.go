@@ -212,7 +212,11 @@ func (p *Provider) Describe(ctx context.Context, ref kms.KeyRef) (*kms.KeyInfo, 
 	if r, ok := RegionOf(aws.ToString(md.Arn)); ok {
 		info.Region = r
 	}
-	if v := aws.ToString(md.CurrentKeyMaterialId); v != "" {
+	v := aws.ToString(md.CurrentKeyMaterialId)
+	if v == "" && p.versionOf != nil && info.State == kms.StateEnabled {
+		v = p.probeVersion(ctx, ref.KeyID)
+	}
+	if v != "" {
 		info.CurrentVersion = v
 		info.Versions = []string{v}
 	}
