@@ -24,10 +24,6 @@ const (
 // DefaultRotationCheck is how often the scheduler looks for due keys.
 const DefaultRotationCheck = time.Minute
 
-// providerRotatesItself names providers whose keys rotate on their own
-// schedule (configured in the provider); mediaseal only observes them.
-var providerRotatesItself = map[string]bool{"aws-kms": true}
-
 // RotationStore is what the rotator needs of the store; *store.SQL
 // implements it.
 type RotationStore interface {
@@ -196,7 +192,12 @@ func (k *KeyRotator) Tick(ctx context.Context) ([]Rotation, error) {
 		if !ok {
 			continue
 		}
-		if providerRotatesItself[name] {
+		if ar, ok := p.(kms.AutoRotator); ok {
+			// The provider rotates the key itself on the period: make sure
+			// that is on, then record the versions it makes.
+			if err := k.ensureAutoRotation(ctx, key, ar, name); err != nil {
+				errs = append(errs, err)
+			}
 			if rot, ok := k.observe(ctx, key, p, name, last, seen); ok {
 				out = append(out, rot)
 			}
@@ -223,6 +224,35 @@ func (k *KeyRotator) Tick(ctx context.Context) ([]Rotation, error) {
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// ensureAutoRotation turns on the provider's own rotation of key, every
+// PeriodDays, when it is off (never turned on, or turned off in the
+// provider behind the registry's back), audited as the scheduler's act.
+func (k *KeyRotator) ensureAutoRotation(ctx context.Context, key store.Key, ar kms.AutoRotator, name string) error {
+	cctx, cancel := context.WithTimeout(ctx, k.timeout())
+	defer cancel()
+	ref := kms.KeyRef{Provider: name, KeyID: key.Ref}
+	on, err := ar.AutoRotation(cctx, ref)
+	if err != nil {
+		return fmt.Errorf("rotation status of %s: %w", ref, err)
+	}
+	if on {
+		return nil
+	}
+	err = ar.EnableAutoRotation(cctx, ref, key.Rotation.PeriodDays)
+	if k.Auditor != nil {
+		ev := Event{At: k.now().UTC(), Actor: "scheduler", Action: ActionKeyAutoRotationEnabled, Target: "key:" + key.ID, Outcome: "success",
+			Details: map[string]any{"provider": name, "ref": key.Ref, "periodDays": key.Rotation.PeriodDays}}
+		if err != nil {
+			ev.Outcome, ev.Details["error"] = "failure", err.Error()
+		}
+		k.Auditor.Record(ctx, ev)
+	}
+	if err != nil {
+		return fmt.Errorf("enable rotation of %s every %d days: %w", ref, key.Rotation.PeriodDays, err)
+	}
+	return nil
 }
 
 // observe records a version change of a self-rotating key.

@@ -1,0 +1,91 @@
+package gateway
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	sdkkms "github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/internal/jobs"
+	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/awskms"
+	"github.com/mediaseal/mediaseal/policy"
+)
+
+// TestAutoRotateEnablesKMSRotation: a registered AWS KMS key with
+// autoRotate is rotated by AWS KMS itself, as docs/ceremony.md says: the
+// gateway's rotation check turns EnableKeyRotation on in the KMS (local-kms
+// here), audited, and turns it on again when someone turns it off in the
+// KMS behind the registry's back. A key without autoRotate is left alone.
+func TestAutoRotateEnablesKMSRotation(t *testing.T) {
+	lk := startLocalKMS(t)
+	edit, _ := withLocalKMS(t, lk, policy.OnKeyUnavailablePlatformKey, 5*time.Second)
+	tg := startGateway(t, func(c *config.Config) {
+		edit(c)
+		c.KMS.AWS.CiphertextFormat = awskms.CiphertextFormatLocalKMS
+	})
+	ctx := context.Background()
+	const keyID = "cmk-recording-key-01"
+	ref := kms.KeyRef{Provider: awskms.ProviderName, KeyID: lk.ARN("cmk-1")}
+	p, err := awskms.New(ctx, awskms.Config{Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test", SecretAccessKey: "test", OrgRegion: lk.Region})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotating := func() bool {
+		t.Helper()
+		on, err := p.AutoRotation(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return on
+	}
+
+	if _, err := tg.jobs.KeyRotator.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rotating() {
+		t.Fatal("rotation turned on for a key without autoRotate")
+	}
+	if _, err := tg.index.UpdateKeyRotation(ctx, keyID, store.Rotation{AutoRotate: true, PeriodDays: 90}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.jobs.KeyRotator.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !rotating() {
+		t.Fatal("autoRotate key: rotation not enabled in the KMS")
+	}
+
+	client := sdkkms.NewFromConfig(aws.Config{Region: lk.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
+		func(o *sdkkms.Options) { o.BaseEndpoint = aws.String(lk.Endpoint) })
+	if _, err := client.DisableKeyRotation(ctx, &sdkkms.DisableKeyRotationInput{KeyId: aws.String(ref.KeyID)}); err != nil {
+		t.Fatal(err)
+	}
+	if rotating() {
+		t.Fatal("DisableKeyRotation did not take")
+	}
+	if _, err := tg.jobs.KeyRotator.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !rotating() {
+		t.Fatal("rotation turned off in the KMS stays off")
+	}
+	n := 0
+	evs, err := tg.index.ListAuditEntries(ctx, store.AuditFilter{Action: jobs.ActionKeyAutoRotationEnabled, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Outcome == "success" && e.Target == "key:"+keyID {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d audited enablings, want 2: %+v", n, evs)
+	}
+}
