@@ -8,9 +8,25 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 	"github.com/mediaseal/mediaseal/policy"
 )
+
+// configKMSKey is the registry id of the customer key withLocalKMS binds.
+const configKMSKey = "cmk-recording-key-01"
+
+// startConfigKMSGateway runs a gateway whose AWS KMS provider (local-kms)
+// is built from its config, as a deployment's is, not injected by the
+// test; queue "pci" records under configKMSKey.
+func startConfigKMSGateway(t *testing.T) (*testGateway, *testenv.LocalKMS) {
+	lk := startLocalKMS(t)
+	edit, _ := withLocalKMS(t, lk, policy.OnKeyUnavailablePlatformKey, 5*time.Second)
+	return startGateway(t, func(c *config.Config) {
+		edit(c)
+		c.KMS.AWS.CiphertextFormat = awskms.CiphertextFormatLocalKMS
+	}), lk
+}
 
 // TestCustomerKeyVersionsFromConfig runs a gateway whose AWS KMS provider
 // is built from its config (kms.aws.ciphertextFormat "local-kms"), as a
@@ -19,14 +35,9 @@ import (
 // current version after a rotation, and a rewrap's dry run and real run
 // agree (2 to change, 2 changed, no errors, COMPLETED).
 func TestCustomerKeyVersionsFromConfig(t *testing.T) {
-	lk := startLocalKMS(t)
-	edit, _ := withLocalKMS(t, lk, policy.OnKeyUnavailablePlatformKey, 5*time.Second)
-	tg := startGateway(t, func(c *config.Config) {
-		edit(c)
-		c.KMS.AWS.CiphertextFormat = awskms.CiphertextFormatLocalKMS
-	})
+	tg, lk := startConfigKMSGateway(t)
 	ctx := context.Background()
-	const keyID = "cmk-recording-key-01"
+	const keyID = configKMSKey
 	old := []string{tg.recordCall(61), tg.recordCall(62)}
 	first := "0" // local-kms numbers a key's backing keys from 0
 	for _, id := range old {
