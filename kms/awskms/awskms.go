@@ -212,13 +212,13 @@ func (p *Provider) Describe(ctx context.Context, ref kms.KeyRef) (*kms.KeyInfo, 
 	if r, ok := RegionOf(aws.ToString(md.Arn)); ok {
 		info.Region = r
 	}
-	v := aws.ToString(md.CurrentKeyMaterialId)
-	if v == "" && p.versionOf != nil && info.State == kms.StateEnabled {
-		v = p.probeVersion(ctx, ref.KeyID)
-	}
-	if v != "" {
+	if v := aws.ToString(md.CurrentKeyMaterialId); v != "" {
 		info.CurrentVersion = v
 		info.Versions = []string{v}
+	} else if p.versionOf != nil && info.State == kms.StateEnabled {
+		// The older versions stay unknown (Versions nil): a probe sees
+		// only the one the server wraps under now.
+		info.CurrentVersion = p.probeVersion(ctx, ref.KeyID)
 	}
 	return info, nil
 }
