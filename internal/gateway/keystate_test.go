@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +57,9 @@ func TestPlaybackKeyStateAndShredded(t *testing.T) {
 	}
 	if code, ec, msg := playbackCode(tg, id, early); code != 409 || ec != api.CodeKeyState || !strings.Contains(msg, "DISABLED") {
 		t.Fatalf("playback under a disabled key: %d %s %q", code, ec, msg)
+	}
+	if _, err := tg.Export(ctx, id, FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, kms.ErrDisabled) || !strings.Contains(err.Error(), "key registry") {
+		t.Fatalf("gateway export (the CLI's) under a disabled key: %v", err)
 	}
 	prop := map[string]any{"operation": "recording.playback", "target": id, "reason": "dispute"}
 	if code, _, m := requester.call("POST", "/api/v2/approvals", prop); code != 409 || m["code"] != api.CodeKeyState {
