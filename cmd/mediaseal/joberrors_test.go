@@ -46,4 +46,7 @@ func TestJobWithErrorsExitsNonZero(t *testing.T) {
 	if out, err := run("show", id); err == nil || !strings.Contains(out, store.JobCompletedWithErrors) {
 		t.Fatalf("show of a job with errors: %v\n%s", err, out)
 	}
+	if out, err := mediaseal(t, append([]string{"-o", "json", "jobs", "show", id}, conn...)...); err == nil || !strings.Contains(out, store.JobCompletedWithErrors) {
+		t.Fatalf("show -o json of a job with errors: %v\n%s", err, out)
+	}
 }

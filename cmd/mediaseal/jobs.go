@@ -98,14 +98,17 @@ func showJob(cmd *cobra.Command, f *apiFlags, c *apiClient, id string) error {
 	if err != nil {
 		return err
 	}
-	if f.output == "json" {
-		return printJSON(cmd.OutOrStdout(), r.Body)
-	}
 	var j api.JobJSON
 	if err := json.Unmarshal(r.Body, &j); err != nil {
 		return err
 	}
-	printJob(cmd.OutOrStdout(), j)
+	if f.output == "json" {
+		if err := printJSON(cmd.OutOrStdout(), r.Body); err != nil {
+			return err
+		}
+	} else {
+		printJob(cmd.OutOrStdout(), j)
+	}
 	return jobExit(j)
 }
 
