@@ -125,7 +125,7 @@ func (k *SpawnKMS) writeYAML(b *strings.Builder, timeout time.Duration) {
 	fmt.Fprintf(b, `kms:
   timeout: %s
   platformKey: platform
-  aws: {enabled: true, region: %s, endpoint: %q, accessKeyId: bench, secretAccessKey: bench}
+  aws: {enabled: true, region: %s, endpoint: %q, ciphertextFormat: local-kms, accessKeyId: bench, secretAccessKey: bench}
 keys:
   - id: bench-cmk
     name: Bench customer key (local-kms)

@@ -98,14 +98,26 @@ func showJob(cmd *cobra.Command, f *apiFlags, c *apiClient, id string) error {
 	if err != nil {
 		return err
 	}
-	if f.output == "json" {
-		return printJSON(cmd.OutOrStdout(), r.Body)
-	}
 	var j api.JobJSON
 	if err := json.Unmarshal(r.Body, &j); err != nil {
 		return err
 	}
-	printJob(cmd.OutOrStdout(), j)
+	if f.output == "json" {
+		if err := printJSON(cmd.OutOrStdout(), r.Body); err != nil {
+			return err
+		}
+	} else {
+		printJob(cmd.OutOrStdout(), j)
+	}
+	return jobExit(j)
+}
+
+// jobExit is the command's error for a job that ended other than
+// COMPLETED (a script must not read "done" from a job with errors).
+func jobExit(j api.JobJSON) error {
+	if store.JobFinal(j.Status) && j.Status != store.JobCompleted {
+		return fmt.Errorf("job %s %s (%d errors)", j.ID, j.Status, j.Errors)
+	}
 	return nil
 }
 
@@ -171,10 +183,7 @@ func watchJob(ctx context.Context, c *apiClient, id string, out, bar io.Writer) 
 			_ = pb.Finish()
 			fmt.Fprintln(bar)
 			printJob(out, j)
-			if j.Status != store.JobCompleted {
-				return fmt.Errorf("job %s %s", j.ID, j.Status)
-			}
-			return nil
+			return jobExit(j)
 		}
 		select {
 		case <-ctx.Done():

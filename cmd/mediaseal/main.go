@@ -162,7 +162,8 @@ func newVerify(g *globals) *cobra.Command {
 			// fails with how it departs from the index.
 			sum, err := gw.Verify(cmd.Context(), id)
 			if err == nil || sum.Status != seal.StatusUnknown {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s %s chunks=%d records=%d bytes=%d\n", id, sum.Status, sum.Chunks, sum.Records, sum.PlainBytes)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s chunks=%d records=%d bytes=%d%s\n", id, sum.Status, sum.Chunks, sum.Records, sum.PlainBytes,
+					keyLine(cmd.Context(), gw.Store(), id))
 			}
 			return err
 		},

@@ -121,6 +121,9 @@ func (s *server) propose(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		return err
 	}
+	if err := s.playbackProposable(r.Context(), req); err != nil {
+		return err
+	}
 	a, err := q.Propose(r.Context(), actor(r), req)
 	if err != nil {
 		return approvalError(err)

@@ -342,6 +342,9 @@ func (s *server) bindKey(w http.ResponseWriter, r *http.Request) error {
 	cancel()
 
 	b, herr := s.judgeHandshake(k, ref, info, derr)
+	if herr == nil {
+		herr = s.enableProviderRotation(r.Context(), prov, ref, rot)
+	}
 	if herr != nil {
 		b.Status, b.Error = store.BindingFailed, herr.Message
 	}

@@ -63,6 +63,9 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 	if s.deps.Ceremony.Exporter == nil {
 		return errorf(http.StatusNotFound, CodeNotFound, "playback is not enabled on this gateway")
 	}
+	if err := s.recordingKeyUsable(r.Context(), rec); err != nil {
+		return err
+	}
 	var rep ExportReport // set before the first byte is written
 	lw := &lazyHeader{w: w, set: func() {
 		h := w.Header()

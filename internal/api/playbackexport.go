@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/mediaseal/mediaseal/kms"
 )
 
 // Response headers of a playback: how the read object ends, and whether
@@ -77,6 +79,14 @@ func playbackRefusal(id string, err error) *Error {
 			// only chose the code.
 			return errorf(http.StatusConflict, c.code, "%s", strings.TrimPrefix(err.Error(), c.err.Error()+": "))
 		}
+	}
+	switch {
+	case errors.Is(err, ErrRecordingShredded):
+		return errorf(http.StatusConflict, CodeRecordingShredded, "recording %s was crypto-shredded: it can never be played back", id)
+	case errors.Is(err, kms.ErrDisabled):
+		// Disabled in its KMS behind the registry's back: say so, not the
+		// SDK's text.
+		return errorf(http.StatusConflict, CodeKeyState, "recording %s: its key is disabled in its KMS", id)
 	}
 	return errorf(http.StatusUnprocessableEntity, "export_failed", "recording %s cannot be exported: %v", id, err)
 }

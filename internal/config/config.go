@@ -167,6 +167,10 @@ type KMSAWS struct {
 	SecretAccessKey string `yaml:"secretAccessKey"`
 	SessionToken    string `yaml:"sessionToken"`
 	MaxAttempts     int    `yaml:"maxAttempts"`
+	// CiphertextFormat names a KMS-compatible server whose key versions
+	// are read from its ciphertexts ("local-kms"); empty for AWS KMS,
+	// which reports key material ids.
+	CiphertextFormat string `yaml:"ciphertextFormat"`
 }
 
 // KMSPKCS11 configures the HSM provider.

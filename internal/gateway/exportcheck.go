@@ -63,6 +63,9 @@ func (g *Gateway) openForExport(ctx context.Context, id string, salvage bool) (*
 	if err := checkShredded(id, idx); err != nil {
 		return nil, res, err
 	}
+	if err := g.checkKeyUsable(ctx, id, idx); err != nil {
+		return nil, res, err
+	}
 	res.IndexStatus = idx.Status
 	final := finalIndex(idx.Status)
 	if !final {

@@ -30,7 +30,8 @@ const KeyStateDestroyed = "DESTROYED"
 
 // ErrRecordingShredded means the recording's key was destroyed: no path
 // can decrypt it any more.
-var ErrRecordingShredded = errors.New("recording was crypto-shredded: its key has been destroyed and it can never be decrypted")
+// It is the API's sentinel so that a playback refusal names it.
+var ErrRecordingShredded = api.ErrRecordingShredded
 
 // checkShredded refuses to open a SHREDDED recording, before any KMS call.
 func checkShredded(id string, rec store.Recording) error {

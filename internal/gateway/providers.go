@@ -25,9 +25,13 @@ func WithKMSProvider(name string, p kms.Provider) Option {
 func (g *Gateway) openProviders(ctx context.Context) error {
 	c := g.cfg.KMS
 	if c.AWS.Enabled && g.providers[providerAWS] == nil {
+		versionOf, err := awskms.CiphertextVersionOf(c.AWS.CiphertextFormat)
+		if err != nil {
+			return &config.FieldError{Field: "kms.aws.ciphertextFormat", Value: c.AWS.CiphertextFormat, Msg: err.Error()}
+		}
 		p, err := awskms.New(ctx, awskms.Config{Region: c.AWS.Region, Endpoint: c.AWS.Endpoint,
 			AccessKeyID: c.AWS.AccessKeyID, SecretAccessKey: c.AWS.SecretAccessKey, SessionToken: c.AWS.SessionToken,
-			OrgRegion: g.cfg.Org.Region, MaxAttempts: c.AWS.MaxAttempts})
+			OrgRegion: g.cfg.Org.Region, MaxAttempts: c.AWS.MaxAttempts}, awskms.WithCiphertextVersion(versionOf))
 		if err != nil {
 			return fmt.Errorf("kms.aws: %w", err)
 		}

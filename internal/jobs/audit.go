@@ -12,7 +12,10 @@ const (
 	ActionJobFailed    = "reencryption_job_failed"
 	ActionJobCancelled = "reencryption_job_cancelled"
 	ActionKeyRotated   = "key_rotated"
-	ActionKeyShredded  = "key_shredded"
+	// ActionKeyAutoRotationEnabled: the provider's own rotation of a key
+	// with autoRotate was turned on (AWS EnableKeyRotation).
+	ActionKeyAutoRotationEnabled = "key_auto_rotation_enabled"
+	ActionKeyShredded            = "key_shredded"
 )
 
 // Event is one audit event. Details hold counts and identifiers only,

@@ -401,6 +401,10 @@ func (ex *execution) finish(ctx context.Context, stop stopReason, err error) {
 	case err != nil:
 		status, action, outcome = store.JobFailed, ActionJobFailed, "failure"
 		ex.job.Error = err.Error()
+	case ex.p.Errors > 0:
+		// Recordings the job could not change are still under their old
+		// key version: the job is not done, whatever else succeeded.
+		status, outcome = store.JobCompletedWithErrors, "failure"
 	}
 	if len(ex.pending) > 0 {
 		ex.deletePending(bg)

@@ -24,10 +24,6 @@ const (
 // DefaultRotationCheck is how often the scheduler looks for due keys.
 const DefaultRotationCheck = time.Minute
 
-// providerRotatesItself names providers whose keys rotate on their own
-// schedule (configured in the provider); mediaseal only observes them.
-var providerRotatesItself = map[string]bool{"aws-kms": true}
-
 // RotationStore is what the rotator needs of the store; *store.SQL
 // implements it.
 type RotationStore interface {
@@ -37,6 +33,7 @@ type RotationStore interface {
 	SetKeyRotationVersion(ctx context.Context, keyID string, slot int64, version string) error
 	DeleteKeyRotation(ctx context.Context, keyID string, slot int64) error
 	LastKeyRotation(ctx context.Context, keyID string) (store.KeyRotation, bool, error)
+	UpdateKeyBinding(ctx context.Context, id string, b store.Binding) (store.Key, error)
 }
 
 var _ RotationStore = (*store.SQL)(nil)
@@ -142,8 +139,24 @@ func (k *KeyRotator) rotate(ctx context.Context, key store.Key, slot int64, acto
 	if err := k.Store.SetKeyRotationVersion(ctx, key.ID, slot, v); err != nil {
 		return rot, err
 	}
+	k.bindVersion(ctx, key, v)
 	k.audit(ctx, rot, nil)
 	return rot, nil
+}
+
+// bindVersion makes v the key's current version in the registry, so GET
+// /api/v2/keys/{id} and jobs see the version new recordings are wrapped
+// under, not the one the key had when it was bound. A failure is logged:
+// the rotation itself happened and is recorded.
+func (k *KeyRotator) bindVersion(ctx context.Context, key store.Key, v string) {
+	if v == "" || key.Binding.Status != store.BindingBound || key.Binding.KMSVersion == v {
+		return
+	}
+	b := key.Binding
+	b.KMSVersion, b.CheckedAt = v, k.now().UTC()
+	if _, err := k.Store.UpdateKeyBinding(ctx, key.ID, b); err != nil && k.Logger != nil {
+		k.Logger.Warn("key rotated but its binding keeps the old version", zap.String("key", key.ID), zap.String("version", v), zap.Error(err))
+	}
 }
 
 // rotatable reports whether a registry state allows rotation.
@@ -179,7 +192,12 @@ func (k *KeyRotator) Tick(ctx context.Context) ([]Rotation, error) {
 		if !ok {
 			continue
 		}
-		if providerRotatesItself[name] {
+		if ar, ok := p.(kms.AutoRotator); ok {
+			// The provider rotates the key itself on the period: make sure
+			// that is on, then record the versions it makes.
+			if err := k.ensureAutoRotation(ctx, key, ar, name); err != nil {
+				errs = append(errs, err)
+			}
 			if rot, ok := k.observe(ctx, key, p, name, last, seen); ok {
 				out = append(out, rot)
 			}
@@ -208,6 +226,35 @@ func (k *KeyRotator) Tick(ctx context.Context) ([]Rotation, error) {
 	return out, errors.Join(errs...)
 }
 
+// ensureAutoRotation turns on the provider's own rotation of key, every
+// PeriodDays, when it is off (never turned on, or turned off in the
+// provider behind the registry's back), audited as the scheduler's act.
+func (k *KeyRotator) ensureAutoRotation(ctx context.Context, key store.Key, ar kms.AutoRotator, name string) error {
+	cctx, cancel := context.WithTimeout(ctx, k.timeout())
+	defer cancel()
+	ref := kms.KeyRef{Provider: name, KeyID: key.Ref}
+	on, err := ar.AutoRotation(cctx, ref)
+	if err != nil {
+		return fmt.Errorf("rotation status of %s: %w", ref, err)
+	}
+	if on {
+		return nil
+	}
+	err = ar.EnableAutoRotation(cctx, ref, key.Rotation.PeriodDays)
+	if k.Auditor != nil {
+		ev := Event{At: k.now().UTC(), Actor: "scheduler", Action: ActionKeyAutoRotationEnabled, Target: "key:" + key.ID, Outcome: "success",
+			Details: map[string]any{"provider": name, "ref": key.Ref, "periodDays": key.Rotation.PeriodDays}}
+		if err != nil {
+			ev.Outcome, ev.Details["error"] = "failure", err.Error()
+		}
+		k.Auditor.Record(ctx, ev)
+	}
+	if err != nil {
+		return fmt.Errorf("enable rotation of %s every %d days: %w", ref, key.Rotation.PeriodDays, err)
+	}
+	return nil
+}
+
 // observe records a version change of a self-rotating key.
 func (k *KeyRotator) observe(ctx context.Context, key store.Key, p kms.Provider, name string, last store.KeyRotation, seen bool) (Rotation, bool) {
 	cctx, cancel := context.WithTimeout(ctx, k.timeout())
@@ -230,6 +277,7 @@ func (k *KeyRotator) observe(ctx context.Context, key store.Key, p kms.Provider,
 	if err != nil {
 		return Rotation{}, false
 	}
+	k.bindVersion(ctx, key, rot.Version)
 	k.audit(ctx, rot, nil)
 	return rot, true
 }

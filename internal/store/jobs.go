@@ -14,13 +14,17 @@ const (
 	JobPending   = "PENDING"
 	JobRunning   = "RUNNING"
 	JobCompleted = "COMPLETED"
-	JobFailed    = "FAILED"
-	JobCancelled = "CANCELLED"
+	// JobCompletedWithErrors: the job walked its whole scope but some
+	// recordings failed (Progress.Errors > 0); they are still where they
+	// were, so the job did not do what was asked.
+	JobCompletedWithErrors = "COMPLETED_WITH_ERRORS"
+	JobFailed              = "FAILED"
+	JobCancelled           = "CANCELLED"
 )
 
 // JobFinal reports whether status is a final job status.
 func JobFinal(status string) bool {
-	return status == JobCompleted || status == JobFailed || status == JobCancelled
+	return status == JobCompleted || status == JobCompletedWithErrors || status == JobFailed || status == JobCancelled
 }
 
 // Job is one row of the jobs table. Spec, Progress and Pending are JSON

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mediaseal/mediaseal/kms/awskms"
 )
 
 // Default identity of a started local-kms.
@@ -162,19 +163,9 @@ func (l *LocalKMS) RotateSeeded(id string) {
 }
 
 // CiphertextVersion reads the backing-key version out of a local-kms
-// ciphertext blob (1-byte ident length, ident, little-endian uint32
-// version). It is emulator knowledge for tests only: AWS KMS reports key
-// material ids instead.
-func CiphertextVersion(blob []byte) (string, bool) {
-	if len(blob) < 1 {
-		return "", false
-	}
-	n := int(blob[0])
-	if len(blob) < 1+n+4 {
-		return "", false
-	}
-	return fmt.Sprintf("%d", binary.LittleEndian.Uint32(blob[1+n:])), true
-}
+// ciphertext blob, as a gateway configured with
+// kms.aws.ciphertextFormat "local-kms" does.
+func CiphertextVersion(blob []byte) (string, bool) { return awskms.LocalKMSCiphertextVersion(blob) }
 
 // RandomHexKey returns 32 random bytes, hex encoded, for a seed file.
 func RandomHexKey(t testing.TB) string {

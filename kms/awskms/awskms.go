@@ -215,6 +215,10 @@ func (p *Provider) Describe(ctx context.Context, ref kms.KeyRef) (*kms.KeyInfo, 
 	if v := aws.ToString(md.CurrentKeyMaterialId); v != "" {
 		info.CurrentVersion = v
 		info.Versions = []string{v}
+	} else if p.versionOf != nil && info.State == kms.StateEnabled {
+		// The older versions stay unknown (Versions nil): a probe sees
+		// only the one the server wraps under now.
+		info.CurrentVersion = p.probeVersion(ctx, ref.KeyID)
 	}
 	return info, nil
 }

@@ -1,0 +1,33 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/kms"
+)
+
+// checkKeyUsable refuses to export recording id, before any KMS call, when
+// the key registry (read now, not the periodically refreshed catalog)
+// holds its key as anything but ENABLED: a key the ceremony disabled or
+// scheduled for deletion decrypts nothing through mediaseal, whatever its
+// KMS still answers. A registry that cannot be read refuses.
+func (g *Gateway) checkKeyUsable(ctx context.Context, id string, rec store.Recording) error {
+	if rec.KeyProvider == "" || (kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}) == g.platformRef() {
+		return nil // no envelope yet, or the platform key: never disabled
+	}
+	keys, err := g.index.ListKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("recording %s: reading the key registry: %w", id, err)
+	}
+	for _, k := range keys {
+		if providerByType[k.KeyType] != rec.KeyProvider || k.Ref != rec.KeyID {
+			continue
+		}
+		if k.State != "" && k.State != string(kms.StateEnabled) {
+			return fmt.Errorf("%w: recording %s is under key %s, which is %s in the key registry", kms.ErrDisabled, id, k.ID, k.State)
+		}
+	}
+	return nil
+}
