@@ -388,6 +388,8 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if g.spool.Full() {
 		checks["spool"], ok = "full", false
+	} else if msg := g.spool.WriteProblem(); msg != "" {
+		checks["spool"], ok = msg, false
 	} else {
 		checks["spool"] = "ok"
 	}
