@@ -286,6 +286,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		zap.Int("portMin", cfg.Media.PortMin), zap.Int("portMax", cfg.Media.PortMax))
 
 	bg, stopBG := context.WithCancel(context.Background())
+	g.indexer.unwritten = func(id string) { go g.recoverUnwritten(bg, id) }
 	var wg sync.WaitGroup
 	wg.Add(4)
 	go func() { defer wg.Done(); g.refreshLoop(bg) }()
