@@ -68,6 +68,8 @@ type Gateway struct {
 	sip       *siprec.Server
 	ready     chan struct{}
 	closeOnce sync.Once
+	// finalWriteRetry bounds a final chunk's retries (WithFinalWriteRetry).
+	finalWriteRetry time.Duration
 }
 
 // New opens everything the config names (creating the data directory, the
@@ -238,6 +240,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts, LatchWindow: cfg.Media.Latching(),
+		FinalWriteRetry: g.finalWriteRetry,
 	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool)
 	g.registerAuthMetrics(reg)
