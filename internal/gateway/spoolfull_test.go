@@ -28,7 +28,7 @@ func tmpfsSpool(t *testing.T) string {
 		t.Fatalf("mount tmpfs: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
 			t.Errorf("unmount %s: %v", dir, err)
 		}
 	})
@@ -78,17 +78,18 @@ func (tg *testGateway) readyz() (int, string) {
 }
 
 // waitReadyz polls /readyz until it answers code (the spool is probed
-// every second).
-func (tg *testGateway) waitReadyz(code int) string {
+// every second) and returns the spool check; within a bound.
+func (tg *testGateway) waitReadyz(code int, within time.Duration) string {
 	tg.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(within)
 	for {
 		got, spool := tg.readyz()
 		if got == code {
 			return spool
 		}
 		if time.Now().After(deadline) {
-			tg.t.Fatalf("/readyz: %d (spool %q), want %d", got, spool, code)
+			tg.t.Errorf("/readyz: %d (spool %q), want %d", got, spool, code)
+			return spool
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -153,11 +154,11 @@ func TestSpoolDiskFullHonest(t *testing.T) {
 	full := time.Now()
 	sa.sendRange(50, 100, 2*time.Millisecond)
 	sb.sendRange(50, 100, 2*time.Millisecond)
-	if spool := tg.waitReadyz(http.StatusServiceUnavailable); spool != "unwritable: no space left on device" {
-		t.Fatalf("readyz spool check while full: %q", spool)
+	if spool := tg.waitReadyz(http.StatusServiceUnavailable, 1500*time.Millisecond); spool != "unwritable: no space left on device" {
+		t.Errorf("readyz spool check while full: %q", spool)
 	}
 	if code, s := tg.tryCreate(); code != http.StatusServiceUnavailable {
-		t.Fatalf("session created while the spool cannot be written: %d %+v", code, s)
+		t.Errorf("session created while the spool cannot be written: %d %+v", code, s)
 	}
 	// Call a ends while the disk is full: its end waits for the final chunk.
 	endA := make(chan media.Summary, 1)
@@ -170,7 +171,8 @@ func TestSpoolDiskFullHonest(t *testing.T) {
 	time.Sleep(time.Until(full.Add(4 * time.Second)))
 	select {
 	case sum := <-endA:
-		t.Fatalf("call ended as %s while nothing could be written: %+v", sum.Status, sum)
+		t.Errorf("call ended as %s while nothing could be written: %+v", sum.Status, sum)
+		endA <- sum
 	default:
 	}
 	if err := os.Remove(filler); err != nil {
@@ -179,9 +181,9 @@ func TestSpoolDiskFullHonest(t *testing.T) {
 
 	sumA := <-endA
 	if sumA.Status != "COMPLETE" || sumA.Records != 100 || sumA.Dropped[media.DropWrite] != 0 || sumA.Chunks < 2 {
-		t.Fatalf("call a: %+v", sumA)
+		t.Errorf("call a: %+v", sumA)
 	}
-	tg.waitReadyz(http.StatusOK)
+	tg.waitReadyz(http.StatusOK, 3*time.Second)
 	if code, s := tg.tryCreate(); code != http.StatusCreated {
 		t.Fatalf("session refused after the disk was freed: %d", code)
 	} else {
@@ -189,7 +191,7 @@ func TestSpoolDiskFullHonest(t *testing.T) {
 	}
 	sumB := tg.end(b)
 	if sumB.Status != "COMPLETE" || sumB.Records != 150 || sumB.Dropped[media.DropWrite] != 0 {
-		t.Fatalf("call b: %+v", sumB)
+		t.Errorf("call b: %+v", sumB)
 	}
 	for _, c := range []struct {
 		s       sessionResp
@@ -207,4 +209,38 @@ func TestSpoolDiskFullHonest(t *testing.T) {
 				rec.Status, rec.Chunks, rec.Bytes, c.sum.Chunks, c.sum.SealedBytes)
 		}
 	}
+}
+
+// TestSpoolDiskFullPastRetry ends a call whose final chunk cannot be
+// written within the retry bound: its summary says WRITE_FAILED and counts
+// only what reached disk (the rest as dropped.write), and once the disk is
+// freed the recording is recovered in place, without a restart, and
+// stored as RECOVERED with the chunks that were durable: its index row
+// does not stay ACTIVE.
+func TestSpoolDiskFullPastRetry(t *testing.T) {
+	dir := tmpfsSpool(t)
+	tg := startGateway(t, func(c *config.Config) { c.Spool.Dir = dir }, WithFinalWriteRetry(time.Second))
+	s := tg.createCall("sales", "caller")
+	snd := newSender(t, s.Tracks[0].RTP, 3, 440)
+	snd.sendRange(0, 50, 2*time.Millisecond)
+	time.Sleep(500 * time.Millisecond) // flushed
+	filler := fillDisk(t, filepath.Dir(dir))
+	snd.sendRange(50, 100, 2*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+
+	sum := tg.end(s) // returns after the 1 s retry bound
+	if sum.Status != media.StatusWriteFailed || sum.Records != 50 || sum.Dropped[media.DropWrite] != 50 || sum.Chunks < 1 {
+		t.Fatalf("summary: %+v", sum)
+	}
+	if got := indexStatus(t, tg, s.RecordingID); got != store.RecordingActive {
+		t.Fatalf("index row %s before the disk is freed", got)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	tg.waitStored(s.RecordingID)
+	if got := indexStatus(t, tg, s.RecordingID); got != store.RecordingRecovered {
+		t.Fatalf("index row %s after recovery in place, want %s", got, store.RecordingRecovered)
+	}
+	checkAudio(t, tg, s.RecordingID, 440, 50)
 }
