@@ -229,7 +229,11 @@ func TestSpoolDiskFullPastRetry(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 
 	sum := tg.end(s) // returns after the 1 s retry bound
-	if sum.Status != media.StatusWriteFailed || sum.Records != 50 || sum.Dropped[media.DropWrite] != 50 || sum.Chunks < 1 {
+	// Packets 0-49 were durable before the disk filled; a flush racing
+	// the filler (a failed write frees its pages when rolled back) may
+	// have written a few more. Whatever the split, the summary adds up.
+	if sum.Status != media.StatusWriteFailed || sum.Records < 50 || sum.Records >= 100 ||
+		sum.Records+sum.Dropped[media.DropWrite] != 100 || sum.Chunks < 1 {
 		t.Fatalf("summary: %+v", sum)
 	}
 	if got := indexStatus(t, tg, s.RecordingID); got != store.RecordingActive {
@@ -242,5 +246,5 @@ func TestSpoolDiskFullPastRetry(t *testing.T) {
 	if got := indexStatus(t, tg, s.RecordingID); got != store.RecordingRecovered {
 		t.Fatalf("index row %s after recovery in place, want %s", got, store.RecordingRecovered)
 	}
-	checkAudio(t, tg, s.RecordingID, 440, 50)
+	checkAudio(t, tg, s.RecordingID, 440, int(sum.Records)) // exactly what the summary counted
 }
