@@ -111,10 +111,10 @@ func (r *Recorder) add(typ seal.RecordType, track uint8, at time.Time, data []by
 		return ""
 	case recActive:
 		// While the spool refuses writes, sealed bytes wait in memory for
-		// the next flush; the same bound as before the key arrived keeps a
-		// long outage from growing without limit. What it refuses is lost
-		// and counted as such.
-		if len(r.unsent) > r.maxPending {
+		// the next flush; the same bound as before the key arrived (plus
+		// the chunk being built) keeps a long outage from growing without
+		// limit. What it refuses is lost and counted as such.
+		if r.unsent != nil && len(r.unsent)+len(r.out.b) > r.maxPending {
 			return DropWrite
 		}
 		if err := r.w.WriteRecord(seal.Record{Type: typ, Track: track, Arrival: arrival, Data: data}); err != nil {

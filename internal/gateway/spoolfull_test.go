@@ -2,66 +2,22 @@ package gateway
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/codec"
 )
 
-// tmpfsSpool mounts a 1 MiB tmpfs as a spool directory: a disk that
-// really fills up. It is unmounted after the gateway has stopped.
+// tmpfsSpool is a spool directory on a 1 MiB tmpfs.
 func tmpfsSpool(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs spool needs root (the disk-full fault is injected by a real filesystem)")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		t.Fatalf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return filepath.Join(dir, "spool")
-}
-
-// fillDisk writes a file into dir until the filesystem has no space left;
-// removing it frees the disk.
-func fillDisk(t *testing.T, dir string) string {
-	t.Helper()
-	p := filepath.Join(dir, "filler")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("fill: %v", err)
-			}
-			break
-		}
-	}
-	for _, n := range []int{1024, 256, 1} { // the last partial page too
-		for {
-			if _, err := f.Write(buf[:n]); err != nil {
-				break
-			}
-		}
-	}
-	return p
+	return filepath.Join(testenv.Tmpfs(t, "1m"), "spool")
 }
 
 // readyz returns the status and the spool check of /readyz.
@@ -150,7 +106,7 @@ func TestSpoolDiskFullHonest(t *testing.T) {
 	sb.sendRange(0, 50, 2*time.Millisecond)
 	time.Sleep(500 * time.Millisecond) // flushed
 
-	filler := fillDisk(t, filepath.Dir(dir))
+	filler := testenv.FillDisk(t, filepath.Dir(dir))
 	full := time.Now()
 	sa.sendRange(50, 100, 2*time.Millisecond)
 	sb.sendRange(50, 100, 2*time.Millisecond)
@@ -224,7 +180,7 @@ func TestSpoolDiskFullPastRetry(t *testing.T) {
 	snd := newSender(t, s.Tracks[0].RTP, 3, 440)
 	snd.sendRange(0, 50, 2*time.Millisecond)
 	time.Sleep(500 * time.Millisecond) // flushed
-	filler := fillDisk(t, filepath.Dir(dir))
+	filler := testenv.FillDisk(t, filepath.Dir(dir))
 	snd.sendRange(50, 100, 2*time.Millisecond)
 	time.Sleep(50 * time.Millisecond)
 
