@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/internal/testenv"
@@ -115,6 +117,12 @@ func TestSpoolDiskFullHonest(t *testing.T) {
 	}
 	if code, s := tg.tryCreate(); code != http.StatusServiceUnavailable {
 		t.Errorf("session created while the spool cannot be written: %d %+v", code, s)
+	}
+	if n := testutil.ToFloat64(tg.metrics.sessionsRefused.WithLabelValues("spool_unwritable")); n != 1 {
+		t.Errorf("sessions refused as spool_unwritable: %v, want 1", n)
+	}
+	if tg.spool.WriteFailures() == 0 {
+		t.Error("no spool write failure counted while the disk is full")
 	}
 	// Call a ends while the disk is full: its end waits for the final chunk.
 	endA := make(chan media.Summary, 1)
