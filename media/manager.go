@@ -37,6 +37,26 @@ type Config struct {
 	// of a track without a declared source is latched. Zero (the default)
 	// turns latching off: every UDP track must declare its source.
 	LatchWindow time.Duration
+	// FinalWriteRetry bounds how long a call's final chunk is retried
+	// while the spool refuses writes (default DefaultFinalWriteRetry).
+	FinalWriteRetry time.Duration
+}
+
+// DefaultFinalWriteRetry is long enough to ride out a spool disk freed by
+// the uploader or an operator, short enough that an ending call's media
+// is not held in memory for long.
+const DefaultFinalWriteRetry = 30 * time.Second
+
+// StatusWriteFailed is the summary status of a recording whose final
+// chunk could not be written within FinalWriteRetry: what was durable
+// stays in its open spool file for recovery.
+const StatusWriteFailed = "WRITE_FAILED"
+
+func (c Config) finalWriteRetry() time.Duration {
+	if c.FinalWriteRetry > 0 {
+		return c.FinalWriteRetry
+	}
+	return DefaultFinalWriteRetry
 }
 
 // KeyRequest asks for the DEK of one recording.
@@ -144,6 +164,11 @@ const (
 	groupFlushWorkers = 512
 	flushQueue        = 1 << 14
 )
+
+// spoolProbeInterval is how often the spool is probed for writability,
+// so a full disk refuses new sessions (and readiness) even with no call
+// flushing, and a freed one accepts them again.
+const spoolProbeInterval = time.Second
 
 type flushJob struct {
 	s   *Session
@@ -278,6 +303,11 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 		s.redactDTMF = dec.Policy.RedactDTMF
 		if m.deps.Spool.Full() {
 			return nil, fmt.Errorf("%w: %w (%d bytes held): object storage is not keeping up", ErrCapacity, spool.ErrFull, m.deps.Spool.Used())
+		}
+		if err := m.deps.Spool.WriteErr(); err != nil {
+			// Accepting would have the media server send into a void:
+			// refused, it fails over to a gateway that can record.
+			return nil, fmt.Errorf("%w: %w", ErrCapacity, err)
 		}
 		if s.RecordingID, s.recID, err = newID(32); err != nil {
 			return nil, err
@@ -440,11 +470,18 @@ func (s *Session) finish(reason string) {
 			s.rec.Discard()
 			break
 		}
-		ws, err := s.rec.Close()
-		sum.Chunks, sum.Records, sum.SealedBytes = ws.Chunks, ws.Records, ws.SealedBytes
+		retry := max(m.cfg.FlushInterval, 50*time.Millisecond)
+		ws, err := s.rec.Close(time.Now().Add(m.cfg.finalWriteRetry()), retry)
+		// The summary counts what reached disk; records sealed but never
+		// written are lost, and counted so.
 		rs := s.rec.Stats()
-		sum.Dropped[DropWrite] += rs.Failures
-		if err != nil {
+		sum.Chunks, sum.Records, sum.SealedBytes = rs.DurableChunks, rs.DurableRecords, rs.Durable
+		sum.Dropped[DropWrite] += rs.Failures + max(ws.Records-rs.DurableRecords, 0)
+		if errors.Is(err, ErrNotDurable) {
+			sum.Status, sum.Reason = StatusWriteFailed, err.Error()
+			m.log.Errorw("final chunk not written; recording left for recovery", "session", s.ID, "recording", s.RecordingID,
+				"chunks", sum.Chunks, "error", err)
+		} else if err != nil {
 			sum.Status, sum.Reason = "FAILED", err.Error()
 			m.log.Errorw("recording could not be finalised", "session", s.ID, "recording", s.RecordingID, "error", err)
 		} else {
@@ -488,8 +525,11 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer tick.Stop()
 	defer m.flushers.Wait()
 	m.flushMax = flushWorkers
-	if sp := m.deps.Spool; sp != nil && sp.GroupCommit() {
-		m.flushMax = groupFlushWorkers
+	if sp := m.deps.Spool; sp != nil {
+		if sp.GroupCommit() {
+			m.flushMax = groupFlushWorkers
+		}
+		go sp.Watch(ctx, spoolProbeInterval)
 	}
 	for {
 		select {

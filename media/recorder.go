@@ -24,7 +24,14 @@ type ChunkSink interface {
 	Append(b []byte) error
 	Seal() error
 	Discard() error
+	// Abandon closes the sink without sealing it: what is durable stays
+	// for recovery to close.
+	Abandon() error
 }
+
+// ErrNotDurable means a recording's final chunk could not be made durable
+// within the retry bound: its file is left open for recovery.
+var ErrNotDurable = errors.New("media: final chunk not durable")
 
 // pendingRec is a record buffered before the DEK arrives.
 type pendingRec struct {
@@ -41,6 +48,10 @@ type Recorder struct {
 	maxPending int
 	opts       []seal.Option
 
+	// sinkMu is held from taking sealed output to its Append returning,
+	// so a flush and the close never hand the sink chunks out of order.
+	sinkMu sync.Mutex
+
 	mu          sync.Mutex
 	state       recState
 	pending     []pendingRec
@@ -54,7 +65,10 @@ type Recorder struct {
 	records  int64
 	overflow int64
 	durable  int64 // bytes made durable
-	failures int64
+	failures int64 // records other than packets the writer refused
+	// what the sink has made durable: the writer's counts at the last
+	// successful Append (everything taken then was sealed)
+	durableChunks, durableRecords int64
 }
 
 func newRecorder(start time.Time, maxPending int, opts []seal.Option) *Recorder {
@@ -62,17 +76,25 @@ func newRecorder(start time.Time, maxPending int, opts []seal.Option) *Recorder 
 		out: new(sealedBuf)}
 }
 
-// Packet records one RTP packet. pkt is only borrowed: it is copied.
-func (r *Recorder) Packet(track uint8, at time.Time, pkt []byte) bool {
+// Packet records one RTP packet. pkt is only borrowed: it is copied. It
+// returns "" when recorded, else the drop reason (DropOverflow, DropWrite,
+// DropClosed).
+func (r *Recorder) Packet(track uint8, at time.Time, pkt []byte) string {
 	return r.add(seal.RecordPacket, track, at, pkt)
 }
 
 // Mark records an event (pause, resume, DTMF marker) for track (0xFF: all).
 func (r *Recorder) Mark(typ seal.RecordType, track uint8, at time.Time, data []byte) bool {
-	return r.add(typ, track, at, data)
+	why := r.add(typ, track, at, data)
+	if why == DropWrite {
+		r.mu.Lock()
+		r.failures++ // packets are counted per track by the caller
+		r.mu.Unlock()
+	}
+	return why == ""
 }
 
-func (r *Recorder) add(typ seal.RecordType, track uint8, at time.Time, data []byte) bool {
+func (r *Recorder) add(typ seal.RecordType, track uint8, at time.Time, data []byte) string {
 	arrival := int64(at.Sub(r.start))
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -81,21 +103,27 @@ func (r *Recorder) add(typ seal.RecordType, track uint8, at time.Time, data []by
 		// Bounded buffer while the KMS answers; overflow is counted, never silent.
 		if r.pendingSize+len(data) > r.maxPending {
 			r.overflow++
-			return false
+			return DropOverflow
 		}
 		r.pending = append(r.pending, pendingRec{typ, track, arrival, append([]byte(nil), data...)})
 		r.pendingSize += len(data) + 32
 		r.records++
-		return true
+		return ""
 	case recActive:
+		// While the spool refuses writes, sealed bytes wait in memory for
+		// the next flush; the same bound as before the key arrived (plus
+		// the chunk being built) keeps a long outage from growing without
+		// limit. What it refuses is lost and counted as such.
+		if r.unsent != nil && len(r.unsent)+len(r.out.b) > r.maxPending {
+			return DropWrite
+		}
 		if err := r.w.WriteRecord(seal.Record{Type: typ, Track: track, Arrival: arrival, Data: data}); err != nil {
-			r.failures++
-			return false
+			return DropWrite
 		}
 		r.records++
-		return true
+		return ""
 	default:
-		return false
+		return DropClosed
 	}
 }
 
@@ -134,6 +162,8 @@ func (r *Recorder) Discard() {
 // Flush seals the pending chunk and makes it durable. It returns the bytes
 // durable so far. The sink write happens outside the packet lock.
 func (r *Recorder) Flush() (int64, error) {
+	r.sinkMu.Lock()
+	defer r.sinkMu.Unlock()
 	r.mu.Lock()
 	if r.state != recActive {
 		d := r.durable
@@ -144,10 +174,10 @@ func (r *Recorder) Flush() (int64, error) {
 		r.mu.Unlock()
 		return 0, err
 	}
-	buf := r.take()
+	buf, mark := r.take(), r.w.Stats()
 	sink := r.sink
 	r.mu.Unlock()
-	return r.deliver(sink, buf)
+	return r.deliver(sink, buf, mark)
 }
 
 // take hands the sealed output (after any bytes a failed Append left) to
@@ -166,12 +196,15 @@ func (r *Recorder) take() []byte {
 	return b
 }
 
-func (r *Recorder) deliver(sink ChunkSink, b []byte) (int64, error) {
+// deliver appends b, everything the writer had sealed when its counts
+// were mark, to the sink; called with sinkMu held.
+func (r *Recorder) deliver(sink ChunkSink, b []byte, mark seal.WriterStats) (int64, error) {
 	err := sink.Append(b)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err == nil {
 		r.durable += int64(len(b))
+		r.durableChunks, r.durableRecords = mark.Chunks, mark.Records
 		putSealedBuf(b) // the sink does not retain b
 	} else {
 		// Keep the bytes for the next attempt: nothing sealed is dropped.
@@ -182,9 +215,14 @@ func (r *Recorder) deliver(sink ChunkSink, b []byte) (int64, error) {
 }
 
 // Close seals the final chunk, makes it durable and seals the spool file.
-// It returns the writer's statistics. A recorder that never got its DEK is
+// A failed final write is retried every `every` like the periodic flushes,
+// the sealed bytes kept in memory, until deadline; then the file is left
+// open (abandoned, for recovery) and the error wraps ErrNotDurable. It
+// returns the writer's statistics. A recorder that never got its DEK is
 // discarded.
-func (r *Recorder) Close() (seal.WriterStats, error) {
+func (r *Recorder) Close(deadline time.Time, every time.Duration) (seal.WriterStats, error) {
+	r.sinkMu.Lock()
+	defer r.sinkMu.Unlock()
 	r.mu.Lock()
 	switch r.state {
 	case recClosed:
@@ -203,27 +241,41 @@ func (r *Recorder) Close() (seal.WriterStats, error) {
 	r.state = recClosed
 	err := r.w.Close()
 	st := r.w.Stats()
-	buf := r.take()
 	sink := r.sink
 	r.mu.Unlock()
 	if err != nil {
 		return st, err
 	}
-	if _, err := r.deliver(sink, buf); err != nil {
-		return st, err
+	for {
+		r.mu.Lock()
+		buf := r.take()
+		r.mu.Unlock()
+		_, err := r.deliver(sink, buf, st)
+		if err == nil {
+			return st, sink.Seal()
+		}
+		if !time.Now().Add(every).Before(deadline) {
+			r.mu.Lock()
+			lost := len(r.unsent)
+			r.mu.Unlock()
+			return st, errors.Join(fmt.Errorf("%w: %d sealed bytes not written: %w", ErrNotDurable, lost, err), sink.Abandon())
+		}
+		time.Sleep(every)
 	}
-	return st, sink.Seal()
 }
 
 // RecorderStats is a snapshot of a recorder's counters.
 type RecorderStats struct {
 	Records, Overflow, Failures, Durable int64
-	Pending                              bool
+	// DurableChunks and DurableRecords are what reached the sink.
+	DurableChunks, DurableRecords int64
+	Pending                       bool
 }
 
 // Stats returns a snapshot.
 func (r *Recorder) Stats() RecorderStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return RecorderStats{r.records, r.overflow, r.failures, r.durable, r.state == recPending}
+	return RecorderStats{Records: r.records, Overflow: r.overflow, Failures: r.failures, Durable: r.durable,
+		DurableChunks: r.durableChunks, DurableRecords: r.durableRecords, Pending: r.state == recPending}
 }

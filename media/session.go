@@ -187,11 +187,13 @@ func (s *Session) deliver(t *track, at time.Time, pkt []byte) {
 		s.redactEvent(t, at, pkt)
 		return
 	}
-	switch {
-	case s.rec.Packet(t.index, at, pkt):
+	switch s.rec.Packet(t.index, at, pkt) {
+	case "":
 		t.counters.Recorded.Add(1)
-	case s.rec.Stats().Pending:
+	case DropOverflow:
 		t.counters.Overflow.Add(1)
+	case DropWrite:
+		t.counters.Write.Add(1)
 	default:
 		t.counters.Closed.Add(1)
 	}

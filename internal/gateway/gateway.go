@@ -69,6 +69,8 @@ type Gateway struct {
 	ready     chan struct{}
 	closeOnce sync.Once
 	id        string // gateway.id (gatewayid.go)
+	// finalWriteRetry bounds a final chunk's retries (WithFinalWriteRetry).
+	finalWriteRetry time.Duration
 }
 
 // New opens everything the config names (creating the data directory, the
@@ -242,6 +244,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts, LatchWindow: cfg.Media.Latching(),
+		FinalWriteRetry: g.finalWriteRetry,
 	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool)
 	g.registerAuthMetrics(reg)
@@ -295,6 +298,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		zap.Int("portMin", cfg.Media.PortMin), zap.Int("portMax", cfg.Media.PortMax))
 
 	bg, stopBG := context.WithCancel(context.Background())
+	g.indexer.unwritten = func(id string) { go g.recoverUnwritten(bg, id) }
 	var wg sync.WaitGroup
 	wg.Add(4)
 	go func() { defer wg.Done(); g.refreshLoop(bg) }()
@@ -392,6 +396,8 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if g.spool.Full() {
 		checks["spool"], ok = "full", false
+	} else if msg := g.spool.WriteProblem(); msg != "" {
+		checks["spool"], ok = msg, false
 	} else {
 		checks["spool"] = "ok"
 	}

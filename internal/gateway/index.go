@@ -26,6 +26,9 @@ type indexer struct {
 	metrics   *metrics
 	spool     *spool.Spool
 	finished  func(spool.Entry) // queues a closed recording for upload
+	// unwritten recovers in place a recording whose final chunk could not
+	// be written (media.StatusWriteFailed); nil: the next start does.
+	unwritten func(id string)
 
 	mu       sync.Mutex
 	progress map[string]int64 // recording id → durable bytes, pending write
@@ -100,6 +103,9 @@ func (ix *indexer) SessionEnded(s *media.Session, sum media.Summary) {
 		if e, ok := ix.spool.Find(s.RecordingID); ok && e.State != spool.StateOpen {
 			ix.finished(e)
 		}
+	}
+	if sum.Status == media.StatusWriteFailed && ix.unwritten != nil {
+		ix.unwritten(s.RecordingID)
 	}
 }
 

@@ -68,7 +68,7 @@ func newMetrics(m *media.Manager, reg *prometheus.Registry, sp *spool.Spool) *me
 	}
 	reg.MustRegister(x.sessionsTotal, x.sessionsEnded, x.sessionsRefused, x.fallbacks, x.keyFailures, x.bytesSealed, x.chunks,
 		x.spoolBytes, x.spoolCommits, x.apiRequests, x.flushDelay, x.flushSeconds, x.flushErrors, x.firstDurable, &packetCollector{m: m},
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		spoolWriteFailures(sp), prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return x
 }
 

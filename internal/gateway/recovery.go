@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -84,4 +85,44 @@ func (g *Gateway) unwrap(ctx context.Context, id string, h *seal.Header) ([]byte
 	defer cancel()
 	return p.Unwrap(ctx, kms.KeyRef{Provider: env.Key.Provider, KeyID: env.Key.KeyID}, env.WrappedDEK,
 		encryptionContext(h.Context.OrgID, id, h.Context.PolicyID))
+}
+
+// unwrittenRetry is how often recovery in place of a recording whose final
+// chunk was not written waits for the spool to take writes again.
+const unwrittenRetry = time.Second
+
+// recoverUnwritten closes, in place and without a restart, the spool file
+// of a recording whose final chunk could not be written in time (a full
+// disk): once the spool can be written, recovery keeps the chunks that
+// reached disk and adds a recovered-final chunk, and the recording
+// uploads as RECOVERED instead of staying ACTIVE until the next start.
+// It gives up when ctx ends (shutdown); the next start then recovers it.
+func (g *Gateway) recoverUnwritten(ctx context.Context, id string) {
+	log := g.log.With(zap.String("recording", id))
+	for {
+		if g.spool.WriteErr() == nil {
+			e, ok := g.spool.Find(id)
+			if !ok || e.State != spool.StateOpen {
+				return // recovered or removed meanwhile
+			}
+			sum, err := g.recoverOne(ctx, e)
+			if err == nil {
+				log.Warn("recovered recording in place: its final chunk could not be written to the spool",
+					zap.Int64("chunks", sum.Chunks), zap.String("status", sum.Status.String()))
+				if e, ok := g.spool.Find(id); ok {
+					if err := g.enqueueUpload(e); err != nil {
+						log.Error("cannot queue recovered recording for upload", zap.Error(err))
+					}
+				}
+				return
+			}
+			log.Warn("recovery in place failed; retrying", zap.Error(err))
+		}
+		select {
+		case <-ctx.Done():
+			log.Warn("recording left for recovery at next start: its final chunk was not written")
+			return
+		case <-time.After(unwrittenRetry):
+		}
+	}
 }

@@ -152,6 +152,11 @@ func (g *Gateway) createSession(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "recording spool full: object storage is not keeping up; retry later", err)
 		return
+	case errors.Is(err, spool.ErrUnwritable):
+		g.metrics.sessionsRefused.WithLabelValues("spool_unwritable").Inc()
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "recording spool cannot be written; retry later", err)
+		return
 	case media.IsCapacity(err) || errors.Is(err, media.ErrClosed):
 		reason := "capacity"
 		if errors.Is(err, media.ErrClosed) {

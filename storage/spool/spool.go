@@ -47,6 +47,9 @@ type Spool struct {
 	maxBytes int64
 	used     atomic.Int64
 	commit   *committer
+	// lastFail is the last failed write, nil once a write succeeds.
+	lastFail atomic.Pointer[writeFailure]
+	failures atomic.Int64
 }
 
 // Option configures a spool.
@@ -242,8 +245,11 @@ func (f *File) Append(b []byte) error {
 		if terr := f.f.Truncate(f.size); terr != nil {
 			err = errors.Join(err, terr)
 		}
-		return fmt.Errorf("spool: append %s: %w", f.id, err)
+		err = fmt.Errorf("spool: append %s: %w", f.id, err)
+		f.s.noteWrite(err)
+		return err
 	}
+	f.s.noteWrite(nil)
 	f.size += int64(len(b))
 	f.s.used.Add(int64(len(b)))
 	return nil

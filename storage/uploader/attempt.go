@@ -24,7 +24,7 @@ var (
 // attempt uploads e (unless already confirmed), verifies it and calls Done.
 func (u *Uploader) attempt(ctx context.Context, e *entry) error {
 	e.attempts++
-	ctx, cancel := context.WithTimeout(ctx, u.cfg.AttemptTimeout)
+	ctx, cancel := context.WithTimeout(ctx, u.attemptTimeout(e))
 	defer cancel()
 	if !e.uploaded {
 		start := time.Now()
@@ -38,6 +38,20 @@ func (u *Uploader) attempt(ctx context.Context, e *entry) error {
 		return fmt.Errorf("%w: %s: %w", errDone, e.Key, err)
 	}
 	return nil
+}
+
+// attemptTimeout is the deadline of one attempt for e: long enough to
+// move the file at MinRate, short enough that a hung store is counted as
+// down after seconds, never more than AttemptTimeout.
+func (u *Uploader) attemptTimeout(e *entry) time.Duration {
+	size := e.size
+	if e.sha256 == "" { // not hashed yet: the file's size
+		if fi, err := os.Stat(e.Path); err == nil {
+			size = fi.Size()
+		}
+	}
+	d := u.cfg.AttemptFloor + time.Duration(float64(size)/float64(u.cfg.MinRate)*float64(time.Second))
+	return min(d, u.cfg.AttemptTimeout)
 }
 
 // upload puts the file and reads the object's size and SHA-256 back.

@@ -28,6 +28,12 @@ const (
 	DefaultMinBackoff     = 500 * time.Millisecond
 	DefaultMaxBackoff     = time.Minute
 	DefaultAttemptTimeout = time.Minute
+	// An attempt may take DefaultAttemptFloor plus the time to move the
+	// file at DefaultMinRate, capped by AttemptTimeout: a hung store (it
+	// accepts connections and never answers) is counted as a timeout after
+	// seconds for a call recording, not after a minute.
+	DefaultAttemptFloor = 5 * time.Second
+	DefaultMinRate      = 1 << 20 // bytes per second
 )
 
 // Item is one finished spool file to upload.
@@ -61,6 +67,11 @@ type Config struct {
 	// AttemptTimeout bounds one attempt (upload and verification): a
 	// store that hangs (paused, partitioned) costs at most this long.
 	AttemptTimeout time.Duration
+	// AttemptFloor and MinRate (bytes per second) make an attempt's
+	// deadline proportional to the file's size: AttemptFloor plus
+	// size/MinRate, at most AttemptTimeout.
+	AttemptFloor time.Duration
+	MinRate      int64
 	// Metrics may be nil.
 	Metrics *Metrics
 	// Logger may be nil (no logs). Logs carry keys and sizes, never data.
@@ -79,6 +90,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.AttemptTimeout == 0 {
 		c.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if c.AttemptFloor == 0 {
+		c.AttemptFloor = DefaultAttemptFloor
+	}
+	if c.MinRate == 0 {
+		c.MinRate = DefaultMinRate
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -99,6 +116,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: backoff [%v, %v] is not a range", ErrConfig, c.MinBackoff, c.MaxBackoff)
 	case c.AttemptTimeout < 0:
 		return fmt.Errorf("%w: attemptTimeout %v is negative", ErrConfig, c.AttemptTimeout)
+	case c.AttemptFloor < 0 || c.MinRate < 0:
+		return fmt.Errorf("%w: attemptFloor %v and minRate %d must not be negative", ErrConfig, c.AttemptFloor, c.MinRate)
 	}
 	return nil
 }
