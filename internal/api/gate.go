@@ -36,10 +36,41 @@ func (s *server) runGated(rt Route, w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if strings.HasPrefix(rt.Pattern, policiesPath) && rt.Method != http.MethodGet {
-		s.policyWrites.Lock()
-		defer s.policyWrites.Unlock()
+	if !strings.HasPrefix(rt.Pattern, policiesPath) || rt.Method == http.MethodGet {
+		return s.gateAndRun(rt, w, r)
 	}
+	// One policy write at a time, in this gateway and across the gateways
+	// sharing the store: the effect gate judges a write against the set it
+	// reads, so two writes harmless alone must not interleave.
+	s.policyWrites.Lock()
+	defer s.policyWrites.Unlock()
+	l, ok := s.deps.Store.(storeLocker)
+	if !ok {
+		return s.gateAndRun(rt, w, r)
+	}
+	ran := false
+	var out error
+	err = l.WithLock(r.Context(), store.LockPolicyWrites, func(context.Context) error {
+		ran = true
+		out = s.gateAndRun(rt, w, r)
+		return nil
+	})
+	switch {
+	case err != nil && !ran:
+		return errorf(http.StatusServiceUnavailable, CodeGateUnavailable, "policy writes cannot be serialised across gateways now: %v", err)
+	case err != nil:
+		s.log.Error("policy write lock: cannot release", zap.Error(err))
+	}
+	return out
+}
+
+// storeLocker is a store with store-wide named locks (store.SQL.WithLock).
+type storeLocker interface {
+	WithLock(ctx context.Context, name string, fn func(context.Context) error) error
+}
+
+// gateAndRun is runGated's gate and handler, on the verified body.
+func (s *server) gateAndRun(rt Route, w http.ResponseWriter, r *http.Request) error {
 	q := s.deps.Ceremony.Approvals
 	if q == nil {
 		return rt.handle(w, r)

@@ -18,6 +18,10 @@ import (
 // read what the winner created.
 const LockFirstStart = "mediaseal/first-start"
 
+// LockPolicyWrites serialises policy writes (gate and handler) across the
+// gateways sharing one store.
+const LockPolicyWrites = "mediaseal/policy-writes"
+
 // lockPoll is how often a SQLite waiter retries the file lock.
 const lockPoll = 20 * time.Millisecond
 
