@@ -8,7 +8,6 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/approvals"
 	"github.com/mediaseal/mediaseal/internal/store"
-	"github.com/mediaseal/mediaseal/kms"
 )
 
 // CodeRecordingShredded: the recording's key was destroyed; no approval
@@ -36,14 +35,13 @@ func (s *server) recordingKeyUsable(ctx context.Context, rec store.Recording) er
 	if err != nil {
 		return fmt.Errorf("reading the key registry for recording %s: %w", rec.ID, err)
 	}
-	for _, k := range keys {
-		if _, name, ok := s.deps.KMS.Provider(k.KeyType); !ok || name != rec.KeyProvider || k.Ref != rec.KeyID {
-			continue
-		}
-		if k.State != "" && k.State != string(kms.StateEnabled) {
-			return errorf(http.StatusConflict, CodeKeyState, "recording %s is under key %s, which is %s: re-enable the key to play it back",
-				rec.ID, k.ID, k.State)
-		}
+	providerOf := func(keyType string) string {
+		_, name, _ := s.deps.KMS.Provider(keyType)
+		return name
+	}
+	if k, ok := store.NotEnabledKey(keys, rec.KeyProvider, rec.KeyID, providerOf); ok {
+		return errorf(http.StatusConflict, CodeKeyState, "recording %s is under key %s, which is %s: re-enable the key to play it back",
+			rec.ID, k.ID, k.State)
 	}
 	return nil
 }

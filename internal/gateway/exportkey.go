@@ -21,13 +21,9 @@ func (g *Gateway) checkKeyUsable(ctx context.Context, id string, rec store.Recor
 	if err != nil {
 		return fmt.Errorf("recording %s: reading the key registry: %w", id, err)
 	}
-	for _, k := range keys {
-		if providerByType[k.KeyType] != rec.KeyProvider || k.Ref != rec.KeyID {
-			continue
-		}
-		if k.State != "" && k.State != string(kms.StateEnabled) {
-			return fmt.Errorf("%w: recording %s is under key %s, which is %s in the key registry", kms.ErrDisabled, id, k.ID, k.State)
-		}
+	providerOf := func(keyType string) string { return providerByType[keyType] }
+	if k, ok := store.NotEnabledKey(keys, rec.KeyProvider, rec.KeyID, providerOf); ok {
+		return fmt.Errorf("%w: recording %s is under key %s, which is %s in the key registry", kms.ErrDisabled, id, k.ID, k.State)
 	}
 	return nil
 }
