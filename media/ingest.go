@@ -72,7 +72,9 @@ func (s *Session) onRTP(t *track) udprx.Handler {
 			t.counters.Source.Add(1)
 			return
 		}
-		t.carried.Store(true)
+		if !t.carried.Load() { // a load per packet, a store only once
+			t.carried.Store(true)
+		}
 		s.deliver(t, at, pkt)
 	}
 }
