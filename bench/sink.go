@@ -6,12 +6,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/udprx"
+	"github.com/mediaseal/mediaseal/media/udprx"
 )
 
 // Sink is the baseline receiver: one UDP socket per stream, as the
 // gateway's ingest has, read by the gateway's own receive loops
-// (internal/udprx), that only counts datagrams. It is what this machine
+// (media/udprx), that only counts datagrams. It is what this machine
 // moves at all with the same socket layout and the same receiver, minus
 // the recording.
 type Sink struct {

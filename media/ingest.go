@@ -8,7 +8,7 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
-	"github.com/mediaseal/mediaseal/internal/udprx"
+	"github.com/mediaseal/mediaseal/media/udprx"
 )
 
 // maxPacket is the largest datagram read; anything longer is truncated by

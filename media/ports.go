@@ -7,7 +7,7 @@ import (
 	"net/netip"
 	"sync"
 
-	"github.com/mediaseal/mediaseal/internal/udprx"
+	"github.com/mediaseal/mediaseal/media/udprx"
 )
 
 // portPool hands out UDP ports from a configured range. RTP takes even

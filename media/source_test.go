@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/mediaseal/mediaseal/internal/udprx"
+	"github.com/mediaseal/mediaseal/media/udprx"
 )
 
 func TestParseSource(t *testing.T) {

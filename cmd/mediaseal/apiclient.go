@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mediaseal/mediaseal/internal/api"
+	"github.com/mediaseal/mediaseal/ceremony/api"
 )
 
 // apiTimeout bounds one control-plane request.

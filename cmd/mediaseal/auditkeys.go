@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mediaseal/mediaseal/internal/audit"
-	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/ceremony/audit"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 )
 
 // newAuditKeys is "audit keys export": the auditor takes the audit public

@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mediaseal/mediaseal/internal/api"
-	"github.com/mediaseal/mediaseal/internal/audit"
+	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/internal/gateway"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mediaseal/mediaseal/internal/api"
-	"github.com/mediaseal/mediaseal/internal/approvals"
+	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/policy"
 )
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/store"
 )
 
 // TestPolicyProposeCLI: a policy administrator puts a queue under a

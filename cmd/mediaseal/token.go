@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mediaseal/mediaseal/internal/auth"
+	"github.com/mediaseal/mediaseal/ceremony/auth"
 )
 
 // apiFlag registers --api, the gateway base URL of every command that calls

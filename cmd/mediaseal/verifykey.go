@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 )
 
 // keyLine names the key (and its version) the recording's current

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 )
 
 // TestVerifyKeyLine: verify names the key and version of a recording's

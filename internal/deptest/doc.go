@@ -1,7 +1,6 @@
 // Package deptest holds no code: its test keeps the import graph pointing
-// one way, as DESIGN.md draws it. cmd imports the service wiring, the
-// wiring imports media, media imports the policy, kms and storage
-// contracts; adapters import only their own contract and their SDK; the
-// recording format (storage/seal) imports only the standard library and
-// the compressor.
+// one way. Its layers list is the architecture bottom first (leaves,
+// contracts, adapters, keys, the recording life cycle, media, playback,
+// the ceremony's control plane, configuration, assembly, commands), and a
+// package, or a package's tests, may import only what lies below it.
 package deptest

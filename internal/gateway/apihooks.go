@@ -1,8 +1,8 @@
 package gateway
 
 import (
-	"github.com/mediaseal/mediaseal/internal/api"
-	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 )
 
 // apiHooks wrap what the control-plane API reaches, so a test can inject

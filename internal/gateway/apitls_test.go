@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/auth"
+	"github.com/mediaseal/mediaseal/ceremony/auth"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 )

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/api"
-	"github.com/mediaseal/mediaseal/internal/audit"
+	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/audit"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 )
@@ -45,7 +45,7 @@ func bindWithQuorum(t *testing.T, tg *testGateway, arn, region string) int64 {
 // anchor.
 func startAnchorGateway(t *testing.T, lk *testenv.LocalKMS, anchor func(*config.Config)) *testGateway {
 	p, err := awskms.New(context.Background(), awskms.Config{Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test",
-		SecretAccessKey: "test", OrgRegion: lk.Region}, awskms.WithCiphertextVersion(testenv.CiphertextVersion))
+		SecretAccessKey: "test", OrgRegion: lk.Region}, awskms.WithCiphertextVersion(awskms.LocalKMSCiphertextVersion))
 	if err != nil {
 		t.Fatal(err)
 	}

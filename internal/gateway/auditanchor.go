@@ -8,10 +8,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/mediaseal/mediaseal/internal/audit"
-	"github.com/mediaseal/mediaseal/internal/audit/s3anchor"
+	"github.com/mediaseal/mediaseal/ceremony/audit"
+	"github.com/mediaseal/mediaseal/ceremony/audit/s3anchor"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/store"
 	s3store "github.com/mediaseal/mediaseal/storage/s3"
 )
 

@@ -3,7 +3,7 @@ package gateway
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/mediaseal/mediaseal/internal/auth"
+	"github.com/mediaseal/mediaseal/ceremony/auth"
 )
 
 // registerAuthMetrics exports mediaseal_auth_failures_total: every failed

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/mediaseal/mediaseal/internal/api"
+	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 )

@@ -3,7 +3,7 @@ package gateway
 import (
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/approvals"
+	"github.com/mediaseal/mediaseal/ceremony/approvals"
 )
 
 func approvalsWithDelay(d time.Duration) approvals.Config {

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/api"
-	"github.com/mediaseal/mediaseal/internal/auth"
+	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/auth"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 )
@@ -115,7 +115,7 @@ func (p *principal) propose(op, target string, params any, reason string) (strin
 // no customer key or policy configured: the ceremony adds them.
 func startCeremonyGateway(t *testing.T, lk *testenv.LocalKMS) *testGateway {
 	p, err := awskms.New(context.Background(), awskms.Config{Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test",
-		SecretAccessKey: "test", OrgRegion: lk.Region}, awskms.WithCiphertextVersion(testenv.CiphertextVersion))
+		SecretAccessKey: "test", OrgRegion: lk.Region}, awskms.WithCiphertextVersion(awskms.LocalKMSCiphertextVersion))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package gateway
 import (
 	"maps"
 
-	"github.com/mediaseal/mediaseal/internal/approvals"
+	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/internal/config"
 )
 

@@ -15,9 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/mediaseal/mediaseal/internal/audit"
-	"github.com/mediaseal/mediaseal/internal/auth"
-	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/ceremony/audit"
+	"github.com/mediaseal/mediaseal/ceremony/auth"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 )
 
 // Gateways sharing a store are members of a cluster: each holds the lease

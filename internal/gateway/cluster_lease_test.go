@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 )
 

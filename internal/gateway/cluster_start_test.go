@@ -15,9 +15,9 @@ import (
 
 	"go.uber.org/zap/zaptest"
 
-	"github.com/mediaseal/mediaseal/internal/auth"
+	"github.com/mediaseal/mediaseal/ceremony/auth"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/local"
 )

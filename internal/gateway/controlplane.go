@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mediaseal/mediaseal/internal/api"
+	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/policy"
 )

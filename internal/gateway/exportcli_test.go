@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/approvals"
+	"github.com/mediaseal/mediaseal/ceremony/approvals"
 )
 
 // TestCeremonyExportCLI: `mediaseal export` follows the playback rule.

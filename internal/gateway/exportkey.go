@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mediaseal/mediaseal/internal/audit"
-	"github.com/mediaseal/mediaseal/internal/jobs"
+	"github.com/mediaseal/mediaseal/ceremony/audit"
+	"github.com/mediaseal/mediaseal/ceremony/jobs"
 )
 
 // auditJobEvent appends a jobs event (re-encryption, rotation, shredding)

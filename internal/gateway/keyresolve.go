@@ -1,7 +1,7 @@
 package gateway
 
 import (
-	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/policy"
 )
 

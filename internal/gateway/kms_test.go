@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 	"github.com/mediaseal/mediaseal/media"
@@ -21,7 +21,7 @@ func withLocalKMS(t *testing.T, lk *testenv.LocalKMS, onUnavailable string, time
 	t.Helper()
 	arn := lk.ARN("cmk-1")
 	acfg := awskms.Config{Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test", SecretAccessKey: "test", OrgRegion: lk.Region}
-	p, err := awskms.New(context.Background(), acfg, awskms.WithCiphertextVersion(testenv.CiphertextVersion))
+	p, err := awskms.New(context.Background(), acfg, awskms.WithCiphertextVersion(awskms.LocalKMSCiphertextVersion))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,8 @@ import (
 
 	"go.uber.org/zap/zaptest"
 
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/store"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 	"github.com/mediaseal/mediaseal/kms/pkcs11"
@@ -26,7 +26,7 @@ import (
 func withPlatformKeyInLocalKMS(t *testing.T, lk *testenv.LocalKMS) (func(*config.Config), Option) {
 	t.Helper()
 	p, err := awskms.New(context.Background(), awskms.Config{Region: lk.Region, Endpoint: lk.Endpoint, AccessKeyID: "test",
-		SecretAccessKey: "test", OrgRegion: lk.Region, MaxAttempts: 1}, awskms.WithCiphertextVersion(testenv.CiphertextVersion))
+		SecretAccessKey: "test", OrgRegion: lk.Region, MaxAttempts: 1}, awskms.WithCiphertextVersion(awskms.LocalKMSCiphertextVersion))
 	if err != nil {
 		t.Fatal(err)
 	}

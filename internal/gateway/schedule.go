@@ -11,11 +11,11 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mediaseal/mediaseal/internal/api"
-	"github.com/mediaseal/mediaseal/internal/approvals"
-	"github.com/mediaseal/mediaseal/internal/audit"
-	"github.com/mediaseal/mediaseal/internal/jobs"
-	"github.com/mediaseal/mediaseal/internal/store"
+	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/approvals"
+	"github.com/mediaseal/mediaseal/ceremony/audit"
+	"github.com/mediaseal/mediaseal/ceremony/jobs"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
 )
 

@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/mediaseal/mediaseal/kms/awskms"
 )
 
 // Default identity of a started local-kms.
@@ -161,11 +159,6 @@ func (l *LocalKMS) RotateSeeded(id string) {
 	l.kill()
 	l.start()
 }
-
-// CiphertextVersion reads the backing-key version out of a local-kms
-// ciphertext blob, as a gateway configured with
-// kms.aws.ciphertextFormat "local-kms" does.
-func CiphertextVersion(blob []byte) (string, bool) { return awskms.LocalKMSCiphertextVersion(blob) }
 
 // RandomHexKey returns 32 random bytes, hex encoded, for a seed file.
 func RandomHexKey(t testing.TB) string {

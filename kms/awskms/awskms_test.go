@@ -28,7 +28,7 @@ func newProvider(t *testing.T, l *testenv.LocalKMS) *awskms.Provider {
 		AccessKeyID:     "test",
 		SecretAccessKey: "test",
 		OrgRegion:       l.Region,
-	}, awskms.WithCiphertextVersion(testenv.CiphertextVersion))
+	}, awskms.WithCiphertextVersion(awskms.LocalKMSCiphertextVersion))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func newFixture(t testing.TB) *fixture {
 	l := testenv.StartLocalKMS(t, testenv.SeedKey{ID: customerKeyID, BackingKeys: []string{testenv.RandomHexKey(t)}})
 	aws, err := awskms.New(context.Background(), awskms.Config{
 		Region: l.Region, Endpoint: l.Endpoint, AccessKeyID: "test", SecretAccessKey: "test", OrgRegion: l.Region,
-	}, awskms.WithCiphertextVersion(testenv.CiphertextVersion))
+	}, awskms.WithCiphertextVersion(awskms.LocalKMSCiphertextVersion))
 	if err != nil {
 		t.Fatal(err)
 	}

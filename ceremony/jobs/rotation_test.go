@@ -1,0 +1,107 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/local"
+)
+
+// TestRotationScheduler: a key with autoRotate rotates once its period
+// has passed since it was registered, not before, and once per period
+// even with two gateways ticking at the same moment; on-demand rotation
+// works on a key without autoRotate; old versions keep unwrapping.
+func TestRotationScheduler(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "ms.db"), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	kr, err := local.Open(t.TempDir(), "local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"auto", "manual"} {
+		if err := kr.EnsureKey(id); err != nil {
+			t.Fatal(err)
+		}
+		_, err := st.CreateKey(ctx, store.Key{ID: id, Name: id, KeyType: "PLATFORM", Ref: id, State: "ENABLED",
+			Rotation: store.Rotation{AutoRotate: id == "auto", PeriodDays: 90}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := kms.KeyRef{Provider: local.ProviderName, KeyID: "auto"}
+	dk, err := kr.GenerateDataKey(ctx, ref, kms.EncryptionContext{"recording": "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := t0
+	aud := &events{}
+	rotator := func() *KeyRotator {
+		return &KeyRotator{Store: st, Auditor: aud, Now: func() time.Time { return now },
+			Provider: func(string) (kms.Provider, string, bool) { return kr, local.ProviderName, true }}
+	}
+	tick := func() int {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		n := 0
+		for range 2 { // two gateways
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rots, err := rotator().Tick(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				n += len(rots)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return n
+	}
+	for _, step := range []struct {
+		at      time.Duration
+		rotated int
+		version string
+	}{
+		{89 * 24 * time.Hour, 0, "v1"},
+		{90 * 24 * time.Hour, 1, "v2"},
+		{91 * 24 * time.Hour, 0, "v2"},
+		{180 * 24 * time.Hour, 1, "v3"},
+	} {
+		now = t0.Add(step.at)
+		if n := tick(); n != step.rotated {
+			t.Fatalf("day %v: %d rotations, want %d", step.at.Hours()/24, n, step.rotated)
+		}
+		info, _ := kr.Describe(ctx, ref)
+		if info.CurrentVersion != step.version {
+			t.Fatalf("day %v: version %s, want %s", step.at.Hours()/24, info.CurrentVersion, step.version)
+		}
+	}
+	if dek, err := kr.Unwrap(ctx, ref, dk.Wrapped, kms.EncryptionContext{"recording": "r"}); err != nil {
+		t.Fatalf("v1 envelope no longer unwraps: %v", err)
+	} else {
+		clear(dek)
+	}
+	rot, err := rotator().RotateKey(ctx, "manual", "key-admin")
+	if err != nil || rot.Version != "v2" || rot.Reason != RotationOnDemand {
+		t.Fatalf("on demand: %+v %v", rot, err)
+	}
+	if _, err := rotator().RotateKey(ctx, "missing", "key-admin"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown key: %v", err)
+	}
+	if len(aud.actions()) != 3 {
+		t.Fatalf("audit %v", aud.actions())
+	}
+}
