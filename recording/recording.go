@@ -27,12 +27,11 @@ type Start struct {
 // of Ended, WriteFailed, Failed or KeyFailed); the service moves it on
 // from there. Its id and object key never change.
 type Recording struct {
-	svc     *Service
-	id      string
-	sealID  [32]byte
-	key     string
-	started time.Time
-	start   Start
+	svc    *Service
+	id     string
+	sealID [32]byte
+	key    string
+	start  Start
 
 	mu     sync.Mutex
 	state  State

@@ -56,15 +56,14 @@ func (s *Service) restored(ctx context.Context, e storage.SpoolEntry) *Recording
 	}
 	if s.d.Index != nil {
 		if row, err := s.d.Index.Get(ctx, e.ID); err == nil {
-			r.key, r.chunks, r.started = row.ObjectKey, row.Chunks, row.StartedAt
+			r.key, r.chunks = row.ObjectKey, row.Chunks
 		}
 	}
 	if r.key == "" {
 		// No row to say (the store lost it, or its creation never landed):
 		// the file's own sealed header names where it started.
 		if h, err := readHeader(e.Path); err == nil {
-			r.started = time.Unix(0, h.Context.StartedAt)
-			r.key = storage.RecordingKey(h.Context.OrgID, r.started, e.ID)
+			r.key = storage.RecordingKey(h.Context.OrgID, time.Unix(0, h.Context.StartedAt), e.ID)
 			s.log.Warn("spooled recording has no index row; object key taken from its header", zap.String("recording", e.ID))
 		}
 	}

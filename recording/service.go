@@ -115,7 +115,7 @@ func (s *Service) Begin(st Start) (*Recording, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Recording{svc: s, id: id, sealID: raw, started: st.StartedAt, state: Active, start: st,
+	return &Recording{svc: s, id: id, sealID: raw, state: Active, start: st,
 		key: storage.RecordingKey(s.d.OrgID, st.StartedAt, id)}, nil
 }
 

@@ -21,6 +21,10 @@ func (s *Service) upload(r *Recording) {
 	if s.up == nil {
 		return // no object store: the file stays in the spool
 	}
+	if r.key == "" {
+		s.log.Error("spooled recording has no object key (no index row, unreadable header); left in the spool", zap.String("recording", r.id))
+		return
+	}
 	e, ok := s.d.Spool.Find(r.id)
 	if !ok || e.State == storage.SpoolOpen {
 		s.log.Error("closed recording not in the spool", zap.String("recording", r.id), zap.Bool("found", ok))
