@@ -84,11 +84,11 @@ type indexWriter struct {
 	q   chan indexOp
 
 	mu       sync.Mutex
-	progress map[string]Progress // pending, latest per recording
+	progress map[string]int64 // recording id → durable bytes, pending
 }
 
 func newIndexWriter(ix Index, log *zap.Logger, m *metrics) *indexWriter {
-	return &indexWriter{ix: ix, log: log, m: m, q: make(chan indexOp, indexQueue), progress: map[string]Progress{}}
+	return &indexWriter{ix: ix, log: log, m: m, q: make(chan indexOp, indexQueue), progress: map[string]int64{}}
 }
 
 // behind reports whether the queue is too full to take a new recording.
@@ -119,10 +119,11 @@ func (w *indexWriter) tryQueue(op indexOp) bool {
 	}
 }
 
-// durable notes a recording's progress, written with the next batch.
-func (w *indexWriter) durable(p Progress) {
+// durable notes a recording's durable bytes, written with the next batch
+// (on every flush: kept to a map write).
+func (w *indexWriter) durable(id string, bytes int64) {
 	w.mu.Lock()
-	w.progress[p.ID] = p
+	w.progress[id] = bytes
 	w.mu.Unlock()
 }
 
@@ -143,6 +144,11 @@ func (w *indexWriter) run(ctx context.Context) {
 		case op := <-w.q:
 			w.apply(ctx, op)
 		case <-t.C:
+			// What was queued before this tick goes first: a recording's
+			// row is created before its progress is counted.
+			for n := len(w.q); n > 0 && ctx.Err() == nil; n-- {
+				w.apply(ctx, <-w.q)
+			}
 			w.writeProgress(ctx)
 		}
 	}
@@ -206,14 +212,17 @@ func (w *indexWriter) apply(ctx context.Context, op indexOp) {
 func (w *indexWriter) writeProgress(ctx context.Context) {
 	w.mu.Lock()
 	batch := w.progress
-	w.progress = make(map[string]Progress, len(batch))
+	w.progress = make(map[string]int64, len(batch))
 	w.mu.Unlock()
 	if len(batch) == 0 {
 		return
 	}
+	// While recording, the index counts durable bytes; the exact chunk
+	// count is written when the recording is closed.
+	now := time.Now()
 	ps := make([]Progress, 0, len(batch))
-	for _, p := range batch {
-		ps = append(ps, p)
+	for id, b := range batch {
+		ps = append(ps, Progress{ID: id, Bytes: b, DurableAt: now})
 	}
 	wctx, cancel := context.WithTimeout(ctx, indexAttempt)
 	err := w.ix.ProgressBatch(wctx, ps)

@@ -136,7 +136,7 @@ func (r *Recording) KeyFailed() {
 
 // Durable notes that bytes of the recording are on disk.
 func (r *Recording) Durable(bytes int64) {
-	r.svc.ix.durable(Progress{ID: r.id, Bytes: bytes, DurableAt: time.Now()})
+	r.svc.ix.durable(r.id, bytes)
 }
 
 // Ended is told that the sealed recording holds chunks chunks and bytes

@@ -82,6 +82,7 @@ func TestRecordingIndexLandsAfterStoreOutage(t *testing.T) {
 		t.Fatalf("Started waited %v for a store that is down", took)
 	}
 	r.KeyReady(seal.Envelope{Key: seal.KeyRef{Provider: "local", KeyID: "k", KeyVersion: "1"}, WrappedDEK: []byte("wrapped")})
+	r.Durable(4096) // one flush's progress, batched
 	failures := func() float64 {
 		mfs, _ := reg.Gather()
 		for _, mf := range mfs {
@@ -128,5 +129,15 @@ func TestRecordingIndexLandsAfterStoreOutage(t *testing.T) {
 	}
 	if err := svc.Admit(); err != nil {
 		t.Fatalf("still refused once the index caught up: %v", err)
+	}
+	// The progress noted while the store was down is kept and written
+	// after the rows it counts.
+	for deadline := time.Now().Add(10 * time.Second); rec.Bytes != 4096; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("progress not written after the outage: %+v", rec)
+		}
+		if rec, err = up.GetRecording(ctx, r.ID()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
