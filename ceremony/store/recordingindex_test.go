@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/recording"
+	"github.com/mediaseal/mediaseal/storage/fs"
 	"github.com/mediaseal/mediaseal/storage/seal"
 	"github.com/mediaseal/mediaseal/storage/spool"
 )
@@ -139,5 +141,99 @@ func TestRecordingIndexLandsAfterStoreOutage(t *testing.T) {
 		if rec, err = up.GetRecording(ctx, r.ID()); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A recording's object key is the one its row was created with, also
+// after a restart: the next process takes it from the index, not from the
+// file's name or header (here the header's start time says otherwise), and
+// finishes the row with the chunks counted when the call ended.
+func TestRestartStoresUnderIndexedKey(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, store.Config{SQLitePath: filepath.Join(t.TempDir(), "control.db")})
+	ix := store.RecordingIndex{SQL: st}
+	dir := t.TempDir()
+	sp, err := spool.Open(dir, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := recording.New(recording.Deps{OrgID: "org", Spool: sp, Index: ix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- first.Run(rctx) }()
+	started := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+	r, _ := first.Begin(recording.Start{CallID: "c", StartedAt: started})
+	if err := r.Started(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := r.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dek := make([]byte, 32)
+	var buf bytes.Buffer
+	w, err := seal.NewWriter(&buf, dek, seal.Header{RecordingID: r.SealID(),
+		Context:  seal.Context{OrgID: "org", CallID: "c", StartedAt: started.Add(time.Hour).UnixNano(), Tracks: []seal.Track{{Label: "a", Kind: "audio", Codec: "PCMU", ClockRate: 8000}}},
+		Envelope: seal.Envelope{Key: seal.KeyRef{Provider: "local", KeyID: "k"}, WrappedDEK: []byte("w")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteRecord(seal.Record{Type: seal.RecordPacket, Data: make([]byte, 160)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Append(buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	r.Ended(1, int64(buf.Len())) // no object store in this process: it stays spooled
+	if err := first.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+
+	objects, err := fs.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp2, err := spool.Open(dir, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := recording.New(recording.Deps{OrgID: "org", Spool: sp2, Index: ix, Objects: objects, UploadRetryMax: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel = context.WithCancel(ctx)
+	go func() { done <- next.Run(rctx) }()
+	defer func() { cancel(); <-done }()
+	if err := next.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		rec, err := st.GetRecording(ctx, r.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Status == store.RecordingComplete {
+			if rec.ObjectKey != r.ObjectKey() || rec.Chunks != 1 || rec.Bytes != int64(buf.Len()) {
+				t.Fatalf("row %+v, want key %s", rec, r.ObjectKey())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not finished after restart: %+v", rec)
+		}
+	}
+	if _, err := objects.Head(ctx, r.ObjectKey()); err != nil {
+		t.Fatalf("not stored under its indexed key %s: %v", r.ObjectKey(), err)
 	}
 }
