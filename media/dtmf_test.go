@@ -50,8 +50,8 @@ func newTestManager(t testing.TB, p policy.Policy, opts ...func(*Config, *Deps))
 	rand.Read(dek)
 	cfg := Config{OrgID: "org", BindAddr: netip.MustParseAddr("127.0.0.1"), AdvertiseAddr: netip.MustParseAddr("127.0.0.1"),
 		PortMin: 42000, PortMax: 42099, InactivityTimeout: time.Minute, MaxPendingBytes: 1 << 20, MaxSessions: 10,
-		FlushInterval: time.Second}
-	deps := Deps{Policies: func() *policy.Set { return set }, Keys: staticKeys{dek}, Spool: sp}
+		FlushInterval: time.Second, GroupCommit: sp.GroupCommit()}
+	deps := Deps{Policies: func() *policy.Set { return set }, Keys: staticKeys{dek}, Recordings: lifecycle(t, sp)}
 	for _, o := range opts {
 		o(&cfg, &deps)
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/media/udprx"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/recording"
 	"github.com/mediaseal/mediaseal/storage/seal"
-	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
 // Config is the media side of the gateway configuration.
@@ -40,6 +40,10 @@ type Config struct {
 	// FinalWriteRetry bounds how long a call's final chunk is retried
 	// while the spool refuses writes (default DefaultFinalWriteRetry).
 	FinalWriteRetry time.Duration
+	// GroupCommit says the spool's appends share commits of the
+	// filesystem: flush workers then wait on a condition variable, not in
+	// fsync, and more of them may run (see flushWorkers).
+	GroupCommit bool
 }
 
 // DefaultFinalWriteRetry is long enough to ride out a spool disk freed by
@@ -47,10 +51,22 @@ type Config struct {
 // is not held in memory for long.
 const DefaultFinalWriteRetry = 30 * time.Second
 
-// StatusWriteFailed is the summary status of a recording whose final
-// chunk could not be written within FinalWriteRetry: what was durable
-// stays in its open spool file for recovery.
-const StatusWriteFailed = "WRITE_FAILED"
+// Status is how a session ended, in its summary.
+type Status string
+
+// Session statuses.
+const (
+	StatusComplete    Status = "COMPLETE"
+	StatusNotRecorded Status = "NOT_RECORDED"
+	// StatusFailedClosed: no key arrived and the policy fails closed.
+	StatusFailedClosed Status = KeyFailed
+	// StatusFailed: the recording could not be finalised.
+	StatusFailed Status = "FAILED"
+	// StatusWriteFailed: the final chunk could not be written within
+	// FinalWriteRetry; what was durable stays in its open spool file for
+	// recovery.
+	StatusWriteFailed Status = "WRITE_FAILED"
+)
 
 func (c Config) finalWriteRetry() time.Duration {
 	if c.FinalWriteRetry > 0 {
@@ -81,8 +97,19 @@ type KeySource interface {
 	Acquire(ctx context.Context, req KeyRequest) (KeyGrant, error)
 }
 
-// Observer is told about session life-cycle events (index, audit, metrics).
-// Calls must not block for long.
+// Recordings is the life cycle of recordings (package recording): it
+// admits new recordings, decides each one's id and object key, and takes
+// over once media has sealed it. Media never sees the spool, the index or
+// the object store.
+type Recordings interface {
+	// Admit returns nil when a new recording can be taken now.
+	Admit() error
+	// Begin decides a recording's id and object key; it does no I/O.
+	Begin(recording.Start) (*recording.Recording, error)
+}
+
+// Observer is told about session events (metrics, logs). Calls must not
+// block for long.
 type Observer interface {
 	SessionStarted(s *Session)
 	KeyReady(s *Session, env seal.Envelope, fallbackReason string)
@@ -107,11 +134,11 @@ type FlushTiming struct {
 
 // Deps are the manager's collaborators.
 type Deps struct {
-	Policies func() *policy.Set
-	Keys     KeySource
-	Spool    *spool.Spool
-	Observer Observer
-	Logger   *zap.Logger
+	Policies   func() *policy.Set
+	Keys       KeySource
+	Recordings Recordings
+	Observer   Observer
+	Logger     *zap.Logger
 }
 
 // drainWindow is how long a session's sockets are still read after it ends,
@@ -136,7 +163,8 @@ type Manager struct {
 	keyStop  context.CancelFunc
 	keyWG    sync.WaitGroup
 	flushq   chan flushJob
-	// flushMax bounds the flush workers, flushLive counts them.
+	// flushMax bounds the flush workers (Config.FlushWorkers), flushLive
+	// counts them.
 	flushMax  int
 	flushLive atomic.Int32
 	flushers  sync.WaitGroup
@@ -164,11 +192,6 @@ const (
 	groupFlushWorkers = 512
 	flushQueue        = 1 << 14
 )
-
-// spoolProbeInterval is how often the spool is probed for writability,
-// so a full disk refuses new sessions (and readiness) even with no call
-// flushing, and a freed one accepts them again.
-const spoolProbeInterval = time.Second
 
 type flushJob struct {
 	s   *Session
@@ -301,17 +324,16 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 	s.keyReason.Store("")
 	if dec.Record {
 		s.redactDTMF = dec.Policy.RedactDTMF
-		if m.deps.Spool.Full() {
-			return nil, fmt.Errorf("%w: %w (%d bytes held): object storage is not keeping up", ErrCapacity, spool.ErrFull, m.deps.Spool.Used())
-		}
-		if err := m.deps.Spool.WriteErr(); err != nil {
+		if err := m.deps.Recordings.Admit(); err != nil {
 			// Accepting would have the media server send into a void:
 			// refused, it fails over to a gateway that can record.
 			return nil, fmt.Errorf("%w: %w", ErrCapacity, err)
 		}
-		if s.RecordingID, s.recID, err = newID(32); err != nil {
+		if s.lc, err = m.deps.Recordings.Begin(recording.Start{SessionID: sid, CallID: req.CallID, QueueID: req.QueueID,
+			Direction: req.Direction, PolicyID: dec.Policy.ID, PolicyVersion: dec.Policy.Version, StartedAt: now}); err != nil {
 			return nil, err
 		}
+		s.RecordingID = s.lc.ID()
 		s.rec = newRecorder(now, m.cfg.MaxPendingBytes, m.cfg.SealOptions)
 		if err := m.openTracks(s); err != nil {
 			return nil, err
@@ -333,6 +355,13 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 	if !dec.Record {
 		m.obs.SessionStarted(s)
 		return s, nil
+	}
+	if err := s.lc.Started(); err != nil {
+		m.mu.Lock()
+		delete(m.sessions, sid)
+		m.mu.Unlock()
+		s.closeSockets(false)
+		return nil, fmt.Errorf("%w: %w", ErrCapacity, err)
 	}
 	s.keyState.Store(KeyPending)
 	// Stagger flushes so thousands of sessions do not fsync in one burst.
@@ -457,7 +486,7 @@ func (s *Session) finish(reason string) {
 		DropOverflow: c.Overflow, DropClosed: c.Closed, DropWrite: c.Write, DropRTCPSource: c.RTCPSource}
 	switch {
 	case !s.Decision.Record:
-		sum.Status, sum.Reason = "NOT_RECORDED", s.Decision.Reason
+		sum.Status, sum.Reason = StatusNotRecorded, s.Decision.Reason
 	default:
 		if st, _ := s.KeyState(); st == KeyPending {
 			// The call ended before the DEK arrived: wait for it (bounded by
@@ -466,7 +495,7 @@ func (s *Session) finish(reason string) {
 		}
 		st, why := s.KeyState()
 		if st == KeyFailed {
-			sum.Status, sum.Reason = KeyFailed, why
+			sum.Status, sum.Reason = StatusFailedClosed, why
 			s.rec.Discard()
 			break
 		}
@@ -481,11 +510,14 @@ func (s *Session) finish(reason string) {
 			sum.Status, sum.Reason = StatusWriteFailed, err.Error()
 			m.log.Errorw("final chunk not written; recording left for recovery", "session", s.ID, "recording", s.RecordingID,
 				"chunks", sum.Chunks, "error", err)
+			s.lc.WriteFailed()
 		} else if err != nil {
-			sum.Status, sum.Reason = "FAILED", err.Error()
+			sum.Status, sum.Reason = StatusFailed, err.Error()
 			m.log.Errorw("recording could not be finalised", "session", s.ID, "recording", s.RecordingID, "error", err)
+			s.lc.Failed(err)
 		} else {
-			sum.Status = "COMPLETE"
+			sum.Status = StatusComplete
+			s.lc.Ended(sum.Chunks, sum.SealedBytes)
 		}
 	}
 	s.summary = sum
@@ -525,11 +557,8 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer tick.Stop()
 	defer m.flushers.Wait()
 	m.flushMax = flushWorkers
-	if sp := m.deps.Spool; sp != nil {
-		if sp.GroupCommit() {
-			m.flushMax = groupFlushWorkers
-		}
-		go sp.Watch(ctx, spoolProbeInterval)
+	if m.cfg.GroupCommit {
+		m.flushMax = groupFlushWorkers
 	}
 	for {
 		select {

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/recording"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
@@ -65,7 +66,7 @@ type Session struct {
 	Tracks      []seal.Track
 
 	m            *Manager
-	recID        [32]byte
+	lc           *recording.Recording // nil when not recorded
 	tracks       []*track
 	rec          *Recorder
 	paused       atomic.Bool
@@ -87,7 +88,7 @@ type Summary struct {
 	SessionID   string           `json:"sessionId"`
 	RecordingID string           `json:"recordingId"`
 	Recorded    bool             `json:"recorded"`
-	Status      string           `json:"status"` // COMPLETE, FAILED_CLOSED, NOT_RECORDED, FAILED
+	Status      Status           `json:"status"`
 	Reason      string           `json:"reason,omitempty"`
 	Packets     int64            `json:"packets"`
 	Dropped     map[string]int64 `json:"dropped"`
@@ -249,25 +250,27 @@ func (s *Session) keyArrived(g KeyGrant, err error) {
 		s.keyReason.Store(err.Error())
 		s.rec.Discard()
 		log.Warnw("recording key unavailable; policy fails closed, call not recorded", "error", err)
+		s.lc.KeyFailed()
 		s.m.obs.KeyFailed(s, err)
 		return
 	}
-	f, err := s.m.deps.Spool.Create(s.RecordingID)
+	f, err := s.lc.Open()
 	if err != nil {
 		s.keyState.Store(KeyFailed)
 		s.keyReason.Store(err.Error())
 		s.rec.Discard()
 		log.Errorw("cannot spool recording", "error", err)
+		s.lc.KeyFailed()
 		s.m.obs.KeyFailed(s, err)
 		return
 	}
-	h := seal.Header{Context: s.sealContext(), Envelope: g.Envelope}
-	copy(h.RecordingID[:], s.recID[:])
+	h := seal.Header{Context: s.sealContext(), Envelope: g.Envelope, RecordingID: s.lc.SealID()}
 	if err := s.rec.Activate(f, g.DEK, h); err != nil {
 		_ = f.Discard()
 		s.keyState.Store(KeyFailed)
 		s.keyReason.Store(err.Error())
 		log.Errorw("cannot start sealed writer", "error", err)
+		s.lc.KeyFailed()
 		s.m.obs.KeyFailed(s, err)
 		return
 	}
@@ -279,6 +282,7 @@ func (s *Session) keyArrived(g KeyGrant, err error) {
 	} else {
 		s.keyState.Store(KeyReady)
 	}
+	s.lc.KeyReady(env)
 	s.m.obs.KeyReady(s, env, g.Reason)
 	// Make what was buffered durable now rather than at the next tick.
 	s.flush(time.Time{})
@@ -312,5 +316,6 @@ func (s *Session) flush(due time.Time) {
 		s.m.log.Errorw("flush failed; will retry", "session", s.ID, "error", err)
 		return
 	}
+	s.lc.Durable(durable)
 	s.m.obs.Durable(s, durable)
 }

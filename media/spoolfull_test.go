@@ -25,7 +25,7 @@ func TestUnwrittenMediaBoundedAndCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	tm := newTestManager(t, recordPolicy(false), func(c *Config, d *Deps) {
-		d.Spool = sp
+		d.Recordings = lifecycle(t, sp)
 		c.MaxPendingBytes = 8 << 10
 		c.FlushInterval = 50 * time.Millisecond
 		c.FinalWriteRetry = 300 * time.Millisecond

@@ -176,3 +176,23 @@ func TestAdaptersImportOnlyTheirContract(t *testing.T) {
 		}
 	}
 }
+
+// Only the assembly chooses adapters: media, the life cycle, keys,
+// playback and the control plane see contracts, so a customer's choice of
+// KMS or object store never reaches into them.
+func TestOnlyAssemblyImportsAdapters(t *testing.T) {
+	if !slices.Contains(layers[4], "kms/awskms") {
+		t.Fatal("layers[4] is no longer the adapters")
+	}
+	for _, p := range listPackages(t) {
+		me := rel(p.ImportPath)
+		if assembly(me) || slices.Contains(adapters, me) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if dep := rel(imp); strings.HasPrefix(imp, mod) && slices.Contains(adapters, dep) {
+				t.Errorf("%s imports the adapter %s: only the assembly chooses adapters", me, dep)
+			}
+		}
+	}
+}

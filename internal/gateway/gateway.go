@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -20,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
-	"go.uber.org/zap/exp/zapslog"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/jobs"
@@ -32,11 +30,11 @@ import (
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/siprec"
 	"github.com/mediaseal/mediaseal/media/udprx"
+	"github.com/mediaseal/mediaseal/recording"
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/fs"
 	"github.com/mediaseal/mediaseal/storage/seal"
 	"github.com/mediaseal/mediaseal/storage/spool"
-	"github.com/mediaseal/mediaseal/storage/uploader"
 )
 
 // Gateway is one running mediaseal.
@@ -51,14 +49,13 @@ type Gateway struct {
 	media      *media.Manager
 	metrics    *metrics
 	checkToken TokenChecker
-	uploads    *uploader.Uploader
+	recordings *recording.Service
 	catalog    catalog
 	// apiAuthorizer authorizes control-plane requests (nil: the bootstrap
 	// admin token in <data-dir>/admin.token).
 	apiAuthorizer api.Authorizer
 	adminToken    string
 	cer           ceremonyState // tokens, quorum, audit log (ceremony.go)
-	indexer       *indexer
 	broker        *broker.Broker
 	jobs          *jobs.Service // re-encryption jobs and key rotation (jobs.go)
 	hooks         apiHooks      // test fault injection (apihooks.go)
@@ -220,8 +217,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("media.advertiseAddr: %w", err)
 	}
-	g.indexer = &indexer{st: g.index, log: g.log, gatewayID: g.id, org: cfg.Org.ID, progress: map[string]int64{}}
 	reg := prometheus.NewRegistry()
+	if g.recordings, err = g.newRecordings(reg); err != nil {
+		return err
+	}
+	obs := &sessionMetrics{log: g.log} // its metrics are set once the manager exists
 	kmsMetrics, err := broker.NewPrometheusMetrics(reg)
 	if err != nil {
 		return err
@@ -244,24 +244,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts, LatchWindow: cfg.Media.Latching(),
-		FinalWriteRetry: g.finalWriteRetry,
-	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
+		FinalWriteRetry: g.finalWriteRetry, GroupCommit: g.spool.GroupCommit(),
+	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Recordings: g.recordings, Observer: obs, Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool)
 	g.registerAuthMetrics(reg)
 	g.registerAuditMetrics(reg)
-	g.indexer.metrics = g.metrics
-	g.indexer.finished = func(e spool.Entry) {
-		if err := g.enqueueUpload(e); err != nil {
-			g.log.Error("cannot queue recording for upload", zap.String("recording", e.ID), zap.Error(err))
-		}
-	}
-	g.indexer.spool = g.spool
-	g.uploads, err = uploader.New(uploader.Config{Store: g.objects, Done: g.uploaded,
-		MinBackoff: 500 * time.Millisecond, MaxBackoff: cfg.Spool.RetryMax.D(), AttemptTimeout: time.Minute,
-		Metrics: uploader.NewMetrics(reg), Logger: slog.New(zapslog.NewHandler(g.log.Core()))})
-	if err != nil {
-		return err
-	}
+	obs.x = g.metrics
 
 	unlock, err := lockSpool(g.spool.Dir())
 	if err != nil {
@@ -273,10 +261,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	defer leave()
-	if err := g.recover(ctx); err != nil {
+	stopRecordings := g.runRecordings()
+	defer stopRecordings()
+	if err := g.recordings.Resume(ctx); err != nil {
 		return err
 	}
-	g.enqueueSpooled()
 	stopDebug, err := g.startDebug()
 	if err != nil {
 		return fmt.Errorf("debug.addr: %w", err)
@@ -298,12 +287,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 		zap.Int("portMin", cfg.Media.PortMin), zap.Int("portMax", cfg.Media.PortMax))
 
 	bg, stopBG := context.WithCancel(context.Background())
-	g.indexer.unwritten = func(id string) { go g.recoverUnwritten(bg, id) }
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(2)
 	go func() { defer wg.Done(); g.refreshLoop(bg) }()
-	go func() { defer wg.Done(); _ = g.uploads.Run(bg) }()
-	go func() { defer wg.Done(); g.indexer.run(bg, 2*time.Second) }()
 	mediaCtx, stopMedia := context.WithCancel(context.Background())
 	mediaDone := make(chan error, 1)
 	go func() { defer wg.Done(); mediaDone <- g.media.Run(mediaCtx) }()
@@ -322,12 +308,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 	merr := <-mediaDone
 	_ = srv.Shutdown(deadline)
 	// Drain the spool within the deadline; what is left uploads on next start.
-	if derr := g.uploads.Drain(deadline); derr != nil {
+	if derr := g.recordings.Drain(deadline); derr != nil {
 		g.log.Warn("spool drain stopped", zap.Error(derr))
 	}
+	stopRecordings()
 	stopBG()
 	wg.Wait()
-	if left := pendingUploads(g.spool); left > 0 {
+	if left := g.recordings.Pending(); left > 0 {
 		g.log.Warn("spool not fully drained; it uploads on next start", zap.Int("recordings", left))
 	}
 	if errors.Is(err, http.ErrServerClosed) {
@@ -340,17 +327,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 func (g *Gateway) auditKeyEvent(ctx context.Context, ev broker.Event) {
 	g.log.Warn("recording key event", zap.Any("event", ev))
 	g.recordKeyEvent(ctx, ev)
-}
-
-func pendingUploads(s *spool.Spool) int {
-	ents, _ := s.Entries()
-	n := 0
-	for _, e := range ents {
-		if e.State != spool.StateOpen {
-			n++
-		}
-	}
-	return n
 }
 
 // Handler is the HTTP API: session API, health, metrics.

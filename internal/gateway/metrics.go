@@ -1,9 +1,14 @@
 package gateway
 
 import (
+	"sync"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/storage/seal"
 	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
@@ -68,12 +73,12 @@ func newMetrics(m *media.Manager, reg *prometheus.Registry, sp *spool.Spool) *me
 	}
 	reg.MustRegister(x.sessionsTotal, x.sessionsEnded, x.sessionsRefused, x.fallbacks, x.keyFailures, x.bytesSealed, x.chunks,
 		x.spoolBytes, x.spoolCommits, x.apiRequests, x.flushDelay, x.flushSeconds, x.flushErrors, x.firstDurable, &packetCollector{m: m},
-		spoolWriteFailures(sp), prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return x
 }
 
 func (x *metrics) observeEnded(sum media.Summary) {
-	x.sessionsEnded.WithLabelValues(sum.Status).Inc()
+	x.sessionsEnded.WithLabelValues(string(sum.Status)).Inc()
 	x.bytesSealed.Add(float64(sum.SealedBytes))
 	x.chunks.Add(float64(sum.Chunks))
 }
@@ -109,4 +114,66 @@ func (c *packetCollector) Collect(ch chan<- prometheus.Metric) {
 		media.DropRTCPSource: total.RTCPSource} {
 		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(v), reason)
 	}
+}
+
+// sessionMetrics times and counts what the media manager reports: first
+// durable chunk per session, every flush, key fallbacks and failures, how
+// sessions end. The recording life cycle is told by media itself.
+type sessionMetrics struct {
+	x       *metrics
+	log     *zap.Logger
+	durable sync.Map // *media.Session → struct{}: sessions that were durable once
+}
+
+var (
+	_ media.Observer      = (*sessionMetrics)(nil)
+	_ media.FlushObserver = (*sessionMetrics)(nil)
+)
+
+// SessionStarted implements media.Observer.
+func (o *sessionMetrics) SessionStarted(s *media.Session) {
+	o.x.sessionsTotal.WithLabelValues(boolLabel(s.Recorded())).Inc()
+}
+
+// KeyReady implements media.Observer.
+func (o *sessionMetrics) KeyReady(s *media.Session, env seal.Envelope, reason string) {
+	if env.Key.Fallback {
+		o.x.fallbacks.Inc()
+		o.log.Warn("recording under platform key (fallback)", zap.String("recording", s.RecordingID), zap.String("reason", reason))
+	}
+}
+
+// KeyFailed implements media.Observer.
+func (o *sessionMetrics) KeyFailed(*media.Session, error) { o.x.keyFailures.Inc() }
+
+// Durable implements media.Observer.
+func (o *sessionMetrics) Durable(s *media.Session, _ int64) {
+	if _, seen := o.durable.LoadOrStore(s, struct{}{}); !seen {
+		o.x.firstDurable.Observe(time.Since(s.StartedAt).Seconds())
+	}
+}
+
+// SessionEnded implements media.Observer.
+func (o *sessionMetrics) SessionEnded(s *media.Session, sum media.Summary) {
+	o.durable.Delete(s)
+	o.x.observeEnded(sum)
+}
+
+// Flushed implements media.FlushObserver.
+func (o *sessionMetrics) Flushed(_ *media.Session, ft media.FlushTiming) {
+	if ft.Err != nil {
+		o.x.flushErrors.Inc()
+		return
+	}
+	o.x.flushSeconds.Observe(ft.Took.Seconds())
+	if !ft.Due.IsZero() {
+		o.x.flushDelay.Observe(ft.Done.Sub(ft.Due).Seconds())
+	}
+}
+
+func boolLabel(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
 }

@@ -198,7 +198,7 @@ func (g *Gateway) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.log.Info("session ended", zap.String("session", sum.SessionID), zap.String("recording", sum.RecordingID),
-		zap.String("status", sum.Status), zap.Int64("packets", sum.Packets), zap.Int64("chunks", sum.Chunks))
+		zap.String("status", string(sum.Status)), zap.Int64("packets", sum.Packets), zap.Int64("chunks", sum.Chunks))
 	writeJSON(w, http.StatusOK, sum)
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/recording"
 	"github.com/mediaseal/mediaseal/storage/seal"
 	"github.com/mediaseal/mediaseal/storage/spool"
 )
@@ -58,13 +59,18 @@ func startSRS(t testing.TB, edit func(*Config), policies ...policy.Policy) *srs 
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No index, no object store: recordings stay in the spool.
+	recs, err := recording.New(recording.Deps{OrgID: "org", Spool: sp})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dek := make([]byte, 32)
 	rand.Read(dek)
 	portBase += 40
 	lo := netip.MustParseAddr("127.0.0.1")
 	m := media.NewManager(media.Config{OrgID: "org", BindAddr: lo, AdvertiseAddr: lo, PortMin: portBase, PortMax: portBase + 39,
 		InactivityTimeout: time.Minute, MaxPendingBytes: 1 << 20, MaxSessions: 10, FlushInterval: 200 * time.Millisecond},
-		media.Deps{Policies: func() *policy.Set { return set }, Keys: staticKeys{dek}, Spool: sp})
+		media.Deps{Policies: func() *policy.Set { return set }, Keys: staticKeys{dek}, Recordings: recs})
 	cfg := Config{Listen: []Listen{{"udp", "127.0.0.1:0"}, {"tcp", "127.0.0.1:0"}}, AdvertiseAddr: lo, Logger: zaptest.NewLogger(t),
 		Mapping: Mapping{QueueID: "session/extensiondata/callData/queue", Direction: "session/extensiondata/callData/direction",
 			CallID: "session/extensiondata/callData/callId", ParticipantRole: defaultRole}}
@@ -77,7 +83,8 @@ func startSRS(t testing.TB, edit func(*Config), policies ...policy.Policy) *srs 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() { defer wg.Done(); _ = recs.Run(ctx) }()
 	go func() { defer wg.Done(); m.Run(ctx) }()
 	go func() { defer wg.Done(); s.Run(ctx) }()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("src"))

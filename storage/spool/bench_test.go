@@ -26,7 +26,7 @@ func BenchmarkAppend(b *testing.B) {
 				}
 				fs := make([]*File, files)
 				for i := range fs {
-					if fs[i], err = s.Create(fmt.Sprintf("r%d", i)); err != nil {
+					if fs[i], err = s.create(fmt.Sprintf("r%d", i)); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -42,7 +42,7 @@ func TestGroupCommitIsShared(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, files*appends)
 	for i := range files {
-		f, err := s.Create(fmt.Sprintf("rec%d", i))
+		f, err := s.create(fmt.Sprintf("rec%d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,8 +87,8 @@ func TestAppendWaitsForACommitStartedAfterIt(t *testing.T) {
 		<-release
 		return commitFS(dir, f)
 	}
-	a, _ := s.Create("a")
-	b, _ := s.Create("b")
+	a, _ := s.create("a")
+	b, _ := s.create("b")
 	aDone := make(chan error, 1)
 	go func() { aDone <- a.Append([]byte("a")) }()
 	<-entered // commit 1 runs, started before b's write
@@ -134,7 +134,7 @@ func TestFailedCommitRollsBackEveryWaiter(t *testing.T) {
 	files := make([]*File, 8)
 	var wg sync.WaitGroup
 	for i := range files {
-		files[i], _ = s.Create(fmt.Sprintf("f%d", i))
+		files[i], _ = s.create(fmt.Sprintf("f%d", i))
 		wg.Go(func() {
 			if err := files[i].Append([]byte("chunk")); !errors.Is(err, eio) {
 				t.Errorf("append %d: %v, want the commit's error", i, err)
@@ -171,7 +171,7 @@ func TestCommitPerFile(t *testing.T) {
 	s.commit.sync = slowCommit(0, &fsCommits)
 	var wg sync.WaitGroup
 	for i := range 20 {
-		f, err := s.Create(fmt.Sprintf("p%d", i))
+		f, err := s.create(fmt.Sprintf("p%d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,8 +196,8 @@ func TestAppendJoinsAGatheringCommit(t *testing.T) {
 	var calls atomic.Int64
 	s.commit.sync = slowCommit(0, &calls)
 	s.commit.gather = 200 * time.Millisecond
-	a, _ := s.Create("a")
-	b, _ := s.Create("b")
+	a, _ := s.create("a")
+	b, _ := s.create("b")
 	done := make(chan error, 2)
 	go func() { done <- a.Append([]byte("a")) }()
 	time.Sleep(50 * time.Millisecond) // a leads and gathers

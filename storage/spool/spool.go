@@ -19,7 +19,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
+
+	"github.com/mediaseal/mediaseal/storage"
 )
 
 const (
@@ -30,14 +31,16 @@ const (
 
 // Entry states.
 const (
-	StateOpen      = "OPEN"      // being written, or orphaned by a crash
-	StateComplete  = "COMPLETE"  // closed with a final chunk
-	StateRecovered = "RECOVERED" // closed by crash recovery
+	StateOpen      = storage.SpoolOpen      // being written, or orphaned by a crash
+	StateComplete  = storage.SpoolComplete  // closed with a final chunk
+	StateRecovered = storage.SpoolRecovered // closed by crash recovery
 )
+
+var _ storage.Spool = (*Spool)(nil)
 
 // ErrFull means the spool has reached its size limit: new recordings are
 // refused until the backlog drains.
-var ErrFull = errors.New("spool: full")
+var ErrFull = storage.ErrSpoolFull
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
@@ -90,14 +93,7 @@ func (s *Spool) Used() int64 { return s.used.Load() }
 func (s *Spool) Full() bool { return s.used.Load() >= s.maxBytes }
 
 // Entry is one file in the spool.
-type Entry struct {
-	ID      string
-	Path    string
-	Size    int64
-	ModTime time.Time
-	// State is StateOpen, StateComplete or StateRecovered.
-	State string
-}
+type Entry = storage.SpoolEntry
 
 // Entries lists spooled files, oldest first.
 func (s *Spool) Entries() ([]Entry, error) {
@@ -137,7 +133,9 @@ func (s *Spool) Entries() ([]Entry, error) {
 
 // Create starts a new recording file. It fails with ErrFull when the spool
 // is at its limit.
-func (s *Spool) Create(id string) (*File, error) {
+func (s *Spool) Create(id string) (storage.SpoolFile, error) { return s.create(id) }
+
+func (s *Spool) create(id string) (*File, error) {
 	if !idRe.MatchString(id) {
 		return nil, fmt.Errorf("spool: invalid id %q", id)
 	}

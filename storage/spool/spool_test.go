@@ -14,7 +14,7 @@ func TestLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := s.Create("rec1")
+	f, err := s.create("rec1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestReopenCountsAndOrdersEntries(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := Open(dir, 1<<20)
 	for i, id := range []string{"b", "a", "c"} {
-		f, err := s.Create(id)
+		f, err := s.create(id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,20 +88,20 @@ func TestReopenCountsAndOrdersEntries(t *testing.T) {
 
 func TestFullRefusesNewRecordings(t *testing.T) {
 	s, _ := Open(t.TempDir(), 16)
-	f, _ := s.Create("r1")
+	f, _ := s.create("r1")
 	if err := f.Append(make([]byte, 16)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Create("r2"); !errors.Is(err, ErrFull) {
+	if _, err := s.create("r2"); !errors.Is(err, ErrFull) {
 		t.Fatalf("create on a full spool: %v", err)
 	}
 	if err := f.Discard(); err != nil || s.Used() != 0 {
 		t.Fatalf("discard: %v used %d", err, s.Used())
 	}
-	if _, err := s.Create("r2"); err != nil {
+	if _, err := s.create("r2"); err != nil {
 		t.Fatalf("create after discard: %v", err)
 	}
-	if _, err := s.Create("../etc"); err == nil {
+	if _, err := s.create("../etc"); err == nil {
 		t.Fatal("path-like id accepted")
 	}
 }

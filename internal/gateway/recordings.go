@@ -1,0 +1,47 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/recording"
+	"github.com/mediaseal/mediaseal/storage/seal"
+)
+
+// newRecordings builds the recording life cycle on the gateway's spool,
+// object store, index and KMS providers.
+func (g *Gateway) newRecordings(reg prometheus.Registerer) (*recording.Service, error) {
+	k := g.recordingKeys()
+	return recording.New(recording.Deps{OrgID: g.cfg.Org.ID, GatewayID: g.id, Spool: g.spool, Objects: g.objects,
+		Index: k.Index, Provider: k.Provider, KMSTimeout: k.Timeout, UploadRetryMax: g.cfg.Spool.RetryMax.D(),
+		UploadAttempt: time.Minute, Registerer: reg, Logger: g.log})
+}
+
+func (g *Gateway) recordingKeys() recording.Keys {
+	return recording.Keys{Index: store.RecordingIndex{SQL: g.index}, Timeout: g.cfg.KMS.Timeout.D(),
+		Provider: func(name string) (kms.Provider, bool) { p, ok := g.providers[name]; return p, ok }}
+}
+
+// unwrap returns the DEK of a recording (playback).
+func (g *Gateway) unwrap(ctx context.Context, id string, h *seal.Header) ([]byte, error) {
+	return g.recordingKeys().Unwrap(ctx, id, h)
+}
+
+// runRecordings runs the life cycle until the returned stop is called;
+// stop waits for it to end and may be called again.
+func (g *Gateway) runRecordings() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = g.recordings.Run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
+// WithFinalWriteRetry bounds how long a call's final chunk is retried
+// while the spool refuses writes (default media.DefaultFinalWriteRetry).
+func WithFinalWriteRetry(d time.Duration) Option {
+	return func(g *Gateway) { g.finalWriteRetry = d }
+}
