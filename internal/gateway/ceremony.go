@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -160,7 +159,7 @@ type ceremonyAuthorizer struct {
 var _ api.Authorizer = ceremonyAuthorizer{}
 
 func (a ceremonyAuthorizer) Authorize(r *http.Request, scope string) (api.Principal, error) {
-	if tok, err := httpx.BearerToken(r); err == nil && a.adminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.adminToken)) == 1 {
+	if tok, err := httpx.BearerToken(r); err == nil && httpx.TokenEqual(tok, a.adminToken) {
 		return a.admin.Authorize(r, scope)
 	}
 	id, err := a.svc.Authorize(r, scope)

@@ -14,13 +14,10 @@ import (
 )
 
 // ReadJSON reads one JSON object of at most limit bytes from the request
-// body into v with the strict reader (Unmarshal). A Content-Type other
-// than JSON is a 415, a body over limit a 413, an empty one a 400; every
-// refusal is an *Error.
+// body into v with the strict reader (Unmarshal). A body over limit is a
+// 413, an empty one a 400; every refusal is an *Error. The Content-Type
+// is the caller's to check (CheckJSONType): the session API takes any.
 func ReadJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	if err := CheckJSONType(r); err != nil {
-		return err
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		return jsonError(err)

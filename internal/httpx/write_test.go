@@ -61,7 +61,6 @@ func TestReadJSON(t *testing.T) {
 		{`{"nope":1}`, "application/json", 400, httpx.CodeUnknownField, "nope"},
 		{`{"n":"1"}`, "application/json", 400, httpx.CodeInvalidField, "n"},
 		{`{"name":"` + strings.Repeat("a", 100) + `"}`, "application/json", 413, httpx.CodeBodyTooLarge, ""},
-		{`{}`, "text/plain", 415, httpx.CodeUnsupportedMedia, ""},
 	}
 	for _, c := range cases {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
@@ -79,6 +78,19 @@ func TestReadJSON(t *testing.T) {
 		var e *httpx.Error
 		if !errors.As(err, &e) || e.Status != c.status || e.Code != c.code || e.Field != c.field {
 			t.Errorf("%.40s: %v, want %d %s field %q", c.body, err, c.status, c.code, c.field)
+		}
+	}
+}
+
+func TestCheckJSONType(t *testing.T) {
+	for ct, ok := range map[string]bool{"": true, "application/json": true, "application/json; charset=utf-8": true,
+		"application/merge-patch+json": true, "text/plain": false, "application/x-www-form-urlencoded": false, "json": false} {
+		r := httptest.NewRequest("POST", "/", nil)
+		r.Header.Set("Content-Type", ct)
+		err := httpx.CheckJSONType(r)
+		var e *httpx.Error
+		if ok != (err == nil) || (!ok && (!errors.As(err, &e) || e.Status != 415 || e.Code != httpx.CodeUnsupportedMedia)) {
+			t.Errorf("%q: %v", ct, err)
 		}
 	}
 }
