@@ -149,3 +149,17 @@ func FuzzBearerToken(f *testing.F) {
 		}
 	})
 }
+
+func TestTokenEqual(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+		eq        bool
+	}{
+		{"abc", "abc", true}, {"abc", "abd", false}, {"ab", "abc", false}, {"abcd", "abc", false},
+		{"", "", false}, {"x", "", false}, {"", "x", false},
+	} {
+		if httpx.TokenEqual(c.got, c.want) != c.eq {
+			t.Errorf("TokenEqual(%q, %q) = %v", c.got, c.want, !c.eq)
+		}
+	}
+}
