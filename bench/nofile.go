@@ -6,9 +6,9 @@ import "syscall"
 // a daemon: Linux's default nr_open. rtpengine holds about six descriptors
 // per call (four ports, its pcap file, ...) and the gateway three per
 // stream. Where the hard limit cannot be raised (a container without
-// CAP_SYS_RESOURCE: 20,000 on the CI machine, where rtpengine answered
-// "Ran out of ports" from about the 3,300th call), the soft limit is
-// raised to the hard one.
+// CAP_SYS_RESOURCE), the soft limit is raised to the hard one: a daemon
+// short of descriptors refuses calls ("Ran out of ports") far below the
+// load asked, and the run would measure the limit, not the daemon.
 const daemonNoFile = 1 << 20
 
 // raiseNoFile raises this process's RLIMIT_NOFILE, which the daemons it

@@ -115,7 +115,7 @@ func (r *Result) WriteTable(w io.Writer) {
 	if r.Mode == PeerRTPEngine {
 		peerRows(row, r)
 	}
-	if r.Mode == "gateway" {
+	if r.Mode == modeGateway {
 		row("verified by decryption", "%v (incomplete recordings %d)", r.Verified, r.Incomplete)
 		row("ingest lag ms p50/p99/max", "%.2f / %.2f / %.2f", r.IngestLag.P50, r.IngestLag.P99, r.IngestLag.Max)
 		row("flush delay ms p50/p99", "%.2f / %.2f (the flush itself p99 %.2f; %d spool commits)", r.FlushDelayP50, r.FlushDelayP99, r.FlushTookP99, r.SpoolCommits)

@@ -30,9 +30,9 @@ type peerCall struct {
 	dests []netip.AddrPort
 }
 
-// RunRTPEngine is the peer comparison: the same generator and report as
-// Run, against rtpengine with pcap recording on instead of the gateway.
-// It starts rtpengine (pc.CPUs pins it), sets up one call per
+// RunRTPEngine is the peer comparison: the same run and report as Run
+// (runLoad), against rtpengine with pcap recording on instead of the
+// gateway. It starts rtpengine (pc.CPUs pins it), sets up one call per
 // cfg.TracksPerCall streams over NG (offer and answer with "record call";
 // with 2 tracks both legs send), sends, deletes the calls, stops
 // rtpengine and counts what its pcap files hold per SSRC and payload
@@ -40,72 +40,68 @@ type peerCall struct {
 // Target and Spawn are ignored.
 func RunRTPEngine(ctx context.Context, cfg RunConfig, pc RTPEngineConfig) (*Result, error) {
 	cfg.Target, cfg.Spawn = "", SpawnConfig{Bin: PeerRTPEngine} // satisfies defaults; nothing is spawned
-	if err := cfg.defaults(); err != nil {
-		return nil, err
-	}
-	if cfg.GenCPUs != "" {
-		if err := PinSelf(cfg.GenCPUs); err != nil {
-			return nil, err
-		}
-	}
-	codec, _ := LookupCodec(cfg.Codec)
+	return runLoad(ctx, cfg, &rtpengineTarget{pc: pc})
+}
+
+// rtpengineTarget is a load run's rtpengine and its calls.
+type rtpengineTarget struct {
+	pc    RTPEngineConfig
+	dir   string
+	eng   *RTPEngine
+	cl    *ng.Client
+	hole  *net.UDPConn
+	calls []peerCall
+	index map[uint32]int // stream index by SSRC
+}
+
+func (*rtpengineTarget) mode() string { return PeerRTPEngine }
+
+func (*rtpengineTarget) accepts(codec Codec) error {
 	if codec.ClockRate != 8000 {
-		return nil, fmt.Errorf("%w: --peer rtpengine sends PCMU or PCMA", ErrConfig)
+		return fmt.Errorf("%w: --peer rtpengine sends PCMU or PCMA", ErrConfig)
 	}
-	calls := cfg.Streams / cfg.TracksPerCall
-	res := &Result{Mode: PeerRTPEngine, Streams: cfg.Streams, Calls: calls, Codec: codec.Name,
-		PtimeMs: float64(cfg.Ptime) / 1e6, DurationS: cfg.Duration.Seconds(), Pinned: cfg.GenCPUs != "", LoadAvgStart: LoadAvg()}
-	if cfg.BaselineDuration > 0 {
-		b, err := Baseline(ctx, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
-		res.BaselinePPS, res.BaselineLoss = b.RecordedPPS, b.LossRatio
-	}
+	return nil
+}
+
+func (t *rtpengineTarget) open(ctx context.Context, cfg RunConfig, codec Codec, res *Result) ([]*Stream, int, error) {
+	pc := &t.pc
 	if pc.PortMin == 0 {
 		pc.PortMin = 20000
 	}
 	if pc.PortMax == 0 {
-		pc.PortMax = min(pc.PortMin+8*calls+1000, 65535)
+		pc.PortMax = min(pc.PortMin+8*res.Calls+1000, 65535)
 	}
 	if pc.Dir == "" {
 		dir, err := os.MkdirTemp("", "mediaseal-bench-rtpengine-")
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		defer os.RemoveAll(dir)
-		pc.Dir = dir
+		t.dir, pc.Dir = dir, dir
 	}
-	eng, err := StartRTPEngine(ctx, pc)
-	if err != nil {
-		return nil, err
+	var err error
+	if t.eng, err = StartRTPEngine(ctx, *pc); err != nil {
+		return nil, 0, err
 	}
-	defer eng.Stop(30 * time.Second)
-	pid := eng.Pid()
+	pid := t.eng.Pid()
 	res.RSSIdle, _ = RSSBytes(pid)
-	cl, err := ng.Dial(eng.NG)
-	if err != nil {
-		return nil, err
+	if t.cl, err = ng.Dial(t.eng.NG); err != nil {
+		return nil, 0, err
 	}
-	defer cl.Close()
 	// rtpengine forwards what it records to the other leg: the SDPs name a
 	// socket that is never read, so forwarding costs rtpengine what it
 	// costs in production and the bench nothing but the kernel's drop.
-	hole, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		return nil, err
+	if t.hole, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
+		return nil, 0, err
 	}
-	defer hole.Close()
-	_ = hole.SetReadBuffer(4096)
-	pcalls, err := setupPeerCalls(ctx, cl, cfg, codec, hole.LocalAddr().(*net.UDPAddr).AddrPort(), res)
+	_ = t.hole.SetReadBuffer(4096)
+	t.calls, err = setupPeerCalls(ctx, t.cl, cfg, codec, t.hole.LocalAddr().(*net.UDPAddr).AddrPort(), res)
 	if err != nil {
-		deletePeerCalls(context.Background(), cl, pcalls, cfg.Concurrency)
-		return nil, err
+		deletePeerCalls(context.Background(), t.cl, t.calls, cfg.Concurrency)
+		return nil, 0, err
 	}
 	var streams []*Stream
-	index := map[uint32]int{}
-	ports := map[uint16]bool{}
-	for _, c := range pcalls {
+	t.index = map[uint32]int{}
+	for _, c := range t.calls {
 		for _, d := range c.dests {
 			n := len(streams)
 			ssrc := uint32(rtpengineSSRCBase + n)
@@ -114,60 +110,37 @@ func RunRTPEngine(ctx context.Context, cfg RunConfig, pc RTPEngineConfig) (*Resu
 				start = time.Duration(int64(cfg.Ramp) * int64(n) / int64(cfg.Streams))
 			}
 			streams = append(streams, &Stream{Dest: d, SSRC: ssrc, Start: start})
-			index[ssrc] = n
-			ports[d.Port()] = true
+			t.index[ssrc] = n
 		}
 	}
-	gen, err := NewGenerator(cfg.genConfig(codec), streams)
-	if err != nil {
-		return nil, err
-	}
-	var bar *progressbar.ProgressBar
-	if cfg.Progress {
-		bar = newBar(int64(cfg.Streams)*int64(cfg.packets()), fmt.Sprintf("%d streams → rtpengine", cfg.Streams))
-		gen.cfg.Progress = func(n int64) { _ = bar.Set64(n) }
-	}
-	smp := startSampler(pid, ports)
-	cpu0, _ := CPUSeconds(pid)
-	self0, _ := CPUSeconds(os.Getpid())
-	t0 := time.Now()
-	gr, gerr := gen.Run(ctx)
-	wall := time.Since(t0)
-	cpu1, _ := CPUSeconds(pid)
-	self1, _ := CPUSeconds(os.Getpid())
-	if bar != nil {
-		_ = bar.Finish()
-		fmt.Fprintln(os.Stderr)
-	}
-	// Let rtpengine read what is still queued (a saturated rtpengine holds
-	// seconds of backlog in its sockets; deleting the calls would discard
-	// it), then read the kernel's drop counters while its sockets are open.
-	time.Sleep(500 * time.Millisecond)
-	udp, drained := drainUDP(ctx, ports, time.Minute)
-	if drained > 0 {
-		res.Errors = append(res.Errors, fmt.Sprintf("rtpengine took %s after the last send to drain its socket backlog", drained.Round(100*time.Millisecond)))
-	}
-	peak := smp.stop()
-	res.KernelDrops, res.MaxRxQueue = udp.Drops, max(peak.rxQueue, udp.RxQueue)
-	res.takeRecorderCPU(cpu1-cpu0, wall, gr.Sent, cfg.Ptime)
-	res.RSS, res.Threads = peak.rss, peak.threads
-	res.RSSPerStream = round(float64(peak.rss-res.RSSIdle)/float64(cfg.Streams), 0)
-	res.takeGeneratorCPU(self1-self0, wall, gr.Sent)
+	return streams, pid, nil
+}
 
+// drained waits for rtpengine's socket backlog: a saturated rtpengine
+// holds seconds of it, and deleting the calls would discard it.
+func (t *rtpengineTarget) drained(ctx context.Context, ports map[uint16]bool, res *Result) UDPStats {
+	udp, took := drainUDP(ctx, ports, time.Minute)
+	if took > 0 {
+		res.Errors = append(res.Errors, fmt.Sprintf("rtpengine took %s after the last send to drain its socket backlog", took.Round(100*time.Millisecond)))
+	}
+	return udp
+}
+
+func (t *rtpengineTarget) finish(ctx context.Context, cfg RunConfig, gr GenResult, res *Result) error {
 	// Deleting a call finishes its pcap (--delete-delay=0); stopping the
 	// daemon then closes anything left.
-	if errs := deletePeerCalls(ctx, cl, pcalls, cfg.Concurrency); len(errs) > 0 {
+	if errs := deletePeerCalls(ctx, t.cl, t.calls, cfg.Concurrency); len(errs) > 0 {
 		res.Errors = append(res.Errors, fmt.Sprintf("%d deletes failed, first: %v", len(errs), errs[0]))
 	}
-	if err := eng.Stop(time.Minute); err != nil {
+	if err := t.eng.Stop(time.Minute); err != nil {
 		res.Errors = append(res.Errors, "rtpengine stop: "+err.Error())
 	}
-	count, err := CountPcaps(filepath.Join(eng.RecDir, "pcaps"), index, gr.PerStream)
+	count, err := CountPcaps(filepath.Join(t.eng.RecDir, "pcaps"), t.index, gr.PerStream)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if count.Files != calls {
-		res.Errors = append(res.Errors, fmt.Sprintf("%d pcap files for %d calls", count.Files, calls))
+	if count.Files != res.Calls {
+		res.Errors = append(res.Errors, fmt.Sprintf("%d pcap files for %d calls", count.Files, res.Calls))
 	}
 	res.RecordedPkts, res.LossyStreams, res.BytesWritten = count.Recorded, count.Lossy, count.Bytes
 	res.IngestLag = count.Lag.Summarize()
@@ -176,19 +149,22 @@ func RunRTPEngine(ctx context.Context, cfg RunConfig, pc RTPEngineConfig) (*Resu
 	if count.Foreign > 0 || count.Duplicates > 0 {
 		res.Errors = append(res.Errors, fmt.Sprintf("%d foreign and %d duplicate packets in the pcaps", count.Foreign, count.Duplicates))
 	}
-	res.takeGenerator(gr)
-	res.OfferedPPS = round(float64(cfg.Streams)/cfg.Ptime.Seconds(), 0)
-	res.LostPackets = res.SentPackets - res.RecordedPkts
-	if res.SentPackets > 0 {
-		res.LossRatio = float64(res.LostPackets) / float64(res.SentPackets)
+	return nil
+}
+
+func (t *rtpengineTarget) close() {
+	if t.hole != nil {
+		_ = t.hole.Close()
 	}
-	res.RecordedPPS = round(float64(res.RecordedPkts)/max(cfg.Duration.Seconds(), gr.Elapsed.Seconds()), 0)
-	if res.BaselinePPS > 0 {
-		res.BaselineRatio = round(res.RecordedPPS/res.BaselinePPS, 3)
+	if t.cl != nil {
+		_ = t.cl.Close()
 	}
-	res.Valid, res.InvalidReason = validity(cfg, gr, gerr)
-	res.LoadAvgEnd = LoadAvg()
-	return res, nil
+	if t.eng != nil {
+		_ = t.eng.Stop(30 * time.Second)
+	}
+	if t.dir != "" {
+		_ = os.RemoveAll(t.dir)
+	}
 }
 
 // setupPeerCalls sets up the calls (Concurrency at a time): an offer

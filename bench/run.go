@@ -24,161 +24,94 @@ const (
 	metricFallbacks    = "mediaseal_kms_fallbacks_total"
 )
 
-// Run performs one load run as configured: optional baseline, sessions,
-// paced RTP, end, verification and the report. A run that could not
-// measure (the generator fell behind, sessions refused) returns a Result
-// marked invalid together with the reason, not an error.
+// modeGateway is Result.Mode of a run against mediaseal.
+const modeGateway = "gateway"
+
+// Run performs one load run against the gateway as configured (runLoad):
+// spawned (cfg.Spawn.Bin, its recordings verified offline afterwards) or
+// remote (cfg.Target, counted from the end-of-session summaries).
 func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
-	if err := cfg.defaults(); err != nil {
-		return nil, err
-	}
-	if cfg.GenCPUs != "" {
-		if err := PinSelf(cfg.GenCPUs); err != nil {
-			return nil, err
-		}
-	}
-	codec, _ := LookupCodec(cfg.Codec)
-	res := &Result{Mode: "gateway", Streams: cfg.Streams, Calls: cfg.Streams / cfg.TracksPerCall, Codec: codec.Name,
-		PtimeMs: float64(cfg.Ptime) / 1e6, DurationS: cfg.Duration.Seconds(), Pinned: cfg.GenCPUs != "", LoadAvgStart: LoadAvg()}
-	if cfg.BaselineDuration > 0 {
-		b, err := Baseline(ctx, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
-		res.BaselinePPS, res.BaselineLoss = b.RecordedPPS, b.LossRatio
-	}
-	var (
-		sp  *Spawned
-		cl  *Client
-		pid int
-	)
-	var lk *LocalKMS
+	return runLoad(ctx, cfg, &gatewayTarget{})
+}
+
+// gatewayTarget is a load run's gateway: the optional delayed local KMS,
+// the spawned or remote gateway and its sessions.
+type gatewayTarget struct {
+	lk       *LocalKMS
+	dir      string
+	sp       *Spawned
+	cl       *Client
+	sessions []*Session
+	refs     []StreamRef
+}
+
+func (*gatewayTarget) mode() string        { return modeGateway }
+func (*gatewayTarget) accepts(Codec) error { return nil }
+
+func (g *gatewayTarget) open(ctx context.Context, cfg RunConfig, codec Codec, res *Result) ([]*Stream, int, error) {
+	pid := 0
 	if cfg.KMSLatency > 0 {
 		root := cfg.RepoRoot
 		if root == "" {
 			r, err := FindRepoRoot()
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			root = r
 		}
 		var err error
-		if lk, err = StartLocalKMS(ctx, root, cfg.KMSLatency); err != nil {
-			return nil, err
+		if g.lk, err = StartLocalKMS(ctx, root, cfg.KMSLatency); err != nil {
+			return nil, 0, err
 		}
-		// Closed last: verification unwraps through it.
-		defer lk.Close()
-		cfg.Spawn.KMS = &SpawnKMS{Endpoint: lk.ProxyEndpoint(), Region: lk.Region, KeyARN: lk.KeyARN,
+		cfg.Spawn.KMS = &SpawnKMS{Endpoint: g.lk.ProxyEndpoint(), Region: g.lk.Region, KeyARN: g.lk.KeyARN,
 			Timeout: max(5*time.Second, 2*cfg.KMSLatency+time.Second)}
 		res.KMSLatencyMs = ms(cfg.KMSLatency.Seconds())
 	}
 	if cfg.Spawn.Bin != "" {
 		dir, err := os.MkdirTemp("", "mediaseal-bench-")
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		defer os.RemoveAll(dir)
-		cfg.Spawn.Dir = dir
-		if sp, err = Spawn(ctx, cfg.Spawn); err != nil {
-			return nil, err
+		g.dir, cfg.Spawn.Dir = dir, dir
+		if g.sp, err = Spawn(ctx, cfg.Spawn); err != nil {
+			return nil, 0, err
 		}
-		defer sp.Stop(5 * time.Minute)
-		cl, pid = NewClient(sp.API, sp.Token), sp.Pid()
+		g.cl, pid = NewClient(g.sp.API, g.sp.Token), g.sp.Pid()
 		res.RSSIdle, _ = RSSBytes(pid)
 	} else {
 		tok, err := os.ReadFile(cfg.TokenFile)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		cl = NewClient(cfg.Target, strings.TrimSpace(string(tok)))
+		g.cl = NewClient(cfg.Target, strings.TrimSpace(string(tok)))
 	}
-	sessions, refs, streams, err := openSessions(ctx, cl, cfg, codec, res)
+	var streams []*Stream
+	var err error
+	g.sessions, g.refs, streams, err = openSessions(ctx, g.cl, cfg, codec, res)
 	if err != nil {
-		endAll(context.Background(), cl, sessions, cfg.Concurrency)
-		return nil, err
+		endAll(context.Background(), g.cl, g.sessions, cfg.Concurrency)
+		return nil, 0, err
 	}
-	ports := map[uint16]bool{}
-	for _, s := range streams {
-		ports[s.Dest.Port()] = true
-	}
-	gen, err := NewGenerator(cfg.genConfig(codec), streams)
-	if err != nil {
-		return nil, err
-	}
-	var bar *progressbar.ProgressBar
-	if cfg.Progress {
-		bar = newBar(int64(cfg.Streams)*int64(cfg.packets()), fmt.Sprintf("%d streams", cfg.Streams))
-		gen.cfg.Progress = func(n int64) { _ = bar.Set64(n) }
-	}
-	smp := startSampler(pid, ports)
-	cpu0, _ := CPUSeconds(pid)
-	self0, _ := CPUSeconds(os.Getpid())
-	var waitProfile func() error
-	if cfg.ProfilePath != "" && cfg.Spawn.DebugAddr != "" {
-		waitProfile = profileSteady(ctx, cfg.Spawn.DebugAddr, cfg.ProfilePath, cfg.Duration+cfg.Ramp)
-	}
-	t0 := time.Now()
-	gr, gerr := gen.Run(ctx)
-	wall := time.Since(t0)
-	cpu1, _ := CPUSeconds(pid)
-	if waitProfile != nil {
-		if err := errors.Join(waitProfile(), fetchProfile(ctx, cfg.Spawn.DebugAddr, "heap", cfg.ProfilePath+".heap")); err != nil {
-			res.Errors = append(res.Errors, "profile: "+err.Error())
-		}
-	}
-	self1, _ := CPUSeconds(os.Getpid())
-	if bar != nil {
-		_ = bar.Finish()
-		fmt.Fprintln(os.Stderr)
-	}
-	// Let the gateway read what is still queued, then read the kernel's
-	// drop counters while the sockets are still open.
-	time.Sleep(500 * time.Millisecond)
+	return streams, pid, nil
+}
+
+func (g *gatewayTarget) drained(_ context.Context, ports map[uint16]bool, _ *Result) UDPStats {
 	udp, _ := ReadUDPStats(ports)
-	peak := smp.stop()
-	res.KernelDrops, res.MaxRxQueue = udp.Drops, max(peak.rxQueue, udp.RxQueue)
-	if pid != 0 {
-		res.takeRecorderCPU(cpu1-cpu0, wall, gr.Sent, cfg.Ptime)
-		res.RSS, res.Threads = peak.rss, peak.threads
-		res.RSSPerStream = round(float64(peak.rss-res.RSSIdle)/float64(cfg.Streams), 0)
-	}
-	res.takeGeneratorCPU(self1-self0, wall, gr.Sent)
-	if page, err := cl.Metrics(ctx); err == nil {
+	return udp
+}
+
+func (g *gatewayTarget) finish(ctx context.Context, cfg RunConfig, gr GenResult, res *Result) error {
+	if page, err := g.cl.Metrics(ctx); err == nil {
 		scrapeInto(res, page, false)
 	}
-	sums := endAll(ctx, cl, sessions, cfg.Concurrency)
-	if page, err := cl.Metrics(ctx); err == nil {
+	sums := endAll(ctx, g.cl, g.sessions, cfg.Concurrency)
+	if page, err := g.cl.Metrics(ctx); err == nil {
 		scrapeInto(res, page, true)
 	}
-	for i := range refs {
-		refs[i].Sent = gr.PerStream[i]
+	for i := range g.refs {
+		g.refs[i].Sent = gr.PerStream[i]
 	}
-	res.takeGenerator(gr)
-	active := cfg.Duration.Seconds()
-	res.OfferedPPS = round(float64(cfg.Streams)/cfg.Ptime.Seconds(), 0)
-	if sp != nil {
-		if err := sp.Stop(5 * time.Minute); err != nil {
-			res.Errors = append(res.Errors, "gateway stop: "+err.Error())
-		}
-		if lk != nil {
-			// Verification measures the recordings, not the injected delay.
-			rt := lk.Proxy.RoundTrips()
-			res.KMSRoundTrip = &rt
-			lk.Proxy.SetDelay(0)
-		}
-		v, err := VerifyOffline(ctx, sp.ConfigPath, refs, cfg.VerifyWorkers)
-		if err != nil {
-			return nil, err
-		}
-		res.Verified = v.Incomplete == 0 && len(v.Errors) == 0
-		res.Incomplete, res.RecordedPkts, res.LossyStreams = v.Incomplete, v.Recorded, v.Lossy
-		res.IngestLag = v.IngestLag.Summarize()
-		res.RecordingKeys = v.Keys
-		res.Errors = append(res.Errors, v.Errors...)
-		if v.Foreign > 0 || v.Duplicates > 0 {
-			res.Errors = append(res.Errors, fmt.Sprintf("%d foreign and %d duplicate packet records", v.Foreign, v.Duplicates))
-		}
-	} else {
+	if g.sp == nil {
 		// A remote gateway's recordings are not decrypted here: recorded
 		// packets come from the end-of-session summaries.
 		for _, s := range sums {
@@ -188,21 +121,46 @@ func Run(ctx context.Context, cfg RunConfig) (*Result, error) {
 			}
 			res.RecordedPkts += s.Packets - d
 		}
+		res.LagP99 = round(res.IngestLag.P99+res.FlushDelayP99, 3)
+		return nil
 	}
-	res.LostPackets = res.SentPackets - res.RecordedPkts
-	if res.SentPackets > 0 {
-		res.LossRatio = float64(res.LostPackets) / float64(res.SentPackets)
+	if err := g.sp.Stop(5 * time.Minute); err != nil {
+		res.Errors = append(res.Errors, "gateway stop: "+err.Error())
 	}
-	// A generator that fell behind stretched the run: rates use the real
-	// sending time when it is longer than asked.
-	res.RecordedPPS = round(float64(res.RecordedPkts)/max(active, gr.Elapsed.Seconds()), 0)
-	if res.BaselinePPS > 0 {
-		res.BaselineRatio = round(res.RecordedPPS/res.BaselinePPS, 3)
+	if g.lk != nil {
+		// Verification measures the recordings, not the injected delay.
+		rt := g.lk.Proxy.RoundTrips()
+		res.KMSRoundTrip = &rt
+		g.lk.Proxy.SetDelay(0)
+	}
+	v, err := VerifyOffline(ctx, g.sp.ConfigPath, g.refs, cfg.VerifyWorkers)
+	if err != nil {
+		return err
+	}
+	res.Verified = v.Incomplete == 0 && len(v.Errors) == 0
+	res.Incomplete, res.RecordedPkts, res.LossyStreams = v.Incomplete, v.Recorded, v.Lossy
+	res.IngestLag = v.IngestLag.Summarize()
+	res.RecordingKeys = v.Keys
+	res.Errors = append(res.Errors, v.Errors...)
+	if v.Foreign > 0 || v.Duplicates > 0 {
+		res.Errors = append(res.Errors, fmt.Sprintf("%d foreign and %d duplicate packet records", v.Foreign, v.Duplicates))
 	}
 	res.LagP99 = round(res.IngestLag.P99+res.FlushDelayP99, 3)
-	res.Valid, res.InvalidReason = validity(cfg, gr, gerr)
-	res.LoadAvgEnd = LoadAvg()
-	return res, nil
+	return nil
+}
+
+// close stops the gateway, removes its data and then stops the KMS,
+// last because verification unwraps through it.
+func (g *gatewayTarget) close() {
+	if g.sp != nil {
+		_ = g.sp.Stop(5 * time.Minute)
+	}
+	if g.dir != "" {
+		_ = os.RemoveAll(g.dir)
+	}
+	if g.lk != nil {
+		g.lk.Close()
+	}
 }
 
 // validity says whether the generator kept its schedule.

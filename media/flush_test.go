@@ -56,10 +56,10 @@ func (o *flushTimes) inFlight() (most, flushes int) {
 }
 
 // With a group commit a flush mostly waits for the shared syncfs; flushes
-// waiting for it must not hold back the others (with a 64-worker pool at
-// most 64 ran at once, and at 5,000 recordings the flush queue grew
-// without end). Many recordings falling due together all join the commits
-// in flight.
+// waiting for it must not hold back the others (a pool as small as the
+// fsync bound lets too few run at once, and the flush queue of a large
+// gateway grows without end). Many recordings falling due together all
+// join the commits in flight.
 func TestFlushesWaitingForAGroupCommitDoNotHoldBackOthers(t *testing.T) {
 	const sessions = 400
 	obs := &flushTimes{}

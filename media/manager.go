@@ -174,19 +174,17 @@ type Manager struct {
 // session. With a commit per file, every flush ends in an fsync, and
 // thousands of goroutines blocked in fsync at once each pin an OS thread:
 // at most 64 workers. With a group commit, a flush waits for a shared
-// syncfs (2 ms of gathering, then the sync, often after the one in
-// progress) on a condition variable, holding no thread; there the bound
-// limits throughput, not threads. 64 workers at 10-15 ms per flush finish
-// only 4,000-6,000 flushes a second, about what 5,000 recordings flushing
-// every second need: the queue then grows (5,000 streams on one core:
-// flush delay p50 0.7-1.3 s with 64 workers, 0.03-0.9 s with 512, 20 ms
-// once the receive loop stopped holding the only P too:
-// udprx.ReserveProcs). So up to 512 there. Workers start when the tick
-// queues flushes and exit when they find the queue empty: only about as
-// many live (each holding a grown stack) as flushes are in flight, tens
-// at 2,000-5,000 streams, not 512 grown stacks for good. The queue is
-// deep enough for every session of a large gateway; if it is ever full,
-// the tick falls back to a goroutine so that no flush is delayed.
+// syncfs (the gathering, then the sync, often after the one in progress)
+// on a condition variable, holding no thread; there the bound limits
+// throughput, not threads, and a flush lasts several milliseconds, so 64
+// workers would finish fewer flushes a second than a large gateway's
+// recordings fall due and the queue would grow without end: up to 512
+// there (docs/bench.md, "Figures moved out of code comments"). Workers
+// start when the tick queues flushes and exit when they find the queue
+// empty: only about as many live (each holding a grown stack) as flushes
+// are in flight, not 512 grown stacks for good. The queue is deep enough
+// for every session of a large gateway; if it is ever full, the tick
+// falls back to a goroutine so that no flush is delayed.
 const (
 	flushWorkers      = 64
 	groupFlushWorkers = 512

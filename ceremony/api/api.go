@@ -1,8 +1,6 @@
 package api
 
 import (
-	"encoding/json"
-	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -10,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/internal/httpx"
 	"github.com/mediaseal/mediaseal/kms"
 )
 
@@ -140,38 +139,25 @@ func (s *server) authorize(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.deps.Authorizer.Authorize(r, rt.Scope)
 		if err != nil {
-			s.writeAuthError(w, r, rt.Scope, err)
+			e := httpx.AuthError(w, rt.Scope, err)
+			s.log.Info("api: refused", zap.String("method", r.Method), zap.String("path", r.URL.Path),
+				zap.String("scope", rt.Scope), zap.Int("status", e.Status), zap.Error(err))
+			httpx.WriteError(w, e)
 			return
 		}
-		r = r.WithContext(contextWithPrincipal(r.Context(), p))
+		r = r.WithContext(httpx.ContextWithPrincipal(r.Context(), p))
 		if err := s.runGated(rt, w, r); err != nil {
 			s.writeError(w, r, err)
 		}
 	})
 }
 
-func (s *server) writeAuthError(w http.ResponseWriter, r *http.Request, scope string, err error) {
-	e := &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Message: err.Error()}
-	if errors.Is(err, ErrForbidden) {
-		e = &Error{Status: http.StatusForbidden, Code: CodeForbidden, Scope: scope,
-			Message: "this endpoint needs scope " + scope + ": " + err.Error()}
-	} else {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="mediaseal"`)
-	}
-	s.log.Info("api: refused", zap.String("method", r.Method), zap.String("path", r.URL.Path),
-		zap.String("scope", scope), zap.Int("status", e.Status), zap.Error(err))
-	writeJSON(w, e.Status, e)
-}
-
 // writeError renders err: an *Error as is, anything else as a 500 whose
 // details stay in the log.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var e *Error
-	if !errors.As(err, &e) {
+	if e := httpx.WriteError(w, err); e.Code == CodeInternal {
 		s.log.Error("api: internal error", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
-		e = errorf(http.StatusInternalServerError, CodeInternal, "internal error")
 	}
-	writeJSON(w, e.Status, e)
 }
 
 // jsonFallback turns the mux's plain-text 404 and 405 into JSON errors.
@@ -204,11 +190,4 @@ func (s *statusOnly) Header() http.Header         { return s.header }
 func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
 func (s *statusOnly) WriteHeader(code int)        { s.status = code }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v) // the client went away; nothing to do
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpx.WriteJSON(w, status, v) }

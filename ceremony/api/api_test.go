@@ -16,6 +16,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/internal/httpx"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/local"
 )
@@ -193,8 +194,8 @@ func (e *env) run(cases []apiCase) {
 
 func TestAuthorizationLayer(t *testing.T) {
 	forbidWrites := api.AuthorizerFunc(func(r *http.Request, scope string) (api.Principal, error) {
-		tok, ok := api.BearerToken(r)
-		if !ok || tok != "reader" {
+		tok, err := httpx.BearerToken(r)
+		if err != nil || tok != "reader" {
 			return api.Principal{}, fmt.Errorf("%w: who are you", api.ErrUnauthenticated)
 		}
 		if strings.HasSuffix(scope, ":write") {

@@ -1,61 +1,45 @@
 package api
 
 import (
-	"errors"
-	"fmt"
-	"net/http"
+	"github.com/mediaseal/mediaseal/internal/httpx"
 )
 
-// Errors an Authorizer returns; the middleware maps them to 401 and 403.
+// Errors an Authorizer returns; the authorization layer maps them to 401
+// and 403. They are httpx's, so one Authorizer serves every endpoint.
 var (
 	// ErrUnauthenticated means the request carries no valid credentials.
-	ErrUnauthenticated = errors.New("api: unauthenticated")
+	ErrUnauthenticated = httpx.ErrUnauthenticated
 	// ErrForbidden means the principal lacks the scope the route needs.
-	ErrForbidden = errors.New("api: forbidden")
+	ErrForbidden = httpx.ErrForbidden
 )
 
-// Error is the JSON body of every error response.
-type Error struct {
-	Status  int    `json:"status"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	// Field names the offending request field or query parameter.
-	Field string `json:"field,omitempty"`
-	// Scope names the scope that was missing (403 from authorization).
-	Scope string `json:"scope,omitempty"`
-}
+// Error is the JSON body of every error response (httpx.Error).
+type Error = httpx.Error
 
-func (e *Error) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("%d %s: %s: %s", e.Status, e.Code, e.Field, e.Message)
-	}
-	return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
-}
-
-// Error codes.
+// Error codes: httpx's shared ones and those only the control plane uses.
 const (
-	CodeBadRequest         = "bad_request"
-	CodeInvalidField       = "invalid_field"
-	CodeUnknownField       = "unknown_field"
-	CodeMalformedJSON      = "malformed_json"
-	CodeBodyTooLarge       = "body_too_large"
-	CodeUnsupportedMedia   = "unsupported_media_type"
-	CodeUnauthenticated    = "unauthenticated"
-	CodeForbidden          = "forbidden"
+	CodeBadRequest         = httpx.CodeBadRequest
+	CodeInvalidField       = httpx.CodeInvalidField
+	CodeUnknownField       = httpx.CodeUnknownField
+	CodeMalformedJSON      = httpx.CodeMalformedJSON
+	CodeBodyTooLarge       = httpx.CodeBodyTooLarge
+	CodeUnsupportedMedia   = httpx.CodeUnsupportedMedia
+	CodeUnauthenticated    = httpx.CodeUnauthenticated
+	CodeForbidden          = httpx.CodeForbidden
+	CodeNotFound           = httpx.CodeNotFound
+	CodeMethodNotAllowed   = httpx.CodeMethodNotAllowed
+	CodeConflict           = httpx.CodeConflict
+	CodePreconditionNeeded = httpx.CodePreconditionNeeded
+	CodeInternal           = httpx.CodeInternal
 	CodeRegionMismatch     = "region_mismatch"
-	CodeNotFound           = "not_found"
-	CodeMethodNotAllowed   = "method_not_allowed"
-	CodeConflict           = "conflict"
-	CodePreconditionNeeded = "precondition_required"
 	CodeKeyState           = "key_state"
 	CodeKMSUnavailable     = "kms_unavailable"
-	CodeInternal           = "internal"
 )
 
 func errorf(status int, code, format string, args ...any) *Error {
-	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+	return httpx.Errorf(status, code, format, args...)
 }
 
 func fieldError(field, format string, args ...any) *Error {
-	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: field, Message: fmt.Sprintf(format, args...)}
+	return httpx.FieldError(field, format, args...)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/internal/httpx"
 )
 
 // errAbort means a streaming handler failed after sending part of the
@@ -96,12 +97,12 @@ func (s *server) gateAndRun(rt Route, w http.ResponseWriter, r *http.Request) er
 	if _, err := q.Claim(r.Context(), who, id, ex); err != nil {
 		return gateError(s, r, approvalError(err))
 	}
-	sw := &statusWriter{ResponseWriter: w}
+	sw := httpx.NewStatusRecorder(w)
 	herr := rt.handle(sw, r)
-	if herr == nil && sw.status < 300 {
+	if herr == nil && sw.Status() < 300 {
 		return nil
 	}
-	why := fmt.Sprintf("status %d", sw.status)
+	why := fmt.Sprintf("status %d", sw.Status())
 	if herr != nil {
 		why = herr.Error()
 	}
@@ -112,32 +113,6 @@ func (s *server) gateAndRun(rt Route, w http.ResponseWriter, r *http.Request) er
 		panic(http.ErrAbortHandler)
 	}
 	return herr
-}
-
-// statusWriter remembers the status a handler sent.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }
 
 // gateFor says whether the request needs an approval and what it

@@ -5,28 +5,19 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/mediaseal/mediaseal/ceremony/audit"
+	"github.com/mediaseal/mediaseal/internal/httpx"
 )
-
-// BearerToken returns the token of an "Authorization: Bearer" header.
-func BearerToken(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-		return "", false
-	}
-	return strings.TrimSpace(tok), true
-}
 
 // Authorize authenticates the request's bearer token and checks that it
 // carries scope; a personal session never gets a ceremony scope. Errors
 // wrap ErrUnauthenticated or ErrForbidden. Refusals of a presented token
 // are audited.
 func (s *Service) Authorize(r *http.Request, scope string) (Identity, error) {
-	tok, ok := BearerToken(r)
-	if !ok {
-		return Identity{}, fmt.Errorf("%w: missing bearer token", ErrUnauthenticated)
+	tok, err := httpx.BearerToken(r)
+	if err != nil {
+		return Identity{}, err // wraps ErrUnauthenticated
 	}
 	return s.authorize(r.Context(), tok, scope, r.Method+" "+r.URL.Path, sourceOf(r))
 }

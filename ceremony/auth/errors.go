@@ -1,13 +1,18 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/mediaseal/mediaseal/internal/httpx"
+)
 
 // Errors of the package; they are wrapped with the value concerned.
 var (
-	// ErrUnauthenticated means no valid credentials (401).
-	ErrUnauthenticated = errors.New("auth: unauthenticated")
+	// ErrUnauthenticated means no valid credentials (401). It is httpx's,
+	// so the token service is an authorizer of every HTTP endpoint.
+	ErrUnauthenticated = httpx.ErrUnauthenticated
 	// ErrForbidden means the principal lacks the scope (403).
-	ErrForbidden = errors.New("auth: forbidden")
+	ErrForbidden = httpx.ErrForbidden
 	// ErrInvalidClient means the client id or secret is wrong.
 	ErrInvalidClient = errors.New("auth: invalid client")
 	// ErrInvalidScope means none of the asked scopes can be granted.

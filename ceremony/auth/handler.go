@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mediaseal/mediaseal/internal/httpx"
 	"github.com/mediaseal/mediaseal/internal/strictjson"
 )
 
@@ -29,18 +30,19 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+PathJWKS, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.JWKS()) })
 }
 
-// oauthError is the RFC 6749 §5.2 error body.
+// oauthError is the RFC 6749 §5.2 error body: the token endpoints answer
+// OAuth clients, which expect it, so they keep it rather than httpx.Error.
 type oauthError struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description,omitempty"`
 }
 
+// writeJSON writes a token endpoint's response, which no cache may keep
+// (RFC 6749 §5.1).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpx.WriteJSON(w, status, v)
 }
 
 // writeOAuthError maps an error to RFC 6749 §5.2.

@@ -204,40 +204,16 @@ func (s *SQL) UpdateApproval(ctx context.Context, id string, fn func(a *Approval
 
 // ListApprovals returns proposals matching f ordered by id (time-ordered).
 func (s *SQL) ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval, error) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"status", f.Status}, {"operation", f.Operation}, {"target", f.Target}, {"proposer", f.Proposer}} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
+	var c conds
+	c.addEq("status", f.Status)
+	c.addEq("operation", f.Operation)
+	c.addEq("target", f.Target)
+	c.addEq("proposer", f.Proposer)
 	if f.After != "" {
-		where = append(where, "id > ?")
-		args = append(args, f.After)
+		c.add("id > ?", f.After)
 	}
-	if f.Limit <= 0 || f.Limit > MaxListLimit {
-		f.Limit = MaxListLimit
-	}
-	q := `SELECT ` + approvalColumns + ` FROM approvals`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += fmt.Sprintf(` ORDER BY id LIMIT %d`, f.Limit)
-	rows, err := s.db.QueryContext(ctx, s.q(q), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list approvals: %w", err)
-	}
-	defer rows.Close()
-	out := []Approval{}
-	for rows.Next() {
-		a, err := scanApproval(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list approvals: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return list(ctx, s, listQuery{what: "list approvals", columns: approvalColumns, table: "approvals",
+		conds: c, order: "id", limit: f.Limit}, scanApproval)
 }
 
 func scanApproval(sc scanner) (Approval, error) {

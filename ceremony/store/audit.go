@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -85,54 +84,32 @@ func (s *SQL) AppendAuditEntry(ctx context.Context, build func(prevSeq int64, pr
 
 // ListAuditEntries returns entries matching f ordered by Seq.
 func (s *SQL) ListAuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
-	if f.Actor != "" {
-		add("actor = ?", f.Actor)
-	}
-	if f.Action != "" {
-		add("action = ?", f.Action)
-	}
-	if f.Target != "" {
-		add("target = ?", f.Target)
-	}
-	if f.Outcome != "" {
-		add("outcome = ?", f.Outcome)
-	}
+	var c conds
+	c.addEq("actor", f.Actor)
+	c.addEq("action", f.Action)
+	c.addEq("target", f.Target)
+	c.addEq("outcome", f.Outcome)
 	if !f.From.IsZero() {
-		add("at >= ?", f.From.UnixNano())
+		c.add("at >= ?", f.From.UnixNano())
 	}
 	if !f.To.IsZero() {
-		add("at < ?", f.To.UnixNano())
+		c.add("at < ?", f.To.UnixNano())
 	}
 	if f.AfterSeq > 0 {
-		add("seq > ?", f.AfterSeq)
+		c.add("seq > ?", f.AfterSeq)
 	}
-	if f.Limit <= 0 || f.Limit > MaxListLimit {
-		f.Limit = MaxListLimit
+	return list(ctx, s, listQuery{what: "list audit entries", columns: auditColumns, table: "audit_events",
+		conds: c, order: "seq", limit: f.Limit}, scanAuditEntry)
+}
+
+func scanAuditEntry(sc scanner) (AuditEntry, error) {
+	var e AuditEntry
+	var at int64
+	if err := sc.Scan(&e.Seq, &e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Details, &e.PrevHash, &e.Hash); err != nil {
+		return AuditEntry{}, err
 	}
-	q := `SELECT ` + auditColumns + ` FROM audit_events`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += fmt.Sprintf(` ORDER BY seq LIMIT %d`, f.Limit)
-	rows, err := s.db.QueryContext(ctx, s.q(q), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list audit entries: %w", err)
-	}
-	defer rows.Close()
-	out := []AuditEntry{}
-	for rows.Next() {
-		var e AuditEntry
-		var at int64
-		if err := rows.Scan(&e.Seq, &e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Details, &e.PrevHash, &e.Hash); err != nil {
-			return nil, fmt.Errorf("store: list audit entries: %w", err)
-		}
-		e.At = time.Unix(0, at).UTC()
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	e.At = time.Unix(0, at).UTC()
+	return e, nil
 }
 
 // AddAuditCheckpoint stores a signed checkpoint; a second checkpoint of

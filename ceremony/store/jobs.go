@@ -106,33 +106,13 @@ func (s *SQL) GetJob(ctx context.Context, id string) (Job, error) {
 // ListJobs returns the newest jobs of a kind first (every kind if kind is
 // empty); unfinished only if active.
 func (s *SQL) ListJobs(ctx context.Context, kind string, active bool, limit int) ([]Job, error) {
-	if limit <= 0 || limit > MaxListLimit {
-		limit = MaxListLimit
-	}
-	query := `SELECT ` + jobColumns + ` FROM jobs WHERE (kind = ? OR ? = '')`
-	args := []any{kind, kind}
+	var c conds
+	c.addEq("kind", kind)
 	if active {
-		query += ` AND status IN (?, ?)`
-		args = append(args, JobPending, JobRunning)
+		c.add("status IN (?, ?)", JobPending, JobRunning)
 	}
-	query += fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT %d`, limit)
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list jobs: %w", err)
-	}
-	defer rows.Close()
-	out := []Job{}
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list jobs: %w", err)
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list jobs: %w", err)
-	}
-	return out, nil
+	return list(ctx, s, listQuery{what: "list jobs", columns: jobColumns, table: "jobs",
+		conds: c, order: "created_at DESC, id DESC", limit: limit}, scanJob)
 }
 
 // ClaimJob gives an unfinished job to owner until leaseUntil, if nobody

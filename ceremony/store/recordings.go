@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -134,39 +133,26 @@ func (s *SQL) GetRecording(ctx context.Context, id string) (Recording, error) {
 
 // ListRecordings returns one page of recordings matching f.
 func (s *SQL) ListRecordings(ctx context.Context, f RecordingFilter) ([]Recording, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		where = append(where, cond)
-		args = append(args, v)
-	}
-	if f.QueueID != "" {
-		add("queue_id = ?", f.QueueID)
-	}
-	if f.KeyID != "" {
-		add("key_id = ?", f.KeyID)
-	}
-	if f.Status != "" {
-		add("status = ?", f.Status)
-	}
-	if f.GatewayID != "" {
-		add("gateway_id = ?", f.GatewayID)
-	}
+	var c conds
+	c.addEq("queue_id", f.QueueID)
+	c.addEq("key_id", f.KeyID)
+	c.addEq("status", f.Status)
+	c.addEq("gateway_id", f.GatewayID)
 	if f.AwaitingRecovery {
-		add("awaiting_recovery_at IS NOT NULL AND status = ?", RecordingActive)
+		c.add("awaiting_recovery_at IS NOT NULL AND status = ?", RecordingActive)
 	}
 	if !f.From.IsZero() {
-		add("started_at >= ?", f.From.UnixNano())
+		c.add("started_at >= ?", f.From.UnixNano())
 	}
 	if !f.To.IsZero() {
-		add("started_at < ?", f.To.UnixNano())
+		c.add("started_at < ?", f.To.UnixNano())
 	}
 	if f.After != "" {
 		// Keyset pagination on (started_at, id); an unknown cursor yields
 		// an empty page rather than restarting from the top.
-		add("(started_at, id) > (SELECT started_at, id FROM recordings WHERE id = ?)", f.After)
+		c.add("(started_at, id) > (SELECT started_at, id FROM recordings WHERE id = ?)", f.After)
 	}
-	return s.queryRecordings(ctx, "list recordings", where, args, f.Limit)
+	return s.queryRecordings(ctx, "list recordings", c, f.Limit)
 }
 
 // ListRecordingsByStatus lists recordings in one status, oldest first.
@@ -194,30 +180,7 @@ func scanRecording(sc scanner) (Recording, error) {
 // queryRecordings runs a recordings query with the given conditions in
 // (started_at, id) order, at most limit rows (MaxListLimit when limit is
 // out of range); what names the operation in errors.
-func (s *SQL) queryRecordings(ctx context.Context, what string, where []string, args []any, limit int) ([]Recording, error) {
-	if limit <= 0 || limit > MaxListLimit {
-		limit = MaxListLimit
-	}
-	query := `SELECT ` + recordingColumns + ` FROM recordings`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += fmt.Sprintf(" ORDER BY started_at, id LIMIT %d", limit)
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	defer rows.Close()
-	out := []Recording{}
-	for rows.Next() {
-		r, err := scanRecording(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	return out, nil
+func (s *SQL) queryRecordings(ctx context.Context, what string, c conds, limit int) ([]Recording, error) {
+	return list(ctx, s, listQuery{what: what, columns: recordingColumns, table: "recordings",
+		conds: c, order: "started_at, id", limit: limit}, scanRecording)
 }

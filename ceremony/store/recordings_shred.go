@@ -46,23 +46,22 @@ type JobCursor struct {
 // ScanRecordings returns up to limit recordings of scope after cursor, in
 // (StartedAt, ID) order, whatever their status.
 func (s *SQL) ScanRecordings(ctx context.Context, scope JobScope, after JobCursor, limit int) ([]Recording, error) {
-	var where []string
-	var args []any
+	var c conds
 	if len(scope.PolicyIDs) > 0 {
-		where = append(where, "policy_id IN (?"+strings.Repeat(", ?", len(scope.PolicyIDs)-1)+")")
-		for _, p := range scope.PolicyIDs {
-			args = append(args, p)
+		ids := make([]any, len(scope.PolicyIDs))
+		for i, p := range scope.PolicyIDs {
+			ids[i] = p
 		}
+		c.add("policy_id IN (?"+strings.Repeat(", ?", len(ids)-1)+")", ids...)
 	}
 	if !scope.From.IsZero() {
-		where, args = append(where, "started_at >= ?"), append(args, scope.From.UnixNano())
+		c.add("started_at >= ?", scope.From.UnixNano())
 	}
 	if !scope.To.IsZero() {
-		where, args = append(where, "started_at < ?"), append(args, scope.To.UnixNano())
+		c.add("started_at < ?", scope.To.UnixNano())
 	}
 	if after.ID != "" {
-		where = append(where, "(started_at > ? OR (started_at = ? AND id > ?))")
-		args = append(args, after.StartedAt, after.StartedAt, after.ID)
+		c.add("(started_at > ? OR (started_at = ? AND id > ?))", after.StartedAt, after.StartedAt, after.ID)
 	}
-	return s.queryRecordings(ctx, "scan recordings", where, args, limit)
+	return s.queryRecordings(ctx, "scan recordings", c, limit)
 }

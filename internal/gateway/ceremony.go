@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/ceremony/auth"
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/internal/httpx"
 	"github.com/mediaseal/mediaseal/kms/broker"
 )
 
@@ -159,7 +159,7 @@ type ceremonyAuthorizer struct {
 var _ api.Authorizer = ceremonyAuthorizer{}
 
 func (a ceremonyAuthorizer) Authorize(r *http.Request, scope string) (api.Principal, error) {
-	if tok, ok := api.BearerToken(r); ok && a.adminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.adminToken)) == 1 {
+	if tok, err := httpx.BearerToken(r); err == nil && httpx.TokenEqual(tok, a.adminToken) {
 		return a.admin.Authorize(r, scope)
 	}
 	id, err := a.svc.Authorize(r, scope)

@@ -322,7 +322,7 @@ func TestCeremonyNegatives(t *testing.T) {
 	if code, _, _ := rawCall(t, "GET", tg.url+"/v1/sessions/none", media.token, nil); code != 404 {
 		t.Fatalf("media token on the session API: %d", code)
 	}
-	if code, _, _ := rawCall(t, "GET", tg.url+"/v1/sessions/none", ka1.token, nil); code != 401 {
+	if code, _, _ := rawCall(t, "GET", tg.url+"/v1/sessions/none", ka1.token, nil); code != 403 {
 		t.Fatalf("key admin token on the session API: %d", code)
 	}
 	// Revocation by jti (RFC 7009 endpoint) takes effect at once.
@@ -382,7 +382,7 @@ func TestMetricsScope(t *testing.T) {
 		t.Fatalf("auditor scraping metrics: %d", code)
 	}
 	media := tg.principal("media-service-1")
-	if code, _, _ := rawCall(t, "GET", tg.url+"/metrics", media.token, nil); code != http.StatusUnauthorized {
-		t.Fatalf("media service scraping metrics: %d, want 401", code)
+	if code, _, _ := rawCall(t, "GET", tg.url+"/metrics", media.token, nil); code != http.StatusForbidden {
+		t.Fatalf("media service scraping metrics: %d, want 403", code)
 	}
 }

@@ -354,7 +354,7 @@ func TestSessionAPIRejectsBadRequests(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var e errorBody
-			if code := tg.do("POST", "/v1/sessions", c.body, &e); code != c.want || e.Error == "" {
+			if code := tg.do("POST", "/v1/sessions", c.body, &e); code != c.want || e.Code == "" || e.Status != code {
 				t.Fatalf("got %d %+v, want %d", code, e, c.want)
 			}
 		})

@@ -331,7 +331,7 @@ func TestSpoolFullRefusesSessions(t *testing.T) {
 	if len(ids) < 3 || len(ids) >= 20 {
 		t.Fatalf("spool took %d calls before refusing", len(ids))
 	}
-	if !strings.Contains(refused.Error, "spool full") || !strings.Contains(refused.Detail, "spool") {
+	if refused.Code != "spool_full" || !strings.Contains(refused.Message, "spool full") {
 		t.Fatalf("refusal body %+v does not name the spool", refused)
 	}
 	if v := metricValue(t, tg.url, "mediaseal_sessions_refused_total", `reason="spool_full"`); v != 2 {

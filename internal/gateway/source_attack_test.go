@@ -51,8 +51,8 @@ func (tg *testGateway) createWithSources(sources ...string) (sessionResp, int, e
 			s.Tracks = append(s.Tracks, media.TrackAddr{Label: m["label"].(string), RTP: m["rtp"].(string)})
 		}
 	} else {
-		e.Error, _ = raw["error"].(string)
-		e.Detail, _ = raw["detail"].(string)
+		e.Code, _ = raw["code"].(string)
+		e.Message, _ = raw["message"].(string)
 	}
 	return s, code, e
 }
@@ -237,13 +237,13 @@ func TestSourceIsRequiredByDefault(t *testing.T) {
 	for _, src := range []string{"", "0.0.0.0", "::", "224.0.0.1", "gateway.example", "127.0.0.1:0", "[::1]:x", "fe80::1%eth0", "127.0.0.1/32"} {
 		t.Run("refused "+src, func(t *testing.T) {
 			_, code, e := tg.createWithSources(src)
-			if code != http.StatusBadRequest || !strings.Contains(e.Detail, "tracks[0].source") {
+			if code != http.StatusBadRequest || !strings.Contains(e.Message, "tracks[0].source") {
 				t.Fatalf("source %q: %d %+v, want 400 naming tracks[0].source", src, code, e)
 			}
 		})
 	}
 	// One track with a source does not excuse the other.
-	if _, code, e := tg.createWithSources("127.0.0.1", ""); code != http.StatusBadRequest || !strings.Contains(e.Detail, "tracks[1].source") {
+	if _, code, e := tg.createWithSources("127.0.0.1", ""); code != http.StatusBadRequest || !strings.Contains(e.Message, "tracks[1].source") {
 		t.Fatalf("second track without source: %d %+v", code, e)
 	}
 	for _, src := range []string{"192.0.2.10", "192.0.2.10:40000", "2001:db8::1", "[2001:db8::1]:40000", "::ffff:192.0.2.10"} {

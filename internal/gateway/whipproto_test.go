@@ -45,8 +45,8 @@ func wantHeader(name, re string) func(*testing.T, *http.Response, string) {
 func wantError(substr string) func(*testing.T, *http.Response, string) {
 	return func(t *testing.T, _ *http.Response, body string) {
 		t.Helper()
-		var e struct{ Error, Detail string }
-		if err := json.Unmarshal([]byte(body), &e); err != nil || !strings.Contains(e.Error+" "+e.Detail, substr) {
+		var e errorBody
+		if err := json.Unmarshal([]byte(body), &e); err != nil || e.Code == "" || !strings.Contains(e.Message, substr) {
 			t.Fatalf("error body %q does not mention %q", body, substr)
 		}
 	}
@@ -83,7 +83,7 @@ func TestWHIPProtocol(t *testing.T) {
 				wantError("missing bearer token")(t, r, b)
 			}},
 		{name: "wrong token", method: "POST", path: "/whip" + q, ctype: sdpType, body: p.offer,
-			hdr: map[string]string{"Authorization": "Bearer nope"}, want: http.StatusUnauthorized, check: wantError("token refused")},
+			hdr: map[string]string{"Authorization": "Bearer nope"}, want: http.StatusUnauthorized, check: wantError("invalid token")},
 		{name: "content type", method: "POST", path: "/whip" + q, ctype: "application/json", body: p.offer, want: http.StatusUnsupportedMediaType,
 			check: wantHeader("Accept-Post", "application/sdp")},
 		{name: "bad SDP", method: "POST", path: "/whip" + q, ctype: sdpType, body: "v=0\r\nthis is not SDP\r\n", want: http.StatusBadRequest,

@@ -15,10 +15,11 @@ import (
 // epoll otherwise.
 const envBackend = "MEDIASEAL_UDPRX"
 
-// uringDefault makes the io_uring loops the default where they work: they
-// cost the gateway about a fifth less CPU per datagram than the epoll
-// loops at 100,000 datagrams/s on 2,000 sockets (see BenchmarkReceive and
-// the commit that set this).
+// uringDefault makes the io_uring loops the default where they work: one
+// submission reaps many datagrams from many sockets, where epoll needs a
+// wake-up and a recvmmsg per ready socket, so they cost less CPU per
+// datagram (BenchmarkReceive compares the two; docs/bench.md has the
+// figures).
 const uringDefault = true
 
 type backend uint8

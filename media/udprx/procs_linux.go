@@ -10,10 +10,10 @@ import (
 // goroutine needs a P every time it wakes, every poll interval while media
 // flows. With no more Ps than loops (GOMAXPROCS 1: a process confined to
 // one CPU) the loop and every other goroutine (flushes, the API) take turns
-// at the scheduler's granularity, milliseconds each: 5,000 streams on one
-// CPU showed a flush delay p99 of 3.6 s and an ingest lag p99 of 520 ms,
-// against 90 and 260 ms with one P more, which lets the kernel interleave
-// them. ReserveProcs leaves GOMAXPROCS alone when the environment sets it,
+// at the scheduler's granularity, milliseconds each, and under load flush
+// delays and ingest lag grow to seconds; one P more lets the kernel
+// interleave them (docs/bench.md, "Figures moved out of code comments").
+// ReserveProcs leaves GOMAXPROCS alone when the environment sets it,
 // and returns the value in force and whether it raised it.
 func ReserveProcs() (procs int, raised bool) { return reserveProcs(chooseBackend()) }
 

@@ -21,5 +21,7 @@
 // at most once a second, when its sequence numbers show loss.
 //
 // Authorization is the caller's: [Server.Register] wraps every handler
-// but OPTIONS with the function it is given.
+// but OPTIONS with the function it is given. Every refusal has the one
+// error body of mediaseal's endpoints ([httpx.Error]) with a code from
+// httpx or this package's Code constants.
 package whip

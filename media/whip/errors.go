@@ -14,3 +14,17 @@ var (
 	// ErrConfig: the server configuration is invalid.
 	ErrConfig = errors.New("whip: bad configuration")
 )
+
+// Error codes of WHIP's refusals (the body is httpx.Error) besides
+// httpx's shared ones.
+const (
+	CodeInvalidOffer       = "invalid_offer"
+	CodeInvalidMetadata    = "invalid_metadata"
+	CodeInvalidFragment    = "invalid_fragment"
+	CodeInvalidSession     = "invalid_session"
+	CodeICERestartRequired = "ice_restart_required"
+	CodeCandidateNotUsable = "candidate_not_usable"
+	CodeICERestartFailed   = "ice_restart_failed"
+	CodeCapacity           = "capacity"
+	CodeSpool              = "spool_unavailable"
+)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +18,9 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
+	"github.com/mediaseal/mediaseal/internal/httpx"
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
 // Server is the WHIP endpoint. It holds the live WHIP sessions; every one
@@ -89,20 +90,13 @@ func (s *Server) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// errorBody is the API's JSON error shape.
-type errorBody struct {
-	Error  string `json:"error"`
-	Detail string `json:"detail,omitempty"`
-}
-
-func writeError(w http.ResponseWriter, code int, msg string, detail error) {
-	b := errorBody{Error: msg}
+// writeError writes the one error body (httpx.Error); detail, when
+// given, ends the message.
+func writeError(w http.ResponseWriter, status int, code, msg string, detail error) {
 	if detail != nil {
-		b.Detail = detail.Error()
+		msg += ": " + detail.Error()
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(b)
+	httpx.WriteError(w, &httpx.Error{Status: status, Code: code, Message: msg})
 }
 
 func (s *Server) retryAfter(w http.ResponseWriter, d time.Duration) {
@@ -121,9 +115,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, "request body too large", err)
+			writeError(w, http.StatusRequestEntityTooLarge, httpx.CodeBodyTooLarge, "request body too large", err)
 		} else {
-			writeError(w, http.StatusBadRequest, "cannot read body", err)
+			writeError(w, http.StatusBadRequest, httpx.CodeBadRequest, "cannot read body", err)
 		}
 		return nil, false
 	}
@@ -167,17 +161,17 @@ func (s *Server) post(prefix string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.lim.Allow() {
 			s.retryAfter(w, time.Second)
-			writeError(w, http.StatusTooManyRequests, "too many WHIP requests", nil)
+			writeError(w, http.StatusTooManyRequests, httpx.CodeTooManyRequests, "too many WHIP requests", nil)
 			return
 		}
 		if !hasType(r, contentTypeSDP) {
 			w.Header().Set("Accept-Post", contentTypeSDP)
-			writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/sdp", nil)
+			writeError(w, http.StatusUnsupportedMediaType, httpx.CodeUnsupportedMedia, "Content-Type must be application/sdp", nil)
 			return
 		}
 		if n := s.Len(); n >= s.cfg.MaxSessions {
 			s.retryAfter(w, s.cfg.RetryAfter)
-			writeError(w, http.StatusServiceUnavailable, "gateway at capacity", fmt.Errorf("%d WHIP sessions", n))
+			writeError(w, http.StatusServiceUnavailable, CodeCapacity, "gateway at capacity", fmt.Errorf("%d WHIP sessions", n))
 			return
 		}
 		body, ok := s.readBody(w, r)
@@ -186,12 +180,12 @@ func (s *Server) post(prefix string) http.HandlerFunc {
 		}
 		meta, err := ParseMeta(r)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid call metadata", err)
+			writeError(w, http.StatusBadRequest, CodeInvalidMetadata, "invalid call metadata", err)
 			return
 		}
 		info, err := analyzeOffer(body)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid SDP offer", err)
+			writeError(w, http.StatusBadRequest, CodeInvalidOffer, "invalid SDP offer", err)
 			return
 		}
 		res, answer, err := s.open(r.Context(), meta, info, body)
@@ -199,21 +193,25 @@ func (s *Server) post(prefix string) http.HandlerFunc {
 		switch {
 		case errors.As(err, &dup):
 			w.Header().Set("Location", prefix+"/"+dup.id)
-			writeError(w, http.StatusConflict, "offer already in use by a live WHIP session", err)
+			writeError(w, http.StatusConflict, httpx.CodeConflict, "offer already in use by a live WHIP session", err)
 			return
 		case errors.Is(err, ErrBadOffer):
-			writeError(w, http.StatusBadRequest, "invalid SDP offer", err)
+			writeError(w, http.StatusBadRequest, CodeInvalidOffer, "invalid SDP offer", err)
 			return
 		case errors.Is(err, media.ErrBadRequest):
-			writeError(w, http.StatusBadRequest, "invalid session", err)
+			writeError(w, http.StatusBadRequest, CodeInvalidSession, "invalid session", err)
+			return
+		case errors.Is(err, spool.ErrFull), errors.Is(err, spool.ErrUnwritable):
+			s.retryAfter(w, s.cfg.RetryAfter)
+			writeError(w, http.StatusServiceUnavailable, CodeSpool, "recording spool cannot take the call; retry later", err)
 			return
 		case media.IsCapacity(err) || errors.Is(err, media.ErrClosed) || errors.Is(err, errClosed):
 			s.retryAfter(w, s.cfg.RetryAfter)
-			writeError(w, http.StatusServiceUnavailable, "gateway at capacity", err)
+			writeError(w, http.StatusServiceUnavailable, CodeCapacity, "gateway at capacity", err)
 			return
 		case err != nil:
 			s.log.Errorw("WHIP session setup failed", "error", err)
-			writeError(w, http.StatusInternalServerError, "cannot create WHIP session", nil)
+			writeError(w, http.StatusInternalServerError, httpx.CodeInternal, "cannot create WHIP session", nil)
 			return
 		}
 		s.log.Infow("WHIP session created", "session", res.sess.ID, "recording", res.sess.RecordingID,
@@ -236,19 +234,17 @@ func (s *Server) post(prefix string) http.HandlerFunc {
 func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 	res, ok := s.lookup(r.PathValue("id"))
 	if !ok {
-		writeError(w, http.StatusNotFound, "no such WHIP session", nil)
+		writeError(w, http.StatusNotFound, httpx.CodeNotFound, "no such WHIP session", nil)
 		return
 	}
 	sum, err := res.terminate(r.Context(), "whip-delete")
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "cannot end session", err)
+		writeError(w, http.StatusInternalServerError, httpx.CodeInternal, "cannot end session", err)
 		return
 	}
 	s.log.Infow("WHIP session ended", "session", sum.SessionID, "recording", sum.RecordingID,
 		"status", sum.Status, "packets", sum.Packets)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(sum)
+	httpx.WriteJSON(w, http.StatusOK, sum)
 }
 
 // etagMatches implements If-Match for one strong entity tag.
@@ -264,17 +260,17 @@ func etagMatches(ifMatch, etag string) bool {
 func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
 	res, ok := s.lookup(r.PathValue("id"))
 	if !ok {
-		writeError(w, http.StatusNotFound, "no such WHIP session", nil)
+		writeError(w, http.StatusNotFound, httpx.CodeNotFound, "no such WHIP session", nil)
 		return
 	}
 	if !hasType(r, contentTypeSDPFrag) {
 		w.Header().Set("Accept-Patch", contentTypeSDPFrag)
-		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/trickle-ice-sdpfrag", nil)
+		writeError(w, http.StatusUnsupportedMediaType, httpx.CodeUnsupportedMedia, "Content-Type must be application/trickle-ice-sdpfrag", nil)
 		return
 	}
 	ifMatch := strings.TrimSpace(r.Header.Get("If-Match"))
 	if ifMatch == "" {
-		writeError(w, http.StatusPreconditionRequired, "If-Match is required", nil)
+		writeError(w, http.StatusPreconditionRequired, httpx.CodePreconditionNeeded, "If-Match is required", nil)
 		return
 	}
 	body, ok := s.readBody(w, r)
@@ -283,7 +279,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
 	}
 	frag, err := ParseFrag(body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid SDP fragment", err)
+		writeError(w, http.StatusBadRequest, CodeInvalidFragment, "invalid SDP fragment", err)
 		return
 	}
 	res.patchMu.Lock()
@@ -294,15 +290,15 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
 	}
 	if !etagMatches(ifMatch, res.currentETag()) {
 		w.Header().Set("ETag", res.currentETag())
-		writeError(w, http.StatusPreconditionFailed, "stale ETag", fmt.Errorf("If-Match %s, current %s", ifMatch, res.currentETag()))
+		writeError(w, http.StatusPreconditionFailed, httpx.CodePreconditionFailed, "stale ETag", fmt.Errorf("If-Match %s, current %s", ifMatch, res.currentETag()))
 		return
 	}
 	if frag.Ufrag != "" && frag.Ufrag != res.remoteUfrag {
-		writeError(w, http.StatusUnprocessableEntity, "new ICE credentials need an ICE restart (If-Match: *)", nil)
+		writeError(w, http.StatusUnprocessableEntity, CodeICERestartRequired, "new ICE credentials need an ICE restart (If-Match: *)", nil)
 		return
 	}
 	if err := res.addCandidates(frag); err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "candidate not usable", err)
+		writeError(w, http.StatusUnprocessableEntity, CodeCandidateNotUsable, "candidate not usable", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -310,19 +306,19 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) restart(w http.ResponseWriter, r *http.Request, res *resource, frag Frag) {
 	if frag.Ufrag == "" || frag.Ufrag == res.remoteUfrag {
-		writeError(w, http.StatusUnprocessableEntity, "If-Match: * is for an ICE restart: the fragment must carry new ice-ufrag and ice-pwd", nil)
+		writeError(w, http.StatusUnprocessableEntity, CodeICERestartRequired, "If-Match: * is for an ICE restart: the fragment must carry new ice-ufrag and ice-pwd", nil)
 		return
 	}
 	s.mu.Lock()
 	if other := s.byUfrag[frag.Ufrag]; other != nil {
 		s.mu.Unlock()
-		writeError(w, http.StatusConflict, "ICE credentials already in use by a live WHIP session", nil)
+		writeError(w, http.StatusConflict, httpx.CodeConflict, "ICE credentials already in use by a live WHIP session", nil)
 		return
 	}
 	s.mu.Unlock()
 	out, err := res.iceRestart(r.Context(), frag)
 	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "ICE restart failed", err)
+		writeError(w, http.StatusUnprocessableEntity, CodeICERestartFailed, "ICE restart failed", err)
 		return
 	}
 	s.mu.Lock()

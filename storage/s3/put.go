@@ -29,7 +29,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts storage.P
 	if err := storage.ValidateKey(key); err != nil {
 		return storage.ObjectInfo{}, err
 	}
-	want, err := parseSHA256(opts.SHA256)
+	want, err := storage.ParseSHA256(opts.SHA256)
 	if err != nil {
 		return storage.ObjectInfo{}, fmt.Errorf("s3 store: put %s: %w", key, err)
 	}
@@ -233,16 +233,4 @@ func tagging(tags map[string]string) *string {
 		v.Set(k, t)
 	}
 	return aws.String(v.Encode())
-}
-
-// parseSHA256 decodes a hex SHA-256 (any case); "" means none was sent.
-func parseSHA256(s string) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != sha256.Size {
-		return nil, fmt.Errorf("%w: %q is not a hex SHA-256", storage.ErrChecksum, s)
-	}
-	return b, nil
 }

@@ -164,10 +164,11 @@ func (w *Writer) reserve(n int) {
 		return
 	}
 	// Grow by a quarter, not double: the buffer is kept for the writer's
-	// life, so its size settles just above what one flush interval holds
-	// (about 9.4 KiB for a PCMU stream flushed every second: 10 KiB, where
-	// doubling left 16 KiB per recording, a third of the gateway's heap at
-	// 2,500 streams). The copies stay amortized O(1) per byte.
+	// life, once per live recording, so its size should settle just above
+	// what one flush interval holds (about 9.4 KiB for a PCMU stream
+	// flushed every second: 10 KiB, where doubling would leave 16 KiB and
+	// the excess, times every recording, dominates the gateway's heap).
+	// The copies stay amortized O(1) per byte.
 	c := min(max(cap(w.buf)+cap(w.buf)/4, len(w.buf)+n+tagLen), prefixLen+w.maxChunk+tagLen)
 	nb := make([]byte, len(w.buf), c)
 	copy(nb, w.buf)

@@ -165,9 +165,8 @@ func TestReaderZeroAlloc(t *testing.T) {
 
 // A writer's chunk buffer lives as long as its recording, so it grows to
 // little more than one flush interval of media: a second of PCMU (50
-// records of 172 bytes) leaves it under 12 KiB (doubling left 16 KiB, a
-// third of a 2,500-stream gateway's heap). Growth still reaches a full
-// chunk.
+// records of 172 bytes) leaves it under 12 KiB (doubling leaves 16 KiB
+// per live recording). Growth still reaches a full chunk.
 func TestChunkBufferSettlesNearOneFlush(t *testing.T) {
 	w, err := NewWriter(io.Discard, testDEK, testHeader())
 	if err != nil {

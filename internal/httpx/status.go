@@ -1,0 +1,50 @@
+package httpx
+
+import "net/http"
+
+// StatusRecorder is a ResponseWriter that remembers the status a handler
+// sent, for metrics and for undoing work after a failed response.
+type StatusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+// NewStatusRecorder wraps w.
+func NewStatusRecorder(w http.ResponseWriter) *StatusRecorder {
+	return &StatusRecorder{ResponseWriter: w}
+}
+
+// Status is the status sent: the first WriteHeader's, 200 once the body
+// was written without one, 0 while nothing was sent.
+func (r *StatusRecorder) Status() int { return r.status }
+
+// WriteHeader records the first status and passes it on.
+func (r *StatusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Write records an implicit 200 and passes b on.
+func (r *StatusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Flush passes a flush on, so a streamed export still streams through
+// the recorder.
+func (r *StatusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		if r.status == 0 {
+			r.status = http.StatusOK
+		}
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer
+// (deadlines, hijacking) through the recorder.
+func (r *StatusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
