@@ -60,3 +60,8 @@ type Spool interface {
 // ErrSpoolFull means the spool has reached its size limit: new recordings
 // are refused until the backlog drains.
 var ErrSpoolFull = errors.New("spool: full")
+
+// ErrSpoolUnwritable means the spool's last write (an append or a probe)
+// failed: a full or failing disk. New recordings are refused until a
+// write succeeds again.
+var ErrSpoolUnwritable = errors.New("spool: not writable")

@@ -3,13 +3,13 @@ package sessionapi
 import (
 	"errors"
 	"fmt"
+	"github.com/mediaseal/mediaseal/storage"
 	"net/http"
 
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/internal/httpx"
 	"github.com/mediaseal/mediaseal/media"
-	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
 // ScopeIngest is the scope media servers need for the session API.
@@ -127,9 +127,9 @@ func refusal(w http.ResponseWriter, err error) (refusal error, reason string) {
 	switch {
 	case errors.Is(err, media.ErrBadRequest):
 		return httpx.Errorf(http.StatusBadRequest, CodeInvalidSession, "invalid session: %v", err), ""
-	case errors.Is(err, spool.ErrFull):
+	case errors.Is(err, storage.ErrSpoolFull):
 		return unavailable(CodeSpoolFull, "recording spool full: object storage is not keeping up; retry later")
-	case errors.Is(err, spool.ErrUnwritable):
+	case errors.Is(err, storage.ErrSpoolUnwritable):
 		return unavailable(CodeSpoolUnwritable, "recording spool cannot be written; retry later")
 	case errors.Is(err, media.ErrClosed):
 		return unavailable(CodeShuttingDown, "gateway shutting down")

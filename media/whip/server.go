@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/mediaseal/mediaseal/storage"
 	"io"
 	"mime"
 	"net/http"
@@ -20,7 +21,6 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/httpx"
 	"github.com/mediaseal/mediaseal/media"
-	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
 // Server is the WHIP endpoint. It holds the live WHIP sessions; every one
@@ -201,7 +201,7 @@ func (s *Server) post(prefix string) http.HandlerFunc {
 		case errors.Is(err, media.ErrBadRequest):
 			writeError(w, http.StatusBadRequest, CodeInvalidSession, "invalid session", err)
 			return
-		case errors.Is(err, spool.ErrFull), errors.Is(err, spool.ErrUnwritable):
+		case errors.Is(err, storage.ErrSpoolFull), errors.Is(err, storage.ErrSpoolUnwritable):
 			s.retryAfter(w, s.cfg.RetryAfter)
 			writeError(w, http.StatusServiceUnavailable, CodeSpool, "recording spool cannot take the call; retry later", err)
 			return

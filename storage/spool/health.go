@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mediaseal/mediaseal/storage"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
 )
 
-// ErrUnwritable means the spool's last write (an append or a probe)
-// failed: a full or failing disk. New recordings are refused until a
-// write succeeds again.
-var ErrUnwritable = errors.New("spool: not writable")
+// ErrUnwritable is storage.ErrSpoolUnwritable.
+var ErrUnwritable = storage.ErrSpoolUnwritable
 
 // probeSize is large enough that a filesystem with no free block refuses
 // it (a few bytes can fit in a partly used page).
