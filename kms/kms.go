@@ -87,16 +87,3 @@ type Provider interface {
 	// Describe reports the key's state, region and versions.
 	Describe(ctx context.Context, ref KeyRef) (*KeyInfo, error)
 }
-
-// Rotator is implemented by providers that can rotate on demand.
-type Rotator interface {
-	Rotate(ctx context.Context, ref KeyRef) (newVersion string, err error)
-}
-
-// Disabler is implemented by providers whose keys can be disabled and
-// re-enabled through mediaseal. A disabled key fails GenerateDataKey,
-// Unwrap and Rewrap with ErrDisabled until it is enabled again.
-type Disabler interface {
-	Disable(ctx context.Context, ref KeyRef) error
-	Enable(ctx context.Context, ref KeyRef) error
-}

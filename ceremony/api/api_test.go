@@ -17,6 +17,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/local"
 )
 
@@ -38,7 +39,7 @@ type env struct {
 
 type envOptions struct {
 	keyringRegion string
-	providers     api.ProviderMap
+	providers     kms.Registry
 	authorizer    api.Authorizer
 }
 
@@ -69,7 +70,7 @@ func newEnv(t *testing.T, dialect string, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	providers := api.ProviderMap{api.KeyTypePlatform: {Name: local.ProviderName, Provider: kr}}
+	providers := kms.Registry{local.ProviderName: kr}
 	for k, v := range o.providers {
 		providers[k] = v
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 )
 
@@ -160,7 +161,7 @@ func TestKeysBindAWSKMS(t *testing.T) {
 		t.Fatalf("local-kms region %s, tests assume %s", lk.Region, orgRegion)
 	}
 	forEachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, envOptions{providers: api.ProviderMap{api.KeyTypeAWS: {Name: awskms.ProviderName, Provider: prov}}})
+		e := newEnv(t, d, envOptions{providers: kms.Registry{awskms.ProviderName: prov}})
 		reg := fmt.Sprintf(`{"id": "cmk-recording-key-01", "name": "RecordingEncryptionCMK_01", "keyType": "AWS_KMS", "arn": %q, "keyState": "ENABLED"}`, lk.ARN(keyID))
 		missing := strings.Replace(lk.ARN(keyID), keyID, "00000000-0000-4000-8000-000000000000", 1)
 		bind := fmt.Sprintf(`{"name": "RecordingEncryptionCMK_01", "encryptionType": "AES-256-GCM",

@@ -48,7 +48,7 @@ func TestRotationScheduler(t *testing.T) {
 	aud := &events{}
 	rotator := func() *KeyRotator {
 		return &KeyRotator{Store: st, Auditor: aud, Now: func() time.Time { return now },
-			Provider: func(string) (kms.Provider, string, bool) { return kr, local.ProviderName, true }}
+			Providers: kms.Registry{local.ProviderName: kr}}
 	}
 	tick := func() int {
 		var wg sync.WaitGroup

@@ -50,7 +50,7 @@ func (g *Gateway) openProviders(ctx context.Context) error {
 		g.providers[providerPKCS11] = p
 	}
 	for i, k := range g.cfg.Keys {
-		if g.providers[providerByType[k.ProviderType]] == nil {
+		if _, _, ok := g.providers.ByType(k.ProviderType); !ok {
 			return &config.FieldError{Field: fmt.Sprintf("keys[%d].providerType", i), Value: k.ProviderType,
 				Msg: "its provider is not enabled (kms.aws.enabled / kms.pkcs11.enabled)"}
 		}
