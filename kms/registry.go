@@ -1,6 +1,9 @@
 package kms
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Registry is the providers one gateway opened, by provider name. The
 // gateway fills it while it is assembled; after that it is only read, so
@@ -14,7 +17,7 @@ func (r Registry) Add(p Provider) error {
 	if !ok {
 		return fmt.Errorf("kms: provider %T declares no kind", p)
 	}
-	if _, known := KindNamed(k.Kind().Name); !known || !k.Kind().Served() {
+	if !slices.Contains(Kinds(), k.Kind()) {
 		return fmt.Errorf("kms: provider %T declares kind %+v, which is not one of %s", p, k.Kind(), Types(Kinds()))
 	}
 	r[k.Kind().Name] = p
@@ -29,7 +32,8 @@ func (r Registry) ByName(name string) (Provider, bool) {
 
 // ByType returns the provider serving a registry key type, with its kind.
 // ok is false when the type is unknown, served by no adapter, or its
-// provider is not open on this gateway.
+// provider is not open on this gateway; the kind is still returned when
+// an adapter serves the type, so a refusal can name it.
 func (r Registry) ByType(keyType string) (Provider, Kind, bool) {
 	k, ok := KindOfType(keyType)
 	if !ok || !k.Served() {
@@ -40,7 +44,7 @@ func (r Registry) ByType(keyType string) (Provider, Kind, bool) {
 }
 
 // Provider returns the provider serving a registry key type and its
-// provider name: the lookup the keys API and the rotator make.
+// provider name (as ByType): the lookup the keys API and the rotator make.
 func (r Registry) Provider(keyType string) (Provider, string, bool) {
 	p, k, ok := r.ByType(keyType)
 	return p, k.Name, ok

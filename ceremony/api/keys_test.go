@@ -46,7 +46,10 @@ func TestKeysRegisterAPI(t *testing.T) {
 			{name: "bad ARN", method: "POST", path: K, body: strings.Replace(awsKey, "arn:aws:kms:", "arn:aws:s3:", 1), status: 400, field: "arn"},
 			{name: "label on AWS key", method: "POST", path: K, body: strings.Replace(awsKey, `"name"`, `"label": "x", "name"`, 1), status: 400, field: "label"},
 			{name: "ARN on HSM key", method: "POST", path: K, body: strings.Replace(awsKey, `"AWS_KMS"`, `"PKCS11"`, 1), status: 400, field: "arn"},
-			{name: "unknown keyType", method: "POST", path: K, body: strings.Replace(awsKey, `"AWS_KMS"`, `"AZURE"`, 1), status: 400, field: "keyType"},
+			{name: "unknown keyType", method: "POST", path: K, body: strings.Replace(awsKey, `"AWS_KMS"`, `"AZURE"`, 1), status: 400, field: "keyType",
+				contains: []string{`\"AZURE\"`, "PLATFORM, AWS_KMS, PKCS11 or VAULT"}},
+			{name: "provider name is no keyType", method: "POST", path: K, body: strings.Replace(awsKey, `"AWS_KMS"`, `"aws-kms"`, 1), status: 400, field: "keyType",
+				contains: []string{`\"aws-kms\"`}},
 			{name: "providerType alias disagrees", method: "POST", path: K, body: strings.Replace(awsKey, `"name"`, `"providerType": "VAULT", "name"`, 1), status: 400, field: "providerType"},
 			{name: "missing name", method: "POST", path: K, body: strings.Replace(awsKey, `"RecordingEncryptionCMK_01"`, `""`, 1), status: 400, field: "name"},
 			{name: "bad keyState", method: "POST", path: K, body: strings.Replace(awsKey, `"ENABLED"`, `"ON"`, 1), status: 400, field: "keyState"},
@@ -128,7 +131,8 @@ func TestKeysBindAPI(t *testing.T) {
 			{name: "failure recorded", method: "GET", path: K + "/disabled", status: 200, contains: []string{`"status": "FAILED"`, `"error"`}},
 			{name: "bind key unknown to KMS", method: "POST", path: K + "/ghost", status: 400},
 			{name: "bind key registered DISABLED", method: "POST", path: K + "/off", status: 409, code: api.CodeKeyState},
-			{name: "bind without provider", method: "POST", path: K + "/vault", status: 400, field: "keyProvider.providerType"},
+			{name: "bind without provider", method: "POST", path: K + "/vault", status: 400, field: "keyProvider.providerType",
+				contains: []string{"no VAULT provider is configured"}},
 		})
 
 		// The KMS's own answer about the region wins over the registration.
