@@ -124,3 +124,22 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("Capabilities of a provider not open = %v", got)
 	}
 }
+
+func TestKeyRefNames(t *testing.T) {
+	ref := kms.KeyRef{Provider: "local", KeyID: "platform"}
+	for _, tc := range []struct {
+		ref           kms.KeyRef
+		provider, key string
+		want          bool
+	}{
+		{ref, "local", "platform", true},
+		{ref, "aws-kms", "platform", false},
+		{ref, "local", "other", false},
+		{kms.KeyRef{Provider: "local"}, "local", "", false}, // an unset key names nothing
+		{kms.KeyRef{}, "", "", false},
+	} {
+		if got := tc.ref.Names(tc.provider, tc.key); got != tc.want {
+			t.Errorf("%v.Names(%q, %q) = %v, want %v", tc.ref, tc.provider, tc.key, got, tc.want)
+		}
+	}
+}

@@ -21,6 +21,13 @@ type KeyRef struct {
 
 func (r KeyRef) String() string { return r.Provider + ":" + r.KeyID }
 
+// Names reports whether r is set and is the key an index row or a seal
+// header names by provider and key id. An empty r names nothing, so an
+// unset platform key never matches a recording.
+func (r KeyRef) Names(provider, keyID string) bool {
+	return r.KeyID != "" && r.Provider == provider && r.KeyID == keyID
+}
+
 // EncryptionContext is bound to every wrapped DEK: unwrapping under a
 // different context fails with ErrInvalidCiphertext.
 type EncryptionContext map[string]string
