@@ -20,15 +20,7 @@ import (
 func TestRotationScheduler(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "ms.db"), Now: func() time.Time { return t0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	kr, err := local.Open(t.TempDir(), "local")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, kr := rotationEnv(t, func() time.Time { return t0 })
 	for _, id := range []string{"auto", "manual"} {
 		if err := kr.EnsureKey(id); err != nil {
 			t.Fatal(err)
@@ -115,15 +107,7 @@ func TestRotationScheduler(t *testing.T) {
 // open here finds no provider. Refusals claim no rotation slot.
 func TestRotationByCapability(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "ms.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	kr, err := local.Open(t.TempDir(), "local")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, kr := rotationEnv(t, nil)
 	keys := []store.Key{
 		{ID: "plat", KeyType: kms.KindLocal.Type, Ref: "plat"},
 		{ID: "vault", KeyType: kms.KindVault.Type, Ref: "transit"},
@@ -166,4 +150,20 @@ func TestRotationByCapability(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rotationEnv is a SQLite key registry on the clock now (nil: the real
+// one) and a local keyring.
+func rotationEnv(t *testing.T, now func() time.Time) (*store.SQL, *local.Keyring) {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Config{SQLitePath: filepath.Join(t.TempDir(), "ms.db"), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	kr, err := local.Open(t.TempDir(), "local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, kr
 }
