@@ -12,7 +12,8 @@ const DEKSize = 32
 // KeyRef names a key encryption key inside a provider. It never carries
 // key material.
 type KeyRef struct {
-	// Provider is the adapter name: "local", "aws-kms", "pkcs11".
+	// Provider is the name of the provider's Kind: "local", "aws-kms",
+	// "pkcs11".
 	Provider string
 	// KeyID is the provider's identifier: a keyring id, an AWS KMS ARN or
 	// an HSM label.
