@@ -12,7 +12,8 @@ const DEKSize = 32
 // KeyRef names a key encryption key inside a provider. It never carries
 // key material.
 type KeyRef struct {
-	// Provider is the adapter name: "local", "aws-kms", "pkcs11".
+	// Provider is the name of the provider's Kind: "local", "aws-kms",
+	// "pkcs11".
 	Provider string
 	// KeyID is the provider's identifier: a keyring id, an AWS KMS ARN or
 	// an HSM label.
@@ -20,6 +21,13 @@ type KeyRef struct {
 }
 
 func (r KeyRef) String() string { return r.Provider + ":" + r.KeyID }
+
+// Names reports whether r is set and is the key an index row or a seal
+// header names by provider and key id. An empty r names nothing, so an
+// unset platform key never matches a recording.
+func (r KeyRef) Names(provider, keyID string) bool {
+	return r.KeyID != "" && r.Provider == provider && r.KeyID == keyID
+}
 
 // EncryptionContext is bound to every wrapped DEK: unwrapping under a
 // different context fails with ErrInvalidCiphertext.
@@ -86,17 +94,4 @@ type Provider interface {
 	Rewrap(ctx context.Context, ref KeyRef, wrapped []byte, ec EncryptionContext) (newWrapped []byte, version string, err error)
 	// Describe reports the key's state, region and versions.
 	Describe(ctx context.Context, ref KeyRef) (*KeyInfo, error)
-}
-
-// Rotator is implemented by providers that can rotate on demand.
-type Rotator interface {
-	Rotate(ctx context.Context, ref KeyRef) (newVersion string, err error)
-}
-
-// Disabler is implemented by providers whose keys can be disabled and
-// re-enabled through mediaseal. A disabled key fails GenerateDataKey,
-// Unwrap and Rewrap with ErrDisabled until it is enabled again.
-type Disabler interface {
-	Disable(ctx context.Context, ref KeyRef) error
-	Enable(ctx context.Context, ref KeyRef) error
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,6 +41,15 @@ const Wildcard = "*"
 
 // ProviderPlatform is the provider type of the platform keyring.
 const ProviderPlatform = "PLATFORM"
+
+// providerTypes are the key types a reference may name: those of the key
+// registry. This package sits below the kms contract and cannot read its
+// kinds; kms's tests check this list is kms.RegistryKinds' types
+// (ProviderTypes).
+var providerTypes = []string{ProviderPlatform, "AWS_KMS", "PKCS11", "VAULT"}
+
+// ProviderTypes returns the key types a policy's key reference may name.
+func ProviderTypes() []string { return slices.Clone(providerTypes) }
 
 // KeyReference names a registered key (see the keys registry) and its provider type.
 type KeyReference struct {
@@ -168,10 +178,9 @@ func (p *Policy) Validate() error {
 		if !idPattern.MatchString(ref.KeyID) {
 			return &FieldError{"encryptionKeyReference.keyId", ref.KeyID, "must be a registered key id"}
 		}
-		switch ref.ProviderType {
-		case ProviderPlatform, "AWS_KMS", "PKCS11", "VAULT":
-		default:
-			return &FieldError{"encryptionKeyReference.providerType", ref.ProviderType, "must be PLATFORM, AWS_KMS, PKCS11 or VAULT"}
+		if !slices.Contains(providerTypes, ref.ProviderType) {
+			return &FieldError{"encryptionKeyReference.providerType", ref.ProviderType,
+				"must be " + strings.Join(providerTypes[:len(providerTypes)-1], ", ") + " or " + providerTypes[len(providerTypes)-1]}
 		}
 	}
 	if p.RecordingType != RecordingNone && p.labelsCustomerKey() && p.IsGlobal() && !p.AllowGlobalCustomerKey {

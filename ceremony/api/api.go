@@ -20,36 +20,12 @@ const (
 	DefaultDescribeTimeout = 10 * time.Second
 )
 
-// Providers finds the KMS adapter serving a provider type of the keys API
-// (AWS_KMS, PKCS11, VAULT, PLATFORM).
-type Providers interface {
-	// Provider returns the adapter and its name as used in kms.KeyRef
-	// ("aws-kms", "pkcs11", "local"); ok is false when none is configured.
-	Provider(providerType string) (p kms.Provider, name string, ok bool)
-}
-
-// ProviderMap is a Providers keyed by provider type.
-type ProviderMap map[string]NamedProvider
-
-// NamedProvider is an adapter with its kms.KeyRef provider name.
-type NamedProvider struct {
-	Name     string
-	Provider kms.Provider
-}
-
-// Provider implements Providers.
-func (m ProviderMap) Provider(providerType string) (kms.Provider, string, bool) {
-	np, ok := m[providerType]
-	if !ok || np.Provider == nil {
-		return nil, "", false
-	}
-	return np.Provider, np.Name, true
-}
-
 // Deps is what the API needs.
 type Deps struct {
 	Store store.Store
-	KMS   Providers
+	// KMS are the key providers open on this gateway; a registered key's
+	// type finds its provider there.
+	KMS kms.Registry
 	// OrgRegion is the organisation's region; keys elsewhere are refused.
 	// Empty disables the region checks.
 	OrgRegion  string
@@ -117,7 +93,7 @@ func New(deps Deps) http.Handler {
 		deps.Logger = zap.NewNop()
 	}
 	if deps.KMS == nil {
-		deps.KMS = ProviderMap{}
+		deps.KMS = kms.Registry{}
 	}
 	if deps.MaxBodyBytes <= 0 {
 		deps.MaxBodyBytes = DefaultMaxBodyBytes

@@ -18,6 +18,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/httpx"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/local"
 )
 
@@ -39,7 +40,7 @@ type env struct {
 
 type envOptions struct {
 	keyringRegion string
-	providers     api.ProviderMap
+	providers     kms.Registry
 	authorizer    api.Authorizer
 }
 
@@ -70,7 +71,7 @@ func newEnv(t *testing.T, dialect string, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	providers := api.ProviderMap{api.KeyTypePlatform: {Name: local.ProviderName, Provider: kr}}
+	providers := kms.Registry{local.ProviderName: kr}
 	for k, v := range o.providers {
 		providers[k] = v
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/kms"
 )
 
 // FuzzWriteBodies: no request body makes a write endpoint fail with a 5xx
@@ -24,7 +25,7 @@ func FuzzWriteBodies(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.CreateKey(context.Background(), store.Key{ID: "k", Name: "k", KeyType: api.KeyTypePlatform, Region: orgRegion, Ref: "k", State: "ENABLED"}); err != nil {
+	if _, err := st.CreateKey(context.Background(), store.Key{ID: "k", Name: "k", KeyType: kms.KindLocal.Type, Region: orgRegion, Ref: "k", State: "ENABLED"}); err != nil {
 		f.Fatal(err)
 	}
 	h := api.New(api.Deps{Store: st, OrgRegion: orgRegion, Authorizer: api.BootstrapToken(adminToken), MaxBodyBytes: 4096})

@@ -14,6 +14,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/kms"
 )
 
 // errAbort means a streaming handler failed after sending part of the
@@ -168,7 +169,7 @@ func (s *server) playbackGate(r *http.Request) (approvals.Execution, bool, error
 		return ex, false, fmt.Errorf("recording %q read without its key (id %q, provider %q)", id, rec.ID, rec.KeyProvider)
 	}
 	c := s.deps.Ceremony
-	platform := c.PlatformKeyID != "" && rec.KeyProvider == c.PlatformProvider && rec.KeyID == c.PlatformKeyID
+	platform := kms.KeyRef{Provider: c.PlatformProvider, KeyID: c.PlatformKeyID}.Names(rec.KeyProvider, rec.KeyID)
 	if platform {
 		need, err := s.platformPlaybackNeedsQuorum(r.Context())
 		if err != nil {

@@ -16,14 +16,6 @@ import (
 	"github.com/mediaseal/mediaseal/kms"
 )
 
-// Provider types of the keys API.
-const (
-	KeyTypeAWS      = "AWS_KMS"
-	KeyTypePKCS11   = "PKCS11"
-	KeyTypeVault    = "VAULT"
-	KeyTypePlatform = "PLATFORM"
-)
-
 // EncryptionType is the only media encryption mediaseal performs.
 const EncryptionType = "AES-256-GCM"
 
@@ -35,10 +27,7 @@ const (
 	DefaultRotationDays = 90
 )
 
-var (
-	keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-	keyTypes     = map[string]bool{KeyTypeAWS: true, KeyTypePKCS11: true, KeyTypeVault: true, KeyTypePlatform: true}
-)
+var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
 
 // registerKeyRequest is the reference guide's POST /api/v2/keys payload.
 // Fields that would carry key material exist only to be refused by name.
@@ -127,7 +116,7 @@ func toKeyJSON(k store.Key) keyJSON {
 	if out.Binding.Status == store.BindingNone {
 		out.Binding.Status = "UNBOUND"
 	}
-	if k.KeyType == KeyTypeAWS {
+	if k.KeyType == kms.KindAWS.Type {
 		out.ARN = k.Ref
 	} else {
 		out.Label = k.Ref
@@ -186,8 +175,10 @@ func (s *server) validateRegistration(req registerKeyRequest) (store.Key, error)
 	} else if req.ProviderType != "" && req.ProviderType != kt {
 		return store.Key{}, fieldError("providerType", "differs from keyType %s (got %s)", kt, req.ProviderType)
 	}
-	if !keyTypes[kt] {
-		return store.Key{}, fieldError("keyType", "must be AWS_KMS, PKCS11, VAULT or PLATFORM (got %q)", kt)
+	// The key types are the kms contract's kinds (VAULT included: it can
+	// be registered, though no adapter serves it).
+	if _, ok := kms.KindOfType(kt); !ok {
+		return store.Key{}, fieldError("keyType", "must be %s (got %q)", kms.Types(kms.RegistryKinds()), kt)
 	}
 	if len(req.Description) > 1000 {
 		return store.Key{}, fieldError("description", "must be at most 1000 characters")
@@ -200,7 +191,7 @@ func (s *server) validateRegistration(req registerKeyRequest) (store.Key, error)
 		return store.Key{}, fieldError("keyState", "must be ENABLED or DISABLED (got %q)", state)
 	}
 	k := store.Key{ID: req.ID, Name: req.Name, KeyType: kt, Region: req.Region, Description: req.Description, State: state}
-	if kt == KeyTypeAWS {
+	if kt == kms.KindAWS.Type { // AWS names its keys by ARN, the others by label
 		if req.Label != "" {
 			return store.Key{}, fieldError("label", "an AWS_KMS key is named by arn, not label")
 		}

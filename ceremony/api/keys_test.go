@@ -8,6 +8,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 )
 
@@ -45,7 +46,10 @@ func TestKeysRegisterAPI(t *testing.T) {
 			{name: "bad ARN", method: "POST", path: K, body: strings.Replace(awsKey, "arn:aws:kms:", "arn:aws:s3:", 1), status: 400, field: "arn"},
 			{name: "label on AWS key", method: "POST", path: K, body: strings.Replace(awsKey, `"name"`, `"label": "x", "name"`, 1), status: 400, field: "label"},
 			{name: "ARN on HSM key", method: "POST", path: K, body: strings.Replace(awsKey, `"AWS_KMS"`, `"PKCS11"`, 1), status: 400, field: "arn"},
-			{name: "unknown keyType", method: "POST", path: K, body: strings.Replace(awsKey, `"AWS_KMS"`, `"AZURE"`, 1), status: 400, field: "keyType"},
+			{name: "unknown keyType", method: "POST", path: K, body: strings.Replace(awsKey, `"AWS_KMS"`, `"AZURE"`, 1), status: 400, field: "keyType",
+				contains: []string{`\"AZURE\"`, "PLATFORM, AWS_KMS, PKCS11 or VAULT"}},
+			{name: "provider name is no keyType", method: "POST", path: K, body: strings.Replace(awsKey, `"AWS_KMS"`, `"aws-kms"`, 1), status: 400, field: "keyType",
+				contains: []string{`\"aws-kms\"`}},
 			{name: "providerType alias disagrees", method: "POST", path: K, body: strings.Replace(awsKey, `"name"`, `"providerType": "VAULT", "name"`, 1), status: 400, field: "providerType"},
 			{name: "missing name", method: "POST", path: K, body: strings.Replace(awsKey, `"RecordingEncryptionCMK_01"`, `""`, 1), status: 400, field: "name"},
 			{name: "bad keyState", method: "POST", path: K, body: strings.Replace(awsKey, `"ENABLED"`, `"ON"`, 1), status: 400, field: "keyState"},
@@ -127,7 +131,8 @@ func TestKeysBindAPI(t *testing.T) {
 			{name: "failure recorded", method: "GET", path: K + "/disabled", status: 200, contains: []string{`"status": "FAILED"`, `"error"`}},
 			{name: "bind key unknown to KMS", method: "POST", path: K + "/ghost", status: 400},
 			{name: "bind key registered DISABLED", method: "POST", path: K + "/off", status: 409, code: api.CodeKeyState},
-			{name: "bind without provider", method: "POST", path: K + "/vault", status: 400, field: "keyProvider.providerType"},
+			{name: "bind without provider", method: "POST", path: K + "/vault", status: 400, field: "keyProvider.providerType",
+				contains: []string{"no VAULT provider is configured"}},
 		})
 
 		// The KMS's own answer about the region wins over the registration.
@@ -160,7 +165,7 @@ func TestKeysBindAWSKMS(t *testing.T) {
 		t.Fatalf("local-kms region %s, tests assume %s", lk.Region, orgRegion)
 	}
 	forEachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, envOptions{providers: api.ProviderMap{api.KeyTypeAWS: {Name: awskms.ProviderName, Provider: prov}}})
+		e := newEnv(t, d, envOptions{providers: kms.Registry{awskms.ProviderName: prov}})
 		reg := fmt.Sprintf(`{"id": "cmk-recording-key-01", "name": "RecordingEncryptionCMK_01", "keyType": "AWS_KMS", "arn": %q, "keyState": "ENABLED"}`, lk.ARN(keyID))
 		missing := strings.Replace(lk.ARN(keyID), keyID, "00000000-0000-4000-8000-000000000000", 1)
 		bind := fmt.Sprintf(`{"name": "RecordingEncryptionCMK_01", "encryptionType": "AES-256-GCM",

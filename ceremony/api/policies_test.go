@@ -8,6 +8,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/kms"
 )
 
 // The reference guide's policy payload.
@@ -27,7 +28,7 @@ func (e *env) seedKey(id, keyType string, bound bool) {
 	e.t.Helper()
 	ctx := context.Background()
 	ref := "arn:aws:kms:" + orgRegion + ":123456789012:key/" + id
-	if keyType != api.KeyTypeAWS {
+	if keyType != kms.KindAWS.Type {
 		ref = id
 	}
 	if _, err := e.st.CreateKey(ctx, store.Key{ID: id, Name: "name-" + id, KeyType: keyType, Region: orgRegion, Ref: ref, State: "ENABLED"}); err != nil {
@@ -47,9 +48,9 @@ func withPolicy(base string, replace ...string) string {
 func TestPoliciesAPI(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d string) {
 		e := newEnv(t, d, envOptions{})
-		e.seedKey("cmk-recording-key-01", api.KeyTypeAWS, true)
-		e.seedKey("cmk-unbound", api.KeyTypeAWS, false)
-		e.seedKey("hsm-key", api.KeyTypePKCS11, true)
+		e.seedKey("cmk-recording-key-01", kms.KindAWS.Type, true)
+		e.seedKey("cmk-unbound", kms.KindAWS.Type, false)
+		e.seedKey("hsm-key", kms.KindPKCS11.Type, true)
 		const P = "/api/v2/recordings/policies"
 		global := withPolicy(pciPolicy, `["d6f8c3a1-b2e4-4f5a-9c8b-1a2b3c4d5e6f"]`, `[]`)
 		wildcard := withPolicy(pciPolicy, `"d6f8c3a1-b2e4-4f5a-9c8b-1a2b3c4d5e6f"`, `"*"`)
@@ -127,7 +128,7 @@ func TestPoliciesAPI(t *testing.T) {
 func TestPolicyChangeDoesNotAffectRunningRecording(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d string) {
 		e := newEnv(t, d, envOptions{})
-		e.seedKey("cmk-recording-key-01", api.KeyTypeAWS, true)
+		e.seedKey("cmk-recording-key-01", kms.KindAWS.Type, true)
 		const P = "/api/v2/recordings/policies"
 		r := e.do("POST", P, pciPolicy)
 		if r.status != 201 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/kms"
 )
 
 // CodeRecordingShredded: the recording's key was destroyed; no approval
@@ -28,18 +29,14 @@ func (s *server) recordingKeyUsable(ctx context.Context, rec store.Recording) er
 		return errorf(http.StatusConflict, CodeRecordingShredded, "recording %s was crypto-shredded (key %s:%s destroyed): it can never be played back",
 			rec.ID, rec.KeyProvider, rec.KeyID)
 	}
-	if s.deps.KMS == nil || rec.KeyProvider == "" {
+	if rec.KeyProvider == "" {
 		return nil
 	}
 	keys, err := s.deps.Store.ListKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the key registry for recording %s: %w", rec.ID, err)
 	}
-	providerOf := func(keyType string) string {
-		_, name, _ := s.deps.KMS.Provider(keyType)
-		return name
-	}
-	if k, ok := store.NotEnabledKey(keys, rec.KeyProvider, rec.KeyID, providerOf); ok {
+	if k, ok := store.NotEnabledKey(keys, rec.KeyProvider, rec.KeyID, kms.NameOfType); ok {
 		return errorf(http.StatusConflict, CodeKeyState, "recording %s is under key %s, which is %s: re-enable the key to play it back",
 			rec.ID, k.ID, k.State)
 	}

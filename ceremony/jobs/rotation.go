@@ -41,11 +41,12 @@ var _ RotationStore = (*store.SQL)(nil)
 // KeyRotator rotates registered keys on demand and on their period.
 type KeyRotator struct {
 	Store RotationStore
-	// Provider returns the adapter serving a registry key type (AWS_KMS,
-	// PKCS11, PLATFORM) and its provider name.
-	Provider func(keyType string) (kms.Provider, string, bool)
-	Auditor  Auditor
-	Logger   *zap.Logger
+	// Providers are the adapters open on this gateway: a key's registry
+	// type finds its provider there, and what the provider can do (rotate
+	// on demand, rotate itself) is what it implements.
+	Providers kms.Registry
+	Auditor   Auditor
+	Logger    *zap.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Timeout bounds each provider call (default DefaultKMSTimeout).
@@ -100,7 +101,7 @@ func (k *KeyRotator) RotateKey(ctx context.Context, keyID, actor string) (Rotati
 
 // rotate claims slot for key, then asks the provider for a new version.
 func (k *KeyRotator) rotate(ctx context.Context, key store.Key, slot int64, actor, reason string) (Rotation, error) {
-	p, name, ok := k.Provider(key.KeyType)
+	p, name, ok := k.Providers.Provider(key.KeyType)
 	rot := Rotation{KeyID: key.ID, Provider: name, Ref: key.Ref, Reason: reason, Actor: actor}
 	if !ok {
 		err := fmt.Errorf("%w: key type %q", ErrNoProvider, key.KeyType)
@@ -188,7 +189,7 @@ func (k *KeyRotator) Tick(ctx context.Context) ([]Rotation, error) {
 			errs = append(errs, err)
 			continue
 		}
-		p, name, ok := k.Provider(key.KeyType)
+		p, name, ok := k.Providers.Provider(key.KeyType)
 		if !ok {
 			continue
 		}

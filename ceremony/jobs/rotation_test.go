@@ -20,15 +20,7 @@ import (
 func TestRotationScheduler(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "ms.db"), Now: func() time.Time { return t0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	kr, err := local.Open(t.TempDir(), "local")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, kr := rotationEnv(t, func() time.Time { return t0 })
 	for _, id := range []string{"auto", "manual"} {
 		if err := kr.EnsureKey(id); err != nil {
 			t.Fatal(err)
@@ -48,7 +40,7 @@ func TestRotationScheduler(t *testing.T) {
 	aud := &events{}
 	rotator := func() *KeyRotator {
 		return &KeyRotator{Store: st, Auditor: aud, Now: func() time.Time { return now },
-			Provider: func(string) (kms.Provider, string, bool) { return kr, local.ProviderName, true }}
+			Providers: kms.Registry{local.ProviderName: kr}}
 	}
 	tick := func() int {
 		var wg sync.WaitGroup
@@ -104,4 +96,74 @@ func TestRotationScheduler(t *testing.T) {
 	if len(aud.actions()) != 3 {
 		t.Fatalf("audit %v", aud.actions())
 	}
+}
+
+// TestRotationByCapability: whether a key rotates is what its provider
+// implements, found through the registry by the key's type, never its
+// provider's name. The same keyring under the same name rotates as a
+// kms.Rotator and is refused when only its Provider side is registered
+// (no adapter lacks Rotator today, so the keyring's capability is hidden
+// to show the refusal); a type no adapter serves or whose provider is not
+// open here finds no provider. Refusals claim no rotation slot.
+func TestRotationByCapability(t *testing.T) {
+	ctx := context.Background()
+	st, kr := rotationEnv(t, nil)
+	keys := []store.Key{
+		{ID: "plat", KeyType: kms.KindLocal.Type, Ref: "plat"},
+		{ID: "vault", KeyType: kms.KindVault.Type, Ref: "transit"},
+		{ID: "hsm", KeyType: kms.KindPKCS11.Type, Ref: "label"},
+	}
+	for _, k := range keys {
+		if err := kr.EnsureKey(k.Ref); err != nil {
+			t.Fatal(err)
+		}
+		k.Name, k.State = k.ID, "ENABLED"
+		if _, err := st.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	aud := &events{}
+	hidden := struct{ kms.Provider }{kr}
+	for _, tc := range []struct {
+		name      string
+		providers kms.Registry
+		key       string
+		want      error
+	}{
+		{"rotator", kms.Registry{local.ProviderName: kr}, "plat", nil},
+		{"not a rotator", kms.Registry{local.ProviderName: hidden}, "plat", ErrNotRotatable},
+		{"type no adapter serves", kms.Registry{local.ProviderName: kr}, "vault", ErrNoProvider},
+		{"provider not open here", kms.Registry{local.ProviderName: kr}, "hsm", ErrNoProvider},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _, _ := st.LastKeyRotation(ctx, tc.key)
+			rot, err := (&KeyRotator{Store: st, Auditor: aud, Providers: tc.providers}).RotateKey(ctx, tc.key, "key-admin")
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("RotateKey(%s) = %+v, %v; want %v", tc.key, rot, err, tc.want)
+			}
+			after, _, _ := st.LastKeyRotation(ctx, tc.key)
+			if claimed := after.Slot != before.Slot; claimed != (tc.want == nil) {
+				t.Fatalf("rotation slot claimed: %v (err %v)", claimed, err)
+			}
+			if tc.want == nil && rot.Version != "v2" {
+				t.Fatalf("rotated to %q, want v2", rot.Version)
+			}
+		})
+	}
+}
+
+// rotationEnv is a SQLite key registry on the clock now (nil: the real
+// one) and a local keyring.
+func rotationEnv(t *testing.T, now func() time.Time) (*store.SQL, *local.Keyring) {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Config{SQLitePath: filepath.Join(t.TempDir(), "ms.db"), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	kr, err := local.Open(t.TempDir(), "local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, kr
 }

@@ -8,14 +8,6 @@ import (
 	"github.com/mediaseal/mediaseal/kms"
 )
 
-// KeyDestroyer is implemented by providers that can destroy a key with
-// every version of it: the local keyring deletes its KEK files, PKCS#11
-// destroys the HSM objects, AWS KMS schedules the key's deletion.
-// Destroying a key that no longer exists is not an error.
-type KeyDestroyer interface {
-	DestroyKey(ctx context.Context, ref kms.KeyRef) error
-}
-
 // ShredKey crypto-shreds every recording under ref: the key is destroyed
 // in its provider first (so no envelope of it, in the index or in any
 // object header, can be unwrapped again), then its recordings are marked
@@ -40,7 +32,7 @@ func (r *Runner) ShredKey(ctx context.Context, ref kms.KeyRef, actor string) (in
 	if !ok {
 		return fail(fmt.Errorf("%w: %q", ErrNoProvider, ref.Provider))
 	}
-	d, ok := p.(KeyDestroyer)
+	d, ok := p.(kms.Destroyer)
 	if !ok {
 		return fail(fmt.Errorf("%w: %q", ErrNotDestroyable, ref.Provider))
 	}

@@ -99,7 +99,7 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 		return "", fmt.Errorf("recording %s: %w", f.id, err)
 	}
 	pk := gw.PlatformKey()
-	platform := pk.KeyID != "" && rec.KeyProvider == pk.Provider && rec.KeyID == pk.KeyID // as the API's gate
+	platform := pk.Names(rec.KeyProvider, rec.KeyID) // as the API's gate
 	needQuorum := true
 	if platform { // the shared store's rule, as the API's gate reads it
 		if needQuorum, err = gw.PlatformPlaybackNeedsQuorum(ctx); err != nil {

@@ -37,6 +37,9 @@ func TestBadConfigNamesField(t *testing.T) {
 		{"policy key not registered", "policies:\n  - {name: p, recordingType: AUDIO, targetIds: [q1], encryptionKeyReference: {keyId: nope, providerType: AWS_KMS}}\n", "policies[0].encryptionKeyReference.keyId"},
 		{"global customer key", "keys:\n  - {id: k1, providerType: AWS_KMS, providerKeyId: arn}\npolicies:\n  - {name: p, recordingType: AUDIO, targetIds: ['*'], encryptionKeyReference: {keyId: k1, providerType: AWS_KMS}}\n", "allowGlobalCustomerKey"},
 		{"log format", "log: {format: xml}\n", "log.format"},
+		{"unknown key type", "keys:\n  - {id: k1, providerType: AZURE, providerKeyId: k}\n", "keys[0].providerType: must be PLATFORM, AWS_KMS or PKCS11 (got AZURE)"},
+		{"provider name as key type", "keys:\n  - {id: k1, providerType: aws-kms, providerKeyId: k}\n", "keys[0].providerType: must be PLATFORM, AWS_KMS or PKCS11 (got aws-kms)"},
+		{"key type no adapter serves", "keys:\n  - {id: k1, providerType: VAULT, providerKeyId: k}\n", "keys[0].providerType: must be PLATFORM, AWS_KMS or PKCS11 (got VAULT)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

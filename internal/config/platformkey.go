@@ -1,5 +1,7 @@
 package config
 
+import "github.com/mediaseal/mediaseal/kms"
+
 // KMSPlatform says where the platform key lives: the key that recordings
 // without a customer key, recordings that fall back, and the control
 // plane's own signing keys (JWT, audit) are wrapped under.
@@ -17,12 +19,18 @@ type KMSPlatform struct {
 	KeyID string `yaml:"keyId"`
 }
 
-// Platform key providers (config names, as the kms sections).
+// Platform key providers (config names, as the kms sections: each is the
+// Config of a kms.Kind, which a test checks).
 const (
 	PlatformLocal  = "local"
 	PlatformAWS    = "aws"
 	PlatformPKCS11 = "pkcs11"
 )
+
+func platformKind(provider string) bool {
+	_, ok := kms.KindOfConfig(provider)
+	return ok
+}
 
 func (k *KMS) applyPlatformDefaults() {
 	setStr(&k.Platform.Provider, PlatformLocal)
@@ -39,7 +47,7 @@ func (k KMS) validatePlatform() error {
 		value any
 		msg   string
 	}{
-		{oneOf(p.Provider, PlatformLocal, PlatformAWS, PlatformPKCS11), "kms.platform.provider", p.Provider, "must be local, aws or pkcs11"},
+		{platformKind(p.Provider), "kms.platform.provider", p.Provider, "must be " + kms.Configs(kms.Kinds())},
 		{p.Provider != PlatformAWS || k.AWS.Enabled, "kms.platform.provider", p.Provider, "aws needs kms.aws.enabled: true"},
 		{p.Provider != PlatformPKCS11 || k.PKCS11.Enabled, "kms.platform.provider", p.Provider, "pkcs11 needs kms.pkcs11.enabled: true"},
 		{p.Provider != PlatformLocal || p.KeyID == k.PlatformKey, "kms.platform.keyId", p.KeyID,

@@ -2,7 +2,11 @@ package config
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/mediaseal/mediaseal/kms"
 )
 
 // TestPlatformKeyConfig: the platform key's provider must be enabled and
@@ -41,5 +45,26 @@ func TestPlatformKeyConfig(t *testing.T) {
 				t.Fatalf("err %v, want a FieldError on %s", err, tc.field)
 			}
 		})
+	}
+}
+
+// TestPlatformProvidersAreKinds: each kms.platform.provider value is the
+// config section of a kind the kms contract lists, and the kinds' sections
+// are exactly these, so the gateway finds the platform key's provider by
+// kind.
+func TestPlatformProvidersAreKinds(t *testing.T) {
+	var sections []string
+	for _, k := range kms.Kinds() {
+		sections = append(sections, k.Config)
+	}
+	mine := []string{PlatformLocal, PlatformAWS, PlatformPKCS11}
+	slices.Sort(sections)
+	slices.Sort(mine)
+	if !slices.Equal(sections, mine) {
+		t.Fatalf("config platform providers %v, kms kinds' sections %v", mine, sections)
+	}
+	if _, err := Parse([]byte("kms:\n  platform: {provider: aws-kms, keyId: k}\n")); err == nil ||
+		!strings.Contains(err.Error(), "kms.platform.provider: must be local, aws or pkcs11 (got aws-kms)") {
+		t.Fatalf("a provider name as platform provider: %v", err)
 	}
 }

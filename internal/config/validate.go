@@ -5,6 +5,7 @@ import (
 	"net"
 	"regexp"
 
+	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/policy"
 )
 
@@ -86,8 +87,8 @@ func (c *Config) Validate() error {
 			return &FieldError{f + ".id", k.ID, "must be letters, digits, . _ : -"}
 		case keys[k.ID].ID != "":
 			return &FieldError{f + ".id", k.ID, "duplicate key id"}
-		case !oneOf(k.ProviderType, policy.ProviderPlatform, "AWS_KMS", "PKCS11"):
-			return &FieldError{f + ".providerType", k.ProviderType, "must be PLATFORM, AWS_KMS or PKCS11"}
+		case kms.NameOfType(k.ProviderType) == "":
+			return &FieldError{f + ".providerType", k.ProviderType, "must be " + kms.Types(kms.Kinds())}
 		case k.ProviderKeyID == "":
 			return &FieldError{f + ".providerKeyId", k.ProviderKeyID, "must name the key in its provider (keyring id, ARN or HSM label)"}
 		case k.Region != "" && k.Region != c.Org.Region:

@@ -91,18 +91,6 @@ func (g *Gateway) refreshLoop(ctx context.Context) {
 	}
 }
 
-// providerMap serves the keys API's bind handshake.
-type providerMap struct{ g *Gateway }
-
-func (m providerMap) Provider(providerType string) (kms.Provider, string, bool) {
-	name, ok := providerByType[providerType]
-	if !ok {
-		return nil, "", false
-	}
-	p, ok := m.g.providers[name]
-	return p, name, ok
-}
-
 // controlPlane is the /api/v2 handler. After any successful change the
 // catalog is refreshed at once, so this gateway applies it to its very
 // next session.
@@ -112,7 +100,7 @@ func (g *Gateway) controlPlane(adminToken string) http.Handler {
 		authz = api.BootstrapToken(adminToken)
 	}
 	st, cer := g.apiDeps()
-	h := api.New(api.Deps{Store: st, KMS: providerMap{g}, OrgRegion: g.cfg.Org.Region, Authorizer: authz,
+	h := api.New(api.Deps{Store: st, KMS: g.providers, OrgRegion: g.cfg.Org.Region, Authorizer: authz,
 		Logger: g.log, MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes), DescribeTimeout: g.cfg.KMS.Timeout.D(),
 		Ceremony: cer, Jobs: g.jobsAPI(), PlatformKeyID: g.cfg.KMS.PlatformKey})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -42,7 +42,7 @@ type Gateway struct {
 	cfg        *config.Config
 	log        *zap.Logger
 	keyring    *local.Keyring
-	providers  map[string]kms.Provider
+	providers  kms.Registry
 	objects    storage.Store
 	spool      *spool.Spool
 	index      *store.SQL
@@ -76,7 +76,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	g := &Gateway{cfg: cfg, log: log, providers: map[string]kms.Provider{}, ready: make(chan struct{})}
+	g := &Gateway{cfg: cfg, log: log, providers: kms.Registry{}, ready: make(chan struct{})}
 	for _, o := range opts {
 		o(g)
 	}

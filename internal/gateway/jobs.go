@@ -12,17 +12,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/jobs"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
-	"github.com/mediaseal/mediaseal/kms/awskms"
-	"github.com/mediaseal/mediaseal/kms/local"
-	"github.com/mediaseal/mediaseal/kms/pkcs11"
 	"github.com/mediaseal/mediaseal/storage/seal"
-)
-
-// Every adapter can crypto-shred its keys.
-var (
-	_ jobs.KeyDestroyer = (*local.Keyring)(nil)
-	_ jobs.KeyDestroyer = (*pkcs11.Provider)(nil)
-	_ jobs.KeyDestroyer = (*awskms.Provider)(nil)
 )
 
 // KeyStateDestroyed is the registry state of a crypto-shredded key.
@@ -46,14 +36,11 @@ func checkShredded(id string, rec store.Recording) error {
 func (g *Gateway) jobsService() (*jobs.Service, error) {
 	aud := jobs.AuditorFunc(g.recordJobEvent)
 	r, err := jobs.New(jobs.Deps{
-		Store:   g.index,
-		Objects: g.objects,
-		Provider: func(name string) (kms.Provider, bool) {
-			p, ok := g.providers[name]
-			return p, ok
-		},
-		Auditor: aud,
-		Logger:  g.log,
+		Store:    g.index,
+		Objects:  g.objects,
+		Provider: g.providers.ByName,
+		Auditor:  aud,
+		Logger:   g.log,
 		Busy: func(id string) bool {
 			_, ok := g.spool.Find(id)
 			return ok
@@ -64,7 +51,7 @@ func (g *Gateway) jobsService() (*jobs.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	rot := &jobs.KeyRotator{Store: g.index, Provider: providerMap{g}.Provider, Auditor: aud, Logger: g.log, Timeout: g.cfg.KMS.Timeout.D()}
+	rot := &jobs.KeyRotator{Store: g.index, Providers: g.providers, Auditor: aud, Logger: g.log, Timeout: g.cfg.KMS.Timeout.D()}
 	return &jobs.Service{Runner: r, KeyRotator: rot}, nil
 }
 

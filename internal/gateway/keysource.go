@@ -21,11 +21,9 @@ const (
 	providerPKCS11 = pkcs11.ProviderName
 )
 
-var providerByType = map[string]string{
-	policy.ProviderPlatform: providerLocal,
-	"AWS_KMS":               providerAWS,
-	"PKCS11":                providerPKCS11,
-}
+// providerByType maps a registry key type to its provider name, from the
+// kinds the kms contract lists.
+var providerByType = kms.TypeNames()
 
 // keyResolver turns a policy's key reference into a provider key reference,
 // through the registered keys (config and control plane).

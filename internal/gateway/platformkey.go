@@ -5,22 +5,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms"
 )
-
-// platformProviders maps kms.platform.provider to the adapter's name.
-var platformProviders = map[string]string{
-	config.PlatformLocal:  providerLocal,
-	config.PlatformAWS:    providerAWS,
-	config.PlatformPKCS11: providerPKCS11,
-}
 
 // platformRef is the platform key as its provider names it: recordings
 // without a customer key, fallbacks, and the JWT and audit signing keys
 // are wrapped under it.
 func (g *Gateway) platformRef() kms.KeyRef {
-	return kms.KeyRef{Provider: platformProviders[g.cfg.KMS.Platform.Provider], KeyID: g.cfg.KMS.Platform.KeyID}
+	kind, _ := kms.KindOfConfig(g.cfg.KMS.Platform.Provider) // config validation refused any other
+	return kms.KeyRef{Provider: kind.Name, KeyID: g.cfg.KMS.Platform.KeyID}
 }
 
 // PlatformKey is the platform key: the one platform-key recordings are

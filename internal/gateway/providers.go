@@ -20,11 +20,12 @@ func WithKMSProvider(name string, p kms.Provider) Option {
 	return func(g *Gateway) { g.providers[name] = p }
 }
 
-// openProviders adds the customer-key providers the config enables. Keys
-// whose provider is not enabled are refused when a policy names them.
+// openProviders adds the customer-key providers the config enables, each
+// under the kind it declares. Keys whose provider is not enabled are
+// refused when a policy names them.
 func (g *Gateway) openProviders(ctx context.Context) error {
 	c := g.cfg.KMS
-	if c.AWS.Enabled && g.providers[providerAWS] == nil {
+	if _, open := g.providers.ByName(kms.KindAWS.Name); c.AWS.Enabled && !open {
 		versionOf, err := awskms.CiphertextVersionOf(c.AWS.CiphertextFormat)
 		if err != nil {
 			return &config.FieldError{Field: "kms.aws.ciphertextFormat", Value: c.AWS.CiphertextFormat, Msg: err.Error()}
@@ -35,9 +36,11 @@ func (g *Gateway) openProviders(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("kms.aws: %w", err)
 		}
-		g.providers[providerAWS] = p
+		if err := g.providers.Add(p); err != nil {
+			return err
+		}
 	}
-	if c.PKCS11.Enabled && g.providers[providerPKCS11] == nil {
+	if _, open := g.providers.ByName(kms.KindPKCS11.Name); c.PKCS11.Enabled && !open {
 		region := c.PKCS11.Region
 		if region == "" {
 			region = g.cfg.Org.Region
@@ -47,10 +50,12 @@ func (g *Gateway) openProviders(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("kms.pkcs11: %w", err)
 		}
-		g.providers[providerPKCS11] = p
+		if err := g.providers.Add(p); err != nil {
+			return err
+		}
 	}
 	for i, k := range g.cfg.Keys {
-		if g.providers[providerByType[k.ProviderType]] == nil {
+		if _, _, ok := g.providers.ByType(k.ProviderType); !ok {
 			return &config.FieldError{Field: fmt.Sprintf("keys[%d].providerType", i), Value: k.ProviderType,
 				Msg: "its provider is not enabled (kms.aws.enabled / kms.pkcs11.enabled)"}
 		}

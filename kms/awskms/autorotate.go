@@ -9,8 +9,6 @@ import (
 	"github.com/mediaseal/mediaseal/kms"
 )
 
-var _ kms.AutoRotator = (*Provider)(nil)
-
 // EnableAutoRotation implements kms.AutoRotator with KMS
 // EnableKeyRotation: AWS KMS then makes new key material every periodDays
 // (AWS accepts 90 to 2560; it refuses others, and the refusal is

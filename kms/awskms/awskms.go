@@ -28,11 +28,7 @@ type Provider struct {
 	versionOf func(wrapped []byte) (string, bool)
 }
 
-var (
-	_ kms.Provider = (*Provider)(nil)
-	_ kms.Rotator  = (*Provider)(nil)
-	_ kms.Disabler = (*Provider)(nil)
-)
+var _ kms.Provider = (*Provider)(nil)
 
 // Option configures a Provider.
 type Option func(*Provider)

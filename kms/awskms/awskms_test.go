@@ -73,8 +73,11 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("Disable: %v", err)
 			}
 		},
-		UnknownKey: kms.KeyRef{Provider: awskms.ProviderName, KeyID: l.ARN("00000000-0000-4000-8000-000000000000")},
-		Region:     l.Region,
+		UnknownKey:   kms.KeyRef{Provider: awskms.ProviderName, KeyID: l.ARN("00000000-0000-4000-8000-000000000000")},
+		Region:       l.Region,
+		Capabilities: kms.Capabilities{Rotate: true, AutoRotate: true, Disable: true, Destroy: true},
+		// local-kms answers RotateKeyOnDemand with 501.
+		NotOnBackend: kms.Capabilities{Rotate: true},
 	})
 }
 

@@ -1,7 +1,8 @@
 // Package kmstest is the conformance suite every [kms.Provider] adapter
 // passes: round trip, encryption-context binding, tampering, disabled and
 // unknown keys, rotation with old versions still unwrapping, rewrap to the
-// newest version, malformed input and concurrent use. An adapter's test
+// newest version, malformed input, concurrent use, and the kind and
+// capabilities the adapter declares. An adapter's test
 // builds a [Harness] against a real backend and calls [Run].
 package kmstest
 
@@ -29,6 +30,15 @@ type Harness struct {
 	UnknownKey kms.KeyRef
 	// Region, when set, is the region Describe must report.
 	Region string
+	// Capabilities is what the adapter really can do. The suite fails if
+	// it implements any other capability interface, and exercises each
+	// of these on the backend.
+	Capabilities kms.Capabilities
+	// NotOnBackend are capabilities the adapter has against the real
+	// service that the test backend does not implement (local-kms has no
+	// RotateKeyOnDemand): the suite checks the call reaches the backend
+	// and is refused there as unavailable.
+	NotOnBackend kms.Capabilities
 }
 
 // Run runs the conformance suite.
@@ -51,6 +61,7 @@ func Run(t *testing.T, h Harness) {
 		{"Disabled", testDisabled},
 		{"Rotation", testRotation},
 		{"Concurrent", testConcurrent},
+		{"Capabilities", testCapabilities},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })

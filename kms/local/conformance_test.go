@@ -26,8 +26,9 @@ func TestConformance(t *testing.T) {
 			}
 			return kms.KeyRef{Provider: local.ProviderName, KeyID: id}
 		},
-		UnknownKey: kms.KeyRef{Provider: local.ProviderName, KeyID: "no-such-key"},
-		Region:     "eu-west-2",
+		UnknownKey:   kms.KeyRef{Provider: local.ProviderName, KeyID: "no-such-key"},
+		Region:       "eu-west-2",
+		Capabilities: kms.Capabilities{Rotate: true, Disable: true, Destroy: true},
 	})
 }
 

@@ -6,8 +6,6 @@ import (
 	"github.com/mediaseal/mediaseal/kms"
 )
 
-var _ kms.Disabler = (*Keyring)(nil)
-
 // Disable implements kms.Disabler: the key neither generates, unwraps nor
 // rewraps until Enable. The state survives a restart (a marker file).
 func (k *Keyring) Disable(_ context.Context, ref kms.KeyRef) error {

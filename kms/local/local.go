@@ -52,10 +52,7 @@ type keyEntry struct {
 	disabled bool
 }
 
-var (
-	_ kms.Provider = (*Keyring)(nil)
-	_ kms.Rotator  = (*Keyring)(nil)
-)
+var _ kms.Provider = (*Keyring)(nil)
 
 // Open loads the keyring at dir (created with mode 0700 if missing). region
 // is reported by Describe.

@@ -37,8 +37,9 @@ func TestConformance(t *testing.T) {
 			}
 			return ref
 		},
-		UnknownKey: kms.KeyRef{Provider: pkcs11.ProviderName, KeyID: "no-such-label"},
-		Region:     "eu-west-2",
+		UnknownKey:   kms.KeyRef{Provider: pkcs11.ProviderName, KeyID: "no-such-label"},
+		Region:       "eu-west-2",
+		Capabilities: kms.Capabilities{Rotate: true, Disable: true, Destroy: true},
 	})
 }
 
