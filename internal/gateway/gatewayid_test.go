@@ -13,7 +13,7 @@ import (
 // generated on first start (not hostname-pid); a configured id wins; a bad
 // id in the config or in the file is refused, naming the field or file.
 func TestGatewayIDStable(t *testing.T) {
-	cfg := testConfig(t, nil)
+	cfg := idConfig(t)
 	first, err := resolveGatewayID(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +25,7 @@ func TestGatewayIDStable(t *testing.T) {
 	if again, err := resolveGatewayID(cfg); err != nil || again != first {
 		t.Fatalf("second start: %q, %v (first %q)", again, err, first)
 	}
-	if other, _ := resolveGatewayID(testConfig(t, nil)); other == first {
+	if other, _ := resolveGatewayID(idConfig(t)); other == first {
 		t.Fatalf("two data dirs share the id %q", other)
 	}
 	cfg.Gateway.ID = "gw-east-1"
@@ -34,18 +34,29 @@ func TestGatewayIDStable(t *testing.T) {
 	}
 
 	for _, bad := range []string{"GW1", "-a", "a b", "a/b", string(make([]byte, 64))} {
-		c := testConfig(t, nil)
+		c := idConfig(t)
 		c.Gateway.ID = bad
 		var fe *config.FieldError
 		if err := c.Validate(); !errors.As(err, &fe) || fe.Field != "gateway.id" {
 			t.Errorf("gateway.id %q: %v", bad, err)
 		}
 	}
-	c := testConfig(t, nil)
+	c := idConfig(t)
 	if err := os.WriteFile(filepath.Join(c.DataDir, gatewayIDFile), []byte("../../etc\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := resolveGatewayID(c); err == nil {
 		t.Fatal("a bad id in the data dir was accepted")
 	}
+}
+
+// idConfig is the default config with its own data directory.
+func idConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse(config.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	return cfg
 }

@@ -1,0 +1,15 @@
+package gatewaytest
+
+import (
+	"strings"
+)
+
+func GrepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

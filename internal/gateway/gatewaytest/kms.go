@@ -1,0 +1,11 @@
+package gatewaytest
+
+import (
+	"testing"
+
+	"github.com/mediaseal/mediaseal/internal/testenv"
+)
+
+func StartLocalKMS(t *testing.T) *testenv.LocalKMS {
+	return testenv.StartLocalKMS(t, testenv.SeedKey{ID: "cmk-1", BackingKeys: []string{testenv.RandomHexKey(t)}})
+}
