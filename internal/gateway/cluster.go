@@ -204,10 +204,11 @@ func (g *Gateway) sweepPeers(ctx context.Context, m *clusterMetrics) {
 }
 
 func (g *Gateway) auditCluster(ctx context.Context, ev audit.Event) {
-	if g.cer.audit == nil {
+	l := g.cp.AuditLog()
+	if l == nil {
 		return
 	}
-	if _, err := g.cer.audit.Record(ctx, ev); err != nil {
+	if _, err := l.Record(ctx, ev); err != nil {
 		g.log.Error("audit: cannot record a cluster event", zap.String("action", ev.Action), zap.Error(err))
 	}
 }

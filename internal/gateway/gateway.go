@@ -22,8 +22,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 
-	"github.com/mediaseal/mediaseal/ceremony/api"
-	"github.com/mediaseal/mediaseal/ceremony/jobs"
+	"github.com/mediaseal/mediaseal/ceremony/approvals"
+	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms"
@@ -52,16 +52,14 @@ type Gateway struct {
 	metrics    *metrics
 	checkToken TokenChecker
 	uploads    *uploader.Uploader
-	catalog    catalog
-	// apiAuthorizer authorizes control-plane requests (nil: the bootstrap
-	// admin token in <data-dir>/admin.token).
-	apiAuthorizer api.Authorizer
-	adminToken    string
-	cer           ceremonyState // tokens, quorum, audit log (ceremony.go)
-	indexer       *indexer
-	broker        *broker.Broker
-	jobs          *jobs.Service // re-encryption jobs and key rotation (jobs.go)
-	hooks         apiHooks      // test fault injection (apihooks.go)
+	// cp is the control plane of the ceremony: catalog, tokens, quorum,
+	// audit log, jobs and the /api/v2 handler.
+	cp         *controlplane.Service
+	approvals  *approvals.Config     // WithApprovals (tests)
+	hooks      controlplane.APIHooks // test fault injection (WithAPIHooks)
+	adminToken string
+	indexer    *indexer
+	broker     *broker.Broker
 
 	ln        net.Listener
 	tlsCerts  atomic.Pointer[certReloader] // api.tls (tls.go); nil: plain HTTP
@@ -117,11 +115,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if g.index, err = store.Open(ctx, scfg); err != nil {
 		return nil, err
 	}
-	if err := g.index.WithLock(ctx, store.LockFirstStart, g.seedPolicies); err != nil { // one seeder at a time (startlock.go)
-		g.index.Close()
-		return nil, err
-	}
-	if err := g.refreshCatalog(ctx); err != nil {
+	if err := g.openControlPlane(ctx); err != nil {
 		g.index.Close()
 		return nil, err
 	}
@@ -207,11 +201,17 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.adminToken, err = ensureIngestToken(filepath.Join(cfg.DataDir, "admin.token")); err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
-	stopCeremony, err := g.startCeremony(ctx)
-	if err != nil {
+	if err := g.cp.Open(ctx, g.adminToken); err != nil {
 		return err
 	}
-	defer stopCeremony()
+	// Service tokens are accepted beside the bootstrap ingest token.
+	static := g.checkToken
+	g.checkToken = func(token, scope string) error {
+		if static != nil && static(token, scope) == nil {
+			return nil
+		}
+		return g.cp.CheckToken(token, scope)
+	}
 	bind, err := netip.ParseAddr(cfg.Media.BindAddr)
 	if err != nil {
 		return err
@@ -233,8 +233,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cat := g.cp.Catalog()
 	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: g.platformRef(), platformID: cfg.KMS.PlatformKey,
-		keys: g.catalog.keys.Load, unusable: g.catalog.unusable.Load, registry: g.catalog.registry.Load}}
+		keys: cat.Keys, unusable: cat.Unusable, registry: cat.Registry}}
 	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
 	if procs, raised := udprx.ReserveProcs(); raised {
 		g.log.Info("GOMAXPROCS raised: each io_uring receive loop keeps a thread of its own", zap.Int("gomaxprocs", procs))
@@ -245,10 +246,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts, LatchWindow: cfg.Media.Latching(),
 		FinalWriteRetry: g.finalWriteRetry,
-	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
+	}, media.Deps{Policies: cat.Policies, Keys: keys, Spool: g.spool, Observer: meter(g.indexer), Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool)
-	g.registerAuthMetrics(reg)
-	g.registerAuditMetrics(reg)
+	g.cp.RegisterMetrics(reg)
 	g.indexer.metrics = g.metrics
 	g.indexer.finished = func(e spool.Entry) {
 		if err := g.enqueueUpload(e); err != nil {
@@ -287,7 +287,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopSIPREC()
-	defer g.startJobs(ctx)()
+	// The control plane's background work (jobs, rotation, approval sweep,
+	// audit checkpoints, catalog refresh) runs until the gateway has
+	// finished its recordings; it then signs the audit head.
+	cpCtx, stopCP := context.WithCancel(context.WithoutCancel(ctx))
+	cpDone := make(chan error, 1)
+	go func() { cpDone <- g.cp.Run(cpCtx) }()
+	defer func() { stopCP(); <-cpDone }()
 	if g.ln, err = g.listenAPI(); err != nil {
 		return err
 	}
@@ -300,8 +306,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	g.indexer.unwritten = func(id string) { go g.recoverUnwritten(bg, id) }
 	var wg sync.WaitGroup
-	wg.Add(4)
-	go func() { defer wg.Done(); g.refreshLoop(bg) }()
+	wg.Add(3)
 	go func() { defer wg.Done(); _ = g.uploads.Run(bg) }()
 	go func() { defer wg.Done(); g.indexer.run(bg, 2*time.Second) }()
 	mediaCtx, stopMedia := context.WithCancel(context.Background())
@@ -339,7 +344,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 // auditKeyEvent records the broker's fallback and fail-closed decisions.
 func (g *Gateway) auditKeyEvent(ctx context.Context, ev broker.Event) {
 	g.log.Warn("recording key event", zap.Any("event", ev))
-	g.recordKeyEvent(ctx, ev)
+	g.cp.RecordKeyEvent(ctx, ev)
 }
 
 func pendingUploads(s *spool.Spool) int {
@@ -357,13 +362,14 @@ func pendingUploads(s *spool.Spool) int {
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	g.sessionRoutes(mux)
-	g.ceremonyRoutes(mux)
+	g.cp.Routes(mux)
+	g.auditHeadRoutes(mux)
 	g.whipRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
-	mux.Handle("/api/v2/", g.controlPlane(g.adminToken))
+	mux.Handle("/api/v2/", g.cp.Handler())
 	// Metrics carry no secrets but do reveal call volumes: authenticated.
 	mux.Handle("GET /metrics", g.requireScope(ScopeMetrics, promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP))
 	return g.metrics.countRequests(mux)
@@ -389,7 +395,7 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		checks["platformKey"] = "ok"
 	}
-	if msg, anchored := g.auditAnchorCheck(); !anchored {
+	if msg, anchored := g.cp.AnchorCheck(); !anchored {
 		checks["auditAnchor"], ok = msg, false
 	} else {
 		checks["auditAnchor"] = msg

@@ -5,10 +5,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/auth"
+	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/jobs"
-	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/media"
@@ -32,7 +31,7 @@ func (g *Gateway) Spool() *spool.Spool { return g.spool }
 func (g *Gateway) Keyring() *local.Keyring { return g.keyring }
 
 // Jobs is the service of re-encryption jobs and key rotation.
-func (g *Gateway) Jobs() *jobs.Service { return g.jobs }
+func (g *Gateway) Jobs() *jobs.Service { return g.cp.Jobs() }
 
 // Media is the session manager.
 func (g *Gateway) Media() *media.Manager { return g.media }
@@ -44,35 +43,24 @@ func (g *Gateway) SessionsRefused(reason string) prometheus.Counter {
 
 // RefreshCatalog reloads the policies and keys from the store now rather
 // than at the next refresh.
-func (g *Gateway) RefreshCatalog(ctx context.Context) error { return g.refreshCatalog(ctx) }
+func (g *Gateway) RefreshCatalog(ctx context.Context) error { return g.cp.Refresh(ctx) }
 
 // CeremonyWrapper is the key wrapper of the ceremony's signing keys.
-func (g *Gateway) CeremonyWrapper() auth.KeyWrapper { return g.ceremonyWrapper() }
+func (g *Gateway) CeremonyWrapper() auth.KeyWrapper { return g.cp.Wrapper() }
 
 // TokenIssuer is the issuer the ceremony's tokens carry.
-func (g *Gateway) TokenIssuer() string { return g.cer.auth.Config().Issuer }
+func (g *Gateway) TokenIssuer() string { return g.cp.TokenIssuer() }
 
 // PolicyRefresh is how often a gateway reloads policies from the store.
-const PolicyRefresh = policyRefresh
+const PolicyRefresh = controlplane.PolicyRefresh
 
 // APIHooks wrap what the control-plane API reaches, so a test can inject a
-// fault the real parts cannot show on demand (a failed store read, a
-// requester hanging up mid-download).
-type APIHooks struct {
-	Store    func(store.Store) store.Store
-	Exporter func(api.Exporter) api.Exporter
-}
+// fault the real parts cannot show on demand.
+type APIHooks = controlplane.APIHooks
 
 // WithAPIHooks installs h (tests only; unset in production).
 func WithAPIHooks(h APIHooks) Option {
-	return func(g *Gateway) {
-		if h.Store != nil {
-			g.hooks.store = h.Store
-		}
-		if h.Exporter != nil {
-			g.hooks.exporter = h.Exporter
-		}
-	}
+	return func(g *Gateway) { g.hooks = h }
 }
 
 // BuildTimeline rebuilds every track of a recording read by read.

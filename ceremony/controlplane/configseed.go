@@ -1,4 +1,4 @@
-package gateway
+package controlplane
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/policy"
 )
@@ -37,14 +36,14 @@ import (
 
 // seedPolicies registers the config's keys and creates its platform-key
 // policies, as above.
-func (g *Gateway) seedPolicies(ctx context.Context) error {
+func (s *Service) seedPolicies(ctx context.Context) error {
 	var events []audit.Event
-	kev, err := g.seedConfigKeys(ctx)
+	kev, err := s.seedConfigKeys(ctx)
 	if err != nil {
 		return err
 	}
 	events = append(events, kev...)
-	pev, err := g.seedConfigPolicies(ctx)
+	pev, err := s.seedConfigPolicies(ctx)
 	if err != nil {
 		return err
 	}
@@ -52,7 +51,7 @@ func (g *Gateway) seedPolicies(ctx context.Context) error {
 	if len(events) == 0 {
 		return nil
 	}
-	log, err := g.openAuditLog(ctx) // the caller holds store.LockFirstStart
+	log, err := s.openAuditLog(ctx) // the caller holds store.LockFirstStart
 	if err != nil {
 		return err
 	}
@@ -66,32 +65,30 @@ func (g *Gateway) seedPolicies(ctx context.Context) error {
 
 // isPlatformRef reports whether a policy's key reference is the platform
 // key (the only key a config file may put a queue under).
-func (g *Gateway) isPlatformRef(ref *policy.KeyReference) bool {
-	return ref == nil || (ref.ProviderType == policy.ProviderPlatform && ref.KeyID == g.cfg.KMS.PlatformKey)
+func (s *Service) isPlatformRef(ref *policy.KeyReference) bool {
+	return ref == nil || (ref.ProviderType == policy.ProviderPlatform && ref.KeyID == s.cfg.PlatformKeyID)
 }
 
 // isPlatformConfigKey reports whether a config key is the platform key
 // itself, under any id.
-func (g *Gateway) isPlatformConfigKey(k config.Key) bool {
-	return k.ProviderType == policy.ProviderPlatform && k.ProviderKeyID == g.cfg.KMS.PlatformKey
+func (s *Service) isPlatformConfigKey(k Key) bool {
+	return k.ProviderType == policy.ProviderPlatform && k.ProviderKeyID == s.cfg.PlatformKeyID
 }
 
-func (g *Gateway) seedConfigKeys(ctx context.Context) ([]audit.Event, error) {
+func (s *Service) seedConfigKeys(ctx context.Context) ([]audit.Event, error) {
 	var events []audit.Event
-	for i, k := range g.cfg.Keys {
-		if g.isPlatformConfigKey(k) {
+	for i, k := range s.cfg.Keys {
+		if s.isPlatformConfigKey(k) {
 			continue
 		}
-		cur, err := g.index.GetKey(ctx, k.ID)
+		cur, err := s.st.GetKey(ctx, k.ID)
 		switch {
 		case err == nil:
 			if cur.KeyType != k.ProviderType || cur.Ref != k.ProviderKeyID {
-				return nil, &config.FieldError{Field: fmt.Sprintf("keys[%d]", i), Value: k.ID, Msg: fmt.Sprintf(
-					"the key registry holds %s as %s %q, the config names %s %q: a config file cannot re-point a registered key",
-					k.ID, cur.KeyType, cur.Ref, k.ProviderType, k.ProviderKeyID)}
+				return nil, &RepointError{Index: i, Key: k.ID, StoredType: cur.KeyType, StoredRef: cur.Ref, ConfigType: k.ProviderType, ConfigRef: k.ProviderKeyID}
 			}
 			if cur.Binding.Status != store.BindingBound {
-				g.log.Warn("config key is registered but not bound: no policy can use it until the key.bind quorum binds it (POST /api/v2/keys/{keyId})",
+				s.log.Warn("config key is registered but not bound: no policy can use it until the key.bind quorum binds it (POST /api/v2/keys/{keyId})",
 					zap.String("key", k.ID))
 			}
 			continue
@@ -102,12 +99,12 @@ func (g *Gateway) seedConfigKeys(ctx context.Context) ([]audit.Event, error) {
 		if name == "" {
 			name = k.ID
 		}
-		if _, err := g.index.CreateKey(ctx, store.Key{ID: k.ID, Name: name, KeyType: k.ProviderType, Region: k.Region,
+		if _, err := s.st.CreateKey(ctx, store.Key{ID: k.ID, Name: name, KeyType: k.ProviderType, Region: k.Region,
 			Ref: k.ProviderKeyID, Description: "registered from the config file; bind it with the key.bind quorum",
 			State: string(kms.StateEnabled)}); err != nil && !errors.Is(err, store.ErrDuplicate) {
 			return nil, fmt.Errorf("register config key %s: %w", k.ID, err)
 		}
-		g.log.Warn("config key registered UNBOUND: binding it needs the key.bind quorum (POST /api/v2/keys/{keyId} with X-Approval-Id)",
+		s.log.Warn("config key registered UNBOUND: binding it needs the key.bind quorum (POST /api/v2/keys/{keyId} with X-Approval-Id)",
 			zap.String("key", k.ID), zap.String("providerType", k.ProviderType))
 		events = append(events, audit.Event{Actor: "system", Action: "key.registered", Target: k.ID, Outcome: audit.OutcomeSuccess,
 			Details: map[string]any{"keyType": k.ProviderType, "region": k.Region, "source": "config", "bound": false}})
@@ -115,8 +112,8 @@ func (g *Gateway) seedConfigKeys(ctx context.Context) ([]audit.Event, error) {
 	return events, nil
 }
 
-func (g *Gateway) seedConfigPolicies(ctx context.Context) ([]audit.Event, error) {
-	stored, err := g.index.ListPolicies(ctx)
+func (s *Service) seedConfigPolicies(ctx context.Context) ([]audit.Event, error) {
+	stored, err := s.st.ListPolicies(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("seed policies: %w", err)
 	}
@@ -126,28 +123,28 @@ func (g *Gateway) seedConfigPolicies(ctx context.Context) ([]audit.Event, error)
 	}
 	var events []audit.Event
 	refuse := func(p policy.Policy, why string) {
-		g.log.Warn("config policy not applied", zap.String("policy", p.ID), zap.String("reason", why))
+		s.log.Warn("config policy not applied", zap.String("policy", p.ID), zap.String("reason", why))
 		events = append(events, audit.Event{Actor: "system", Action: "policy.config_refused", Target: p.ID,
 			Outcome: audit.OutcomeRefused, Details: map[string]any{"reason": why, "source": "config"}})
 	}
-	for _, p := range g.cfg.Policies {
+	for _, p := range s.cfg.Policies {
 		if cur, ok := byID[p.ID]; ok {
 			if !samePolicy(cur, p) {
 				refuse(p, "the store holds a different version of this policy; the store's applies (change it through the API)")
 			}
 			continue
 		}
-		if !g.isPlatformRef(p.EncryptionKeyReference) {
+		if !s.isPlatformRef(p.EncryptionKeyReference) {
 			refuse(p, fmt.Sprintf("it names key %s: putting queues under a key other than the platform key needs the "+
 				"policy.encryption_key quorum; create it through the API (POST /api/v2/recordings/policies)", p.EncryptionKeyReference.KeyID))
 			continue
 		}
-		if q, other := g.coversCustomerQueue(p, stored); other != "" {
+		if q, other := s.coversCustomerQueue(p, stored); other != "" {
 			refuse(p, fmt.Sprintf("queue %s is under customer-key policy %s in the store: a platform-key policy from a file "+
 				"could take it off that key; create it through the API", q, other))
 			continue
 		}
-		if _, err := g.index.CreatePolicy(ctx, p); err != nil && !errors.Is(err, store.ErrDuplicate) {
+		if _, err := s.st.CreatePolicy(ctx, p); err != nil && !errors.Is(err, store.ErrDuplicate) {
 			return nil, fmt.Errorf("seed policy %s: %w", p.ID, err)
 		}
 	}
@@ -161,10 +158,10 @@ func (g *Gateway) seedConfigPolicies(ctx context.Context) ([]audit.Event, error)
 // wildcard customer-key policy. It over-approximates otherwise
 // (conditions, which also rank, are ignored): a config file never risks
 // moving a queue off its customer key.
-func (g *Gateway) coversCustomerQueue(p policy.Policy, stored []store.StoredPolicy) (string, string) {
+func (s *Service) coversCustomerQueue(p policy.Policy, stored []store.StoredPolicy) (string, string) {
 	all := func(ids []string) bool { return len(ids) == 0 || slices.Contains(ids, "*") }
 	for _, sp := range stored {
-		if g.isPlatformRef(sp.EncryptionKeyReference) {
+		if s.isPlatformRef(sp.EncryptionKeyReference) {
 			continue
 		}
 		switch {

@@ -1,4 +1,4 @@
-package gateway
+package controlplane
 
 import (
 	"context"
@@ -31,9 +31,8 @@ func sweeperID(gatewayID string) string {
 // operations whose delay is over, every interval until ctx is done. Every
 // gateway sharing the store sweeps; the store's claim makes exactly one
 // of them execute each operation.
-func (g *Gateway) sweepApprovals(ctx context.Context, interval time.Duration) {
-	c := &g.cer
-	owner := sweeperID(g.id)
+func (s *Service) sweepApprovals(ctx context.Context, interval time.Duration) {
+	owner := sweeperID(s.cfg.GatewayID)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -42,15 +41,15 @@ func (g *Gateway) sweepApprovals(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		if _, err := c.approvals.ExpireDue(ctx); err != nil && ctx.Err() == nil {
-			g.log.Warn("approval expiry sweep failed", zap.Error(err))
+		if _, err := s.approvals.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("approval expiry sweep failed", zap.Error(err))
 		}
-		n, err := c.approvals.RunDue(ctx, owner, g.executeScheduled)
+		n, err := s.approvals.RunDue(ctx, owner, s.executeScheduled)
 		if err != nil && ctx.Err() == nil {
-			g.log.Warn("scheduled approvals: sweep failed", zap.Error(err))
+			s.log.Warn("scheduled approvals: sweep failed", zap.Error(err))
 		}
 		if n > 0 {
-			g.log.Info("scheduled approvals executed", zap.Int("count", n), zap.String("executor", owner))
+			s.log.Info("scheduled approvals executed", zap.Int("count", n), zap.String("executor", owner))
 		}
 	}
 }
@@ -60,31 +59,31 @@ func (g *Gateway) sweepApprovals(ctx context.Context, interval time.Duration) {
 // execution endpoints, audited with the approvers as the actor. KMS and
 // store outages are transient (retried); an unknown key, the platform key
 // or a provider that refuses are final.
-func (g *Gateway) executeScheduled(ctx context.Context, a store.Approval, approvers []string) (err error) {
+func (s *Service) executeScheduled(ctx context.Context, a store.Approval, approvers []string) (err error) {
 	actor := strings.Join(approvers, ",")
 	details := map[string]any{"approval": a.ID, "proposer": a.Proposer, "approvers": approvers}
 	action := a.Operation
 	defer func() {
 		if err != nil {
 			details["reason"] = err.Error()
-			g.recordScheduled(ctx, actor, action+".failed", a.Target, audit.OutcomeFailure, details)
+			s.recordScheduled(ctx, actor, action+".failed", a.Target, audit.OutcomeFailure, details)
 			err = classifyScheduled(err)
 		}
-		if rerr := g.refreshCatalog(ctx); rerr != nil { // this gateway's next session sees the new state
-			g.log.Warn("catalog refresh after a scheduled key operation", zap.Error(rerr))
+		if rerr := s.Refresh(ctx); rerr != nil { // this gateway's next session sees the new state
+			s.log.Warn("catalog refresh after a scheduled key operation", zap.Error(rerr))
 		}
 	}()
 	// The key may have been registered through another gateway since this
 	// one last refreshed its catalog (ShredKey resolves keys there).
-	if err := g.refreshCatalog(ctx); err != nil {
+	if err := s.Refresh(ctx); err != nil {
 		return err
 	}
-	k, err := g.index.GetKey(ctx, a.Target)
+	k, err := s.st.GetKey(ctx, a.Target)
 	if err != nil {
 		return err
 	}
-	lc := keyLifecycle{g}
-	if ref, ok := lc.ref(k); ok && ref == g.platformRef() {
+	lc := keyLifecycle{s}
+	if ref, ok := lc.ref(k); ok && ref == s.deps.PlatformKey {
 		return lc.platformKeyRefused(k, map[string]string{approvals.OpKeyDisable: "disabled", approvals.OpKeyDelete: "deleted"}[a.Operation])
 	}
 	switch a.Operation {
@@ -93,32 +92,32 @@ func (g *Gateway) executeScheduled(ctx context.Context, a store.Approval, approv
 		if err != nil {
 			return err
 		}
-		if _, err := g.index.UpdateKeyState(ctx, k.ID, string(kms.StateDisabled)); err != nil {
+		if _, err := s.st.UpdateKeyState(ctx, k.ID, string(kms.StateDisabled)); err != nil {
 			return err
 		}
 		details["inProvider"] = inProvider
-		g.recordScheduled(ctx, actor, "key.disabled", k.ID, audit.OutcomeSuccess, details)
+		s.recordScheduled(ctx, actor, "key.disabled", k.ID, audit.OutcomeSuccess, details)
 		return nil
 	case approvals.OpKeyDelete:
 		if k.State == KeyStateDestroyed { // a gateway died after shredding, before finishing
-			g.recordScheduled(ctx, actor, "key.deleted", k.ID, audit.OutcomeSuccess, details)
+			s.recordScheduled(ctx, actor, "key.deleted", k.ID, audit.OutcomeSuccess, details)
 			return nil
 		}
 		prev := k.State
-		if _, err := g.index.UpdateKeyState(ctx, k.ID, string(kms.StatePendingDeletion)); err != nil {
+		if _, err := s.st.UpdateKeyState(ctx, k.ID, string(kms.StatePendingDeletion)); err != nil {
 			return err
 		}
 		n, err := lc.ShredKey(ctx, k.ID, actor)
 		if err != nil {
 			if !transientScheduled(err) { // final: the key is not left half-deleted
-				if _, rerr := g.index.UpdateKeyState(ctx, k.ID, prev); rerr != nil {
-					g.log.Error("cannot restore a key's state after a failed deletion", zap.String("key", k.ID), zap.Error(rerr))
+				if _, rerr := s.st.UpdateKeyState(ctx, k.ID, prev); rerr != nil {
+					s.log.Error("cannot restore a key's state after a failed deletion", zap.String("key", k.ID), zap.Error(rerr))
 				}
 			}
 			return err
 		}
 		details["recordingsShredded"] = n
-		g.recordScheduled(ctx, actor, "key.deleted", k.ID, audit.OutcomeSuccess, details)
+		s.recordScheduled(ctx, actor, "key.deleted", k.ID, audit.OutcomeSuccess, details)
 		return nil
 	}
 	return fmt.Errorf("%w: %s cannot be scheduled", approvals.ErrInvalid, a.Operation)
@@ -153,14 +152,14 @@ func classifyScheduled(err error) error {
 }
 
 // recordScheduled appends a scheduled key operation's event to the audit log.
-func (g *Gateway) recordScheduled(ctx context.Context, actor, action, target, outcome string, details map[string]any) {
-	g.log.Info("audit: scheduled "+action, zap.String("actor", actor), zap.String("target", target), zap.String("outcome", outcome))
-	if g.cer.audit == nil {
+func (s *Service) recordScheduled(ctx context.Context, actor, action, target, outcome string, details map[string]any) {
+	s.log.Info("audit: scheduled "+action, zap.String("actor", actor), zap.String("target", target), zap.String("outcome", outcome))
+	if s.audit == nil {
 		return
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, err := g.cer.audit.Record(actx, audit.Event{Actor: actor, Action: action, Target: target, Outcome: outcome, Details: details}); err != nil {
-		g.log.Error("audit: cannot record a scheduled key operation", zap.Error(err))
+	if _, err := s.audit.Record(actx, audit.Event{Actor: actor, Action: action, Target: target, Outcome: outcome, Details: details}); err != nil {
+		s.log.Error("audit: cannot record a scheduled key operation", zap.Error(err))
 	}
 }

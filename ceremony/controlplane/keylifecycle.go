@@ -1,4 +1,4 @@
-package gateway
+package controlplane
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 // keyLifecycle carries out approved key disables and deletions for the
 // control plane.
-type keyLifecycle struct{ g *Gateway }
+type keyLifecycle struct{ s *Service }
 
 var _ api.KeyLifecycle = keyLifecycle{}
 
@@ -23,11 +23,11 @@ var _ api.KeyLifecycle = keyLifecycle{}
 func (l keyLifecycle) platformKeyRefused(k store.Key, op string) error {
 	return &api.Error{Status: http.StatusConflict, Code: api.CodeKeyState, Message: fmt.Sprintf(
 		"key %s is the gateway's platform key (%s), the fallback of every policy and the wrapping key of the control plane: it cannot be %s",
-		k.ID, l.g.cfg.KMS.PlatformKey, op)}
+		k.ID, l.s.cfg.PlatformKeyID, op)}
 }
 
 func (l keyLifecycle) ref(k store.Key) (kms.KeyRef, bool) {
-	name, ok := providerByType[k.KeyType]
+	name, ok := l.s.deps.ProviderByType(k.KeyType)
 	return kms.KeyRef{Provider: name, KeyID: k.Ref}, ok
 }
 
@@ -36,17 +36,17 @@ func (l keyLifecycle) ref(k store.Key) (kms.KeyRef, bool) {
 // registry change yet, gets a DEK or unwraps under it.
 func (l keyLifecycle) DisableKey(ctx context.Context, k store.Key) (bool, error) {
 	ref, ok := l.ref(k)
-	if ok && ref == l.g.platformRef() {
+	if ok && ref == l.s.deps.PlatformKey {
 		return false, l.platformKeyRefused(k, "disabled")
 	}
-	p := l.g.providers[ref.Provider]
+	p := l.s.deps.Providers[ref.Provider]
 	d, isDisabler := p.(kms.Disabler)
 	if !ok || p == nil || !isDisabler {
-		l.g.log.Warn("key disabled in the registry only: its provider is not configured here or cannot disable keys",
+		l.s.log.Warn("key disabled in the registry only: its provider is not configured here or cannot disable keys",
 			zap.String("key", k.ID), zap.String("keyType", k.KeyType))
 		return false, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, l.g.cfg.KMS.Timeout.D())
+	ctx, cancel := context.WithTimeout(ctx, l.s.cfg.KMSTimeout)
 	defer cancel()
 	if err := d.Disable(ctx, ref); err != nil {
 		return false, fmt.Errorf("disable %s: %w", ref, err)
@@ -54,12 +54,12 @@ func (l keyLifecycle) DisableKey(ctx context.Context, k store.Key) (bool, error)
 	return true, nil
 }
 
-// ShredKey implements api.KeyLifecycle with the gateway's ShredKey.
+// ShredKey implements api.KeyLifecycle with Service.ShredKey.
 func (l keyLifecycle) ShredKey(ctx context.Context, keyID, actor string) (int64, error) {
-	if k, err := l.g.index.GetKey(ctx, keyID); err == nil {
-		if ref, ok := l.ref(k); ok && ref == l.g.platformRef() {
+	if k, err := l.s.st.GetKey(ctx, keyID); err == nil {
+		if ref, ok := l.ref(k); ok && ref == l.s.deps.PlatformKey {
 			return 0, l.platformKeyRefused(k, "deleted")
 		}
 	}
-	return l.g.ShredKey(ctx, keyID, actor)
+	return l.s.ShredKey(ctx, keyID, actor)
 }

@@ -1,4 +1,4 @@
-package gateway
+package controlplane
 
 import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
@@ -8,13 +8,13 @@ import (
 // registryView is the key registry as policy.ResolveKey sees it: the
 // store's keys, plus the config's aliases of the platform key (which the
 // store never holds).
-func (g *Gateway) registryView(keys []store.Key) *map[string]policy.RegisteredKey {
+func (s *Service) registryView(keys []store.Key) *map[string]policy.RegisteredKey {
 	m := make(map[string]policy.RegisteredKey, len(keys))
 	for _, k := range keys {
 		m[k.ID] = k.Registered()
 	}
-	for _, k := range g.cfg.Keys {
-		if g.isPlatformConfigKey(k) {
+	for _, k := range s.cfg.Keys {
+		if s.isPlatformConfigKey(k) {
 			m[k.ID] = policy.RegisteredKey{ID: k.ID, ProviderType: k.ProviderType, ProviderKeyID: k.ProviderKeyID, Bound: true, Enabled: true}
 		}
 	}

@@ -1,4 +1,4 @@
-package gateway
+package controlplane
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 
 // auditJobEvent appends a jobs event (re-encryption, rotation, shredding)
 // to the hash-chained audit log when the ceremony has opened it.
-func (g *Gateway) auditJobEvent(ctx context.Context, e jobs.Event) {
-	if g.cer.audit == nil {
+func (s *Service) auditJobEvent(ctx context.Context, e jobs.Event) {
+	if s.audit == nil {
 		return
 	}
 	actor := e.Actor
@@ -22,7 +22,7 @@ func (g *Gateway) auditJobEvent(ctx context.Context, e jobs.Event) {
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, err := g.cer.audit.Record(actx, audit.Event{Actor: actor, Action: e.Action, Target: e.Target, Outcome: e.Outcome, Details: e.Details}); err != nil {
-		g.log.Error("audit: cannot record jobs event", zap.String("action", e.Action), zap.Error(err))
+	if _, err := s.audit.Record(actx, audit.Event{Actor: actor, Action: e.Action, Target: e.Target, Outcome: e.Outcome, Details: e.Details}); err != nil {
+		s.log.Error("audit: cannot record jobs event", zap.String("action", e.Action), zap.Error(err))
 	}
 }

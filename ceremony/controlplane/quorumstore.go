@@ -1,4 +1,4 @@
-package gateway
+package controlplane
 
 import (
 	"context"
@@ -16,19 +16,19 @@ import (
 
 // syncQuorumRules makes the shared store the one source of the quorum
 // rules. The first gateway to start on an empty store seeds them (from
-// the config's ceremony.quorum overrides and platformPlaybackQuorum over
-// the defaults, or WithApprovals in tests), audited; from then on a
+// Config.SeedRules and PlatformPlayback: the config's ceremony.quorum
+// overrides and platformPlaybackQuorum over the defaults, or test rules), audited; from then on a
 // gateway whose config names a value that differs from the store is
 // refused at start, naming the operation, the field and both values — so
 // the gateway with the laxest file can no longer weaken the quorum of all
 // the others. A config without a quorum section uses the store.
-func (g *Gateway) syncQuorumRules(ctx context.Context) error {
-	seed := maps.Clone(g.cer.approvalsCfg.Rules)
+func (s *Service) syncQuorumRules(ctx context.Context) error {
+	seed := maps.Clone(s.cfg.SeedRules)
 	if seed == nil {
-		seed = quorumRules(g.cfg.Ceremony)
+		seed = approvals.DefaultRules()
 	}
 	pb := seed[approvals.OpPlayback]
-	pb.PlatformPlayback = g.cfg.Ceremony.PlatformPlaybackNeedsQuorum()
+	pb.PlatformPlayback = s.cfg.PlatformPlayback
 	seed[approvals.OpPlayback] = pb
 	if _, ok := seed[approvals.OpQuorum]; !ok {
 		seed[approvals.OpQuorum] = approvals.DefaultRules()[approvals.OpQuorum]
@@ -48,31 +48,31 @@ func (g *Gateway) syncQuorumRules(ctx context.Context) error {
 		}
 		rows = append(rows, approvals.ToStored(op, seed[op]))
 	}
-	by := "gateway " + g.id
-	seeded, err := g.index.SeedQuorumRules(ctx, rows, by)
+	by := "gateway " + s.cfg.GatewayID
+	seeded, err := s.st.SeedQuorumRules(ctx, rows, by)
 	if err != nil {
 		return err
 	}
 	if seeded {
-		details := map[string]any{"gateway": g.id}
+		details := map[string]any{"gateway": s.cfg.GatewayID}
 		for _, r := range rows {
 			details[r.Operation] = map[string]any{"approvals": r.Approvals, "of": r.Of, "eligibleRoles": r.EligibleRoles,
 				"delay": r.Delay.String(), "vetoers": r.Vetoers, "platformPlayback": r.PlatformPlayback}
 		}
-		if _, err := g.cer.audit.Record(ctx, audit.Event{Actor: "system", Action: "ceremony.quorum.seeded",
+		if _, err := s.audit.Record(ctx, audit.Event{Actor: "system", Action: "ceremony.quorum.seeded",
 			Target: "quorum_rules", Outcome: audit.OutcomeSuccess, Details: details}); err != nil {
 			return fmt.Errorf("audit the seeded quorum rules: %w", err)
 		}
-		g.log.Info("seeded the quorum rules into the shared store; from now on they change only by a ceremony.quorum proposal")
+		s.log.Info("seeded the quorum rules into the shared store; from now on they change only by a ceremony.quorum proposal")
 	}
-	stored, err := g.index.ListQuorumRules(ctx)
+	stored, err := s.st.ListQuorumRules(ctx)
 	if err != nil {
 		return err
 	}
-	if err := g.configAgrees(stored); err != nil {
-		if _, aerr := g.cer.audit.Record(ctx, audit.Event{Actor: "system", Action: "ceremony.quorum.config_refused",
-			Target: "gateway " + g.id, Outcome: audit.OutcomeRefused, Details: map[string]any{"reason": err.Error()}}); aerr != nil {
-			g.log.Error("audit: cannot record the refused config", zap.Error(aerr))
+	if err := s.configAgrees(stored); err != nil {
+		if _, aerr := s.audit.Record(ctx, audit.Event{Actor: "system", Action: "ceremony.quorum.config_refused",
+			Target: "gateway " + s.cfg.GatewayID, Outcome: audit.OutcomeRefused, Details: map[string]any{"reason": err.Error()}}); aerr != nil {
+			s.log.Error("audit: cannot record the refused config", zap.Error(aerr))
 		}
 		return err
 	}
@@ -81,7 +81,7 @@ func (g *Gateway) syncQuorumRules(ctx context.Context) error {
 
 // configAgrees compares every quorum value the config names with the
 // stored rules.
-func (g *Gateway) configAgrees(stored []store.QuorumRule) error {
+func (s *Service) configAgrees(stored []store.QuorumRule) error {
 	byOp := map[string]store.QuorumRule{}
 	for _, r := range stored {
 		byOp[r.Operation] = r
@@ -96,16 +96,16 @@ func (g *Gateway) configAgrees(stored []store.QuorumRule) error {
 			"(see GET /api/v2/ceremony/quorum) and change only with a ceremony.quorum approval (PUT /api/v2/ceremony/quorum/{operation}); "+
 			"remove the setting from the config or make it equal the store", field, cfg, st)
 	}
-	if p := g.cfg.Ceremony.PlatformPlaybackQuorum; p != nil && *p != byOp[approvals.OpPlayback].PlatformPlayback {
+	if p := s.cfg.PlatformPlaybackQuorum; p != nil && *p != byOp[approvals.OpPlayback].PlatformPlayback {
 		return differs("ceremony.platformPlaybackQuorum", *p, byOp[approvals.OpPlayback].PlatformPlayback)
 	}
-	ops := make([]string, 0, len(g.cfg.Ceremony.Quorum))
-	for op := range g.cfg.Ceremony.Quorum {
+	ops := make([]string, 0, len(s.cfg.Quorum))
+	for op := range s.cfg.Quorum {
 		ops = append(ops, op)
 	}
 	sort.Strings(ops)
 	for _, op := range ops {
-		o, st, f := g.cfg.Ceremony.Quorum[op], byOp[op], "ceremony.quorum."+op
+		o, st, f := s.cfg.Quorum[op], byOp[op], "ceremony.quorum."+op
 		switch {
 		case o.Approvals != 0 && o.Approvals != st.Approvals:
 			return differs(f+".approvals", o.Approvals, st.Approvals)
@@ -113,8 +113,8 @@ func (g *Gateway) configAgrees(stored []store.QuorumRule) error {
 			return differs(f+".of", o.Of, st.Of)
 		case len(o.EligibleRoles) > 0 && !sameSet(o.EligibleRoles, st.EligibleRoles):
 			return differs(f+".eligibleRoles", o.EligibleRoles, st.EligibleRoles)
-		case o.Delay != nil && o.Delay.D() != st.Delay:
-			return differs(f+".delay", o.Delay.D(), st.Delay)
+		case o.Delay != nil && *o.Delay != st.Delay:
+			return differs(f+".delay", *o.Delay, st.Delay)
 		}
 	}
 	return nil
@@ -132,15 +132,15 @@ func sameSet(a, b []string) bool {
 // as the offline export; the API reads it per request). A config that
 // disagrees with the store is refused as at start; a store with no rules
 // yet, or one that cannot be read, means yes.
-func (g *Gateway) PlatformPlaybackNeedsQuorum(ctx context.Context) (bool, error) {
-	stored, err := g.index.ListQuorumRules(ctx)
+func (s *Service) PlatformPlaybackNeedsQuorum(ctx context.Context) (bool, error) {
+	stored, err := s.st.ListQuorumRules(ctx)
 	if err != nil {
 		return true, err
 	}
 	if len(stored) == 0 {
 		return true, nil
 	}
-	if err := g.configAgrees(stored); err != nil {
+	if err := s.configAgrees(stored); err != nil {
 		return true, err
 	}
 	for _, r := range stored {

@@ -1,4 +1,4 @@
-package gateway
+package controlplane
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
@@ -6,10 +6,17 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/auth"
 )
 
+// RegisterMetrics exports the control plane's metrics: failed
+// authentications and the audit anchoring (after Open; none before).
+func (s *Service) RegisterMetrics(reg prometheus.Registerer) {
+	s.registerAuthMetrics(reg)
+	s.registerAuditMetrics(reg)
+}
+
 // registerAuthMetrics exports mediaseal_auth_failures_total: every failed
 // authentication, by kind, including those the audit log aggregates.
-func (g *Gateway) registerAuthMetrics(reg *prometheus.Registry) {
-	svc := g.cer.auth
+func (s *Service) registerAuthMetrics(reg prometheus.Registerer) {
+	svc := s.auth
 	if svc == nil {
 		return
 	}
