@@ -25,6 +25,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/cluster"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
@@ -82,7 +83,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 		o(g)
 	}
 	var err error
-	if g.id, err = resolveGatewayID(cfg); err != nil {
+	if g.id, err = cluster.ResolveID(cfg.Gateway.ID, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	if g.keyring, err = local.Open(cfg.KeyringDir(), cfg.Org.Region); err != nil {
@@ -263,16 +264,23 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 
-	unlock, err := lockSpool(g.spool.Dir())
+	unlock, err := cluster.LockSpool(g.spool.Dir())
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	leave, err := g.joinCluster(ctx, reg) // cluster.go
+	member, err := cluster.New(cluster.Config{ID: g.id, DataDir: cfg.DataDir, Addr: cfg.API.Addr, LeaseTTL: cfg.Gateway.LeaseTTL.D()},
+		cluster.Deps{Store: g.index, Audit: g.cp.AuditLog(), Registry: reg, Logger: g.log})
 	if err != nil {
 		return err
 	}
-	defer leave()
+	if err := member.Join(ctx); err != nil {
+		return err
+	}
+	memberCtx, leave := context.WithCancel(context.WithoutCancel(ctx))
+	memberDone := make(chan error, 1)
+	go func() { memberDone <- member.Run(memberCtx) }()
+	defer func() { leave(); <-memberDone }() // releases the lease
 	if err := g.recover(ctx); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/cluster"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
 	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
@@ -397,7 +398,7 @@ func TestSecondServeOnSameSpoolIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g2.Close()
-	if err := g2.Run(t.Context()); !errors.Is(err, gateway.ErrSpoolInUse) {
+	if err := g2.Run(t.Context()); !errors.Is(err, cluster.ErrSpoolInUse) {
 		t.Fatalf("second serve on the same spool: %v, want ErrSpoolInUse", err)
 	}
 	snd.SendRange(20, 40, 5*time.Millisecond)

@@ -1,4 +1,4 @@
-package gateway
+package cluster
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 // id in the config or in the file is refused, naming the field or file.
 func TestGatewayIDStable(t *testing.T) {
 	cfg := idConfig(t)
-	first, err := resolveGatewayID(cfg)
+	first, err := ResolveID(cfg.Gateway.ID, cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,14 +22,14 @@ func TestGatewayIDStable(t *testing.T) {
 	if !config.ValidGatewayID(first) || first == host {
 		t.Fatalf("generated id %q", first)
 	}
-	if again, err := resolveGatewayID(cfg); err != nil || again != first {
+	if again, err := ResolveID(cfg.Gateway.ID, cfg.DataDir); err != nil || again != first {
 		t.Fatalf("second start: %q, %v (first %q)", again, err, first)
 	}
-	if other, _ := resolveGatewayID(idConfig(t)); other == first {
+	if other, _ := ResolveID("", idConfig(t).DataDir); other == first {
 		t.Fatalf("two data dirs share the id %q", other)
 	}
 	cfg.Gateway.ID = "gw-east-1"
-	if id, err := resolveGatewayID(cfg); err != nil || id != "gw-east-1" {
+	if id, err := ResolveID(cfg.Gateway.ID, cfg.DataDir); err != nil || id != "gw-east-1" {
 		t.Fatalf("configured id: %q, %v", id, err)
 	}
 
@@ -42,10 +42,10 @@ func TestGatewayIDStable(t *testing.T) {
 		}
 	}
 	c := idConfig(t)
-	if err := os.WriteFile(filepath.Join(c.DataDir, gatewayIDFile), []byte("../../etc\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(c.DataDir, IDFile), []byte("../../etc\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := resolveGatewayID(c); err == nil {
+	if _, err := ResolveID(c.Gateway.ID, c.DataDir); err == nil {
 		t.Fatal("a bad id in the data dir was accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package cluster
 
 import (
 	"errors"
@@ -11,12 +11,12 @@ import (
 // ErrSpoolInUse means another mediaseal serve owns the spool.
 var ErrSpoolInUse = errors.New("spool is in use by another mediaseal serve")
 
-// lockSpool takes an exclusive lock on the spool directory for the life of
+// LockSpool takes an exclusive lock on the spool directory for the life of
 // a serving process. Crash recovery closes every open spool file it finds,
 // so a second process on the same spool would "recover" recordings the
 // first is still writing. The lock is released by the kernel if the
 // process dies.
-func lockSpool(dir string) (unlock func(), err error) {
+func LockSpool(dir string) (unlock func(), err error) {
 	path := filepath.Join(dir, ".serve.lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {

@@ -1,4 +1,4 @@
-package gateway
+package cluster
 
 import (
 	"crypto/rand"
@@ -13,18 +13,18 @@ import (
 	"github.com/mediaseal/mediaseal/internal/config"
 )
 
-// gatewayIDFile keeps the generated id of a gateway whose config names
+// IDFile keeps the generated id of a gateway whose config names
 // none, so that it survives restarts (hostname-pid did not, and collided
 // between containers that all run as pid 1).
-const gatewayIDFile = "gateway.id"
+const IDFile = "gateway.id"
 
-// resolveGatewayID is gateway.id from the config, else the id kept in the
-// data directory, else a new random one written there (0600, exclusive).
-func resolveGatewayID(cfg *config.Config) (string, error) {
-	if cfg.Gateway.ID != "" {
-		return cfg.Gateway.ID, nil
+// ResolveID is the configured gateway.id, else the id kept in dataDir,
+// else a new random one written there (0600, exclusive).
+func ResolveID(configured, dataDir string) (string, error) {
+	if configured != "" {
+		return configured, nil
 	}
-	path := filepath.Join(cfg.DataDir, gatewayIDFile)
+	path := filepath.Join(dataDir, IDFile)
 	for range 2 {
 		b, err := os.ReadFile(path)
 		if err == nil {
