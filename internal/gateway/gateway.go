@@ -67,7 +67,7 @@ type Gateway struct {
 	sip       *siprec.Server
 	ready     chan struct{}
 	closeOnce sync.Once
-	id        string // gateway.id (gatewayid.go)
+	id        string // gateway.id (cluster.ResolveID)
 	// finalWriteRetry bounds a final chunk's retries (WithFinalWriteRetry).
 	finalWriteRetry time.Duration
 }

@@ -38,7 +38,7 @@ func withLocalKMS(t *testing.T, lk *testenv.LocalKMS, onUnavailable string, time
 			TargetIDs:              []string{"pci"}, OnKeyUnavailable: onUnavailable}
 		pci.Normalize()
 		c.Policies = append(c.Policies, pci)
-		gatewaytest.CeremonyDone(t, c, c.Keys, pci) // a config file binds no key (configseed.go)
+		gatewaytest.CeremonyDone(t, c, c.Keys, pci) // a config file binds no key (ceremony/controlplane/configseed.go)
 	}
 	return edit, gateway.WithKMSProvider(awskms.ProviderName, p)
 }

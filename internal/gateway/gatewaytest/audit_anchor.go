@@ -4,6 +4,7 @@ import (
 	"strings"
 )
 
+// GrepLines returns the lines of s that contain sub.
 func GrepLines(s, sub string) string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {

@@ -17,6 +17,7 @@ type Principal struct {
 	Token string
 }
 
+// Principal is the bootstrapped service account id of tg, with a token.
 func (tg *Gateway) Principal(id string) *Principal {
 	tg.T.Helper()
 	c, err := auth.ReadCredentials(auth.CredentialsPath(tg.Config().DataDir, id))
@@ -50,6 +51,8 @@ func (p *Principal) Call(method, path string, body any, header ...string) (int, 
 	return RawCall(p.TG.T, method, p.TG.URL+path, p.Token, body, header...)
 }
 
+// RawCall sends a JSON request with a bearer token (and header pairs) and
+// returns the status, the raw body and the decoded JSON object (if any).
 func RawCall(t testing.TB, method, u, token string, body any, header ...string) (int, []byte, map[string]any) {
 	t.Helper()
 	var rd io.Reader
@@ -80,6 +83,7 @@ func RawCall(t testing.TB, method, u, token string, body any, header ...string) 
 	return resp.StatusCode, raw, m
 }
 
+// Must is Call that fails the test unless the status is want.
 func (p *Principal) Must(want int, method, path string, body any, header ...string) map[string]any {
 	p.TG.T.Helper()
 	code, raw, m := p.Call(method, path, body, header...)

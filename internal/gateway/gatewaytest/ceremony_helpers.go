@@ -6,6 +6,8 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 )
 
+// ApprovalsWithDelay is the default quorum with every delayed operation
+// delayed by d instead.
 func ApprovalsWithDelay(d time.Duration) approvals.Config {
 	rules := approvals.DefaultRules()
 	for op, r := range rules {

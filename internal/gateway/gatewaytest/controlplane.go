@@ -9,6 +9,7 @@ import (
 	"strings"
 )
 
+// Admin calls the control-plane API with the gateway's admin token.
 func (tg *Gateway) Admin(method, path string, body any, out any) int {
 	tg.T.Helper()
 	tok, err := os.ReadFile(filepath.Join(tg.Config().DataDir, "admin.token"))

@@ -7,6 +7,7 @@ import (
 	"testing"
 )
 
+// AssertNoPlaintext fails if any file under dir contains one of payloads.
 func AssertNoPlaintext(t *testing.T, dir string, payloads ...[]byte) {
 	t.Helper()
 	files := 0
@@ -37,6 +38,7 @@ func AssertNoPlaintext(t *testing.T, dir string, payloads ...[]byte) {
 	}
 }
 
+// EqualPCM reports whether two PCM sample runs are equal.
 func EqualPCM(a, b []int16) bool {
 	if len(a) != len(b) {
 		return false

@@ -122,6 +122,7 @@ func Config(t testing.TB, edit func(*config.Config)) *config.Config {
 	return cfg
 }
 
+// Shutdown stops the gateway and waits for Run to return (idempotent).
 func (tg *Gateway) Shutdown() {
 	if tg.Stop == nil {
 		return
@@ -161,6 +162,7 @@ func (tg *Gateway) Do(method, path string, body, out any) int {
 	return resp.StatusCode
 }
 
+// Session is the session API's answer to a create or a get.
 type Session struct {
 	SessionID   string            `json:"sessionId"`
 	RecordingID string            `json:"recordingId"`
@@ -172,6 +174,8 @@ type Session struct {
 	Dropped     int64             `json:"dropped"`
 }
 
+// CreateCall opens a recorded session on queue with one audio track per
+// label (default caller and agent), sent from 127.0.0.1.
 func (tg *Gateway) CreateCall(queue string, labels ...string) Session {
 	tg.T.Helper()
 	if len(labels) == 0 {
@@ -191,6 +195,7 @@ func (tg *Gateway) CreateCall(queue string, labels ...string) Session {
 	return s
 }
 
+// End ends a session and returns its summary.
 func (tg *Gateway) End(s Session) media.Summary {
 	tg.T.Helper()
 	var sum media.Summary
@@ -213,6 +218,7 @@ func (tg *Gateway) WaitStored(id string) {
 	tg.T.Fatalf("recording %s still in the spool", id)
 }
 
+// ExportTrack exports a stored recording (after WaitStored) as format.
 func (tg *Gateway) ExportTrack(id, format, track string) ([]byte, gateway.ExportResult) {
 	tg.T.Helper()
 	tg.WaitStored(id) // exports need the index's final status and checksum
@@ -225,17 +231,18 @@ func (tg *Gateway) ExportTrack(id, format, track string) ([]byte, gateway.Export
 }
 
 // WAV is a parsed PCM WAV file.
-type wav struct {
+type WAV struct {
 	Rate, Channels, Bits int
 	Samples              [][]int16 // per channel
 }
 
-func ParseWAV(t testing.TB, b []byte) wav {
+// ParseWAV parses a PCM WAV file.
+func ParseWAV(t testing.TB, b []byte) WAV {
 	t.Helper()
 	if len(b) < 44 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
 		t.Fatalf("not a WAV file")
 	}
-	var w wav
+	var w WAV
 	for off := 12; off+8 <= len(b); {
 		id, n := string(b[off:off+4]), int(binary.LittleEndian.Uint32(b[off+4:]))
 		body := b[off+8 : min(off+8+n, len(b))]
@@ -283,6 +290,7 @@ func DialUDP(t testing.TB, addr string) *net.UDPConn {
 	return c
 }
 
+// NewSender sends a freq Hz tone as PCMU RTP to addr with ssrc.
 func NewSender(t testing.TB, addr string, ssrc uint32, freq float64) *Sender {
 	t.Helper()
 	return &Sender{T: t, Conn: DialUDP(t, addr), SSRC: ssrc, Seq: 1000, Ts: 5000, Payload: func(i int) []byte { return Tone(freq, i) }}
@@ -309,6 +317,7 @@ func (s *Sender) Packet(i int) []byte {
 	return b
 }
 
+// Send sends one datagram.
 func (s *Sender) Send(b []byte) {
 	if _, err := s.Conn.Write(b); err != nil {
 		s.T.Fatal(err)
@@ -357,6 +366,7 @@ func FFmpegReference(t testing.TB, freq int, seconds float64) []byte {
 	return b
 }
 
+// NeedFFmpeg installs ffmpeg when it is missing (scripts/install-ffmpeg.sh).
 func NeedFFmpeg(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command("bash", filepath.Join(testenv.RepoRoot(t), "scripts", "install-ffmpeg.sh"))

@@ -25,7 +25,7 @@ import (
 
 // WithLocalCustomerKey binds queue "pci" to a customer key "cust" in the
 // platform keyring (registered as cust-key). A config file can no longer
-// bind a key or put a queue under it (configseed.go): the store is
+// bind a key or put a queue under it (ceremony/controlplane/configseed.go): the store is
 // prepared as the ceremony would have left it — key bound, policy created
 // — and the config repeats both, as an operator's file would.
 func WithLocalCustomerKey(t *testing.T) func(*config.Config) {

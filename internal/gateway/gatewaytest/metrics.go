@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/common/model"
 )
 
+// Scrape reads the gateway's /metrics at url.
 func Scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
 	resp, err := AuthGet(url + "/metrics")
@@ -23,6 +24,7 @@ func Scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	return fams
 }
 
+// CounterWith is the value of f's counter with labels.
 func CounterWith(f *dto.MetricFamily, labels map[string]string) float64 {
 	var v float64
 next:

@@ -67,6 +67,7 @@ type GatewayProcess struct {
 	TG      *Gateway // HTTP helpers only
 }
 
+// FreeAddr is a loopback TCP address free at the time of the call.
 func FreeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -77,6 +78,8 @@ func FreeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// NewGatewayProcess writes the config of a child `mediaseal serve` (extra
+// appended to it) without starting it.
 func NewGatewayProcess(t *testing.T, extra string) *GatewayProcess {
 	t.Helper()
 	dir := t.TempDir()
@@ -96,6 +99,7 @@ policies:
 	return p
 }
 
+// Start runs the process and waits for /healthz.
 func (p *GatewayProcess) Start() {
 	p.T.Helper()
 	p.Log = new(bytes.Buffer)
@@ -130,6 +134,7 @@ func (p *GatewayProcess) Start() {
 	tokens.Store(p.TG.URL, p.TG.Token)
 }
 
+// Signal sends sig and waits for the process to exit.
 func (p *GatewayProcess) Signal(sig syscall.Signal) error {
 	p.T.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
@@ -153,6 +158,7 @@ func (p *GatewayProcess) Offline() *gateway.Gateway {
 	return g
 }
 
+// WaitIndexStatus waits until the index holds recording id with status want.
 func WaitIndexStatus(t *testing.T, g *gateway.Gateway, id string, want string) store.Recording {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)

@@ -32,6 +32,7 @@ func (tg *Gateway) WhipRequest(method, path, ctype, body string, hdr map[string]
 	return resp
 }
 
+// ReadAll reads and closes a response body.
 func ReadAll(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()

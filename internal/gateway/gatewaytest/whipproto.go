@@ -13,6 +13,7 @@ type WhipCase struct {
 	Check                           func(t *testing.T, resp *http.Response, body string)
 }
 
+// RunWHIPCases sends each case's request and checks its answer.
 func (tg *Gateway) RunWHIPCases(t *testing.T, cases []WhipCase) {
 	t.Helper()
 	for _, c := range cases {
