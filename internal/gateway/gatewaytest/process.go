@@ -34,16 +34,18 @@ var (
 func MediasealBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		// One 40 MB binary per checkout, replaced on every run, not one left
-		// per run; not under .tools/, which worktrees share (one checkout's
-		// test would run another's binary).
+		// One 40 MB binary per checkout and test package, replaced on every
+		// run, not one left per run; not under .tools/, which worktrees share
+		// (one checkout's test would run another's binary). Per package
+		// because go test -p runs the packages at once: one package's build
+		// must not rewrite the binary another is executing.
 		root := testenv.RepoRoot(t)
 		dir := filepath.Join(os.TempDir(), "mediaseal-test-bin", fmt.Sprintf("%x", sha256.Sum256([]byte(root)))[:16])
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "mediaseal")
+		binPath = filepath.Join(dir, "mediaseal-"+strings.TrimSuffix(filepath.Base(os.Args[0]), ".test"))
 		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/mediaseal")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
