@@ -277,10 +277,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err := member.Join(ctx); err != nil {
 		return err
 	}
-	memberCtx, leave := context.WithCancel(context.WithoutCancel(ctx))
-	memberDone := make(chan error, 1)
-	go func() { memberDone <- member.Run(memberCtx) }()
-	defer func() { leave(); <-memberDone }() // releases the lease
+	defer background(ctx, member.Run)() // renews the lease, then releases it
 	if err := g.recover(ctx); err != nil {
 		return err
 	}
@@ -298,10 +295,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// The control plane's background work (jobs, rotation, approval sweep,
 	// audit checkpoints, catalog refresh) runs until the gateway has
 	// finished its recordings; it then signs the audit head.
-	cpCtx, stopCP := context.WithCancel(context.WithoutCancel(ctx))
-	cpDone := make(chan error, 1)
-	go func() { cpDone <- g.cp.Run(cpCtx) }()
-	defer func() { stopCP(); <-cpDone }()
+	defer background(ctx, g.cp.Run)()
 	if g.ln, err = g.listenAPI(); err != nil {
 		return err
 	}
@@ -347,6 +341,16 @@ func (g *Gateway) Run(ctx context.Context) error {
 		err = nil
 	}
 	return errors.Join(err, merr)
+}
+
+// background runs a service until the returned stop, which waits for it to
+// return. The service outlives ctx's cancellation: it stops when Run
+// returns, once the gateway has finished its recordings.
+func background(ctx context.Context, run func(context.Context) error) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	return func() error { cancel(); return <-done }
 }
 
 // auditKeyEvent records the broker's fallback and fail-closed decisions.
