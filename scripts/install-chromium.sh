@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs headless Chromium from Debian for the WHIP browser test
-# (internal/gateway TestWHIPChromium). Idempotent: does nothing when a
+# (tests/whip TestWHIPChromium). Idempotent: does nothing when a
 # chromium binary is already on PATH. Prints nothing on success.
 set -euo pipefail
 if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then

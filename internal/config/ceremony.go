@@ -25,7 +25,7 @@ type Ceremony struct {
 	// recordings need an approved quorum too (customer-key recordings
 	// always do). Default true. Like Quorum it only seeds the shared
 	// store on first start; later a value that differs from the store
-	// refuses the start (internal/gateway/quorumstore.go).
+	// refuses the start (ceremony/controlplane/quorumstore.go).
 	PlatformPlaybackQuorum *bool `yaml:"platformPlaybackQuorum"`
 	// Quorum overrides the default rule of an operation (key.bind,
 	// policy.encryption_key, key.disable, key.delete, recording.playback);
@@ -96,7 +96,7 @@ func (c Ceremony) Sweep() time.Duration {
 
 func (c *Ceremony) applyDefaults() {
 	// PlatformPlaybackQuorum stays nil when the file leaves it out: the
-	// shared store's rule applies then (internal/gateway/quorumstore.go).
+	// shared store's rule applies then (ceremony/controlplane/quorumstore.go).
 	for _, p := range []**bool{&c.BootstrapPrincipals} {
 		if *p == nil {
 			t := true

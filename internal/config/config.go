@@ -41,7 +41,7 @@ type Config struct {
 	Debug     Debug           `yaml:"debug"`
 	Ceremony  Ceremony        `yaml:"ceremony"`
 	Audit     Audit           `yaml:"audit"`
-	Gateway   GatewayMember   `yaml:"gateway"` // cluster.go
+	Gateway   GatewayMember   `yaml:"gateway"` // cluster/
 }
 
 // Debug configures the optional diagnostics listener (pprof). It is off

@@ -20,9 +20,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
-	"github.com/mediaseal/mediaseal/ceremony/api"
-	"github.com/mediaseal/mediaseal/ceremony/jobs"
+	"github.com/mediaseal/mediaseal/ceremony/approvals"
+	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/cluster"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
@@ -50,22 +51,20 @@ type Gateway struct {
 	metrics    *metrics
 	checkToken TokenChecker
 	recordings *recording.Service
-	catalog    catalog
-	// apiAuthorizer authorizes control-plane requests (nil: the bootstrap
-	// admin token in <data-dir>/admin.token).
-	apiAuthorizer api.Authorizer
-	adminToken    string
-	cer           ceremonyState // tokens, quorum, audit log (ceremony.go)
-	broker        *broker.Broker
-	jobs          *jobs.Service // re-encryption jobs and key rotation (jobs.go)
-	hooks         apiHooks      // test fault injection (apihooks.go)
+	// cp is the control plane of the ceremony: catalog, tokens, quorum,
+	// audit log, jobs and the /api/v2 handler.
+	cp         *controlplane.Service
+	approvals  *approvals.Config     // WithApprovals (tests)
+	hooks      controlplane.APIHooks // test fault injection (WithAPIHooks)
+	adminToken string
+	broker     *broker.Broker
 
 	ln        net.Listener
 	tlsCerts  atomic.Pointer[certReloader] // api.tls (tls.go); nil: plain HTTP
 	sip       *siprec.Server
 	ready     chan struct{}
 	closeOnce sync.Once
-	id        string // gateway.id (gatewayid.go)
+	id        string // gateway.id (cluster.ResolveID)
 	// finalWriteRetry bounds a final chunk's retries (WithFinalWriteRetry).
 	finalWriteRetry time.Duration
 }
@@ -81,7 +80,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 		o(g)
 	}
 	var err error
-	if g.id, err = resolveGatewayID(cfg); err != nil {
+	if g.id, err = cluster.ResolveID(cfg.Gateway.ID, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	if g.keyring, err = local.Open(cfg.KeyringDir(), cfg.Org.Region); err != nil {
@@ -114,11 +113,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if g.index, err = store.Open(ctx, scfg); err != nil {
 		return nil, err
 	}
-	if err := g.index.WithLock(ctx, store.LockFirstStart, g.seedPolicies); err != nil { // one seeder at a time (startlock.go)
-		g.index.Close()
-		return nil, err
-	}
-	if err := g.refreshCatalog(ctx); err != nil {
+	if err := g.openControlPlane(ctx); err != nil {
 		g.index.Close()
 		return nil, err
 	}
@@ -204,11 +199,17 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.adminToken, err = ensureIngestToken(filepath.Join(cfg.DataDir, "admin.token")); err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
-	stopCeremony, err := g.startCeremony(ctx)
-	if err != nil {
+	if err := g.cp.Open(ctx, g.adminToken); err != nil {
 		return err
 	}
-	defer stopCeremony()
+	// Service tokens are accepted beside the bootstrap ingest token.
+	static := g.checkToken
+	g.checkToken = func(token, scope string) error {
+		if static != nil && static(token, scope) == nil {
+			return nil
+		}
+		return g.cp.CheckToken(token, scope)
+	}
 	bind, err := netip.ParseAddr(cfg.Media.BindAddr)
 	if err != nil {
 		return err
@@ -233,8 +234,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cat := g.cp.Catalog()
 	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: g.platformRef(), platformID: cfg.KMS.PlatformKey,
-		keys: g.catalog.keys.Load, unusable: g.catalog.unusable.Load, registry: g.catalog.registry.Load}}
+		keys: cat.Keys, unusable: cat.Unusable, registry: cat.Registry}}
 	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
 	if procs, raised := udprx.ReserveProcs(); raised {
 		g.log.Info("GOMAXPROCS raised: each io_uring receive loop keeps a thread of its own", zap.Int("gomaxprocs", procs))
@@ -245,22 +247,25 @@ func (g *Gateway) Run(ctx context.Context) error {
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
 		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: sealOpts, LatchWindow: cfg.Media.Latching(),
 		FinalWriteRetry: g.finalWriteRetry, GroupCommit: g.spool.GroupCommit(),
-	}, media.Deps{Policies: g.catalog.policies.Load, Keys: keys, Recordings: g.recordings, Observer: obs, Logger: g.log})
+	}, media.Deps{Policies: cat.Policies, Keys: keys, Recordings: g.recordings, Observer: obs, Logger: g.log})
 	g.metrics = newMetrics(g.media, reg, g.spool)
-	g.registerAuthMetrics(reg)
-	g.registerAuditMetrics(reg)
+	g.cp.RegisterMetrics(reg)
 	obs.x = g.metrics
 
-	unlock, err := lockSpool(g.spool.Dir())
+	unlock, err := cluster.LockSpool(g.spool.Dir())
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	leave, err := g.joinCluster(ctx, reg) // cluster.go
+	member, err := cluster.New(cluster.Config{ID: g.id, DataDir: cfg.DataDir, Addr: cfg.API.Addr, LeaseTTL: cfg.Gateway.LeaseTTL.D()},
+		cluster.Deps{Store: g.index, Audit: g.cp.AuditLog(), Registry: reg, Logger: g.log})
 	if err != nil {
 		return err
 	}
-	defer leave()
+	if err := member.Join(ctx); err != nil {
+		return err
+	}
+	defer background(ctx, member.Run)() // renews the lease, then releases it
 	stopRecordings := g.runRecordings()
 	defer stopRecordings()
 	if err := g.recordings.Resume(ctx); err != nil {
@@ -276,7 +281,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopSIPREC()
-	defer g.startJobs(ctx)()
+	// The control plane's background work (jobs, rotation, approval sweep,
+	// audit checkpoints, catalog refresh) runs until the gateway has
+	// finished its recordings; it then signs the audit head.
+	defer background(ctx, g.cp.Run)()
 	if g.ln, err = g.listenAPI(); err != nil {
 		return err
 	}
@@ -286,10 +294,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 		zap.String("storage", cfg.Storage.Type), zap.String("ingestToken", cfg.IngestTokenPath()),
 		zap.Int("portMin", cfg.Media.PortMin), zap.Int("portMax", cfg.Media.PortMax))
 
-	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); g.refreshLoop(bg) }()
+	wg.Add(1)
 	mediaCtx, stopMedia := context.WithCancel(context.Background())
 	mediaDone := make(chan error, 1)
 	go func() { defer wg.Done(); mediaDone <- g.media.Run(mediaCtx) }()
@@ -312,7 +318,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 		g.log.Warn("spool drain stopped", zap.Error(derr))
 	}
 	stopRecordings()
-	stopBG()
 	wg.Wait()
 	if left := g.recordings.Pending(); left > 0 {
 		g.log.Warn("spool not fully drained; it uploads on next start", zap.Int("recordings", left))
@@ -323,23 +328,34 @@ func (g *Gateway) Run(ctx context.Context) error {
 	return errors.Join(err, merr)
 }
 
+// background runs a service until the returned stop, which waits for it to
+// return. The service outlives ctx's cancellation: it stops when Run
+// returns, once the gateway has finished its recordings.
+func background(ctx context.Context, run func(context.Context) error) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	return func() error { cancel(); return <-done }
+}
+
 // auditKeyEvent records the broker's fallback and fail-closed decisions.
 func (g *Gateway) auditKeyEvent(ctx context.Context, ev broker.Event) {
 	g.log.Warn("recording key event", zap.Any("event", ev))
-	g.recordKeyEvent(ctx, ev)
+	g.cp.RecordKeyEvent(ctx, ev)
 }
 
 // Handler is the HTTP API: session API, health, metrics.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	g.sessionRoutes(mux)
-	g.ceremonyRoutes(mux)
+	g.cp.Routes(mux)
+	g.auditHeadRoutes(mux)
 	g.whipRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
-	mux.Handle("/api/v2/", g.controlPlane(g.adminToken))
+	mux.Handle("/api/v2/", g.cp.Handler())
 	// Metrics carry no secrets but do reveal call volumes: authenticated.
 	mux.Handle("GET /metrics", g.requireScope(ScopeMetrics, promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP))
 	return g.metrics.countRequests(mux)
@@ -365,7 +381,7 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		checks["platformKey"] = "ok"
 	}
-	if msg, anchored := g.auditAnchorCheck(); !anchored {
+	if msg, anchored := g.cp.AnchorCheck(); !anchored {
 		checks["auditAnchor"], ok = msg, false
 	} else {
 		checks["auditAnchor"] = msg
