@@ -50,6 +50,8 @@ var layers = [][]string{
 	{"ceremony/api"},
 	{"ceremony/controlplane"},
 	{"internal/config"},
+	// Playback over a stopped gateway's stores (CLI, bench).
+	{"playback/offline"},
 	{"cluster"},
 	// Assembly.
 	{"internal/gateway"},

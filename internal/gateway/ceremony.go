@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -88,7 +87,7 @@ func (g *Gateway) startCeremony(ctx context.Context) (stop func(), err error) {
 		return nil, err
 	}
 	c.approvals = approvals.New(g.index, g.approvalsConfig(), c.audit)
-	c.api = api.Ceremony{Approvals: c.approvals, Audit: c.audit, Exporter: exporter{g}, Keys: keyLifecycle{g},
+	c.api = api.Ceremony{Approvals: c.approvals, Audit: c.audit, Exporter: exporter{g.playback}, Keys: keyLifecycle{g},
 		PlatformProvider: g.platformRef().Provider, PlatformKeyID: g.platformRef().KeyID}
 	admin := g.adminToken
 	if !g.cfg.Ceremony.AcceptAdminToken() {
@@ -170,18 +169,6 @@ func (a ceremonyAuthorizer) Authorize(r *http.Request, scope string) (api.Princi
 		return api.Principal{}, fmt.Errorf("%w: %v", api.ErrUnauthenticated, err)
 	}
 	return api.Principal{ID: id.Principal, Scopes: id.Scopes}, nil
-}
-
-// exporter lets the playback endpoint stream the gateway's Export.
-type exporter struct{ g *Gateway }
-
-func (e exporter) ExportRecording(ctx context.Context, req api.ExportRequest, w io.Writer) (api.ExportReport, error) {
-	opts := ExportOptions{Salvage: req.Salvage}
-	if req.Verified != nil {
-		opts.Verified = func(res ExportResult) { req.Verified(exportReport(res)) }
-	}
-	res, err := e.g.ExportWith(ctx, req.ID, req.Format, req.Track, opts, w)
-	return exportReport(res), apiExportError(err)
 }
 
 // recordKeyEvent puts the broker's fallback and fail-closed decisions in

@@ -32,6 +32,7 @@ import (
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/siprec"
 	"github.com/mediaseal/mediaseal/media/udprx"
+	play "github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/fs"
 	"github.com/mediaseal/mediaseal/storage/seal"
@@ -62,6 +63,7 @@ type Gateway struct {
 	broker        *broker.Broker
 	jobs          *jobs.Service // re-encryption jobs and key rotation (jobs.go)
 	hooks         apiHooks      // test fault injection (apihooks.go)
+	playback      *play.Service
 
 	ln        net.Listener
 	tlsCerts  atomic.Pointer[certReloader] // api.tls (tls.go); nil: plain HTTP
@@ -122,6 +124,10 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 		return nil, err
 	}
 	if err := g.refreshCatalog(ctx); err != nil {
+		g.index.Close()
+		return nil, err
+	}
+	if g.playback, err = g.newPlayback(); err != nil {
 		g.index.Close()
 		return nil, err
 	}

@@ -33,14 +33,6 @@ const KeyStateDestroyed = "DESTROYED"
 // It is the API's sentinel so that a playback refusal names it.
 var ErrRecordingShredded = api.ErrRecordingShredded
 
-// checkShredded refuses to open a SHREDDED recording, before any KMS call.
-func checkShredded(id string, rec store.Recording) error {
-	if rec.Status == store.RecordingShredded {
-		return fmt.Errorf("%w (recording %s, key %s:%s)", ErrRecordingShredded, id, rec.KeyProvider, rec.KeyID)
-	}
-	return nil
-}
-
 // jobsRunner builds the re-encryption runner and the key rotator over the
 // gateway's store, object storage and providers.
 func (g *Gateway) jobsService() (*jobs.Service, error) {

@@ -1,4 +1,4 @@
-package gateway
+package playback
 
 import (
 	"context"
@@ -23,8 +23,8 @@ const (
 	FormatMKV       = "mkv"  // Matroska: a VP8 or H.264 video track and every Opus audio track
 )
 
-// ExportResult says what an export read and wrote.
-type ExportResult struct {
+// Result says what an export read and wrote.
+type Result struct {
 	// Status is how the read object ends: COMPLETE or RECOVERED, or, for
 	// a salvage export only, TRUNCATED.
 	Status seal.Status
@@ -56,27 +56,23 @@ func toExport(r seal.Record) export.Record {
 	return export.Record{Type: export.RecordType(r.Type), Track: r.Track, Arrival: r.Arrival, Data: r.Data}
 }
 
-// Export decrypts and verifies recording id and writes it to w as format;
-// it refuses a recording that is not whole (see ExportWith).
-// track selects the track of a mono WAV (default: the first).
-func (g *Gateway) Export(ctx context.Context, id, format, track string, w io.Writer) (ExportResult, error) {
-	return g.ExportWith(ctx, id, format, track, ExportOptions{}, w)
-}
-
 // recordPass reads every record of an export, then settles the read against
 // the index. Every format reads the whole recording through it before it
 // writes its first byte, so a refusal releases no plaintext.
 type recordPass func(fn func(seal.Record)) error
 
-// ExportWith is Export with options. Without Salvage it exports only a
-// recording the index says is COMPLETE or RECOVERED and whose stored
-// object matches the index's size, SHA-256, chunk count and end; anything
-// else fails with ErrNotComplete or ErrIntegrity before a byte is written.
-func (g *Gateway) ExportWith(ctx context.Context, id, format, track string, opts ExportOptions, w io.Writer) (ExportResult, error) {
+// Export decrypts and verifies recording id and writes it to w as format;
+// track selects the track of a mono WAV, Ogg, IVF or H.264 export
+// (default: the first of the right kind). Without opts.Salvage it exports
+// only a recording the index says is COMPLETE or RECOVERED and whose
+// stored object matches the index's size, SHA-256, chunk count and end;
+// anything else fails with ErrNotComplete or ErrIntegrity before a byte is
+// written.
+func (s *Service) Export(ctx context.Context, id, format, track string, opts Options, w io.Writer) (Result, error) {
 	if !validFormat(format) {
-		return ExportResult{}, fmt.Errorf("unknown format %q (want wav, wav-stereo, pcap, ogg, ivf, h264, webm or mkv)", format)
+		return Result{}, fmt.Errorf("unknown format %q (want wav, wav-stereo, pcap, ogg, ivf, h264, webm or mkv)", format)
 	}
-	rec, res, err := g.openForExport(ctx, id, opts.Salvage)
+	rec, res, err := s.openForExport(ctx, id, opts.Salvage)
 	if err != nil {
 		return res, err
 	}
@@ -107,7 +103,7 @@ func (g *Gateway) ExportWith(ctx context.Context, id, format, track string, opts
 		res.Packets = ps.Packets
 		return res, err
 	case FormatWebM, FormatMKV:
-		return g.exportMatroska(ctx, read, &res, h, format, track, w)
+		return exportMatroska(read, &res, h, format, track, w)
 	case FormatOgg, FormatIVF, FormatH264:
 		tl, err := buildTimeline(read, h)
 		if err != nil {
@@ -202,8 +198,8 @@ func stereoLabels(h export.Header) (string, string, error) {
 // the index as an export does. It reads what verifies (a salvage read) and
 // returns the summary with ErrNotComplete or ErrIntegrity when the
 // recording is not whole.
-func (g *Gateway) Verify(ctx context.Context, id string) (seal.Summary, error) {
-	rec, res, err := g.openForExport(ctx, id, true)
+func (s *Service) Verify(ctx context.Context, id string) (seal.Summary, error) {
+	rec, res, err := s.openForExport(ctx, id, true)
 	if err != nil {
 		return seal.Summary{}, err
 	}

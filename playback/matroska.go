@@ -1,7 +1,6 @@
-package gateway
+package playback
 
 import (
-	"context"
 	"io"
 
 	"github.com/mediaseal/mediaseal/media/export"
@@ -10,7 +9,7 @@ import (
 // exportMatroska writes a call's video track (track, or the first video
 // track the container carries) and every audio track it carries into one
 // WebM or Matroska file.
-func (g *Gateway) exportMatroska(_ context.Context, read recordPass, res *ExportResult, h export.Header, format, track string, w io.Writer) (ExportResult, error) {
+func exportMatroska(read recordPass, res *Result, h export.Header, format, track string, w io.Writer) (Result, error) {
 	tl, err := buildTimeline(read, h)
 	if err != nil {
 		return *res, err
