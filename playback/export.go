@@ -70,7 +70,7 @@ type recordPass func(fn func(seal.Record)) error
 // written.
 func (s *Service) Export(ctx context.Context, id, format, track string, opts Options, w io.Writer) (Result, error) {
 	if !validFormat(format) {
-		return Result{}, fmt.Errorf("unknown format %q (want wav, wav-stereo, pcap, ogg, ivf, h264, webm or mkv)", format)
+		return Result{}, fmt.Errorf("%w %q (want wav, wav-stereo, pcap, ogg, ivf, h264, webm or mkv)", ErrUnknownFormat, format)
 	}
 	rec, res, err := s.openForExport(ctx, id, opts.Salvage)
 	if err != nil {
@@ -78,8 +78,11 @@ func (s *Service) Export(ctx context.Context, id, format, track string, opts Opt
 	}
 	defer rec.Close()
 	h := exportHeader(rec.Header())
+	var first seal.Summary
+	var firstErr error
 	read := func(fn func(seal.Record)) error {
 		sum, rerr := rec.ScanRecords(func(r seal.Record) error { fn(r); return nil })
+		first, firstErr = sum, rerr
 		if err := settle(rec.Index, &res, sum, rerr); err != nil {
 			return err
 		}
@@ -90,22 +93,18 @@ func (s *Service) Export(ctx context.Context, id, format, track string, opts Opt
 	}
 	switch format {
 	case FormatPCAP:
-		var src export.SliceSource
-		err := read(func(r seal.Record) {
-			x := toExport(r)
-			x.Data = append([]byte(nil), r.Data...)
-			src.Records = append(src.Records, x)
-		})
-		if err != nil {
+		// A capture needs no timeline: one pass verifies the whole
+		// recording (keeping nothing), a second streams it to the
+		// writer, so memory does not grow with the call.
+		if err := read(func(seal.Record) {}); err != nil {
 			return res, err
 		}
-		ps, err := export.WritePCAP(w, h, &src, export.PCAPOptions{})
-		res.Packets = ps.Packets
+		err := exportPCAP(rec, h, first, firstErr, w, &res)
 		return res, err
 	case FormatWebM, FormatMKV:
 		return exportMatroska(read, &res, h, format, track, w)
 	case FormatOgg, FormatIVF, FormatH264:
-		tl, err := buildTimeline(read, h)
+		tl, err := buildTimeline(read, h, export.Options{})
 		if err != nil {
 			return res, err
 		}
@@ -133,7 +132,7 @@ func (s *Service) Export(ctx context.Context, id, format, track string, opts Opt
 		}
 		return res, err
 	default: // FormatWAV, FormatWAVStereo
-		tl, err := buildTimeline(read, h)
+		tl, err := buildTimeline(read, h, export.Options{NoPCM: true}) // the WAV writer decodes as it streams
 		if err != nil {
 			return res, err
 		}
@@ -163,8 +162,8 @@ func validFormat(f string) bool {
 }
 
 // buildTimeline rebuilds every track of a recording.
-func buildTimeline(read recordPass, h export.Header) (*export.Timeline, error) {
-	b, err := export.NewBuilder(h, export.Options{})
+func buildTimeline(read recordPass, h export.Header, o export.Options) (*export.Timeline, error) {
+	b, err := export.NewBuilder(h, o)
 	if err != nil {
 		return nil, err
 	}

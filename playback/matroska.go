@@ -10,7 +10,7 @@ import (
 // track the container carries) and every audio track it carries into one
 // WebM or Matroska file.
 func exportMatroska(read recordPass, res *Result, h export.Header, format, track string, w io.Writer) (Result, error) {
-	tl, err := buildTimeline(read, h)
+	tl, err := buildTimeline(read, h, export.Options{})
 	if err != nil {
 		return *res, err
 	}

@@ -130,5 +130,5 @@ func (r *Recording) Timeline() (*export.Timeline, error) {
 	return buildTimeline(func(fn func(seal.Record)) error {
 		_, err := r.ScanRecords(func(rec seal.Record) error { fn(rec); return nil })
 		return err
-	}, exportHeader(r.Header()))
+	}, exportHeader(r.Header()), export.Options{})
 }

@@ -1,0 +1,36 @@
+package export
+
+// Writer is one container file, fed packets in the order of its feed and
+// finished by Close, in the spirit of pion's pkg/media writers: it holds
+// no more of the recording than the packet at hand and what its format
+// must look back on. Close finishes the file (sizes, padding, the last
+// buffered bytes) but never closes the io.Writer beneath; after an error
+// every later call returns it.
+//
+// A capture writer ([PCAPWriter]) is fed packets as they were received,
+// in recording order; a timeline writer ([WAVWriter]) is fed the frames of
+// the rebuilt timeline ([Timeline]) in position order, across tracks.
+type Writer interface {
+	WritePacket(p Packet) error
+	Close() error
+}
+
+// Packet is one media packet of a track.
+type Packet struct {
+	// Track is the index of the packet's track in Header.Tracks.
+	Track uint8
+	// Arrival is when it was received, in nanoseconds since Header.Start.
+	Arrival int64
+	// RTP is the packet as received (capture writers write it whole);
+	// nil for a frame of the rebuilt timeline.
+	RTP []byte
+	// Frame places the packet on its track's rebuilt timeline, for the
+	// timeline writers: Pos and Ticks in clock ticks, Payload the media.
+	Frame Frame
+}
+
+// Compile-time checks: each container's writer is a Writer.
+var (
+	_ Writer = (*PCAPWriter)(nil)
+	_ Writer = (*WAVWriter)(nil)
+)
