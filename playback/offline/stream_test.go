@@ -1,15 +1,19 @@
 package offline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,7 +35,11 @@ type realStores struct {
 	svc     *playback.Service
 }
 
-func newRealStores(t *testing.T) *realStores {
+func newRealStores(t *testing.T) *realStores { return newRealStoresWith(t, nil) }
+
+// newRealStoresWith is newRealStores with playback reading the objects
+// through wrap (a fault injected between the store and playback).
+func newRealStoresWith(t *testing.T, wrap func(storage.Store) storage.Store) *realStores {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(t.Context(), store.Config{SQLitePath: filepath.Join(dir, "index.db")})
@@ -51,7 +59,11 @@ func newRealStores(t *testing.T) *realStores {
 		t.Fatal(err)
 	}
 	keys := unwrapper{providers: map[string]kms.Provider{local.ProviderName: ring}, index: st, timeout: 5 * time.Second}
-	svc, err := playback.New(playback.Deps{Objects: objects, Index: Index(st, ProviderOf), Keys: keys,
+	var read storage.Store = objects
+	if wrap != nil {
+		read = wrap(objects)
+	}
+	svc, err := playback.New(playback.Deps{Objects: read, Index: Index(st, ProviderOf), Keys: keys,
 		Platform: kms.KeyRef{Provider: local.ProviderName, KeyID: "platform"}})
 	if err != nil {
 		t.Fatal(err)
@@ -176,5 +188,66 @@ func TestPCAPExportStreamsInConstantMemory(t *testing.T) {
 	}
 	if long > short+2<<20 {
 		t.Fatalf("heap grows with the recording: %d KiB for 1 min, %d KiB for 10 min", short>>10, long>>10)
+	}
+}
+
+// swappingStore serves an object whose last kilobyte has one byte flipped
+// once swap is set: the stored object changing under an export.
+type swappingStore struct {
+	storage.Store
+	swap atomic.Bool
+}
+
+func (s *swappingStore) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	rc, err := s.Store.Get(ctx, key, off, n)
+	if err != nil || !s.swap.Load() {
+		return rc, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.Store.Head(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if at := info.Size - 512 - off; at >= 0 && at < int64(len(b)) {
+		b[at] ^= 1
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// swapOnWrite sets swap at the first byte the export writes out.
+type swapOnWrite struct {
+	s *swappingStore
+	n int
+}
+
+func (w *swapOnWrite) Write(b []byte) (int, error) {
+	w.s.swap.Store(true)
+	w.n += len(b)
+	return len(b), nil
+}
+
+// TestPCAPExportObjectChangedMidway: a PCAP export verifies the whole
+// recording, then streams it in a second read; an object that changes
+// between the two (the store's holder swapping it) fails the export with
+// ErrIntegrity when the changed chunk is read, instead of ending as if
+// it were whole.
+func TestPCAPExportObjectChangedMidway(t *testing.T) {
+	var sw *swappingStore
+	r := newRealStoresWith(t, func(st storage.Store) storage.Store { sw = &swappingStore{Store: st}; return sw })
+	r.record(t, "call", 2*time.Minute)
+	out := &swapOnWrite{s: sw}
+	_, err := r.svc.Export(t.Context(), "call", playback.FormatPCAP, "", playback.Options{}, out)
+	if !errors.Is(err, playback.ErrIntegrity) || !strings.Contains(err.Error(), "changed while it was exported") {
+		t.Fatalf("export of an object changed midway: %v (%d bytes written)", err, out.n)
+	}
+	// The same object, unchanged, exports whole.
+	sw.swap.Store(false)
+	res, err := r.svc.Export(t.Context(), "call", playback.FormatPCAP, "", playback.Options{}, io.Discard)
+	if err != nil || !res.Verified || res.Packets != 2*6000 {
+		t.Fatalf("unchanged export: %v %+v", err, res)
 	}
 }
