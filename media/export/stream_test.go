@@ -86,11 +86,35 @@ func streamPCAP(t *testing.T, d time.Duration) {
 	}
 }
 
-// TestWritersStreamInConstantMemory: a WAV or PCAP writer allocates the
+// streamOgg writes d of an Opus track frame by frame.
+func streamOgg(t *testing.T, d time.Duration) {
+	n := int64(d / (20 * time.Millisecond))
+	h := Header{Tracks: []Track{{Label: "opus", Kind: "audio", Codec: "opus", ClockRate: 48000, PayloadType: 111}}}
+	ow, err := NewOggOpusWriter(io.Discard, h, 0, n*960)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if i%50 == 7 {
+			continue // a lost packet: silence
+		}
+		if err := ow.WritePacket(Packet{Frame: Frame{Pos: i * 960, Ticks: 960, Payload: opusSilence20ms}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ow.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := ow.Stats(); st.Samples != n*960 {
+		t.Fatalf("%d samples written, want %d", st.Samples, n*960)
+	}
+}
+
+// TestWritersStreamInConstantMemory: a WAV, PCAP or Ogg writer allocates the
 // same for a call ten times as long (header, buffers, one window): it
 // keeps nothing of the packets it has written out.
 func TestWritersStreamInConstantMemory(t *testing.T) {
-	for name, write := range map[string]func(*testing.T, time.Duration){"wav": streamWAV, "pcap": streamPCAP} {
+	for name, write := range map[string]func(*testing.T, time.Duration){"wav": streamWAV, "pcap": streamPCAP, "ogg": streamOgg} {
 		t.Run(name, func(t *testing.T) {
 			write(t, time.Second) // warm up
 			short := allocated(func() { write(t, time.Minute) })

@@ -33,4 +33,5 @@ type Packet struct {
 var (
 	_ Writer = (*PCAPWriter)(nil)
 	_ Writer = (*WAVWriter)(nil)
+	_ Writer = (*OggOpusWriter)(nil)
 )
