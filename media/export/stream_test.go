@@ -110,11 +110,52 @@ func streamOgg(t *testing.T, d time.Duration) {
 	}
 }
 
-// TestWritersStreamInConstantMemory: a WAV, PCAP or Ogg writer allocates the
+// vp8Key is a 2-packet VP8 keyframe (RFC 7741 descriptor, frame tag with
+// the start code and a 320x240 picture), vp8Inter one inter frame.
+var (
+	vp8Key1  = []byte{0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 1, 2, 3}
+	vp8Key2  = []byte{0x00, 4, 5, 6, 7}
+	vp8Inter = []byte{0x10, 0x01, 0x00, 0x00, 8, 9, 10}
+)
+
+// streamIVF writes d of a VP8 track at 25 frames a second, a keyframe
+// a second.
+func streamIVF(t *testing.T, d time.Duration) {
+	n := int64(d / (40 * time.Millisecond))
+	h := Header{Tracks: []Track{{Label: "video", Kind: "video", Codec: "VP8", ClockRate: 90000, PayloadType: 96}}}
+	iw, err := NewIVFWriter(io.Discard, h, 0, n*3600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := int64(0)
+	put := func(i int64, payload []byte, marker bool) {
+		seq++
+		f := Frame{Pos: i * 3600, SSRC: 1, Seq: seq, Timestamp: uint32(i * 3600), Marker: marker, Payload: payload}
+		if err := iw.WritePacket(Packet{Frame: f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if i%25 == 0 {
+			put(i, vp8Key1, false)
+			put(i, vp8Key2, true)
+		} else {
+			put(i, vp8Inter, true)
+		}
+	}
+	if err := iw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := iw.Stats(); int64(st.Frames) != n || st.Dropped != 0 || st.Width != 320 {
+		t.Fatalf("IVF stats %+v, want %d frames", st, n)
+	}
+}
+
+// TestWritersStreamInConstantMemory: a WAV, PCAP, Ogg or IVF writer allocates the
 // same for a call ten times as long (header, buffers, one window): it
 // keeps nothing of the packets it has written out.
 func TestWritersStreamInConstantMemory(t *testing.T) {
-	for name, write := range map[string]func(*testing.T, time.Duration){"wav": streamWAV, "pcap": streamPCAP, "ogg": streamOgg} {
+	for name, write := range map[string]func(*testing.T, time.Duration){"wav": streamWAV, "pcap": streamPCAP, "ogg": streamOgg, "ivf": streamIVF} {
 		t.Run(name, func(t *testing.T) {
 			write(t, time.Second) // warm up
 			short := allocated(func() { write(t, time.Minute) })

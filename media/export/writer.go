@@ -34,4 +34,5 @@ var (
 	_ Writer = (*PCAPWriter)(nil)
 	_ Writer = (*WAVWriter)(nil)
 	_ Writer = (*OggOpusWriter)(nil)
+	_ Writer = (*IVFWriter)(nil)
 )
