@@ -91,8 +91,7 @@ func (s *Service) Export(ctx context.Context, id, format, track string, opts Opt
 		}
 		return nil
 	}
-	switch format {
-	case FormatPCAP:
+	if format == FormatPCAP {
 		// A capture needs no timeline: one pass verifies the whole
 		// recording (keeping nothing), a second streams it to the
 		// writer, so memory does not grow with the call.
@@ -101,64 +100,99 @@ func (s *Service) Export(ctx context.Context, id, format, track string, opts Opt
 		}
 		err := exportPCAP(rec, h, first, firstErr, w, &res)
 		return res, err
-	case FormatWebM, FormatMKV:
-		return exportMatroska(read, &res, h, format, track, w)
-	case FormatOgg, FormatIVF, FormatH264:
-		tl, err := buildTimeline(read, h, export.Options{})
-		if err != nil {
-			return res, err
+	}
+	c := containers[format]
+	tl, err := buildTimeline(read, h, c.opts)
+	if err != nil {
+		return res, err
+	}
+	labels, err := c.tracks(tl, track)
+	if err != nil {
+		return res, err
+	}
+	if c.allSummaries {
+		for _, t := range tl.Tracks {
+			res.Tracks = append(res.Tracks, t.Summary)
 		}
-		kind := map[string]string{FormatOgg: "audio", FormatIVF: "video", FormatH264: "video"}[format]
+	} else {
+		for _, l := range labels {
+			if t, err := tl.Track(l); err == nil {
+				res.Tracks = append(res.Tracks, t.Summary)
+			}
+		}
+	}
+	return res, c.write(w, tl, labels)
+}
+
+// container is how a format other than PCAP is written from the rebuilt
+// timeline: which tracks it carries (track is the caller's choice, "" for
+// the default), and the writer that streams them.
+type container struct {
+	opts   export.Options
+	tracks func(tl *export.Timeline, track string) ([]string, error)
+	write  func(w io.Writer, tl *export.Timeline, labels []string) error
+	// allSummaries reports every track's summary, not only the written
+	// ones' (a WAV's reader learns what the other tracks lost too).
+	allSummaries bool
+}
+
+var containers = map[string]container{
+	// The WAV writer decodes as it streams: no decoded copy of the tracks.
+	FormatWAV: {opts: export.Options{NoPCM: true}, allSummaries: true, tracks: firstOfKind(""),
+		write: func(w io.Writer, tl *export.Timeline, l []string) error { return export.WriteWAV(w, tl, l[0]) }},
+	FormatWAVStereo: {opts: export.Options{NoPCM: true}, allSummaries: true, tracks: stereoLabels,
+		write: func(w io.Writer, tl *export.Timeline, l []string) error {
+			return export.WriteWAVStereo(w, tl, l[0], l[1])
+		}},
+	FormatOgg: {tracks: firstOfKind("audio"), write: func(w io.Writer, tl *export.Timeline, l []string) error {
+		_, err := export.WriteOggOpus(w, tl, l[0])
+		return err
+	}},
+	FormatIVF: {tracks: firstOfKind("video"), write: func(w io.Writer, tl *export.Timeline, l []string) error {
+		_, err := export.WriteIVF(w, tl, l[0])
+		return err
+	}},
+	FormatH264: {tracks: firstOfKind("video"), write: func(w io.Writer, tl *export.Timeline, l []string) error {
+		_, err := export.WriteH264(w, tl, l[0])
+		return err
+	}},
+	FormatWebM: {tracks: matroskaTracks(true), write: func(w io.Writer, tl *export.Timeline, l []string) error {
+		_, err := export.WriteWebM(w, tl, l...)
+		return err
+	}},
+	FormatMKV: {tracks: matroskaTracks(false), write: func(w io.Writer, tl *export.Timeline, l []string) error {
+		_, err := export.WriteMKV(w, tl, l...)
+		return err
+	}},
+}
+
+func validFormat(f string) bool {
+	_, ok := containers[f]
+	return ok || f == FormatPCAP
+}
+
+// firstOfKind chooses the caller's track, by default the first of kind
+// (the first track of all for kind "").
+func firstOfKind(kind string) func(*export.Timeline, string) ([]string, error) {
+	return func(tl *export.Timeline, track string) ([]string, error) {
 		if track == "" {
-			for _, t := range h.Tracks {
-				if t.Kind == kind {
+			for _, t := range tl.Header.Tracks {
+				if kind == "" || t.Kind == kind {
 					track = t.Label
 					break
 				}
 			}
 		}
-		for _, t := range tl.Tracks {
-			if t.Track.Label == track {
-				res.Tracks = append(res.Tracks, t.Summary)
-			}
-		}
-		switch format {
-		case FormatOgg:
-			_, err = export.WriteOggOpus(w, tl, track)
-		case FormatIVF:
-			_, err = export.WriteIVF(w, tl, track)
-		default:
-			_, err = export.WriteH264(w, tl, track)
-		}
-		return res, err
-	default: // FormatWAV, FormatWAVStereo
-		tl, err := buildTimeline(read, h, export.Options{NoPCM: true}) // the WAV writer decodes as it streams
-		if err != nil {
-			return res, err
-		}
-		for _, t := range tl.Tracks {
-			res.Tracks = append(res.Tracks, t.Summary)
-		}
-		if format == FormatWAVStereo {
-			left, right, err := stereoLabels(h)
-			if err != nil {
-				return res, err
-			}
-			return res, export.WriteWAVStereo(w, tl, left, right)
-		}
-		if track == "" && len(h.Tracks) > 0 {
-			track = h.Tracks[0].Label
-		}
-		return res, export.WriteWAV(w, tl, track)
+		return []string{track}, nil
 	}
 }
 
-func validFormat(f string) bool {
-	switch f {
-	case FormatWAV, FormatWAVStereo, FormatPCAP, FormatOgg, FormatIVF, FormatH264, FormatWebM, FormatMKV:
-		return true
+// matroskaTracks chooses a call's video track (track, or the first video
+// track the container carries) and every audio track it carries.
+func matroskaTracks(webm bool) func(*export.Timeline, string) ([]string, error) {
+	return func(tl *export.Timeline, track string) ([]string, error) {
+		return export.MatroskaTracks(tl, webm, track)
 	}
-	return false
 }
 
 // buildTimeline rebuilds every track of a recording.
@@ -175,22 +209,22 @@ func buildTimeline(read recordPass, h export.Header, o export.Options) (*export.
 
 // stereoLabels puts the caller left and the agent right; without those
 // labels, the first two audio tracks.
-func stereoLabels(h export.Header) (string, string, error) {
+func stereoLabels(tl *export.Timeline, _ string) ([]string, error) {
 	has := map[string]bool{}
 	var audio []string
-	for _, t := range h.Tracks {
+	for _, t := range tl.Header.Tracks {
 		has[t.Label] = true
 		if t.Kind == "audio" {
 			audio = append(audio, t.Label)
 		}
 	}
 	if has["caller"] && has["agent"] {
-		return "caller", "agent", nil
+		return []string{"caller", "agent"}, nil
 	}
 	if len(audio) < 2 {
-		return "", "", fmt.Errorf("wav-stereo needs two audio tracks, recording has %d", len(audio))
+		return nil, fmt.Errorf("wav-stereo needs two audio tracks, recording has %d", len(audio))
 	}
-	return audio[0], audio[1], nil
+	return audio[:2], nil
 }
 
 // Verify checks every chunk of a recording and compares the object with
