@@ -40,7 +40,7 @@ func WriteIVF(w io.Writer, tl *Timeline, label string) (IVFStats, error) {
 		return IVFStats{}, fmt.Errorf("%w: %q", ErrNoTrack, label)
 	}
 	t := &tl.Tracks[idx]
-	iw, err := NewIVFWriter(w, tl.Header, uint8(idx), t.Length)
+	iw, err := NewIVFWriter(w, tl.header(), uint8(idx), t.Length)
 	if err != nil {
 		return IVFStats{}, err
 	}

@@ -48,7 +48,7 @@ func WriteOggOpus(w io.Writer, tl *Timeline, label string) (OggStats, error) {
 		return OggStats{}, fmt.Errorf("%w: %q", ErrNoTrack, label)
 	}
 	t := &tl.Tracks[idx]
-	ow, err := NewOggOpusWriter(w, tl.Header, uint8(idx), t.Length)
+	ow, err := NewOggOpusWriter(w, tl.header(), uint8(idx), t.Length)
 	if err != nil {
 		return OggStats{}, err
 	}

@@ -86,7 +86,7 @@ func pcmTrack(tl *Timeline, label string) (uint8, *TrackTimeline, error) {
 // order so that overlapping frames resolve as the timeline does: the
 // later one wins.
 func writeWAVTimeline(w io.Writer, tl *Timeline, chans []WAVChannel) error {
-	ww, err := NewWAVWriter(w, tl.Header, chans)
+	ww, err := NewWAVWriter(w, tl.header(), chans)
 	if err != nil {
 		return err
 	}

@@ -35,4 +35,15 @@ var (
 	_ Writer = (*WAVWriter)(nil)
 	_ Writer = (*OggOpusWriter)(nil)
 	_ Writer = (*IVFWriter)(nil)
+	_ Writer = (*H264Writer)(nil)
 )
+
+// header describes the tracks of tl as a writer sees them: the rebuilt
+// tracks' own descriptions, whatever tl.Header holds.
+func (tl *Timeline) header() Header {
+	h := Header{Start: tl.Header.Start, Tracks: make([]Track, len(tl.Tracks))}
+	for i := range tl.Tracks {
+		h.Tracks[i] = tl.Tracks[i].Track
+	}
+	return h
+}
