@@ -45,26 +45,15 @@ type h264AU struct {
 // WriteH264 writes an H.264 track as an Annex B elementary stream through
 // an [H264Writer] fed the track's frames.
 func WriteH264(w io.Writer, tl *Timeline, label string) (H264Stats, error) {
-	idx := -1
-	for i := range tl.Tracks {
-		if tl.Tracks[i].Track.Label == label {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return H264Stats{}, fmt.Errorf("%w: %q", ErrNoTrack, label)
-	}
-	hw, err := NewH264Writer(w, tl.header(), uint8(idx))
-	if err != nil {
+	var hw *H264Writer
+	err := feedTrack(tl, label, func(h Header, track uint8, _ int64) (Writer, error) {
+		var err error
+		hw, err = NewH264Writer(w, h, track)
+		return hw, err
+	})
+	if hw == nil {
 		return H264Stats{}, err
 	}
-	for _, f := range tl.Tracks[idx].Frames {
-		if err := hw.WritePacket(Packet{Track: uint8(idx), Frame: f}); err != nil {
-			return hw.Stats(), err
-		}
-	}
-	err = hw.Close()
 	return hw.Stats(), err
 }
 

@@ -29,27 +29,15 @@ type vp8Frame struct {
 // WriteIVF writes a VP8 track as an IVF file through an [IVFWriter] fed
 // the track's frames.
 func WriteIVF(w io.Writer, tl *Timeline, label string) (IVFStats, error) {
-	idx := -1
-	for i := range tl.Tracks {
-		if tl.Tracks[i].Track.Label == label {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return IVFStats{}, fmt.Errorf("%w: %q", ErrNoTrack, label)
-	}
-	t := &tl.Tracks[idx]
-	iw, err := NewIVFWriter(w, tl.header(), uint8(idx), t.Length)
-	if err != nil {
+	var iw *IVFWriter
+	err := feedTrack(tl, label, func(h Header, track uint8, length int64) (Writer, error) {
+		var err error
+		iw, err = NewIVFWriter(w, h, track, length)
+		return iw, err
+	})
+	if iw == nil {
 		return IVFStats{}, err
 	}
-	for _, f := range t.Frames {
-		if err := iw.WritePacket(Packet{Track: uint8(idx), Frame: f}); err != nil {
-			return iw.Stats(), err
-		}
-	}
-	err = iw.Close()
 	return iw.Stats(), err
 }
 

@@ -37,27 +37,15 @@ type OggStats struct {
 // WriteOggOpus writes an Opus track as an Ogg Opus file (RFC 7845) without
 // re-encoding, through an [OggOpusWriter] fed the track's frames.
 func WriteOggOpus(w io.Writer, tl *Timeline, label string) (OggStats, error) {
-	idx := -1
-	for i := range tl.Tracks {
-		if tl.Tracks[i].Track.Label == label {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return OggStats{}, fmt.Errorf("%w: %q", ErrNoTrack, label)
-	}
-	t := &tl.Tracks[idx]
-	ow, err := NewOggOpusWriter(w, tl.header(), uint8(idx), t.Length)
-	if err != nil {
+	var ow *OggOpusWriter
+	err := feedTrack(tl, label, func(h Header, track uint8, length int64) (Writer, error) {
+		var err error
+		ow, err = NewOggOpusWriter(w, h, track, length)
+		return ow, err
+	})
+	if ow == nil {
 		return OggStats{}, err
 	}
-	for _, f := range t.Frames {
-		if err := ow.WritePacket(Packet{Track: uint8(idx), Frame: f}); err != nil {
-			return ow.Stats(), err
-		}
-	}
-	err = ow.Close()
 	return ow.Stats(), err
 }
 

@@ -1,5 +1,7 @@
 package export
 
+import "fmt"
+
 // Writer is one container file, fed packets in the order of its feed and
 // finished by Close, in the spirit of pion's pkg/media writers: it holds
 // no more of the recording than the packet at hand and what its format
@@ -46,4 +48,26 @@ func (tl *Timeline) header() Header {
 		h.Tracks[i] = tl.Tracks[i].Track
 	}
 	return h
+}
+
+// feedTrack makes the writer of the track labelled label (open) and feeds
+// it the track's frames in timeline order, then closes it.
+func feedTrack(tl *Timeline, label string, open func(h Header, track uint8, length int64) (Writer, error)) error {
+	for i := range tl.Tracks {
+		t := &tl.Tracks[i]
+		if t.Track.Label != label {
+			continue
+		}
+		w, err := open(tl.header(), uint8(i), t.Length)
+		if err != nil {
+			return err
+		}
+		for _, f := range t.Frames {
+			if err := w.WritePacket(Packet{Track: uint8(i), Frame: f}); err != nil {
+				return err
+			}
+		}
+		return w.Close()
+	}
+	return fmt.Errorf("%w: %q", ErrNoTrack, label)
 }
