@@ -29,6 +29,7 @@ import (
 // realStores is playback over real parts: a SQLite index, a filesystem
 // object store and the local keyring.
 type realStores struct {
+	unwraps atomic.Int64 // DEK unwraps asked of the keyring
 	st      *store.SQL
 	objects storage.Store
 	ring    *local.Keyring
@@ -58,7 +59,12 @@ func newRealStoresWith(t *testing.T, wrap func(storage.Store) storage.Store) *re
 	if err := ring.EnsureKey("platform"); err != nil {
 		t.Fatal(err)
 	}
-	keys := unwrapper{providers: map[string]kms.Provider{local.ProviderName: ring}, index: st, timeout: 5 * time.Second}
+	r := &realStores{st: st, objects: objects, ring: ring}
+	u := unwrapper{providers: map[string]kms.Provider{local.ProviderName: ring}, index: st, timeout: 5 * time.Second}
+	keys := playback.KeysFunc(func(ctx context.Context, id string, h *seal.Header) ([]byte, error) {
+		r.unwraps.Add(1)
+		return u.Unwrap(ctx, id, h)
+	})
 	var read storage.Store = objects
 	if wrap != nil {
 		read = wrap(objects)
@@ -68,7 +74,8 @@ func newRealStoresWith(t *testing.T, wrap func(storage.Store) storage.Store) *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &realStores{st: st, objects: objects, ring: ring, svc: svc}
+	r.svc = svc
+	return r
 }
 
 // record seals a two-track PCMU call of length d, one chunk a second,
