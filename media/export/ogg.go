@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -214,7 +215,8 @@ func (o *oggWriter) flush(flags byte, granule int64) {
 	if len(o.lacing) == 0 && flags&(oggEOS|oggBOS) == 0 {
 		return
 	}
-	h := append(o.page[:0], make([]byte, 27)...)
+	h := slices.Grow(o.page[:0], 27+len(o.lacing)+len(o.body))[:27]
+	clear(h)
 	copy(h, "OggS")
 	h[4] = 0 // stream structure version
 	h[5] = flags

@@ -257,9 +257,14 @@ func (ww *WAVWriter) writeFrame(c int, f Frame, rank int64) error {
 	ww.dec = ch.decode(ww.dec[:0], f.Payload)
 	n := min(int64(len(ww.dec)), ch.Length-f.Pos)
 	nch := int64(len(ww.chans))
-	if need := (at + n - ww.base) * nch; need > int64(len(ww.pend)) {
-		ww.pend = append(ww.pend, make([]int16, need-int64(len(ww.pend)))...)
-		ww.rank = append(ww.rank, make([]int64, need-int64(len(ww.rank)))...)
+	if need := int((at + n - ww.base) * nch); need > len(ww.pend) {
+		// Grown in place: the window's storage is reused once it is as
+		// large as a frame or an overlap needs.
+		old := len(ww.pend)
+		ww.pend = slices.Grow(ww.pend, need-old)[:need]
+		ww.rank = slices.Grow(ww.rank, need-old)[:need]
+		clear(ww.pend[old:])
+		clear(ww.rank[old:])
 	}
 	for i := range n {
 		j := (at+i-ww.base)*nch + int64(c)
