@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"sync"
 
-	"go.uber.org/zap"
-
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/playback/offline"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
@@ -41,9 +40,9 @@ type Verification struct {
 // maxErrors bounds the error list of a report.
 const maxErrors = 20
 
-// VerifyOffline opens the stopped gateway's data dir (its config names it)
-// in this process, decrypts every recording of refs through the gateway's
-// own key path and counts, per stream, the distinct generated packets it
+// VerifyOffline opens the stopped gateway's stores (its config names them)
+// in this process, decrypts every recording of refs through playback (the
+// gateway's own key path, without a gateway) and counts, per stream, the distinct generated packets it
 // holds. It also measures each packet's ingest lag: the recording's start
 // time plus the record's arrival offset, minus the send time the payload
 // carries (both clocks are this machine's).
@@ -52,11 +51,11 @@ func VerifyOffline(ctx context.Context, configPath string, refs []StreamRef, wor
 	if err != nil {
 		return nil, err
 	}
-	gw, err := gateway.New(ctx, cfg, zap.NewNop())
+	st, err := offline.Open(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: open gateway data: %v", ErrVerify, err)
 	}
-	defer gw.Close()
+	defer st.Close()
 	byRec := map[string][]int{} // recording → stream indexes
 	var order []string
 	for i, r := range refs {
@@ -75,7 +74,7 @@ func VerifyOffline(ctx context.Context, configPath string, refs []StreamRef, wor
 			defer wg.Done()
 			var lag Hist
 			for id := range jobs {
-				r := verifyRecording(ctx, gw, id, refs, byRec[id], &lag)
+				r := verifyRecording(ctx, st.Playback, id, refs, byRec[id], &lag)
 				mu.Lock()
 				v.add(r, byRec[id])
 				mu.Unlock()
@@ -126,9 +125,9 @@ func (v *Verification) add(r recResult, idx []int) {
 	v.Duplicates += r.duplicates
 }
 
-func verifyRecording(ctx context.Context, gw *gateway.Gateway, id string, refs []StreamRef, idx []int, lag *Hist) recResult {
+func verifyRecording(ctx context.Context, pb *playback.Service, id string, refs []StreamRef, idx []int, lag *Hist) recResult {
 	res := recResult{got: make([]int64, len(idx))}
-	rec, err := gw.OpenRecording(ctx, id)
+	rec, err := pb.Open(ctx, id)
 	if err != nil {
 		res.err = err
 		return res

@@ -7,16 +7,23 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/mediaseal/mediaseal/ceremony/auth"
-	"github.com/mediaseal/mediaseal/internal/config"
 )
 
 // IDFile keeps the generated id of a gateway whose config names
 // none, so that it survives restarts (hostname-pid did not, and collided
 // between containers that all run as pid 1).
 const IDFile = "gateway.id"
+
+// idRe is deliberately narrower than other ids: a gateway id ends up in
+// file names, log fields and audit targets.
+var idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// ValidID reports whether id may name a gateway.
+func ValidID(id string) bool { return idRe.MatchString(id) }
 
 // ResolveID is the configured gateway.id, else the id kept in dataDir,
 // else a new random one written there (0600, exclusive).
@@ -29,7 +36,7 @@ func ResolveID(configured, dataDir string) (string, error) {
 		b, err := os.ReadFile(path)
 		if err == nil {
 			id := strings.TrimSpace(string(b))
-			if !config.ValidGatewayID(id) {
+			if !ValidID(id) {
 				return "", fmt.Errorf("gateway id in %s: %q is not a valid gateway.id", path, id)
 			}
 			return id, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/playback"
 )
 
 // CodeRecordingShredded: the recording's key was destroyed; no approval
@@ -16,8 +17,8 @@ import (
 const CodeRecordingShredded = "recording_shredded"
 
 // ErrRecordingShredded is what an Exporter wraps for a crypto-shredded
-// recording, so that its refusal names it.
-var ErrRecordingShredded = errors.New("recording was crypto-shredded: its key has been destroyed and it can never be decrypted")
+// recording, so that its refusal names it: playback's own sentinel.
+var ErrRecordingShredded = playback.ErrShredded
 
 // recordingKeyUsable refuses, from the index and the key registry alone
 // (no KMS call), a recording that cannot be decrypted: SHREDDED (409

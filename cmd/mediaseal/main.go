@@ -16,7 +16,6 @@ import (
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
 	"github.com/mediaseal/mediaseal/kms/secmem"
-	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
 // globals are the flags every subcommand shares.
@@ -145,30 +144,4 @@ func dirOf(p string) string {
 		}
 	}
 	return "."
-}
-
-func newVerify(g *globals) *cobra.Command {
-	var id string
-	cmd := &cobra.Command{
-		Use:   "verify",
-		Short: "Verify every chunk of a recording and print its status",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			gw, err := g.openOffline(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer gw.Close()
-			// A recording that is not whole prints what verified, then
-			// fails with how it departs from the index.
-			sum, err := gw.Verify(cmd.Context(), id)
-			if err == nil || sum.Status != seal.StatusUnknown {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s %s chunks=%d records=%d bytes=%d%s\n", id, sum.Status, sum.Chunks, sum.Records, sum.PlainBytes,
-					keyLine(cmd.Context(), gw.Store(), id))
-			}
-			return err
-		},
-	}
-	cmd.Flags().StringVar(&id, "recording", "", "recording id")
-	_ = cmd.MarkFlagRequired("recording")
-	return cmd
 }

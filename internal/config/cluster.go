@@ -1,7 +1,7 @@
 package config
 
 import (
-	"regexp"
+	"github.com/mediaseal/mediaseal/cluster"
 	"time"
 )
 
@@ -29,12 +29,8 @@ const (
 	MaxLeaseTTL     = 10 * time.Minute
 )
 
-// gatewayIDRe is deliberately narrower than other ids: it ends up in file
-// names, log fields and audit targets.
-var gatewayIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
-
-// ValidGatewayID reports whether id may name a gateway.
-func ValidGatewayID(id string) bool { return gatewayIDRe.MatchString(id) }
+// ValidGatewayID reports whether id may name a gateway (cluster.ValidID).
+func ValidGatewayID(id string) bool { return cluster.ValidID(id) }
 
 func (m *GatewayMember) applyDefaults() { setInt(&m.LeaseTTL, Duration(DefaultLeaseTTL)) }
 

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 
-	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/ceremony/controlplane"
@@ -77,7 +75,7 @@ func (g *Gateway) openControlPlane(ctx context.Context) error {
 	cp, err := controlplane.New(ctx, g.controlPlaneConfig(), controlplane.Deps{
 		Store: g.index, Objects: g.objects, Providers: g.providers, PlatformKey: g.platformRef(),
 		Anchor:   func(ctx context.Context) (audit.Anchor, error) { return NewAuditAnchor(ctx, g.cfg) },
-		Exporter: exporter{g},
+		Exporter: exporter{g.playback},
 		Busy: func(id string) bool {
 			_, ok := g.spool.Find(id)
 			return ok
@@ -98,14 +96,3 @@ func WithApprovals(cfg approvals.Config) Option {
 	return func(g *Gateway) { g.approvals = &cfg }
 }
 
-// exporter lets the playback endpoint stream the gateway's Export.
-type exporter struct{ g *Gateway }
-
-func (e exporter) ExportRecording(ctx context.Context, req api.ExportRequest, w io.Writer) (api.ExportReport, error) {
-	opts := ExportOptions{Salvage: req.Salvage}
-	if req.Verified != nil {
-		opts.Verified = func(res ExportResult) { req.Verified(exportReport(res)) }
-	}
-	res, err := e.g.ExportWith(ctx, req.ID, req.Format, req.Track, opts, w)
-	return exportReport(res), apiExportError(err)
-}

@@ -31,6 +31,7 @@ import (
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/siprec"
 	"github.com/mediaseal/mediaseal/media/udprx"
+	play "github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/recording"
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/fs"
@@ -58,6 +59,7 @@ type Gateway struct {
 	hooks      controlplane.APIHooks // test fault injection (WithAPIHooks)
 	adminToken string
 	broker     *broker.Broker
+	playback   *play.Service
 
 	ln        net.Listener
 	tlsCerts  atomic.Pointer[certReloader] // api.tls (tls.go); nil: plain HTTP
@@ -114,6 +116,10 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 		return nil, err
 	}
 	if err := g.openControlPlane(ctx); err != nil {
+		g.index.Close()
+		return nil, err
+	}
+	if g.playback, err = g.newPlayback(); err != nil {
 		g.index.Close()
 		return nil, err
 	}

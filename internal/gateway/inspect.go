@@ -11,8 +11,6 @@ import (
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/media"
-	"github.com/mediaseal/mediaseal/media/export"
-	"github.com/mediaseal/mediaseal/storage/seal"
 	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
@@ -63,10 +61,3 @@ func WithAPIHooks(h APIHooks) Option {
 	return func(g *Gateway) { g.hooks = h }
 }
 
-// BuildTimeline rebuilds every track of a recording read by read.
-func BuildTimeline(read func(fn func(seal.Record)) error, h export.Header) (*export.Timeline, error) {
-	return buildTimeline(read, h)
-}
-
-// ExportHeader is the export writers' view of a seal header.
-func ExportHeader(h *seal.Header) export.Header { return exportHeader(h) }

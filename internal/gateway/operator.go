@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/audit"
@@ -17,14 +16,6 @@ const KeyStateDestroyed = controlplane.KeyStateDestroyed
 // can decrypt it any more.
 // It is the API's sentinel so that a playback refusal names it.
 var ErrRecordingShredded = api.ErrRecordingShredded
-
-// checkShredded refuses to open a SHREDDED recording, before any KMS call.
-func checkShredded(id string, rec store.Recording) error {
-	if rec.Status == store.RecordingShredded {
-		return fmt.Errorf("%w (recording %s, key %s:%s)", ErrRecordingShredded, id, rec.KeyProvider, rec.KeyID)
-	}
-	return nil
-}
 
 // ShredKey crypto-shreds a registered key (by its registry or config id):
 // the provider destroys every version, its recordings become SHREDDED and

@@ -1,6 +1,9 @@
 package codec
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+)
 
 // G.711 works on sign + 3-bit segment (exponent) + 4-bit step (mantissa).
 // μ-law transmits the bitwise complement of that byte; A-law transmits it
@@ -70,8 +73,9 @@ func DecodeALaw(dst []int16, payload []byte) []int16 {
 }
 
 func decodeWith(t *[256]int16, dst []int16, payload []byte) []int16 {
-	dst = append(dst, make([]int16, len(payload))...)
-	out := dst[len(dst)-len(payload):]
+	n := len(dst)
+	dst = slices.Grow(dst, len(payload))[:n+len(payload)] // no temporary, whatever the build
+	out := dst[n:]
 	for i, b := range payload {
 		out[i] = t[b]
 	}

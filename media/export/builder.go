@@ -35,6 +35,10 @@ const (
 type Options struct {
 	// MaxDuration caps each rebuilt track; zero means DefaultMaxDuration.
 	MaxDuration time.Duration
+	// NoPCM leaves TrackTimeline.PCM nil: a caller that writes WAV
+	// decodes the frames as it streams them and need not hold a second,
+	// decoded copy of every track.
+	NoPCM bool
 }
 
 // Builder rebuilds track timelines from records fed one at a time with
@@ -44,6 +48,7 @@ type Options struct {
 type Builder struct {
 	h       Header
 	maxDur  time.Duration
+	noPCM   bool
 	tracks  []*trackState
 	ignored int   // records that name no track, events, unknown types
 	lastArr int64 // latest valid arrival of any record
@@ -125,7 +130,7 @@ func NewBuilder(h Header, o Options) (*Builder, error) {
 	if o.MaxDuration == 0 {
 		o.MaxDuration = DefaultMaxDuration
 	}
-	b := &Builder{h: h, maxDur: o.MaxDuration}
+	b := &Builder{h: h, maxDur: o.MaxDuration, noPCM: o.NoPCM}
 	for i, t := range h.Tracks {
 		if t.ClockRate == 0 {
 			return nil, fmt.Errorf("%w: track %d (%q) has clock rate 0", ErrBadHeader, i, t.Label)

@@ -12,10 +12,18 @@
 // source's numbering placed by arrival time. Every decision is counted in
 // the track's [Summary].
 //
-// Writers take the result: [WriteWAV] and [WriteWAVStereo] (G.711 decoded
-// by package codec), [WriteOggOpus] (Opus without re-encoding; silence
-// packets keep the true duration) and [WriteIVF] (VP8 frames reassembled
-// from RTP). [PCAPWriter] and [WritePCAP] work on the records directly.
+// Every container has a [Writer], fed [Packet] values and finished by
+// Close, in the spirit of pion's pkg/media writers: [WAVWriter] (G.711
+// decoded by package codec as it streams), [OggOpusWriter] (Opus without
+// re-encoding; silence packets keep the true duration), [IVFWriter] (VP8
+// frames reassembled from RTP) and [H264Writer] (Annex B access units)
+// are fed a track's rebuilt frames; [PCAPWriter] is fed the records as
+// they were received. Each holds only what its format must look back on,
+// so writing does not grow with the recording. [WriteWAV],
+// [WriteWAVStereo], [WriteOggOpus], [WriteIVF], [WriteH264] and
+// [WritePCAP] feed them from a Timeline or a Source. Matroska and WebM
+// ([WriteMKV], [WriteWebM]) interleave every track with cues and are
+// written from the whole Timeline.
 //
 // Nothing here touches the disk: every writer takes an io.Writer, so the
 // caller decides where (if anywhere) plaintext media goes.

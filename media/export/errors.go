@@ -22,4 +22,7 @@ var (
 	ErrTooLong = errors.New("export: track too long")
 	// ErrTooLarge: the output does not fit the file format (WAV's 4 GiB).
 	ErrTooLarge = errors.New("export: output too large for format")
+	// ErrOrder: a timeline writer was fed a packet before the point it
+	// had already written out.
+	ErrOrder = errors.New("export: packet out of feed order")
 )

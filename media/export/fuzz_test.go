@@ -1,8 +1,10 @@
 package export
 
 import (
+	"bytes"
 	"encoding/binary"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -106,6 +108,17 @@ func FuzzTimeline(f *testing.F) {
 		}
 		if err := WriteWAVStereo(io.Discard, tl, "caller", "agent"); err != nil {
 			t.Fatal(err)
+		}
+		// The streamed WAV is the timeline's PCM, overlaps included.
+		for _, label := range []string{"caller", "agent"} {
+			var buf bytes.Buffer
+			if err := WriteWAV(&buf, tl, label); err != nil {
+				t.Fatal(err)
+			}
+			tr, _ := tl.Track(label)
+			if got := pcmOf(buf.Bytes()); !slices.Equal(got, tr.PCM) && len(tr.PCM)+len(got) > 0 {
+				t.Fatalf("%s: streamed WAV differs from the timeline's PCM (%d vs %d samples)", label, len(got), len(tr.PCM))
+			}
 		}
 		if _, err := WriteIVF(io.Discard, tl, "video"); err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -41,35 +42,86 @@ type h264AU struct {
 	nalus [][]byte // slices of the RTP payloads, or reassembled FU-A units
 }
 
-// WriteH264 writes an H.264 track as an Annex B elementary stream (the
-// ".h264" files every decoder reads). Access units are reassembled from
-// their RTP packets (RFC 6184: single NAL unit packets, STAP-A and FU-A);
-// an incomplete one is dropped together with every frame after it until
-// the next IDR, and the last parameter sets seen are repeated before an
-// IDR that arrives without them, so the stream never holds a frame a
-// decoder would misdraw. Annex B carries no timestamps: use [WriteMKV]
-// for a file with the call's timing.
+// WriteH264 writes an H.264 track as an Annex B elementary stream through
+// an [H264Writer] fed the track's frames.
 func WriteH264(w io.Writer, tl *Timeline, label string) (H264Stats, error) {
-	var st H264Stats
-	t, err := tl.Track(label)
-	if err != nil {
-		return st, err
+	var hw *H264Writer
+	err := feedTrack(tl, label, func(h Header, track uint8, _ int64) (Writer, error) {
+		var err error
+		hw, err = NewH264Writer(w, h, track)
+		return hw, err
+	})
+	if hw == nil {
+		return H264Stats{}, err
 	}
-	if !isH264(t.Track) {
-		return st, fmt.Errorf("%w: %q is %q, Annex B needs H264", ErrCodec, label, t.Track.Codec)
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	for _, au := range assembleH264(t.Frames, &st) {
-		for _, n := range au.nalus {
-			bw.Write(annexBStartCode)
-			bw.Write(n)
-		}
-	}
-	if err := bw.Flush(); err != nil { // bufio keeps the first write error
-		return st, fmt.Errorf("export: writing H.264: %w", err)
-	}
-	return st, nil
+	return hw.Stats(), err
 }
+
+// H264Writer writes an H.264 track as an Annex B elementary stream (the
+// ".h264" files every decoder reads), fed the track's packets in timeline
+// order. Access units are reassembled from their RTP packets (RFC 6184:
+// single NAL unit packets, STAP-A and FU-A); an incomplete one is dropped
+// together with every frame after it until the next IDR, and the last
+// parameter sets seen are repeated before an IDR that arrives without
+// them, so the stream never holds a frame a decoder would misdraw. Annex B
+// carries no timestamps: use [WriteMKV] for a file with the call's timing.
+// It holds one access unit's packets and the last parameter sets.
+type H264Writer struct {
+	bw     *bufio.Writer
+	track  uint8
+	asm    h264Assembler
+	closed bool
+	st     H264Stats
+}
+
+// NewH264Writer checks that track is H.264.
+func NewH264Writer(w io.Writer, h Header, track uint8) (*H264Writer, error) {
+	if int(track) >= len(h.Tracks) {
+		return nil, fmt.Errorf("%w: track %d", ErrNoTrack, track)
+	}
+	t := h.Tracks[track]
+	if !isH264(t) {
+		return nil, fmt.Errorf("%w: %q is %q, Annex B needs H264", ErrCodec, t.Label, t.Codec)
+	}
+	hw := &H264Writer{bw: bufio.NewWriterSize(w, 64<<10), track: track}
+	hw.asm = h264Assembler{d: h264Depacketizer{st: &hw.st, needKey: true, emit: hw.au}, copyPayloads: true}
+	return hw, nil
+}
+
+// au writes one access unit.
+func (hw *H264Writer) au(a h264AU) {
+	for _, n := range a.nalus {
+		hw.bw.Write(annexBStartCode)
+		hw.bw.Write(n)
+	}
+}
+
+// WritePacket adds p to the access unit being reassembled, writing the
+// previous one once p shows it is whole.
+func (hw *H264Writer) WritePacket(p Packet) error {
+	if hw.closed {
+		return fmt.Errorf("%w: H.264 writer is closed", ErrOrder)
+	}
+	if p.Track == hw.track {
+		hw.asm.add(p.Frame)
+	}
+	return nil // bufio keeps the first write error for Close
+}
+
+// Close writes the last access unit and flushes. Idempotent.
+func (hw *H264Writer) Close() error {
+	if !hw.closed {
+		hw.closed = true
+		hw.asm.end()
+	}
+	if err := hw.bw.Flush(); err != nil { // bufio keeps the first write error
+		return fmt.Errorf("export: writing H.264: %w", err)
+	}
+	return nil
+}
+
+// Stats says what has been written so far.
+func (hw *H264Writer) Stats() H264Stats { return hw.st }
 
 func isH264(t Track) bool {
 	return strings.EqualFold(t.Codec, "H264") || strings.EqualFold(t.Codec, "H.264")
@@ -78,47 +130,72 @@ func isH264(t Track) bool {
 // h264Depacketizer reassembles access units from a track's packets.
 type h264Depacketizer struct {
 	st       *H264Stats
-	out      []h264AU
-	needKey  bool   // a reference may be missing: drop until an IDR
-	sps, pps []byte // the last parameter sets seen
+	emit     func(h264AU) // each access unit kept, valid only during the call when payloads are reused
+	needKey  bool         // a reference may be missing: drop until an IDR
+	sps, pps []byte       // the last parameter sets seen (copies)
 	lastSSRC uint32
 	lastSeq  int64
 	started  bool
 }
 
-// assembleH264 groups the timeline's packets into access units: packets
+// assembleH264 groups the timeline's packets into access units (see
+// h264Assembler), for a container that needs them all before it writes.
+func assembleH264(fs []Frame, st *H264Stats) []h264AU {
+	var out []h264AU
+	a := h264Assembler{d: h264Depacketizer{st: st, needKey: true, emit: func(au h264AU) { out = append(out, au) }}}
+	for _, f := range fs {
+		a.add(f)
+	}
+	a.end()
+	return out
+}
+
+// h264Assembler groups packets into access units as they come: packets
 // of one SSRC with one RTP timestamp, the last one carrying the marker bit
 // (or followed in sequence by a packet of the next timestamp).
-func assembleH264(fs []Frame, st *H264Stats) []h264AU {
-	d := &h264Depacketizer{st: st, needKey: true}
+type h264Assembler struct {
+	d     h264Depacketizer
+	group []Frame
 	// Padding-only packets (bandwidth probing) carry no NAL unit but use
 	// sequence numbers; numbering them out keeps them from looking like
 	// losses, while a packet never received still leaves a gap.
-	var pad map[uint32]int64
-	var group []Frame
-	for i := range fs {
-		f := fs[i]
-		if len(f.Payload) == 0 {
-			if pad == nil {
-				pad = map[uint32]int64{}
-			}
-			pad[f.SSRC]++
-			continue
+	pad map[uint32]int64
+	// copyPayloads copies each packet's payload into arena (a streaming
+	// feed may reuse its buffers); the access units then live only until
+	// the next one.
+	copyPayloads bool
+	arena        []byte
+}
+
+func (a *h264Assembler) add(f Frame) {
+	if len(f.Payload) == 0 {
+		if a.pad == nil {
+			a.pad = map[uint32]int64{}
 		}
-		f.Seq -= pad[f.SSRC]
-		if n := len(group); n > 0 {
-			prev := &group[n-1]
-			if f.SSRC != prev.SSRC || f.Timestamp != prev.Timestamp || prev.Marker {
-				d.group(group, &f)
-				group = group[:0]
-			}
+		a.pad[f.SSRC]++
+		return
+	}
+	f.Seq -= a.pad[f.SSRC]
+	if n := len(a.group); n > 0 {
+		prev := &a.group[n-1]
+		if f.SSRC != prev.SSRC || f.Timestamp != prev.Timestamp || prev.Marker {
+			a.d.group(a.group, &f)
+			a.group, a.arena = a.group[:0], a.arena[:0]
 		}
-		group = append(group, f)
 	}
-	if len(group) > 0 {
-		d.group(group, nil)
+	if a.copyPayloads {
+		n := len(a.arena)
+		a.arena = append(a.arena, f.Payload...)
+		f.Payload = a.arena[n:len(a.arena):len(a.arena)]
 	}
-	return d.out
+	a.group = append(a.group, f)
+}
+
+func (a *h264Assembler) end() {
+	if len(a.group) > 0 {
+		a.d.group(a.group, nil)
+	}
+	a.group, a.arena = a.group[:0], a.arena[:0]
 }
 
 // group decides about one access unit; next is the packet after it (nil at
@@ -144,9 +221,9 @@ func (d *h264Depacketizer) group(g []Frame, next *Frame) {
 		for _, n := range nalus {
 			switch n[0] & 0x1F {
 			case nalSPS:
-				d.sps, hasSPS = n, true
+				d.sps, hasSPS = keep(d.sps, n), true
 			case nalPPS:
-				d.pps, hasPPS = n, true
+				d.pps, hasPPS = keep(d.pps, n), true
 			case nalIDR:
 				key = true
 				fallthrough
@@ -201,7 +278,16 @@ func (d *h264Depacketizer) group(g []Frame, next *Frame) {
 		d.needKey = false
 	}
 	d.st.Frames++
-	d.out = append(d.out, h264AU{pos: first.Pos, key: key, nalus: nalus})
+	d.emit(h264AU{pos: first.Pos, key: key, nalus: nalus})
+}
+
+// keep returns a copy of n to hold across access units, reusing old when
+// the parameter set did not change (they repeat before every IDR).
+func keep(old, n []byte) []byte {
+	if bytes.Equal(old, n) {
+		return old
+	}
+	return bytes.Clone(n)
 }
 
 // depacketizeH264 returns the NAL units of one access unit's packets, or

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -35,86 +36,140 @@ type OggStats struct {
 }
 
 // WriteOggOpus writes an Opus track as an Ogg Opus file (RFC 7845) without
-// re-encoding. The track's timeline decides where every packet goes:
-// lost packets, DTX gaps and paused spans are filled with Opus silence
-// packets, so granule positions follow the RTP timestamps and the file
-// lasts as long as the call did in every player, not only in those that
-// honour granule jumps.
+// re-encoding, through an [OggOpusWriter] fed the track's frames.
 func WriteOggOpus(w io.Writer, tl *Timeline, label string) (OggStats, error) {
-	var st OggStats
-	t, err := tl.Track(label)
-	if err != nil {
-		return st, err
+	var ow *OggOpusWriter
+	err := feedTrack(tl, label, func(h Header, track uint8, length int64) (Writer, error) {
+		var err error
+		ow, err = NewOggOpusWriter(w, h, track, length)
+		return ow, err
+	})
+	if ow == nil {
+		return OggStats{}, err
 	}
-	if !strings.EqualFold(t.Track.Codec, "opus") || t.Track.ClockRate != opusRate {
-		return st, fmt.Errorf("%w: %q is %q at %d Hz, Ogg Opus needs opus at 48000 Hz",
-			ErrCodec, label, t.Track.Codec, t.Track.ClockRate)
+	return ow.Stats(), err
+}
+
+// OggOpusWriter writes one Opus track as an Ogg Opus file (RFC 7845)
+// without re-encoding, fed the track's frames in timeline order. The
+// timeline decides where every packet goes: lost packets, DTX gaps and
+// paused spans are filled with Opus silence packets, so granule positions
+// follow the RTP timestamps and the file lasts as long as the call did in
+// every player, not only in those that honour granule jumps. It holds at
+// most one page.
+type OggOpusWriter struct {
+	ow      *oggWriter
+	track   uint8
+	length  int64 // the track's length: silence runs to it at Close
+	pos     int64 // samples written so far = granule position
+	started bool  // headers written
+	closed  bool
+	st      OggStats
+}
+
+// NewOggOpusWriter checks that track is Opus at 48 kHz; length is its
+// timeline's length in samples. The headers wait for the first packet,
+// which says whether the stream is stereo.
+func NewOggOpusWriter(w io.Writer, h Header, track uint8, length int64) (*OggOpusWriter, error) {
+	if int(track) >= len(h.Tracks) {
+		return nil, fmt.Errorf("%w: track %d", ErrNoTrack, track)
 	}
-	idx := 0
-	for i := range tl.Tracks {
-		if &tl.Tracks[i] == t {
-			idx = i
-		}
+	t := h.Tracks[track]
+	if !strings.EqualFold(t.Codec, "opus") || t.ClockRate != opusRate {
+		return nil, fmt.Errorf("%w: %q is %q at %d Hz, Ogg Opus needs opus at 48000 Hz",
+			ErrCodec, t.Label, t.Codec, t.ClockRate)
 	}
-	ow := &oggWriter{bw: bufio.NewWriterSize(w, 64<<10), serial: oggSerialBase + uint32(idx)}
-	channels := byte(1)
-	for _, f := range t.Frames {
-		if _, err := opusSamples(f.Payload); err == nil {
-			if f.Payload[0]&0x04 != 0 { // TOC stereo flag of the first valid packet
-				channels = 2
-			}
-			break
-		}
-	}
-	// Identification header (RFC 7845 §5.1): version 1, channels, pre-skip
-	// 0 (the timeline starts at the first received sample), input rate,
-	// gain 0, mapping family 0.
+	return &OggOpusWriter{ow: &oggWriter{bw: bufio.NewWriterSize(w, 64<<10), serial: oggSerialBase + uint32(track)},
+		track: track, length: length}, nil
+}
+
+// headers writes the identification header (RFC 7845 §5.1: version 1,
+// channels, pre-skip 0 as the timeline starts at the first received
+// sample, input rate, gain 0, mapping family 0) and the comment header
+// (§5.2: vendor string, no comments).
+func (o *OggOpusWriter) headers(channels byte) {
+	o.started = true
 	head := []byte("OpusHead")
 	head = append(head, 1, channels, 0, 0)
 	head = binary.LittleEndian.AppendUint32(head, opusRate)
 	head = append(head, 0, 0, 0)
-	ow.packet(head)
-	ow.flush(oggBOS, 0)
-	// Comment header (§5.2): vendor string, no comments.
+	o.ow.packet(head)
+	o.ow.flush(oggBOS, 0)
 	tags := []byte("OpusTags")
 	tags = binary.LittleEndian.AppendUint32(tags, uint32(len("mediaseal")))
 	tags = append(tags, "mediaseal"...)
 	tags = binary.LittleEndian.AppendUint32(tags, 0)
-	ow.packet(tags)
-	ow.flush(0, 0)
-
-	var pos int64 // samples written so far = granule position
-	silence := func(until int64) {
-		for until-pos >= 960 {
-			ow.audio(opusSilence20ms, &pos, 960)
-			st.SilencePackets++
-		}
-		for until-pos >= 120 {
-			ow.audio(opusSilence2_5ms, &pos, 120)
-			st.SilencePackets++
-		}
-	}
-	for _, f := range t.Frames {
-		n, err := opusSamples(f.Payload)
-		if err != nil || len(f.Payload) > maxOggPacket || f.Pos+int64(n) <= pos {
-			st.Skipped++
-			continue
-		}
-		silence(f.Pos)
-		ow.audio(f.Payload, &pos, int64(n))
-		st.Packets++
-	}
-	silence(t.Length) // a pause at the end still took time
-	st.Samples = pos
-	ow.flush(oggEOS, pos)
-	if ow.err == nil {
-		ow.err = ow.bw.Flush()
-	}
-	if ow.err != nil {
-		return st, fmt.Errorf("export: writing Ogg: %w", ow.err)
-	}
-	return st, nil
+	o.ow.packet(tags)
+	o.ow.flush(0, 0)
 }
+
+// silence fills the timeline up to until with Opus silence packets.
+func (o *OggOpusWriter) silence(until int64) {
+	for until-o.pos >= 960 {
+		o.ow.audio(opusSilence20ms, &o.pos, 960)
+		o.st.SilencePackets++
+	}
+	for until-o.pos >= 120 {
+		o.ow.audio(opusSilence2_5ms, &o.pos, 120)
+		o.st.SilencePackets++
+	}
+}
+
+// WritePacket writes p's frame if it belongs to the writer's track, is
+// valid Opus and does not overlap audio already written (else it counts
+// it as skipped).
+func (o *OggOpusWriter) WritePacket(p Packet) error {
+	if o.closed {
+		return fmt.Errorf("%w: Ogg writer is closed", ErrOrder)
+	}
+	if p.Track != o.track {
+		return nil
+	}
+	f := p.Frame
+	n, err := opusSamples(f.Payload)
+	if !o.started && err == nil {
+		channels := byte(1)
+		if f.Payload[0]&0x04 != 0 { // TOC stereo flag of the first valid packet
+			channels = 2
+		}
+		o.headers(channels)
+	}
+	if err != nil || len(f.Payload) > maxOggPacket || f.Pos+int64(n) <= o.pos {
+		o.st.Skipped++
+		return nil
+	}
+	o.silence(f.Pos)
+	o.ow.audio(f.Payload, &o.pos, int64(n))
+	o.st.Packets++
+	if o.ow.err != nil {
+		return fmt.Errorf("export: writing Ogg: %w", o.ow.err)
+	}
+	return nil
+}
+
+// Close writes the silence to the track's end (a pause at the end still
+// took time) and the last page, and flushes. Idempotent.
+func (o *OggOpusWriter) Close() error {
+	if !o.closed {
+		o.closed = true
+		if !o.started {
+			o.headers(1)
+		}
+		o.silence(o.length)
+		o.st.Samples = o.pos
+		o.ow.flush(oggEOS, o.pos)
+		if o.ow.err == nil {
+			o.ow.err = o.ow.bw.Flush()
+		}
+	}
+	if o.ow.err != nil {
+		return fmt.Errorf("export: writing Ogg: %w", o.ow.err)
+	}
+	return nil
+}
+
+// Stats says what has been written so far.
+func (o *OggOpusWriter) Stats() OggStats { return o.st }
 
 // oggWriter packs whole packets into pages of one logical stream.
 type oggWriter struct {
@@ -123,6 +178,7 @@ type oggWriter struct {
 	seq    uint32
 	lacing []byte
 	body   []byte
+	page   []byte // the page being written, reused
 	err    error
 }
 
@@ -159,7 +215,8 @@ func (o *oggWriter) flush(flags byte, granule int64) {
 	if len(o.lacing) == 0 && flags&(oggEOS|oggBOS) == 0 {
 		return
 	}
-	h := make([]byte, 27, 27+len(o.lacing)+len(o.body))
+	h := slices.Grow(o.page[:0], 27+len(o.lacing)+len(o.body))[:27]
+	clear(h)
 	copy(h, "OggS")
 	h[4] = 0 // stream structure version
 	h[5] = flags
@@ -171,7 +228,7 @@ func (o *oggWriter) flush(flags byte, granule int64) {
 	h = append(h, o.body...)
 	binary.LittleEndian.PutUint32(h[22:], oggCRC(h))
 	o.seq++
-	o.lacing, o.body = o.lacing[:0], o.body[:0]
+	o.lacing, o.body, o.page = o.lacing[:0], o.body[:0], h
 	if o.err == nil {
 		_, o.err = o.bw.Write(h)
 	}

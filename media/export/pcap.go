@@ -65,6 +65,7 @@ type PCAPWriter struct {
 	start  time.Time
 	paused []bool
 	frame  []byte
+	rh     [16]byte // record header; a field, so that writing it allocates nothing
 	ipID   uint16
 	stats  PCAPStats
 	err    error // sticky write error
@@ -97,8 +98,9 @@ func NewPCAPWriter(w io.Writer, h Header, o PCAPOptions) (*PCAPWriter, error) {
 }
 
 // Add writes r if it is a packet record to be exported; pause and resume
-// records switch their tracks' paused state. Only a write error fails, and
-// it is returned by every later call.
+// records switch their tracks' paused state, and a packet recorded inside
+// a paused span is left out. Only a write error fails, and it is returned
+// by every later call.
 func (pw *PCAPWriter) Add(r Record) error {
 	if pw.err != nil {
 		return pw.err
@@ -115,22 +117,35 @@ func (pw *PCAPWriter) Add(r Record) error {
 	default:
 		return nil
 	}
-	if int(r.Track) >= pw.ntrack || pw.paused[r.Track] ||
-		r.Arrival < 0 || r.Arrival > maxArrival || len(r.Data) > maxUDPPayload {
+	if int(r.Track) < pw.ntrack && pw.paused[r.Track] {
 		pw.stats.Skipped++
 		return nil
 	}
-	port := pw.o.BasePort + 2*uint16(r.Track)
-	pw.frame = pw.o.frame(pw.frame[:0], pw.ipID, port, r.Data)
+	return pw.WritePacket(Packet{Track: r.Track, Arrival: r.Arrival, RTP: r.Data})
+}
+
+// WritePacket writes p's RTP bytes as one captured packet. A packet naming
+// an unknown track, with an impossible arrival or too big for UDP is
+// counted as skipped. It keeps nothing of p.
+func (pw *PCAPWriter) WritePacket(p Packet) error {
+	if pw.err != nil {
+		return pw.err
+	}
+	if int(p.Track) >= pw.ntrack || p.Arrival < 0 || p.Arrival > maxArrival || len(p.RTP) > maxUDPPayload {
+		pw.stats.Skipped++
+		return nil
+	}
+	port := pw.o.BasePort + 2*uint16(p.Track)
+	pw.frame = pw.o.frame(pw.frame[:0], pw.ipID, port, p.RTP)
 	pw.ipID++
-	ts := pw.start.Add(time.Duration(r.Arrival))
-	var rh [16]byte
+	ts := pw.start.Add(time.Duration(p.Arrival))
+	rh := pw.rh[:]
 	le := binary.LittleEndian
 	le.PutUint32(rh[0:], uint32(ts.Unix()))
 	le.PutUint32(rh[4:], uint32(ts.Nanosecond()/1000))
 	le.PutUint32(rh[8:], uint32(len(pw.frame)))
 	le.PutUint32(rh[12:], uint32(len(pw.frame)))
-	if _, err := pw.bw.Write(rh[:]); err != nil {
+	if _, err := pw.bw.Write(rh); err != nil {
 		pw.err = fmt.Errorf("export: writing pcap: %w", err)
 		return pw.err
 	}
@@ -141,6 +156,16 @@ func (pw *PCAPWriter) Add(r Record) error {
 	pw.stats.Packets++
 	return nil
 }
+
+// Close flushes what is buffered; it does not close the underlying
+// writer.
+func (pw *PCAPWriter) Close() error {
+	_, err := pw.Flush()
+	return err
+}
+
+// Stats says what has been written so far.
+func (pw *PCAPWriter) Stats() PCAPStats { return pw.stats }
 
 // Flush writes out buffered packets and returns what was written so far.
 // It does not close the underlying writer.

@@ -42,7 +42,8 @@ type TrackTimeline struct {
 	// Length is the timeline's length in clock ticks.
 	Length int64
 	// PCM holds Length samples at Track.ClockRate when the codec decodes
-	// to PCM (PCMU, PCMA); silence (0) wherever nothing was received.
+	// to PCM (PCMU, PCMA), unless Options.NoPCM; silence (0) wherever
+	// nothing was received.
 	PCM []int16
 	// Frames are the media packets in timeline order, with their positions.
 	Frames  []Frame
@@ -89,7 +90,7 @@ type segment struct {
 func (b *Builder) Finish() (*Timeline, error) {
 	tl := &Timeline{Header: b.h, Ignored: b.ignored}
 	for _, t := range b.tracks {
-		tt, err := t.finish(b.lastArr, b.maxDur)
+		tt, err := t.finish(b.lastArr, b.maxDur, b.noPCM)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +99,7 @@ func (b *Builder) Finish() (*Timeline, error) {
 	return tl, nil
 }
 
-func (t *trackState) finish(recEnd int64, maxDur time.Duration) (TrackTimeline, error) {
+func (t *trackState) finish(recEnd int64, maxDur time.Duration, noPCM bool) (TrackTimeline, error) {
 	rate := t.t.ClockRate
 	sum := t.sum
 	pausedNS, lastEnd := t.pauseNS, t.lastEnd
@@ -168,7 +169,7 @@ func (t *trackState) finish(recEnd int64, maxDur time.Duration) (TrackTimeline, 
 			})
 		}
 	}
-	if t.decode != nil {
+	if t.decode != nil && !noPCM {
 		tt.PCM = make([]int16, length)
 		var scratch []int16
 		for _, f := range tt.Frames {

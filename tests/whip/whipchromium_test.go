@@ -18,7 +18,6 @@ import (
 	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	mmedia "github.com/mediaseal/mediaseal/media"
-	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
 // chromiumBinary installs Chromium if needed (scripts/install-chromium.sh)
@@ -147,10 +146,7 @@ wait:
 	}
 	if os.Getenv("WHIP_DEBUG") != "" {
 		rec, _ := tg.OpenRecording(t.Context(), sum.RecordingID)
-		tl, _ := gateway.BuildTimeline(func(fn func(seal.Record)) error {
-			_, err := rec.Records(func(r seal.Record) error { fn(r); return nil })
-			return err
-		}, gateway.ExportHeader(rec.Header()))
+		tl, _ := rec.Timeline()
 		rec.Close()
 		vt, _ := tl.Track("video")
 		for i, f := range vt.Frames {

@@ -1,4 +1,4 @@
-package gateway
+package playback
 
 import (
 	"context"
@@ -9,24 +9,11 @@ import (
 	"io"
 	"strings"
 
-	"github.com/mediaseal/mediaseal/ceremony/api"
-	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
-// Refusals of an export, made before any plaintext is released.
-var (
-	// ErrNotComplete: the index does not say the recording is COMPLETE or
-	// RECOVERED (still recording or uploading, failed, cut): only a
-	// salvage export reads it.
-	ErrNotComplete = errors.New("recording is not complete")
-	// ErrIntegrity: the stored object is not the one the index describes
-	// (size, SHA-256, chunk count or end differ) or does not verify.
-	ErrIntegrity = errors.New("stored recording does not match its index")
-)
-
-// ExportOptions qualify an export.
-type ExportOptions struct {
+// Options qualify an export.
+type Options struct {
 	// Salvage exports what verifies of a recording that is not whole: the
 	// verified prefix of a cut object, a recording the index does not
 	// call complete, an object that disagrees with the index. The result
@@ -35,13 +22,13 @@ type ExportOptions struct {
 	// Verified, when set, is called once the whole read is verified and
 	// settled against the index, before the first byte is written (Tracks
 	// and Packets are not filled in yet).
-	Verified func(ExportResult)
+	Verified func(Result)
 }
 
 // finalIndex reports whether an index status closes a recording with
 // everything it will ever hold.
 func finalIndex(status string) bool {
-	return status == store.RecordingComplete || status == store.RecordingRecovered
+	return status == StatusComplete || status == StatusRecovered
 }
 
 // openForExport opens recording id for an export. The index decides: a
@@ -51,19 +38,19 @@ func finalIndex(status string) bool {
 // cut, extended, swapped or rolled-back object is refused without a KMS
 // call; without salvage the reader is strict (a missing final chunk is an
 // error, not a short read).
-func (g *Gateway) openForExport(ctx context.Context, id string, salvage bool) (*Recording, ExportResult, error) {
-	res := ExportResult{Salvage: salvage}
-	idx, err := g.index.GetRecording(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, res, fmt.Errorf("%w: %s (no index entry)", ErrRecordingNotFound, id)
-	}
+func (s *Service) openForExport(ctx context.Context, id string, salvage bool) (*Recording, Result, error) {
+	res := Result{Salvage: salvage}
+	idx, ok, err := s.d.Index.Recording(ctx, id)
 	if err != nil {
 		return nil, res, err
+	}
+	if !ok {
+		return nil, res, fmt.Errorf("%w: %s (no index entry)", ErrRecordingNotFound, id)
 	}
 	if err := checkShredded(id, idx); err != nil {
 		return nil, res, err
 	}
-	if err := g.checkKeyUsable(ctx, id, idx); err != nil {
+	if err := s.checkKeyUsable(ctx, id, idx); err != nil {
 		return nil, res, err
 	}
 	res.IndexStatus = idx.Status
@@ -75,7 +62,7 @@ func (g *Gateway) openForExport(ctx context.Context, id string, salvage bool) (*
 		}
 		res.Problems = append(res.Problems, "index status is "+idx.Status)
 	}
-	src, err := g.openObject(ctx, id, idx)
+	src, err := s.openObject(ctx, id, idx)
 	if err != nil {
 		return nil, res, err
 	}
@@ -88,7 +75,7 @@ func (g *Gateway) openForExport(ctx context.Context, id string, salvage bool) (*
 			res.Problems = append(res.Problems, err.Error())
 		}
 	}
-	rec, err := g.openReader(ctx, id, idx, src, salvage)
+	rec, err := s.openReader(ctx, id, idx, src, salvage)
 	if err != nil && sealDamage(err) {
 		err = fmt.Errorf("%w: %w", ErrIntegrity, err)
 	}
@@ -99,7 +86,7 @@ func (g *Gateway) openForExport(ctx context.Context, id string, salvage bool) (*
 // its size and SHA-256 with the index (written when the upload was
 // confirmed). The values come from the index only: the object store's
 // own size and checksum metadata are the holder's to change.
-func checkObject(ctx context.Context, src object, idx store.Recording) error {
+func checkObject(ctx context.Context, src object, idx Entry) error {
 	if idx.SHA256 == "" || idx.Bytes <= 0 {
 		return fmt.Errorf("%w: recording %s: the index holds no size and SHA-256 to check the object against", ErrIntegrity, idx.ID)
 	}
@@ -128,7 +115,7 @@ func checkObject(ctx context.Context, src object, idx store.Recording) error {
 // runs after the last chunk is verified and before the first byte of the
 // export is written: an error refuses the export. A salvage export is
 // never refused for damage; it records the damage in res.Problems.
-func settle(idx store.Recording, res *ExportResult, sum seal.Summary, rerr error) error {
+func settle(idx Entry, res *Result, sum seal.Summary, rerr error) error {
 	if rerr != nil {
 		switch {
 		case !sealDamage(rerr):
@@ -147,7 +134,7 @@ func settle(idx store.Recording, res *ExportResult, sum seal.Summary, rerr error
 		// A COMPLETE recording must end COMPLETE: a RECOVERED object lost
 		// its tail. A RECOVERED one may end either way (a reseal closes
 		// the recovered records with an ordinary final chunk).
-		if idx.Status == store.RecordingComplete && sum.Status != seal.StatusComplete {
+		if idx.Status == StatusComplete && sum.Status != seal.StatusComplete {
 			bad = append(bad, fmt.Sprintf("object ends %s, the index says %s", sum.Status, idx.Status))
 		}
 		if sum.Chunks != idx.Chunks {
@@ -173,25 +160,4 @@ func sealDamage(err error) bool {
 		}
 	}
 	return false
-}
-
-// exportReport is what the playback API learns of an export.
-func exportReport(res ExportResult) api.ExportReport {
-	rep := api.ExportReport{IndexStatus: res.IndexStatus, Chunks: res.Chunks, Verified: res.Verified, Problems: res.Problems}
-	if res.Status != seal.StatusUnknown {
-		rep.Status = res.Status.String()
-	}
-	return rep
-}
-
-// apiExportError gives an export refusal the API's sentinel, so that the
-// playback answers with its code.
-func apiExportError(err error) error {
-	switch {
-	case errors.Is(err, ErrNotComplete):
-		return fmt.Errorf("%w: %w", api.ErrRecordingIncomplete, err)
-	case errors.Is(err, ErrIntegrity):
-		return fmt.Errorf("%w: %w", api.ErrRecordingIntegrity, err)
-	}
-	return err
 }
