@@ -94,3 +94,25 @@ func (d *decoder) kmsContext() map[string]string {
 	}
 	return c
 }
+
+// MarshalKMSContext encodes c as a version 2 header records it, for a
+// store that keeps the context next to a replaceable envelope (an index
+// row).
+func MarshalKMSContext(c map[string]string) ([]byte, error) {
+	var e encoder
+	e.kmsContext(c)
+	if e.err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrHeaderInvalid, e.err)
+	}
+	return e.b, nil
+}
+
+// ParseKMSContext decodes what MarshalKMSContext wrote.
+func ParseKMSContext(b []byte) (map[string]string, error) {
+	d := decoder{b: b}
+	c := d.kmsContext()
+	if err := d.done(); err != nil {
+		return nil, fmt.Errorf("%w: kms context: %v", ErrHeaderMalformed, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,79 @@
+package recordingkey
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/broker"
+	"github.com/mediaseal/mediaseal/storage/seal"
+)
+
+// KeyRef is the KMS key that wrapped env's DEK.
+func KeyRef(env seal.Envelope) kms.KeyRef {
+	return kms.KeyRef{Provider: env.Key.Provider, KeyID: env.Key.KeyID}
+}
+
+// Envelope is the seal envelope of a DEK wrapped under key (at version;
+// fallback when key is the platform key standing in for another).
+func Envelope(key kms.KeyRef, version string, fallback bool, wrapped []byte) seal.Envelope {
+	return seal.Envelope{
+		Key:        seal.KeyRef{Provider: key.Provider, KeyID: key.KeyID, KeyVersion: version, Fallback: fallback},
+		WrappedDEK: wrapped,
+	}
+}
+
+// FromBroker is the envelope of a DEK the broker handed out.
+func FromBroker(res *broker.Result) seal.Envelope {
+	return Envelope(res.Key, res.KeyVersion, res.Fallback, res.DataKey.Wrapped)
+}
+
+// Providers finds the provider of a key reference by its name.
+type Providers func(name string) (kms.Provider, bool)
+
+func (ps Providers) of(key kms.KeyRef) (kms.Provider, error) {
+	p, ok := ps(key.Provider)
+	if !ok || p == nil {
+		return nil, fmt.Errorf("%w: provider %q is not configured", kms.ErrNotFound, key.Provider)
+	}
+	return p, nil
+}
+
+// Generate returns a new DEK under key and context ec, and its envelope.
+func (ps Providers) Generate(ctx context.Context, key kms.KeyRef, ec kms.EncryptionContext, fallback bool) (*kms.DataKey, seal.Envelope, error) {
+	p, err := ps.of(key)
+	if err != nil {
+		return nil, seal.Envelope{}, err
+	}
+	dk, err := p.GenerateDataKey(ctx, key, ec)
+	if err != nil {
+		return nil, seal.Envelope{}, err
+	}
+	return dk, Envelope(key, dk.KeyVersion, fallback, dk.Wrapped), nil
+}
+
+// Unwrap returns the plaintext DEK of env under ec (from [UnwrapContext] or
+// [Recorded]). The caller clears it.
+func (ps Providers) Unwrap(ctx context.Context, env seal.Envelope, ec kms.EncryptionContext) ([]byte, error) {
+	key := KeyRef(env)
+	p, err := ps.of(key)
+	if err != nil {
+		return nil, err
+	}
+	return p.Unwrap(ctx, key, env.WrappedDEK, ec)
+}
+
+// Rewrap re-encrypts env's DEK under the newest version of its key, under
+// the same context, and returns the new envelope.
+func (ps Providers) Rewrap(ctx context.Context, env seal.Envelope, ec kms.EncryptionContext) (seal.Envelope, error) {
+	key := KeyRef(env)
+	p, err := ps.of(key)
+	if err != nil {
+		return seal.Envelope{}, err
+	}
+	w, version, err := p.Rewrap(ctx, key, env.WrappedDEK, ec)
+	if err != nil {
+		return seal.Envelope{}, err
+	}
+	return Envelope(key, version, env.Key.Fallback, w), nil
+}
