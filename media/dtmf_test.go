@@ -20,9 +20,9 @@ import (
 // to decrypt what the manager wrote.
 type staticKeys struct{ dek []byte }
 
-func (k staticKeys) Acquire(context.Context, KeyRequest) (KeyGrant, error) {
-	return KeyGrant{DEK: bytes.Clone(k.dek), Envelope: seal.Envelope{
-		Key: seal.KeyRef{Provider: "local", KeyID: "platform", KeyVersion: "1"}, WrappedDEK: []byte("test")}}, nil
+func (k staticKeys) Acquire(_ context.Context, _ KeyRequest, deliver func(KeyGrant, error)) {
+	deliver(KeyGrant{DEK: bytes.Clone(k.dek), Envelope: seal.Envelope{
+		Key: seal.KeyRef{Provider: "local", KeyID: "platform", KeyVersion: "1"}, WrappedDEK: []byte("test")}}, nil)
 }
 
 var _ KeySource = staticKeys{}

@@ -9,12 +9,23 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 )
 
-// EncryptionContext is the KMS encryption context of a recording's DEK, as
-// the gateway binds it: {"org","recording","policy"}.
-func EncryptionContext(org, recordingID, policyID string) kms.EncryptionContext {
-	return kms.EncryptionContext{"org": org, "recording": recordingID, "policy": policyID}
+// contextOf is the KMS context rec's DEK is wrapped under, from the index
+// alone (a rewrap reads nothing else): the recorded one, checked against
+// the row's org and policy, or the legacy one.
+func contextOf(rec store.Recording) (kms.EncryptionContext, error) {
+	recorded, err := recordingkey.Unmarshal(rec.KMSContext)
+	if err != nil {
+		return nil, fmt.Errorf("recording %s: %w", rec.ID, err)
+	}
+	return recordingkey.Recorded(recorded, indexed(rec))
+}
+
+// indexed is what the index says of rec, for recordingkey's checks.
+func indexed(rec store.Recording) recordingkey.Recording {
+	return recordingkey.Recording{ID: rec.ID, OrgID: rec.OrgID, PolicyID: rec.PolicyID}
 }
 
 // classify says whether rec is skipped (and why) or changed. A non-nil
@@ -104,11 +115,14 @@ func (ex *execution) probe(ctx context.Context, rec store.Recording, key string)
 	if !ok {
 		return "", fmt.Errorf("%w: %q", ErrNoProvider, rec.KeyProvider)
 	}
+	ec, err := contextOf(rec)
+	if err != nil {
+		return "", err
+	}
 	var version string
-	err := ex.kmsCall(ctx, func(ctx context.Context) (err error) {
+	err = ex.kmsCall(ctx, func(ctx context.Context) (err error) {
 		var w []byte
-		w, version, err = p.Rewrap(ctx, kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}, rec.WrappedDEK,
-			EncryptionContext(rec.OrgID, rec.ID, rec.PolicyID))
+		w, version, err = p.Rewrap(ctx, kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}, rec.WrappedDEK, ec)
 		clear(w)
 		return err
 	})
@@ -157,11 +171,14 @@ func (ex *execution) rewrap(ctx context.Context, rec store.Recording, target str
 	if !ok {
 		return outcome{err: fmt.Errorf("%w: %q", ErrNoProvider, rec.KeyProvider)}
 	}
+	ec, err := contextOf(rec)
+	if err != nil {
+		return outcome{err: err}
+	}
 	ref := kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}
-	ec := EncryptionContext(rec.OrgID, rec.ID, rec.PolicyID)
 	var wrapped []byte
 	var version string
-	err := ex.kmsCall(ctx, func(ctx context.Context) (err error) {
+	err = ex.kmsCall(ctx, func(ctx context.Context) (err error) {
 		wrapped, version, err = p.Rewrap(ctx, ref, rec.WrappedDEK, ec)
 		return err
 	})

@@ -315,7 +315,7 @@ func TestSetRecordingKey(t *testing.T) {
 			{"missing recording", "missing", []byte("env"), store.ErrNotFound},
 		}
 		for _, tc := range tests {
-			err := s.SetRecordingKey(ctx, tc.id, "local", "platform", "", true, tc.wrapped)
+			err := s.SetRecordingKey(ctx, tc.id, "local", "platform", "", true, tc.wrapped, nil)
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 				t.Fatalf("%s: %v, want %v", tc.name, err, tc.wantErr)
 			}

@@ -68,7 +68,7 @@ func (ix *indexer) KeyReady(s *media.Session, env seal.Envelope, reason string) 
 	}
 	ctx, cancel := ix.bg()
 	defer cancel()
-	if err := ix.st.SetRecordingKey(ctx, s.RecordingID, env.Key.Provider, env.Key.KeyID, env.Key.KeyVersion, env.Key.Fallback, env.WrappedDEK); err != nil {
+	if err := ix.st.SetRecordingKey(ctx, s.RecordingID, env.Key.Provider, env.Key.KeyID, env.Key.KeyVersion, env.Key.Fallback, env.WrappedDEK, s.KMSContext()); err != nil {
 		ix.log.Error("index: set recording key", zap.String("recording", s.RecordingID), zap.Error(err))
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/local"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
@@ -221,7 +222,12 @@ func checkShreddedEverywhere(t *testing.T, tg *testGateway, ids []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ec := jobs.EncryptionContext(h.Context.OrgID, id, h.Context.PolicyID)
+		// The context the DEK is really wrapped under (a pooled DEK's is
+		// not the legacy one): a shredded key must not unwrap under it.
+		ec, err := recordingkey.UnwrapContext(h, recordingkey.Recording{ID: id, OrgID: h.Context.OrgID, PolicyID: h.Context.PolicyID})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, wrapped := range [][]byte{h.Envelope.WrappedDEK, rec.WrappedDEK} {
 			for _, e := range ents {
 				if dek, err := kr.Unwrap(ctx, kms.KeyRef{Provider: local.ProviderName, KeyID: e.Name()}, wrapped, ec); err == nil {

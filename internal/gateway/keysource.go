@@ -9,6 +9,7 @@ import (
 	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/kms/pkcs11"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/storage/seal"
@@ -98,15 +99,19 @@ func (r *keyResolver) resolve(ref *policy.KeyReference) (kms.KeyRef, error) {
 }
 
 // brokerKeys is the media.KeySource of the gateway: the DEK broker (bounded
-// wait, platform-key fallback or fail closed, circuit breaker per key).
+// wait, platform-key fallback or fail closed, circuit breaker per key,
+// pre-fetch pools).
 type brokerKeys struct {
 	broker   *broker.Broker
 	resolver *keyResolver
+	// pool, when set, starts the pool of a key the first time a request
+	// names it (a customer key registered at run time).
+	pool func(kms.KeyRef)
 }
 
-// Acquire implements media.KeySource. The manager calls it off the media
-// path; the broker bounds it.
-func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest) (media.KeyGrant, error) {
+// Acquire implements media.KeySource: the broker answers in its own
+// goroutine (a pooled DEK at once), which delivers straight to media.
+func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest, deliver func(media.KeyGrant, error)) {
 	// A key the registry does not vouch for is treated as unavailable:
 	// the policy's onKeyUnavailable decides, the broker audits.
 	ref, unusable := k.resolver.resolve(req.Policy.EncryptionKeyReference)
@@ -114,16 +119,36 @@ func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest) (media.K
 	if req.Policy.OnKeyUnavailable == policy.OnKeyUnavailableFailClosed {
 		on = broker.FailClosed
 	}
+	if unusable == nil && k.pool != nil {
+		k.pool(ref)
+	}
 	// A deliberately disabled key follows the policy like an unreachable
 	// one: FAIL_CLOSED records nothing, PLATFORM_KEY falls back; the
 	// broker audits either way.
-	res, err := k.broker.Acquire(ctx, broker.Request{Key: ref, Context: req.Context, OnKeyUnavailable: on,
-		Unusable: unusable}).Wait(ctx)
-	if err != nil {
-		return media.KeyGrant{}, fmt.Errorf("%w: %v", media.ErrKeyUnavailable, err)
+	k.broker.AcquireFunc(ctx, broker.Request{Key: ref, Context: req.Context, OnKeyUnavailable: on, Unusable: unusable},
+		func(res *broker.Result, err error) {
+			if err != nil {
+				deliver(media.KeyGrant{}, fmt.Errorf("%w: %v", media.ErrKeyUnavailable, err))
+				return
+			}
+			deliver(media.KeyGrant{DEK: res.DataKey.Plaintext, Reason: res.Reason, Context: res.Context,
+				Envelope: recordingkey.FromBroker(res)}, nil)
+		})
+}
+
+// unwrapUnder unwraps env, the current envelope of recording id whose
+// header is h, under the context recordingkey derives: the recorded one
+// (format version 2) once its org and policy match what the index says of
+// the recording (this gateway's org when the index has no row), else the
+// legacy one from the index.
+func (g *Gateway) unwrapUnder(ctx context.Context, p kms.Provider, env seal.Envelope, id string, h *seal.Header) ([]byte, error) {
+	want := recordingkey.Recording{ID: id, OrgID: g.cfg.Org.ID, PolicyID: h.Context.PolicyID}
+	if rec, err := g.index.GetRecording(ctx, id); err == nil {
+		want.OrgID, want.PolicyID = rec.OrgID, rec.PolicyID
 	}
-	return media.KeyGrant{DEK: res.DataKey.Plaintext, Reason: res.Reason, Envelope: seal.Envelope{
-		Key:        seal.KeyRef{Provider: res.Key.Provider, KeyID: res.Key.KeyID, KeyVersion: res.KeyVersion, Fallback: res.Fallback},
-		WrappedDEK: res.DataKey.Wrapped,
-	}}, nil
+	ec, err := recordingkey.UnwrapContext(h, want)
+	if err != nil {
+		return nil, err
+	}
+	return p.Unwrap(ctx, recordingkey.KeyRef(env), env.WrappedDEK, ec)
 }

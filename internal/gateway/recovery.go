@@ -13,11 +13,6 @@ import (
 	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
-// encryptionContext is the KMS encryption context of a recording's DEK.
-func encryptionContext(org, recordingID, policyID string) kms.EncryptionContext {
-	return kms.EncryptionContext{"org": org, "recording": recordingID, "policy": policyID}
-}
-
 // recover closes every spool file a dead process left open: it verifies
 // the chunks that made it to disk, cuts a torn tail and appends a
 // recovered-final chunk, so the recording uploads as RECOVERED with
@@ -83,8 +78,7 @@ func (g *Gateway) unwrap(ctx context.Context, id string, h *seal.Header) ([]byte
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.KMS.Timeout.D())
 	defer cancel()
-	return p.Unwrap(ctx, kms.KeyRef{Provider: env.Key.Provider, KeyID: env.Key.KeyID}, env.WrappedDEK,
-		encryptionContext(h.Context.OrgID, id, h.Context.PolicyID))
+	return g.unwrapUnder(ctx, p, env, id, h) // the context: kms/recordingkey
 }
 
 // unwrittenRetry is how often recovery in place of a recording whose final
