@@ -235,6 +235,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: g.platformRef(), platformID: cfg.KMS.PlatformKey,
 		keys: g.catalog.keys.Load, unusable: g.catalog.unusable.Load, registry: g.catalog.registry.Load}}
+	g.startPools(keys)
 	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
 	if procs, raised := udprx.ReserveProcs(); raised {
 		g.log.Info("GOMAXPROCS raised: each io_uring receive loop keeps a thread of its own", zap.Int("gomaxprocs", procs))

@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/awskms"
@@ -151,4 +154,32 @@ func (g *Gateway) unwrapUnder(ctx context.Context, p kms.Provider, env seal.Enve
 		return nil, err
 	}
 	return p.Unwrap(ctx, recordingkey.KeyRef(env), env.WrappedDEK, ec)
+}
+
+// startPools gives the platform key and every usable key the current
+// policies name a DEK pre-fetch pool (kms.pool), and has k start the pool
+// of any other key the first time a session names it usable.
+func (g *Gateway) startPools(k *brokerKeys) {
+	if !g.cfg.KMS.Pool.On() {
+		return
+	}
+	k.pool = func(ref kms.KeyRef) {
+		err := g.broker.EnsurePool(recordingkey.PoolSpec(g.cfg.Org.ID, ref, g.cfg.KMS.Pool.Size))
+		if err != nil && !errors.Is(err, broker.ErrClosed) {
+			g.log.Warn("no DEK pool for key", zap.Stringer("key", ref), zap.Error(err))
+		}
+	}
+	k.pool(g.platformRef())
+	set := g.catalog.policies.Load()
+	if set == nil {
+		return
+	}
+	for _, p := range set.Policies() {
+		if p.EncryptionKeyReference == nil {
+			continue
+		}
+		if ref, unusable := k.resolver.resolve(p.EncryptionKeyReference); unusable == nil {
+			k.pool(ref)
+		}
+	}
 }

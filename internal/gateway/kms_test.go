@@ -88,7 +88,7 @@ func TestKMSOutageFallsBackWithoutLoss(t *testing.T) {
 	lk := startLocalKMS(t)
 	const timeout = 600 * time.Millisecond
 	edit, opt := withLocalKMS(t, lk, policy.OnKeyUnavailablePlatformKey, timeout)
-	tg := startGateway(t, edit, opt)
+	tg := startGateway(t, withoutPool(edit), opt)
 	lk.Pause()
 	resumed := false
 	defer func() {
@@ -170,7 +170,7 @@ func waitKeyState(t *testing.T, tg *testGateway, s sessionResp, want string, wit
 func TestKMSOutageFailClosed(t *testing.T) {
 	lk := startLocalKMS(t)
 	edit, opt := withLocalKMS(t, lk, policy.OnKeyUnavailableFailClosed, 400*time.Millisecond)
-	tg := startGateway(t, edit, opt)
+	tg := startGateway(t, withoutPool(edit), opt)
 	lk.Pause()
 	defer lk.Resume()
 	s := tg.createCall("pci", "caller")

@@ -77,3 +77,13 @@ func (ps Providers) Rewrap(ctx context.Context, env seal.Envelope, ec kms.Encryp
 	}
 	return Envelope(key, version, env.Key.Fallback, w), nil
 }
+
+// PoolSpec is the broker pool of key for org: each pooled DEK is generated
+// under [Pooled] with a fresh [NewDEKID], and serves only requests of org.
+func PoolSpec(org string, key kms.KeyRef, size int) broker.PoolSpec {
+	return broker.PoolSpec{Key: key, Size: size, Context: kms.EncryptionContext{NameOrg: org},
+		NewContext: func() (kms.EncryptionContext, error) {
+			id, err := NewDEKID()
+			return Pooled(org, key, id), err
+		}}
+}
