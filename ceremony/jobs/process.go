@@ -16,16 +16,20 @@ import (
 // alone (a rewrap reads nothing else): the recorded one, checked against
 // the row's org and policy, or the legacy one.
 func contextOf(rec store.Recording) (kms.EncryptionContext, error) {
-	recorded, err := recordingkey.Unmarshal(rec.KMSContext)
+	want, err := indexed(rec)
 	if err != nil {
-		return nil, fmt.Errorf("recording %s: %w", rec.ID, err)
+		return nil, err
 	}
-	return recordingkey.Recorded(recorded, indexed(rec))
+	return recordingkey.Recorded(want.KMSContext, want)
 }
 
 // indexed is what the index says of rec, for recordingkey's checks.
-func indexed(rec store.Recording) recordingkey.Recording {
-	return recordingkey.Recording{ID: rec.ID, OrgID: rec.OrgID, PolicyID: rec.PolicyID}
+func indexed(rec store.Recording) (recordingkey.Recording, error) {
+	recorded, err := recordingkey.Unmarshal(rec.KMSContext)
+	if err != nil {
+		return recordingkey.Recording{}, fmt.Errorf("recording %s: index: %w", rec.ID, err)
+	}
+	return recordingkey.Recording{ID: rec.ID, OrgID: rec.OrgID, PolicyID: rec.PolicyID, KMSContext: recorded}, nil
 }
 
 // classify says whether rec is skipped (and why) or changed. A non-nil

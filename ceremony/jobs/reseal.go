@@ -67,8 +67,11 @@ func (ex *execution) reseal(ctx context.Context, rec store.Recording, target str
 		ex.deleteObject(ctx, newKey)
 		return outcome{err: fmt.Errorf("reseal: write: %w", err)}
 	}
-	// Read the new object back through the KMS, as any reader will.
-	dst, _, err := ex.open(ctx, p, rec, newKey, dk.Wrapped)
+	// Read the new object back through the KMS, as any reader will: under
+	// the index row it is about to have.
+	next := rec
+	next.KMSContext = ecBytes
+	dst, _, err := ex.open(ctx, p, next, newKey, dk.Wrapped)
 	var sum seal.Summary
 	if err == nil {
 		var d digest
@@ -101,7 +104,11 @@ func (ex *execution) open(ctx context.Context, p kms.Provider, rec store.Recordi
 		return nil, nil, err
 	}
 	// The header's recorded context, once it agrees with the index.
-	ec, err := recordingkey.UnwrapContext(h, indexed(rec))
+	want, err := indexed(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	ec, err := recordingkey.UnwrapContext(h, want)
 	if err != nil {
 		return nil, nil, err
 	}

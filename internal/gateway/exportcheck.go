@@ -11,6 +11,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
@@ -167,7 +168,7 @@ func settle(idx store.Recording, res *ExportResult, sum seal.Summary, rerr error
 func sealDamage(err error) bool {
 	for _, e := range []error{seal.ErrBadMagic, seal.ErrUnsupportedVersion, seal.ErrUnsupportedSuite, seal.ErrHeaderMalformed,
 		seal.ErrWrongKey, seal.ErrHeaderTampered, seal.ErrChunkAuth, seal.ErrChunkOrder, seal.ErrChunkForeign,
-		seal.ErrTruncated, seal.ErrTrailingData, seal.ErrRecordMalformed} {
+		seal.ErrTruncated, seal.ErrTrailingData, seal.ErrRecordMalformed, recordingkey.ErrContextMismatch} {
 		if errors.Is(err, e) {
 			return true
 		}

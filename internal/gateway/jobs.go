@@ -64,7 +64,8 @@ func (g *Gateway) jobsService() (*jobs.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	rot := &jobs.KeyRotator{Store: g.index, Provider: providerMap{g}.Provider, Auditor: aud, Logger: g.log, Timeout: g.cfg.KMS.Timeout.D()}
+	rot := &jobs.KeyRotator{Store: g.index, Provider: providerMap{g}.Provider, Auditor: aud, Logger: g.log, Timeout: g.cfg.KMS.Timeout.D(),
+		Rotated: g.rotated}
 	return &jobs.Service{Runner: r, KeyRotator: rot}, nil
 }
 

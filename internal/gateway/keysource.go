@@ -141,13 +141,16 @@ func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest, deliver 
 
 // unwrapUnder unwraps env, the current envelope of recording id whose
 // header is h, under the context recordingkey derives: the recorded one
-// (format version 2) once its org and policy match what the index says of
-// the recording (this gateway's org when the index has no row), else the
-// legacy one from the index.
+// (format version 2) once it is the one the index recorded and its org and
+// policy match the index's (this gateway's org when the index has no
+// row), else the legacy one from the index.
 func (g *Gateway) unwrapUnder(ctx context.Context, p kms.Provider, env seal.Envelope, id string, h *seal.Header) ([]byte, error) {
 	want := recordingkey.Recording{ID: id, OrgID: g.cfg.Org.ID, PolicyID: h.Context.PolicyID}
 	if rec, err := g.index.GetRecording(ctx, id); err == nil {
 		want.OrgID, want.PolicyID = rec.OrgID, rec.PolicyID
+		if want.KMSContext, err = recordingkey.Unmarshal(rec.KMSContext); err != nil {
+			return nil, fmt.Errorf("recording %s: index: %w", id, err)
+		}
 	}
 	ec, err := recordingkey.UnwrapContext(h, want)
 	if err != nil {
@@ -181,5 +184,13 @@ func (g *Gateway) startPools(k *brokerKeys) {
 		if ref, unusable := k.resolver.resolve(p.EncryptionKeyReference); unusable == nil {
 			k.pool(ref)
 		}
+	}
+}
+
+// rotated drops the DEKs pooled under key's old version: new recordings
+// are wrapped under the version the rotation made.
+func (g *Gateway) rotated(key kms.KeyRef) {
+	if b := g.broker; b != nil {
+		b.DrainPool(key)
 	}
 }

@@ -144,3 +144,24 @@ func (b *Broker) refill(p *pool) {
 		p.ch <- k // a slot is held for it: never blocks
 	}
 }
+
+// DrainPool wipes the DEKs key's pool holds (it refills at once): after a
+// rotation, so that new recordings get DEKs wrapped under the new version
+// rather than the pooled ones of the old. No pool: nothing happens.
+func (b *Broker) DrainPool(key kms.KeyRef) {
+	b.mu.Lock()
+	p := b.pools[key]
+	b.mu.Unlock()
+	if p == nil {
+		return
+	}
+	for {
+		select {
+		case k := <-p.ch:
+			_ = k.buf.Close()
+			<-p.slots
+		default:
+			return
+		}
+	}
+}

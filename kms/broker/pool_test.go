@@ -13,7 +13,8 @@ import (
 // TestPoolContextPerDEK: with NewContext every pooled DEK is wrapped under
 // a context of its own, which the Result reports (and which unwraps it);
 // a pool started after New by EnsurePool serves like one from the config,
-// and EnsurePool on a key that has a pool changes nothing.
+// EnsurePool on a key that has a pool changes nothing, and DrainPool has
+// the pool refilled with new DEKs.
 func TestPoolContextPerDEK(t *testing.T) {
 	f := newFixture(t)
 	var n atomic.Int64
@@ -44,6 +45,11 @@ func TestPoolContextPerDEK(t *testing.T) {
 	waitPool(t, b, f.customer, 3)  // refilled by the workers
 	if got := n.Load(); got != 6 { // slots: never more DEKs than the pool holds
 		t.Fatalf("%d DEKs generated for a pool of 3 used 3 times", got)
+	}
+	b.DrainPool(f.customer)
+	waitPool(t, b, f.customer, 3) // refilled with new DEKs
+	if got := n.Load(); got < 9 {
+		t.Fatalf("%d DEKs generated after a drain, want the pool's 3 anew", got)
 	}
 	b.Close()
 	if err := b.EnsurePool(spec); err == nil {

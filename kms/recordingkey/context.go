@@ -50,6 +50,11 @@ func NewDEKID() (string, error) {
 // recording: the values a recorded context must agree with.
 type Recording struct {
 	ID, OrgID, PolicyID string
+	// KMSContext is the context the index recorded with the recording's
+	// envelope (nil: none, a row from before format version 2). A pooled
+	// DEK's context names no recording, so this is what ties an object to
+	// its row: a header must record exactly this context.
+	KMSContext kms.EncryptionContext
 }
 
 // Check reports whether ec may be used to unwrap rec's DEK: it must name
@@ -70,8 +75,15 @@ func Check(ec map[string]string, rec Recording) error {
 
 // UnwrapContext returns the context to unwrap the DEK of the recording
 // whose header is h: the recorded one (version 2) once [Check] accepts
-// it, or the legacy {org, recording, policy} from rec (version 1).
+// it, or the legacy {org, recording, policy} from rec (version 1). Where
+// the index recorded a context too, the header's must be the same: an
+// object that records another (another recording's object, with its own
+// pooled DEK) is refused with ErrContextMismatch.
 func UnwrapContext(h *seal.Header, rec Recording) (kms.EncryptionContext, error) {
+	if rec.KMSContext != nil && !maps.Equal(h.KMSContext, rec.KMSContext) {
+		return nil, fmt.Errorf("%w: the object records kms context %v, the index of recording %s %v",
+			ErrContextMismatch, h.KMSContext, rec.ID, rec.KMSContext)
+	}
 	return Recorded(h.KMSContext, rec)
 }
 

@@ -157,3 +157,24 @@ func TestLegacyContext(t *testing.T) {
 		t.Fatalf("nil: %v %v", c, err)
 	}
 }
+
+// TestIndexContextBindsObject: a pooled context names no recording, so the
+// context the index recorded with the envelope ties the object to its row:
+// another recording's object (same org, its own pooled DEK) or a version 1
+// object in place of a version 2 one is refused.
+func TestIndexContextBindsObject(t *testing.T) {
+	key := kms.KeyRef{Provider: "local", KeyID: "k"}
+	mine, other := recordingkey.Pooled("org-1", key, "d1"), recordingkey.Pooled("org-1", key, "d2")
+	rec := recordingkey.Recording{ID: "rec-1", OrgID: "org-1", PolicyID: "pci", KMSContext: mine}
+	if ec, err := recordingkey.UnwrapContext(&seal.Header{Version: seal.Version2, KMSContext: mine}, rec); err != nil || !maps.Equal(ec, mine) {
+		t.Fatalf("own object: %v %v", ec, err)
+	}
+	for name, h := range map[string]*seal.Header{
+		"another recording's object": {Version: seal.Version2, KMSContext: other},
+		"a version 1 object":         {Version: seal.Version1},
+	} {
+		if _, err := recordingkey.UnwrapContext(h, rec); !errors.Is(err, recordingkey.ErrContextMismatch) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
