@@ -10,6 +10,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/recordingkey"
+	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
 // contextOf is the KMS context rec's DEK is wrapped under, from the index
@@ -21,6 +22,11 @@ func contextOf(rec store.Recording) (kms.EncryptionContext, error) {
 		return nil, err
 	}
 	return recordingkey.Recorded(want.KMSContext, want)
+}
+
+// envelopeOf is rec's current envelope as the index holds it.
+func envelopeOf(rec store.Recording) seal.Envelope {
+	return recordingkey.Envelope(kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}, rec.KeyVersion, rec.Fallback, rec.WrappedDEK)
 }
 
 // indexed is what the index says of rec, for recordingkey's checks.
@@ -125,9 +131,9 @@ func (ex *execution) probe(ctx context.Context, rec store.Recording, key string)
 	}
 	var version string
 	err = ex.kmsCall(ctx, func(ctx context.Context) (err error) {
-		var w []byte
-		w, version, err = p.Rewrap(ctx, kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}, rec.WrappedDEK, ec)
-		clear(w)
+		env, err := recordingkey.Rewrap(ctx, p, envelopeOf(rec), ec)
+		clear(env.WrappedDEK)
+		version = env.Key.KeyVersion
 		return err
 	})
 	if err != nil {
@@ -179,13 +185,12 @@ func (ex *execution) rewrap(ctx context.Context, rec store.Recording, target str
 	if err != nil {
 		return outcome{err: err}
 	}
-	ref := kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}
-	var wrapped []byte
-	var version string
+	var env seal.Envelope
 	err = ex.kmsCall(ctx, func(ctx context.Context) (err error) {
-		wrapped, version, err = p.Rewrap(ctx, ref, rec.WrappedDEK, ec)
+		env, err = recordingkey.Rewrap(ctx, p, envelopeOf(rec), ec)
 		return err
 	})
+	wrapped, version := env.WrappedDEK, env.Key.KeyVersion
 	if err != nil {
 		return outcome{err: fmt.Errorf("rewrap: %w", err)}
 	}

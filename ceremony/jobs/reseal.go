@@ -50,8 +50,9 @@ func (ex *execution) reseal(ctx context.Context, rec store.Recording, target str
 		return outcome{err: fmt.Errorf("reseal: %w", err)}
 	}
 	var dk *kms.DataKey
+	var env seal.Envelope
 	err = ex.kmsCall(ctx, func(ctx context.Context) (err error) {
-		dk, err = p.GenerateDataKey(ctx, ref, ec)
+		dk, env, err = recordingkey.Generate(ctx, p, ref, ec, rec.Fallback)
 		return err
 	})
 	if err != nil {
@@ -61,7 +62,6 @@ func (ex *execution) reseal(ctx context.Context, rec store.Recording, target str
 		dk.Wipe()
 		return outcome{err: err}
 	}
-	env := recordingkey.Envelope(ref, dk.KeyVersion, rec.Fallback, dk.Wrapped)
 	info, srcDigest, err := ex.write(ctx, src, newKey, dk, seal.Header{Context: h.Context, KMSContext: ec, Envelope: env, MaxChunkSize: h.MaxChunkSize})
 	if err != nil {
 		ex.deleteObject(ctx, newKey)
@@ -114,7 +114,9 @@ func (ex *execution) open(ctx context.Context, p kms.Provider, rec store.Recordi
 	}
 	var dek []byte
 	err = ex.kmsCall(ctx, func(ctx context.Context) (err error) {
-		dek, err = p.Unwrap(ctx, kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}, wrapped, ec)
+		env := envelopeOf(rec)
+		env.WrappedDEK = wrapped
+		dek, err = recordingkey.Unwrap(ctx, p, env, ec)
 		return err
 	})
 	if err != nil {

@@ -156,7 +156,7 @@ func (g *Gateway) unwrapUnder(ctx context.Context, p kms.Provider, env seal.Enve
 	if err != nil {
 		return nil, err
 	}
-	return p.Unwrap(ctx, recordingkey.KeyRef(env), env.WrappedDEK, ec)
+	return recordingkey.Unwrap(ctx, p, env, ec)
 }
 
 // startPools gives the platform key and every usable key the current

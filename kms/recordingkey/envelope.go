@@ -2,7 +2,6 @@ package recordingkey
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
@@ -28,23 +27,9 @@ func FromBroker(res *broker.Result) seal.Envelope {
 	return Envelope(res.Key, res.KeyVersion, res.Fallback, res.DataKey.Wrapped)
 }
 
-// Providers finds the provider of a key reference by its name.
-type Providers func(name string) (kms.Provider, bool)
-
-func (ps Providers) of(key kms.KeyRef) (kms.Provider, error) {
-	p, ok := ps(key.Provider)
-	if !ok || p == nil {
-		return nil, fmt.Errorf("%w: provider %q is not configured", kms.ErrNotFound, key.Provider)
-	}
-	return p, nil
-}
-
-// Generate returns a new DEK under key and context ec, and its envelope.
-func (ps Providers) Generate(ctx context.Context, key kms.KeyRef, ec kms.EncryptionContext, fallback bool) (*kms.DataKey, seal.Envelope, error) {
-	p, err := ps.of(key)
-	if err != nil {
-		return nil, seal.Envelope{}, err
-	}
+// Generate returns a new DEK under key and context ec from p, and its
+// envelope (fallback: key is the platform key standing in for another).
+func Generate(ctx context.Context, p kms.Provider, key kms.KeyRef, ec kms.EncryptionContext, fallback bool) (*kms.DataKey, seal.Envelope, error) {
 	dk, err := p.GenerateDataKey(ctx, key, ec)
 	if err != nil {
 		return nil, seal.Envelope{}, err
@@ -53,29 +38,19 @@ func (ps Providers) Generate(ctx context.Context, key kms.KeyRef, ec kms.Encrypt
 }
 
 // Unwrap returns the plaintext DEK of env under ec (from [UnwrapContext] or
-// [Recorded]). The caller clears it.
-func (ps Providers) Unwrap(ctx context.Context, env seal.Envelope, ec kms.EncryptionContext) ([]byte, error) {
-	key := KeyRef(env)
-	p, err := ps.of(key)
-	if err != nil {
-		return nil, err
-	}
-	return p.Unwrap(ctx, key, env.WrappedDEK, ec)
+// [Recorded]); p is the provider env names. The caller clears it.
+func Unwrap(ctx context.Context, p kms.Provider, env seal.Envelope, ec kms.EncryptionContext) ([]byte, error) {
+	return p.Unwrap(ctx, KeyRef(env), env.WrappedDEK, ec)
 }
 
 // Rewrap re-encrypts env's DEK under the newest version of its key, under
 // the same context, and returns the new envelope.
-func (ps Providers) Rewrap(ctx context.Context, env seal.Envelope, ec kms.EncryptionContext) (seal.Envelope, error) {
-	key := KeyRef(env)
-	p, err := ps.of(key)
+func Rewrap(ctx context.Context, p kms.Provider, env seal.Envelope, ec kms.EncryptionContext) (seal.Envelope, error) {
+	w, version, err := p.Rewrap(ctx, KeyRef(env), env.WrappedDEK, ec)
 	if err != nil {
 		return seal.Envelope{}, err
 	}
-	w, version, err := p.Rewrap(ctx, key, env.WrappedDEK, ec)
-	if err != nil {
-		return seal.Envelope{}, err
-	}
-	return Envelope(key, version, env.Key.Fallback, w), nil
+	return Envelope(KeyRef(env), version, env.Key.Fallback, w), nil
 }
 
 // PoolSpec is the broker pool of key for org: each pooled DEK is generated

@@ -13,7 +13,7 @@ import (
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
-func keyring(t *testing.T) (recordingkey.Providers, kms.KeyRef) {
+func keyring(t *testing.T) (kms.Provider, kms.KeyRef) {
 	t.Helper()
 	k, err := local.Open(t.TempDir(), "r")
 	if err != nil {
@@ -22,8 +22,7 @@ func keyring(t *testing.T) (recordingkey.Providers, kms.KeyRef) {
 	if err := k.EnsureKey("platform"); err != nil {
 		t.Fatal(err)
 	}
-	ps := func(name string) (kms.Provider, bool) { return k, name == local.ProviderName }
-	return ps, kms.KeyRef{Provider: local.ProviderName, KeyID: "platform"}
+	return k, kms.KeyRef{Provider: local.ProviderName, KeyID: "platform"}
 }
 
 // sealed writes an empty recording under dk and returns the object.
@@ -54,7 +53,7 @@ func TestPooledDEKRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	ec := recordingkey.Pooled("org-1", key, id)
-	dk, env, err := ps.Generate(ctx, key, ec, false)
+	dk, env, err := recordingkey.Generate(ctx, ps, key, ec, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +69,7 @@ func TestPooledDEKRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dek, err := ps.Unwrap(ctx, h.Envelope, uc)
+	dek, err := recordingkey.Unwrap(ctx, ps, h.Envelope, uc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,11 +77,11 @@ func TestPooledDEKRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A rewrap keeps the recorded context: the new envelope still unwraps under it.
-	env2, err := ps.Rewrap(ctx, h.Envelope, uc)
+	env2, err := recordingkey.Rewrap(ctx, ps, h.Envelope, uc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d2, err := ps.Unwrap(ctx, env2, uc); err != nil || !bytes.Equal(d2, dek) {
+	if d2, err := recordingkey.Unwrap(ctx, ps, env2, uc); err != nil || !bytes.Equal(d2, dek) {
 		t.Fatalf("rewrapped envelope: %v", err)
 	}
 }
@@ -95,7 +94,7 @@ func TestRecordedContextOfAnotherOrg(t *testing.T) {
 	ctx := context.Background()
 	ps, key := keyring(t)
 	ec := recordingkey.Pooled("org-2", key, "d1")
-	dk, env, err := ps.Generate(ctx, key, ec, false)
+	dk, env, err := recordingkey.Generate(ctx, ps, key, ec, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +102,7 @@ func TestRecordedContextOfAnotherOrg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ps.Unwrap(ctx, h.Envelope, h.KMSContext); err != nil {
+	if _, err := recordingkey.Unwrap(ctx, ps, h.Envelope, h.KMSContext); err != nil {
 		t.Fatalf("the KMS itself would unwrap: %v", err) // the check below is what stops it
 	}
 	_, err = recordingkey.UnwrapContext(h, recordingkey.Recording{ID: "rec-1", OrgID: "org-1", PolicyID: "pci"})
