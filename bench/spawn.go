@@ -120,11 +120,14 @@ store: {driver: sqlite}
 
 // writeYAML adds the AWS KMS provider, the customer key and a policy
 // binding the bench's queue to it; a KMS that does not answer within the
-// timeout costs the platform key, never the media.
+// timeout costs the platform key, never the media. The DEK pre-fetch pool
+// is off: a slow-KMS run measures the path where each session waits on its
+// KMS round trip, which a warm pool would hide.
 func (k *SpawnKMS) writeYAML(b *strings.Builder, timeout time.Duration) {
 	fmt.Fprintf(b, `kms:
   timeout: %s
   platformKey: platform
+  pool: {enabled: false}
   aws: {enabled: true, region: %s, endpoint: %q, ciphertextFormat: local-kms, accessKeyId: bench, secretAccessKey: bench}
 keys:
   - id: bench-cmk

@@ -17,12 +17,13 @@ import (
 )
 
 // staticKeys hands out one DEK under the platform key; the test keeps it
-// to decrypt what the manager wrote.
+// to decrypt what the manager wrote. It answers from a goroutine of its
+// own, as the broker does, so Create does not wait for the spool file.
 type staticKeys struct{ dek []byte }
 
-func (k staticKeys) Acquire(context.Context, KeyRequest) (KeyGrant, error) {
-	return KeyGrant{DEK: bytes.Clone(k.dek), Envelope: seal.Envelope{
-		Key: seal.KeyRef{Provider: "local", KeyID: "platform", KeyVersion: "1"}, WrappedDEK: []byte("test")}}, nil
+func (k staticKeys) Acquire(_ context.Context, _ KeyRequest, deliver func(KeyGrant, error)) {
+	go deliver(KeyGrant{DEK: bytes.Clone(k.dek), Envelope: seal.Envelope{
+		Key: seal.KeyRef{Provider: "local", KeyID: "platform", KeyVersion: "1"}, WrappedDEK: []byte("test")}}, nil)
 }
 
 var _ KeySource = staticKeys{}

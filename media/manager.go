@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/media/udprx"
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/recording"
@@ -79,7 +80,9 @@ func (c Config) finalWriteRetry() time.Duration {
 type KeyRequest struct {
 	RecordingID string
 	Policy      *policy.Policy
-	Context     kms.EncryptionContext
+	// Context is the recording's own context (recordingkey.ForRecording):
+	// a DEK generated for this request is bound to it.
+	Context kms.EncryptionContext
 }
 
 // KeyGrant is a DEK with the envelope to store in the header. The manager
@@ -87,14 +90,19 @@ type KeyRequest struct {
 type KeyGrant struct {
 	DEK      []byte
 	Envelope seal.Envelope
+	// Context is the KMS context the DEK is wrapped under (the request's,
+	// or a pooled DEK's own); the header records it. Nil: the request's.
+	Context kms.EncryptionContext
 	// Reason explains a fallback to the platform key.
 	Reason string
 }
 
-// KeySource obtains DEKs. Acquire may block (up to its own bound); the
-// manager calls it off the media path.
+// KeySource obtains DEKs. Acquire returns at once and calls deliver
+// exactly once with the outcome: from a goroutine of the source's, or
+// before returning when the answer is already known (a pooled DEK, a
+// closed source). The manager needs no goroutine of its own per DEK.
 type KeySource interface {
-	Acquire(ctx context.Context, req KeyRequest) (KeyGrant, error)
+	Acquire(ctx context.Context, req KeyRequest, deliver func(KeyGrant, error))
 }
 
 // Recordings is the life cycle of recordings (package recording): it
@@ -316,7 +324,8 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{ID: sid, Request: req, Decision: dec, StartedAt: now, Tracks: tracks, m: m, ended: make(chan struct{})}
+	s := &Session{ID: sid, Request: req, Decision: dec, StartedAt: now, Tracks: tracks, m: m, ended: make(chan struct{}),
+		keyDone: make(chan struct{})}
 	s.lastActivity.Store(now.UnixNano())
 	s.keyState.Store("")
 	s.keyReason.Store("")
@@ -376,14 +385,13 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 			m.log.Errorw("media socket not read", "session", s.ID, "port", t.port+1, "error", err)
 		}
 	}
-	kreq := KeyRequest{RecordingID: s.RecordingID, Policy: dec.Policy, Context: kms.EncryptionContext{
-		"org": m.cfg.OrgID, "recording": s.RecordingID, "policy": dec.Policy.ID}}
+	kreq := KeyRequest{RecordingID: s.RecordingID, Policy: dec.Policy,
+		Context: recordingkey.ForRecording(m.cfg.OrgID, s.RecordingID, dec.Policy.ID)}
 	m.keyWG.Add(1)
-	go func() {
+	m.deps.Keys.Acquire(m.keyCtx, kreq, func(g KeyGrant, err error) {
 		defer m.keyWG.Done()
-		g, err := m.deps.Keys.Acquire(m.keyCtx, kreq)
-		s.keyArrived(g, err)
-	}()
+		s.keyArrived(g, kreq.Context, err)
+	})
 	return s, nil
 }
 
@@ -526,12 +534,18 @@ func (s *Session) finish(reason string) {
 	m.obs.SessionEnded(s, sum)
 }
 
+// keyWaitLimit bounds how long an ending call waits for its DEK; the key
+// source answers well within it (the broker's timeout, then fallback).
+const keyWaitLimit = 60 * time.Second
+
+// waitKey waits until the key source has answered (keyArrived closed
+// keyDone), at most keyWaitLimit.
 func (s *Session) waitKey() {
-	for i := 0; i < 6000; i++ { // bounded: 60 s at most
-		if st, _ := s.KeyState(); st != KeyPending {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	t := time.NewTimer(keyWaitLimit)
+	defer t.Stop()
+	select {
+	case <-s.keyDone:
+	case <-t.C:
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/recording"
 	"github.com/mediaseal/mediaseal/storage/seal"
@@ -75,6 +77,8 @@ type Session struct {
 	keyState     atomic.Value // string
 	keyReason    atomic.Value // string
 	envelope     atomic.Pointer[seal.Envelope]
+	keyDone      chan struct{} // closed once the key source has answered
+	kmsContext   atomic.Pointer[[]byte]
 	nextFlush    atomic.Int64
 	flushing     atomic.Bool
 
@@ -127,6 +131,16 @@ func (s *Session) KeyState() (string, string) {
 	st, _ := s.keyState.Load().(string)
 	r, _ := s.keyReason.Load().(string)
 	return st, r
+}
+
+// KMSContext returns the KMS context the recording's DEK is wrapped under,
+// canonically encoded (kms/recordingkey.Marshal); nil until the DEK has
+// arrived.
+func (s *Session) KMSContext() []byte {
+	if p := s.kmsContext.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Envelope returns the key envelope once the DEK has arrived.
@@ -241,10 +255,22 @@ func (s *Session) checkBye() {
 	}
 }
 
-// keyArrived is called by the key goroutine.
-func (s *Session) keyArrived(g KeyGrant, err error) {
+// keyArrived takes the key source's answer (in the source's goroutine);
+// requested is the recording's own context, which the DEK is bound to
+// unless the grant names another (a pooled DEK).
+func (s *Session) keyArrived(g KeyGrant, requested kms.EncryptionContext, err error) {
 	defer clear(g.DEK)
+	defer close(s.keyDone)
 	log := s.m.log.With("session", s.ID, "recording", s.RecordingID)
+	if g.Context == nil {
+		g.Context = requested
+	}
+	if err == nil {
+		var ec []byte
+		if ec, err = recordingkey.Marshal(g.Context); err == nil {
+			s.kmsContext.Store(&ec)
+		}
+	}
 	if err != nil {
 		s.keyState.Store(KeyFailed)
 		s.keyReason.Store(err.Error())
@@ -264,7 +290,7 @@ func (s *Session) keyArrived(g KeyGrant, err error) {
 		s.m.obs.KeyFailed(s, err)
 		return
 	}
-	h := seal.Header{Context: s.sealContext(), Envelope: g.Envelope, RecordingID: s.lc.SealID()}
+	h := seal.Header{Context: s.sealContext(), KMSContext: g.Context, Envelope: g.Envelope, RecordingID: s.lc.SealID()}
 	if err := s.rec.Activate(f, g.DEK, h); err != nil {
 		_ = f.Discard()
 		s.keyState.Store(KeyFailed)
@@ -282,7 +308,7 @@ func (s *Session) keyArrived(g KeyGrant, err error) {
 	} else {
 		s.keyState.Store(KeyReady)
 	}
-	s.lc.KeyReady(env)
+	s.lc.KeyReady(env, s.KMSContext())
 	s.m.obs.KeyReady(s, env, g.Reason)
 	// Make what was buffered durable now rather than at the next tick.
 	s.flush(time.Time{})

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
@@ -154,7 +155,7 @@ func settle(idx Entry, res *Result, sum seal.Summary, rerr error) error {
 func sealDamage(err error) bool {
 	for _, e := range []error{seal.ErrBadMagic, seal.ErrUnsupportedVersion, seal.ErrUnsupportedSuite, seal.ErrHeaderMalformed,
 		seal.ErrWrongKey, seal.ErrHeaderTampered, seal.ErrChunkAuth, seal.ErrChunkOrder, seal.ErrChunkForeign,
-		seal.ErrTruncated, seal.ErrTrailingData, seal.ErrRecordMalformed} {
+		seal.ErrTruncated, seal.ErrTrailingData, seal.ErrRecordMalformed, recordingkey.ErrContextMismatch} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -21,8 +21,9 @@ type Row struct {
 	GatewayID                                        string
 	// Read back only: the current envelope (a rewrap replaces it in the
 	// index, not in the object) and the progress counted so far.
-	Envelope seal.Envelope
-	Chunks   int64
+	Envelope   seal.Envelope
+	KMSContext []byte // recordingkey.Marshal; nil for a legacy row
+	Chunks     int64
 }
 
 // Progress is one recording's durable progress.
@@ -39,7 +40,9 @@ type Progress struct {
 // ErrRejected, which is not retried.
 type Index interface {
 	Create(ctx context.Context, r Row) error
-	SetKey(ctx context.Context, id string, env seal.Envelope) error
+	// SetKey records the envelope and the KMS context (recordingkey.Marshal)
+	// the DEK was wrapped under.
+	SetKey(ctx context.Context, id string, env seal.Envelope, kmsContext []byte) error
 	// Progress counts an ACTIVE recording's durable chunks and bytes.
 	Progress(ctx context.Context, p Progress) error
 	// ProgressBatch writes many in one transaction, never lowering a count.

@@ -116,10 +116,11 @@ func (s *sink) Seal() error {
 	return s.r.to(Sealed)
 }
 
-// KeyReady indexes the key envelope the recording is sealed under.
-func (r *Recording) KeyReady(env seal.Envelope) {
+// KeyReady indexes the key envelope the recording is sealed under and the
+// KMS context its DEK was wrapped under (recordingkey.Marshal).
+func (r *Recording) KeyReady(env seal.Envelope, kmsContext []byte) {
 	r.svc.ix.queue(indexOp{what: "key", id: r.id, do: func(ctx context.Context, ix Index) error {
-		return ix.SetKey(ctx, r.id, env)
+		return ix.SetKey(ctx, r.id, env, kmsContext)
 	}})
 }
 

@@ -10,14 +10,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
-
-// encryptionContext is the KMS encryption context of a recording's DEK.
-func encryptionContext(org, recordingID, policyID string) kms.EncryptionContext {
-	return kms.EncryptionContext{"org": org, "recording": recordingID, "policy": policyID}
-}
 
 // Resume takes back what a previous process left in the spool: every
 // file it left open is recovered (its process died), and every closed one
@@ -84,7 +80,7 @@ func readHeader(path string) (*seal.Header, error) {
 }
 
 func (s *Service) keys() Keys {
-	return Keys{Index: s.d.Index, Provider: s.d.Provider, Timeout: s.d.KMSTimeout}
+	return Keys{Index: s.d.Index, OrgID: s.d.OrgID, Provider: s.d.Provider, Timeout: s.d.KMSTimeout}
 }
 
 // recoverOne closes a spool file left open: it verifies the chunks that
@@ -134,8 +130,12 @@ func (s *Service) recoverOne(ctx context.Context, r *Recording, e storage.SpoolE
 
 // Keys unwraps the DEKs of recordings (crash recovery, playback).
 type Keys struct {
-	// Index, when set, holds the current envelope of each recording.
+	// Index, when set, holds the current envelope of each recording and
+	// the KMS context it was indexed with.
 	Index Index
+	// OrgID is this gateway's org: what a recording with no index row
+	// must belong to.
+	OrgID string
 	// Provider returns the KMS provider of a name.
 	Provider func(name string) (kms.Provider, bool)
 	// Timeout bounds one unwrap (none when zero).
@@ -144,13 +144,32 @@ type Keys struct {
 
 // Unwrap returns the DEK of recording id, whose header is h. The index's
 // envelope supersedes the header's (a rewrap replaces it there without
-// touching the object).
+// touching the object). The context is the one recordingkey derives: the
+// header's recorded one (format version 2) once it is the one the index
+// recorded and its org and policy match the index's, else the legacy one.
 func (k Keys) Unwrap(ctx context.Context, id string, h *seal.Header) ([]byte, error) {
 	env := h.Envelope
+	want := recordingkey.Recording{ID: id, OrgID: k.OrgID, PolicyID: h.Context.PolicyID}
 	if k.Index != nil {
-		if row, err := k.Index.Get(ctx, id); err == nil && len(row.Envelope.WrappedDEK) > 0 && row.Envelope.Key.KeyVersion != "" {
-			env = row.Envelope
+		row, err := k.Index.Get(ctx, id)
+		switch {
+		case err == nil:
+			if len(row.Envelope.WrappedDEK) > 0 && row.Envelope.Key.KeyVersion != "" {
+				env = row.Envelope
+			}
+			want.OrgID, want.PolicyID = row.OrgID, row.PolicyID
+			if want.KMSContext, err = recordingkey.Unmarshal(row.KMSContext); err != nil {
+				return nil, fmt.Errorf("recording %s: index: %w", id, err)
+			}
+		case !errors.Is(err, ErrNotFound):
+			// An index that cannot answer is no licence to trust the
+			// header alone: refuse, the caller retries.
+			return nil, fmt.Errorf("recording %s: index: %w", id, err)
 		}
+	}
+	ec, err := recordingkey.UnwrapContext(h, want)
+	if err != nil {
+		return nil, err
 	}
 	var p kms.Provider
 	ok := k.Provider != nil
@@ -165,8 +184,7 @@ func (k Keys) Unwrap(ctx context.Context, id string, h *seal.Header) ([]byte, er
 		ctx, cancel = context.WithTimeout(ctx, k.Timeout)
 		defer cancel()
 	}
-	return p.Unwrap(ctx, kms.KeyRef{Provider: env.Key.Provider, KeyID: env.Key.KeyID}, env.WrappedDEK,
-		encryptionContext(h.Context.OrgID, id, h.Context.PolicyID))
+	return recordingkey.Unwrap(ctx, p, env, ec)
 }
 
 // unwrittenRetry is how often recovery in place of a recording whose final

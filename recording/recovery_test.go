@@ -3,6 +3,7 @@ package recording
 import (
 	"bytes"
 	"context"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"io"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestCrashLeftRecordingRecoveredAndStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dk, err := keyring.GenerateDataKey(ctx, ref, encryptionContext("org", r.ID(), "p"))
+	dk, err := keyring.GenerateDataKey(ctx, ref, recordingkey.ForRecording("org", r.ID(), "p"))
 	if err != nil {
 		t.Fatal(err)
 	}

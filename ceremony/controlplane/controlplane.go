@@ -85,6 +85,9 @@ type Deps struct {
 	Objects storage.Store
 	// Providers are the open key providers, found by name or key type.
 	Providers kms.Registry
+	// Rotated, when set, hears of each key rotation (the gateway drops
+	// the DEKs it pooled under the old version).
+	Rotated func(kms.KeyRef)
 	// PlatformKey is the platform key as its provider names it.
 	PlatformKey kms.KeyRef
 	// Anchor opens the configured audit anchor (nil: none).

@@ -33,7 +33,7 @@ func (s *Service) jobsService() (*jobs.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	rot := &jobs.KeyRotator{Store: s.st, Providers: s.deps.Providers, Auditor: aud, Logger: s.log, Timeout: s.cfg.KMSTimeout}
+	rot := &jobs.KeyRotator{Store: s.st, Providers: s.deps.Providers, Rotated: s.deps.Rotated, Auditor: aud, Logger: s.log, Timeout: s.cfg.KMSTimeout}
 	return &jobs.Service{Runner: r, KeyRotator: rot}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 )
 
 // BenchmarkRewrapLocalKMS measures rewrap throughput against local-kms
@@ -20,7 +21,7 @@ func BenchmarkRewrapLocalKMS(b *testing.B) {
 	ctx := context.Background()
 	for i := range b.N {
 		id := fmt.Sprintf("bench-%06d", i)
-		dk, err := k.provider.GenerateDataKey(ctx, k.ref, EncryptionContext(testOrg, id, "pci"))
+		dk, err := k.provider.GenerateDataKey(ctx, k.ref, recordingkey.ForRecording(testOrg, id, "pci"))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/mediaseal/mediaseal/kms/awskms"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/kms/pkcs11"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/fs"
@@ -158,7 +159,7 @@ func (e *env) record(status string, packets int) store.Recording {
 	e.seq++
 	id := fmt.Sprintf("rec-%04d", e.seq)
 	started := time.Date(2026, 3, 1, 10, 0, e.seq, 0, time.UTC)
-	dk, err := e.kit.provider.GenerateDataKey(ctx, e.kit.ref, EncryptionContext(testOrg, id, "pci"))
+	dk, err := e.kit.provider.GenerateDataKey(ctx, e.kit.ref, recordingkey.ForRecording(testOrg, id, "pci"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func (e *env) read(ctx context.Context, id string) ([32]byte, store.Recording, e
 	}
 	ra := storage.NewReaderAt(ctx, e.objects.Store, rec.ObjectKey)
 	dek, err := e.kit.provider.Unwrap(ctx, kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}, rec.WrappedDEK,
-		EncryptionContext(rec.OrgID, rec.ID, rec.PolicyID))
+		recordingkey.ForRecording(rec.OrgID, rec.ID, rec.PolicyID))
 	if err != nil {
 		return [32]byte{}, rec, err
 	}

@@ -9,12 +9,33 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
+	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
-// EncryptionContext is the KMS encryption context of a recording's DEK, as
-// the gateway binds it: {"org","recording","policy"}.
-func EncryptionContext(org, recordingID, policyID string) kms.EncryptionContext {
-	return kms.EncryptionContext{"org": org, "recording": recordingID, "policy": policyID}
+// contextOf is the KMS context rec's DEK is wrapped under, from the index
+// alone (a rewrap reads nothing else): the recorded one, checked against
+// the row's org and policy, or the legacy one.
+func contextOf(rec store.Recording) (kms.EncryptionContext, error) {
+	want, err := indexed(rec)
+	if err != nil {
+		return nil, err
+	}
+	return recordingkey.Recorded(want.KMSContext, want)
+}
+
+// envelopeOf is rec's current envelope as the index holds it.
+func envelopeOf(rec store.Recording) seal.Envelope {
+	return recordingkey.Envelope(kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}, rec.KeyVersion, rec.Fallback, rec.WrappedDEK)
+}
+
+// indexed is what the index says of rec, for recordingkey's checks.
+func indexed(rec store.Recording) (recordingkey.Recording, error) {
+	recorded, err := recordingkey.Unmarshal(rec.KMSContext)
+	if err != nil {
+		return recordingkey.Recording{}, fmt.Errorf("recording %s: index: %w", rec.ID, err)
+	}
+	return recordingkey.Recording{ID: rec.ID, OrgID: rec.OrgID, PolicyID: rec.PolicyID, KMSContext: recorded}, nil
 }
 
 // classify says whether rec is skipped (and why) or changed. A non-nil
@@ -104,12 +125,15 @@ func (ex *execution) probe(ctx context.Context, rec store.Recording, key string)
 	if !ok {
 		return "", fmt.Errorf("%w: %q", ErrNoProvider, rec.KeyProvider)
 	}
+	ec, err := contextOf(rec)
+	if err != nil {
+		return "", err
+	}
 	var version string
-	err := ex.kmsCall(ctx, func(ctx context.Context) (err error) {
-		var w []byte
-		w, version, err = p.Rewrap(ctx, kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}, rec.WrappedDEK,
-			EncryptionContext(rec.OrgID, rec.ID, rec.PolicyID))
-		clear(w)
+	err = ex.kmsCall(ctx, func(ctx context.Context) (err error) {
+		env, err := recordingkey.Rewrap(ctx, p, envelopeOf(rec), ec)
+		clear(env.WrappedDEK)
+		version = env.Key.KeyVersion
 		return err
 	})
 	if err != nil {
@@ -157,14 +181,16 @@ func (ex *execution) rewrap(ctx context.Context, rec store.Recording, target str
 	if !ok {
 		return outcome{err: fmt.Errorf("%w: %q", ErrNoProvider, rec.KeyProvider)}
 	}
-	ref := kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}
-	ec := EncryptionContext(rec.OrgID, rec.ID, rec.PolicyID)
-	var wrapped []byte
-	var version string
-	err := ex.kmsCall(ctx, func(ctx context.Context) (err error) {
-		wrapped, version, err = p.Rewrap(ctx, ref, rec.WrappedDEK, ec)
+	ec, err := contextOf(rec)
+	if err != nil {
+		return outcome{err: err}
+	}
+	var env seal.Envelope
+	err = ex.kmsCall(ctx, func(ctx context.Context) (err error) {
+		env, err = recordingkey.Rewrap(ctx, p, envelopeOf(rec), ec)
 		return err
 	})
+	wrapped, version := env.WrappedDEK, env.Key.KeyVersion
 	if err != nil {
 		return outcome{err: fmt.Errorf("rewrap: %w", err)}
 	}

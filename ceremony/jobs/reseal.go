@@ -12,6 +12,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
@@ -41,10 +42,17 @@ func (ex *execution) reseal(ctx context.Context, rec store.Recording, target str
 	if err != nil {
 		return outcome{err: fmt.Errorf("reseal: open: %w", err)}
 	}
-	ec := EncryptionContext(h.Context.OrgID, rec.ID, h.Context.PolicyID)
+	// The new DEK is generated for this recording, under its own context,
+	// which the new header (format version 2) and the index record.
+	ec := recordingkey.ForRecording(rec.OrgID, rec.ID, rec.PolicyID)
+	ecBytes, err := recordingkey.Marshal(ec)
+	if err != nil {
+		return outcome{err: fmt.Errorf("reseal: %w", err)}
+	}
 	var dk *kms.DataKey
+	var env seal.Envelope
 	err = ex.kmsCall(ctx, func(ctx context.Context) (err error) {
-		dk, err = p.GenerateDataKey(ctx, ref, ec)
+		dk, env, err = recordingkey.Generate(ctx, p, ref, ec, rec.Fallback)
 		return err
 	})
 	if err != nil {
@@ -54,15 +62,16 @@ func (ex *execution) reseal(ctx context.Context, rec store.Recording, target str
 		dk.Wipe()
 		return outcome{err: err}
 	}
-	env := seal.Envelope{Key: seal.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID, KeyVersion: dk.KeyVersion, Fallback: rec.Fallback},
-		WrappedDEK: dk.Wrapped}
-	info, srcDigest, err := ex.write(ctx, src, newKey, dk, seal.Header{Context: h.Context, Envelope: env, MaxChunkSize: h.MaxChunkSize})
+	info, srcDigest, err := ex.write(ctx, src, newKey, dk, seal.Header{Context: h.Context, KMSContext: ec, Envelope: env, MaxChunkSize: h.MaxChunkSize})
 	if err != nil {
 		ex.deleteObject(ctx, newKey)
 		return outcome{err: fmt.Errorf("reseal: write: %w", err)}
 	}
-	// Read the new object back through the KMS, as any reader will.
-	dst, _, err := ex.open(ctx, p, rec, newKey, dk.Wrapped)
+	// Read the new object back through the KMS, as any reader will: under
+	// the index row it is about to have.
+	next := rec
+	next.KMSContext = ecBytes
+	dst, _, err := ex.open(ctx, p, next, newKey, dk.Wrapped)
 	var sum seal.Summary
 	if err == nil {
 		var d digest
@@ -77,7 +86,7 @@ func (ex *execution) reseal(ctx context.Context, rec store.Recording, target str
 		return outcome{err: fmt.Errorf("reseal: verify: %w", err)}
 	}
 	return outcome{object: &store.ObjectChange{RecordingID: rec.ID, FromObjectKey: rec.ObjectKey, ObjectKey: newKey,
-		KeyProvider: rec.KeyProvider, KeyID: rec.KeyID, KeyVersion: dk.KeyVersion, WrappedDEK: dk.Wrapped,
+		KeyProvider: rec.KeyProvider, KeyID: rec.KeyID, KeyVersion: dk.KeyVersion, WrappedDEK: dk.Wrapped, KMSContext: ecBytes,
 		SHA256: info.SHA256, Bytes: info.Size, Chunks: sum.Chunks},
 		target: keyOf(rec.KeyProvider, rec.KeyID), version: dk.KeyVersion, bytes: rec.Bytes}
 }
@@ -94,10 +103,20 @@ func (ex *execution) open(ctx context.Context, p kms.Provider, rec store.Recordi
 	if err != nil {
 		return nil, nil, err
 	}
+	// The header's recorded context, once it agrees with the index.
+	want, err := indexed(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	ec, err := recordingkey.UnwrapContext(h, want)
+	if err != nil {
+		return nil, nil, err
+	}
 	var dek []byte
 	err = ex.kmsCall(ctx, func(ctx context.Context) (err error) {
-		dek, err = p.Unwrap(ctx, kms.KeyRef{Provider: rec.KeyProvider, KeyID: rec.KeyID}, wrapped,
-			EncryptionContext(h.Context.OrgID, rec.ID, h.Context.PolicyID))
+		env := envelopeOf(rec)
+		env.WrappedDEK = wrapped
+		dek, err = recordingkey.Unwrap(ctx, p, env, ec)
 		return err
 	})
 	if err != nil {

@@ -51,6 +51,9 @@ type KeyRotator struct {
 	Now func() time.Time
 	// Timeout bounds each provider call (default DefaultKMSTimeout).
 	Timeout time.Duration
+	// Rotated, when set, hears of each rotation made here, so that DEKs
+	// pre-fetched under the old version are dropped (kms.pool).
+	Rotated func(kms.KeyRef)
 }
 
 // Rotation is one rotation made or observed.
@@ -141,6 +144,9 @@ func (k *KeyRotator) rotate(ctx context.Context, key store.Key, slot int64, acto
 		return rot, err
 	}
 	k.bindVersion(ctx, key, v)
+	if k.Rotated != nil {
+		k.Rotated(ref)
+	}
 	k.audit(ctx, rot, nil)
 	return rot, nil
 }
@@ -279,6 +285,9 @@ func (k *KeyRotator) observe(ctx context.Context, key store.Key, p kms.Provider,
 		return Rotation{}, false
 	}
 	k.bindVersion(ctx, key, rot.Version)
+	if k.Rotated != nil {
+		k.Rotated(kms.KeyRef{Provider: name, KeyID: key.Ref})
+	}
 	k.audit(ctx, rot, nil)
 	return rot, true
 }

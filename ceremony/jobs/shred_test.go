@@ -8,6 +8,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 )
 
 // TestShredKeyProviders destroys the key in each real provider: nothing
@@ -33,7 +34,7 @@ func TestShredKeyProviders(t *testing.T) {
 				if got.Status != store.RecordingShredded {
 					t.Fatalf("%s is %s", rec.ID, got.Status)
 				}
-				if dek, err := k.provider.Unwrap(ctx, k.ref, rec.WrappedDEK, EncryptionContext(testOrg, rec.ID, "pci")); err == nil {
+				if dek, err := k.provider.Unwrap(ctx, k.ref, rec.WrappedDEK, recordingkey.ForRecording(testOrg, rec.ID, "pci")); err == nil {
 					clear(dek)
 					t.Fatalf("%s still unwraps after shredding", rec.ID)
 				}

@@ -28,8 +28,10 @@ type ObjectChange struct {
 	KeyID         string
 	KeyVersion    string
 	WrappedDEK    []byte
-	SHA256        string
-	Bytes         int64
+	// KMSContext is the new DEK's KMS context (canonical; nil: legacy).
+	KMSContext []byte
+	SHA256     string
+	Bytes      int64
 	// Chunks is the new object's chunk count: a reseal chunks the records
 	// anew, and exports compare the object with the index's count.
 	Chunks int64
@@ -102,8 +104,8 @@ func (s *SQL) replaceObjectTx(ctx context.Context, tx *sql.Tx, o ObjectChange, n
 		return fmt.Errorf("%w: object change of recording %s needs both object keys and a wrapped DEK", ErrInvalid, o.RecordingID)
 	}
 	res, err := tx.ExecContext(ctx, s.q(`UPDATE recordings SET object_key = ?, key_provider = ?, key_id = ?, key_version = ?,
-		wrapped_dek = ?, sha256 = ?, bytes = ?, chunks = ?, updated_at = ? WHERE id = ? AND object_key = ? AND status <> ?`),
-		o.ObjectKey, o.KeyProvider, o.KeyID, o.KeyVersion, o.WrappedDEK, o.SHA256, o.Bytes, o.Chunks, now,
+		wrapped_dek = ?, kms_context = ?, sha256 = ?, bytes = ?, chunks = ?, updated_at = ? WHERE id = ? AND object_key = ? AND status <> ?`),
+		o.ObjectKey, o.KeyProvider, o.KeyID, o.KeyVersion, o.WrappedDEK, o.KMSContext, o.SHA256, o.Bytes, o.Chunks, now,
 		o.RecordingID, o.FromObjectKey, RecordingShredded)
 	if err != nil {
 		return err

@@ -27,8 +27,8 @@ func (x RecordingIndex) Create(ctx context.Context, r recording.Row) error {
 }
 
 // SetKey implements recording.Index.
-func (x RecordingIndex) SetKey(ctx context.Context, id string, env seal.Envelope) error {
-	return lifecycleErr(x.SQL.SetRecordingKey(ctx, id, env.Key.Provider, env.Key.KeyID, env.Key.KeyVersion, env.Key.Fallback, env.WrappedDEK))
+func (x RecordingIndex) SetKey(ctx context.Context, id string, env seal.Envelope, kmsContext []byte) error {
+	return lifecycleErr(x.SQL.SetRecordingKey(ctx, id, env.Key.Provider, env.Key.KeyID, env.Key.KeyVersion, env.Key.Fallback, env.WrappedDEK, kmsContext))
 }
 
 // Progress implements recording.Index.
@@ -58,7 +58,7 @@ func (x RecordingIndex) Get(ctx context.Context, id string) (recording.Row, erro
 	}
 	return recording.Row{ID: r.ID, SessionID: r.SessionID, OrgID: r.OrgID, CallID: r.CallID, QueueID: r.QueueID,
 		Direction: r.Direction, PolicyID: r.PolicyID, PolicyVersion: r.PolicyVersion, ObjectKey: r.ObjectKey,
-		StartedAt: r.StartedAt, GatewayID: r.GatewayID, Chunks: r.Chunks,
+		StartedAt: r.StartedAt, GatewayID: r.GatewayID, Chunks: r.Chunks, KMSContext: r.KMSContext,
 		Envelope: seal.Envelope{Key: seal.KeyRef{Provider: r.KeyProvider, KeyID: r.KeyID, KeyVersion: r.KeyVersion, Fallback: r.Fallback},
 			WrappedDEK: r.WrappedDEK}}, nil
 }

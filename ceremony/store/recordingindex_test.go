@@ -26,8 +26,8 @@ func (x *switchedIndex) ix() store.RecordingIndex { return store.RecordingIndex{
 func (x *switchedIndex) Create(ctx context.Context, r recording.Row) error {
 	return x.ix().Create(ctx, r)
 }
-func (x *switchedIndex) SetKey(ctx context.Context, id string, env seal.Envelope) error {
-	return x.ix().SetKey(ctx, id, env)
+func (x *switchedIndex) SetKey(ctx context.Context, id string, env seal.Envelope, kmsContext []byte) error {
+	return x.ix().SetKey(ctx, id, env, kmsContext)
 }
 func (x *switchedIndex) Progress(ctx context.Context, p recording.Progress) error {
 	return x.ix().Progress(ctx, p)
@@ -83,7 +83,7 @@ func TestRecordingIndexLandsAfterStoreOutage(t *testing.T) {
 	if took := time.Since(t0); took > 50*time.Millisecond {
 		t.Fatalf("Started waited %v for a store that is down", took)
 	}
-	r.KeyReady(seal.Envelope{Key: seal.KeyRef{Provider: "local", KeyID: "k", KeyVersion: "1"}, WrappedDEK: []byte("wrapped")})
+	r.KeyReady(seal.Envelope{Key: seal.KeyRef{Provider: "local", KeyID: "k", KeyVersion: "1"}, WrappedDEK: []byte("wrapped")}, []byte("kms-context"))
 	r.Durable(4096) // one flush's progress, batched
 	failures := func() float64 {
 		mfs, _ := reg.Gather()
@@ -126,7 +126,7 @@ func TestRecordingIndexLandsAfterStoreOutage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("row did not land: %v", err)
 	}
-	if rec.Status != store.RecordingActive || rec.ObjectKey != r.ObjectKey() || rec.KeyID != "k" || rec.GatewayID != "gw" || rec.CallID != "c" {
+	if rec.Status != store.RecordingActive || rec.ObjectKey != r.ObjectKey() || rec.KeyID != "k" || string(rec.KMSContext) != "kms-context" || rec.GatewayID != "gw" || rec.CallID != "c" {
 		t.Fatalf("row %+v", rec)
 	}
 	if err := svc.Admit(); err != nil {

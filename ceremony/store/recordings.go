@@ -10,7 +10,7 @@ import (
 
 const recordingColumns = `id, session_id, org_id, call_id, queue_id, direction, policy_id, policy_version,
 	key_provider, key_id, key_version, fallback, wrapped_dek, object_key, status, chunks, bytes, sha256,
-	started_at, ended_at, durable_at, gateway_id, updated_at`
+	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context`
 
 var finalStatuses = map[string]bool{
 	RecordingComplete: true, RecordingTruncated: true, RecordingRecovered: true, RecordingFailed: true,
@@ -37,11 +37,11 @@ func (s *SQL) CreateRecording(ctx context.Context, r Recording) error {
 		r.StartedAt = now
 	}
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO recordings (`+recordingColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		r.ID, r.SessionID, r.OrgID, r.CallID, r.QueueID, r.Direction, r.PolicyID, r.PolicyVersion,
 		r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback, r.WrappedDEK, r.ObjectKey, r.Status,
 		r.Chunks, r.Bytes, r.SHA256, r.StartedAt.UnixNano(), nanos(r.EndedAt), nanos(r.DurableAt),
-		r.GatewayID, now.UnixNano())
+		r.GatewayID, now.UnixNano(), r.KMSContext)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("%w: recording %s", ErrDuplicate, r.ID)
 	}
@@ -166,7 +166,7 @@ func scanRecording(sc scanner) (Recording, error) {
 	var ended, durable sql.NullInt64
 	err := sc.Scan(&r.ID, &r.SessionID, &r.OrgID, &r.CallID, &r.QueueID, &r.Direction, &r.PolicyID, &r.PolicyVersion,
 		&r.KeyProvider, &r.KeyID, &r.KeyVersion, &r.Fallback, &r.WrappedDEK, &r.ObjectKey, &r.Status,
-		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated)
+		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext)
 	if err != nil {
 		return Recording{}, err
 	}

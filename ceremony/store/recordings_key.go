@@ -7,14 +7,15 @@ import (
 
 // SetRecordingKey records the key envelope of an ACTIVE recording once its
 // DEK has arrived (the row is created at session start, before the KMS
-// answers). ErrConflict if the recording already has an envelope.
-func (s *SQL) SetRecordingKey(ctx context.Context, id, provider, keyID, keyVersion string, fallback bool, wrappedDEK []byte) error {
+// answers), with the KMS context it is wrapped under (nil: the legacy
+// context). ErrConflict if the recording already has an envelope.
+func (s *SQL) SetRecordingKey(ctx context.Context, id, provider, keyID, keyVersion string, fallback bool, wrappedDEK, kmsContext []byte) error {
 	if len(wrappedDEK) == 0 {
 		return fmt.Errorf("%w: empty wrapped DEK for recording %s", ErrInvalid, id)
 	}
 	res, err := s.db.ExecContext(ctx, s.q(`UPDATE recordings SET key_provider = ?, key_id = ?, key_version = ?, fallback = ?,
-		wrapped_dek = ?, updated_at = ? WHERE id = ? AND wrapped_dek IS NULL`),
-		provider, keyID, keyVersion, fallback, wrappedDEK, s.now().UnixNano(), id)
+		wrapped_dek = ?, kms_context = ?, updated_at = ? WHERE id = ? AND wrapped_dek IS NULL`),
+		provider, keyID, keyVersion, fallback, wrappedDEK, kmsContext, s.now().UnixNano(), id)
 	if err != nil {
 		return fmt.Errorf("store: set key of recording %s: %w", id, err)
 	}

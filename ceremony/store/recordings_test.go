@@ -315,13 +315,14 @@ func TestSetRecordingKey(t *testing.T) {
 			{"missing recording", "missing", []byte("env"), store.ErrNotFound},
 		}
 		for _, tc := range tests {
-			err := s.SetRecordingKey(ctx, tc.id, "local", "platform", "", true, tc.wrapped)
+			err := s.SetRecordingKey(ctx, tc.id, "local", "platform", "", true, tc.wrapped, []byte("ctx-"+tc.name))
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 				t.Fatalf("%s: %v, want %v", tc.name, err, tc.wantErr)
 			}
 		}
 		got, _ := s.GetRecording(ctx, r.ID)
-		if string(got.WrappedDEK) != "env-1" || !got.Fallback || got.KeyProvider != "local" || got.KeyID != "platform" {
+		if string(got.WrappedDEK) != "env-1" || !got.Fallback || got.KeyProvider != "local" || got.KeyID != "platform" ||
+			string(got.KMSContext) != "ctx-first envelope" {
 			t.Fatalf("envelope not kept: %+v", got)
 		}
 	})

@@ -41,7 +41,7 @@ type RecordingRepository interface {
 	// SetRecordingKey records the key envelope of a recording created
 	// without one (the DEK arrives after the session starts); ErrConflict
 	// if it already has one.
-	SetRecordingKey(ctx context.Context, id, provider, keyID, keyVersion string, fallback bool, wrappedDEK []byte) error
+	SetRecordingKey(ctx context.Context, id, provider, keyID, keyVersion string, fallback bool, wrappedDEK, kmsContext []byte) error
 	// RewrapRecording replaces the key envelope (wrapped DEK and key
 	// version) if the stored key version is still fromVersion (ErrConflict
 	// otherwise). The media is not touched.
@@ -126,6 +126,10 @@ type Recording struct {
 	// WrappedDEK is the current key envelope (ciphertext); a rewrap
 	// supersedes it here.
 	WrappedDEK []byte
+	// KMSContext is the KMS encryption context the DEK is wrapped under,
+	// canonically encoded (kms/recordingkey.Marshal); nil: the legacy
+	// context {org, recording, policy}.
+	KMSContext []byte
 	ObjectKey  string
 	Status     string
 	Chunks     int64

@@ -151,7 +151,20 @@ type KMS struct {
 	AWS      KMSAWS      `yaml:"aws"`
 	PKCS11   KMSPKCS11   `yaml:"pkcs11"`
 	Breaker  Breaker     `yaml:"breaker"`
+	Pool     KMSPool     `yaml:"pool"`
 }
+
+// KMSPool configures the DEK pre-fetch pool of each key in use (the
+// platform key and every customer key a session names): DEKs generated
+// ahead, so a session's first chunk is sealed and durable without a KMS
+// round trip.
+type KMSPool struct {
+	Enabled *bool `yaml:"enabled"` // default true
+	Size    int   `yaml:"size"`    // DEKs ready per key
+}
+
+// On reports whether keys get a pre-fetch pool.
+func (p KMSPool) On() bool { return boolOr(p.Enabled, true) }
 
 // KMSLocal configures the platform keyring.
 type KMSLocal struct {

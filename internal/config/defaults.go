@@ -33,6 +33,7 @@ const (
 	DefaultPlatformKey       = "platform"
 	DefaultBreakerFailures   = 3
 	DefaultBreakerCooldown   = 10 * time.Second
+	DefaultKMSPoolSize       = 16
 	DefaultStoreDriver       = "sqlite"
 )
 
@@ -79,6 +80,7 @@ func (c *Config) ApplyDefaults() {
 	c.KMS.applyPlatformDefaults()
 	setInt(&c.KMS.Breaker.Failures, DefaultBreakerFailures)
 	setInt(&c.KMS.Breaker.Cooldown, Duration(DefaultBreakerCooldown))
+	setInt(&c.KMS.Pool.Size, DefaultKMSPoolSize)
 	setStr(&c.Store.Driver, DefaultStoreDriver)
 	c.SIPREC.applyDefaults()
 	c.WHIP.applyDefaults()

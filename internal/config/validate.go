@@ -43,6 +43,7 @@ func (c *Config) Validate() error {
 		{c.KMS.Timeout.D() >= 10e6 && c.KMS.Timeout.D() <= 60e9, "kms.timeout", c.KMS.Timeout.D(), "must be between 10ms and 60s"},
 		{idRe.MatchString(c.KMS.PlatformKey), "kms.platformKey", c.KMS.PlatformKey, "must be a key id"},
 		{c.KMS.Breaker.Failures > 0, "kms.breaker.failures", c.KMS.Breaker.Failures, "must be positive"},
+		{c.KMS.Pool.Size > 0 && c.KMS.Pool.Size <= 1024, "kms.pool.size", c.KMS.Pool.Size, "must be between 1 and 1024"},
 		{!c.KMS.AWS.Enabled || c.KMS.AWS.Region != "", "kms.aws.region", c.KMS.AWS.Region, "must be set when kms.aws is enabled"},
 		{!c.KMS.AWS.Enabled || c.KMS.AWS.Region == c.Org.Region, "kms.aws.region", c.KMS.AWS.Region, "must equal org.region " + c.Org.Region + " (keys stay in the organisation's region)"},
 		{!c.KMS.PKCS11.Enabled || c.KMS.PKCS11.ModulePath != "", "kms.pkcs11.modulePath", c.KMS.PKCS11.ModulePath, "must be set when kms.pkcs11 is enabled"},

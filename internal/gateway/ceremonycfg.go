@@ -75,7 +75,7 @@ func (g *Gateway) openControlPlane(ctx context.Context) error {
 	cp, err := controlplane.New(ctx, g.controlPlaneConfig(), controlplane.Deps{
 		Store: g.index, Objects: g.objects, Providers: g.providers, PlatformKey: g.platformRef(),
 		Anchor:   func(ctx context.Context) (audit.Anchor, error) { return NewAuditAnchor(ctx, g.cfg) },
-		Exporter: exporter{g.playback},
+		Exporter: exporter{g.playback}, Rotated: g.rotated,
 		Busy: func(id string) bool {
 			_, ok := g.spool.Find(id)
 			return ok

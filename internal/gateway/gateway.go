@@ -243,6 +243,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	cat := g.cp.Catalog()
 	keys := &brokerKeys{broker: g.broker, resolver: &keyResolver{platform: g.platformRef(), platformID: cfg.KMS.PlatformKey,
 		keys: cat.Keys, unusable: cat.Unusable, registry: cat.Registry}}
+	g.startPools(keys)
 	sealOpts := []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}
 	if procs, raised := udprx.ReserveProcs(); raised {
 		g.log.Info("GOMAXPROCS raised: each io_uring receive loop keeps a thread of its own", zap.Int("gomaxprocs", procs))

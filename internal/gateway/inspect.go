@@ -9,6 +9,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/jobs"
 	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/storage/spool"
@@ -30,6 +31,9 @@ func (g *Gateway) Keyring() *local.Keyring { return g.keyring }
 
 // Jobs is the service of re-encryption jobs and key rotation.
 func (g *Gateway) Jobs() *jobs.Service { return g.cp.Jobs() }
+
+// Broker is the DEK broker (its pools, its breakers).
+func (g *Gateway) Broker() *broker.Broker { return g.broker }
 
 // Media is the session manager.
 func (g *Gateway) Media() *media.Manager { return g.media }
@@ -60,4 +64,3 @@ type APIHooks = controlplane.APIHooks
 func WithAPIHooks(h APIHooks) Option {
 	return func(g *Gateway) { g.hooks = h }
 }
-

@@ -2,16 +2,19 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/kms/pkcs11"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/policy"
-	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
 // Provider names of the adapters, as stored in seal headers and the index.
@@ -96,15 +99,19 @@ func (r *keyResolver) resolve(ref *policy.KeyReference) (kms.KeyRef, error) {
 }
 
 // brokerKeys is the media.KeySource of the gateway: the DEK broker (bounded
-// wait, platform-key fallback or fail closed, circuit breaker per key).
+// wait, platform-key fallback or fail closed, circuit breaker per key,
+// pre-fetch pools).
 type brokerKeys struct {
 	broker   *broker.Broker
 	resolver *keyResolver
+	// pool, when set, starts the pool of a key the first time a request
+	// names it (a customer key registered at run time).
+	pool func(kms.KeyRef)
 }
 
-// Acquire implements media.KeySource. The manager calls it off the media
-// path; the broker bounds it.
-func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest) (media.KeyGrant, error) {
+// Acquire implements media.KeySource: the broker answers in its own
+// goroutine (a pooled DEK at once), which delivers straight to media.
+func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest, deliver func(media.KeyGrant, error)) {
 	// A key the registry does not vouch for is treated as unavailable:
 	// the policy's onKeyUnavailable decides, the broker audits.
 	ref, unusable := k.resolver.resolve(req.Policy.EncryptionKeyReference)
@@ -112,16 +119,55 @@ func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest) (media.K
 	if req.Policy.OnKeyUnavailable == policy.OnKeyUnavailableFailClosed {
 		on = broker.FailClosed
 	}
+	if unusable == nil && k.pool != nil {
+		k.pool(ref)
+	}
 	// A deliberately disabled key follows the policy like an unreachable
 	// one: FAIL_CLOSED records nothing, PLATFORM_KEY falls back; the
 	// broker audits either way.
-	res, err := k.broker.Acquire(ctx, broker.Request{Key: ref, Context: req.Context, OnKeyUnavailable: on,
-		Unusable: unusable}).Wait(ctx)
-	if err != nil {
-		return media.KeyGrant{}, fmt.Errorf("%w: %v", media.ErrKeyUnavailable, err)
+	k.broker.AcquireFunc(ctx, broker.Request{Key: ref, Context: req.Context, OnKeyUnavailable: on, Unusable: unusable},
+		func(res *broker.Result, err error) {
+			if err != nil {
+				deliver(media.KeyGrant{}, fmt.Errorf("%w: %v", media.ErrKeyUnavailable, err))
+				return
+			}
+			deliver(media.KeyGrant{DEK: res.DataKey.Plaintext, Reason: res.Reason, Context: res.Context,
+				Envelope: recordingkey.FromBroker(res)}, nil)
+		})
+}
+
+// startPools gives the platform key and every usable key the current
+// policies name a DEK pre-fetch pool (kms.pool), and has k start the pool
+// of any other key the first time a session names it usable.
+func (g *Gateway) startPools(k *brokerKeys) {
+	if !g.cfg.KMS.Pool.On() {
+		return
 	}
-	return media.KeyGrant{DEK: res.DataKey.Plaintext, Reason: res.Reason, Envelope: seal.Envelope{
-		Key:        seal.KeyRef{Provider: res.Key.Provider, KeyID: res.Key.KeyID, KeyVersion: res.KeyVersion, Fallback: res.Fallback},
-		WrappedDEK: res.DataKey.Wrapped,
-	}}, nil
+	k.pool = func(ref kms.KeyRef) {
+		err := g.broker.EnsurePool(recordingkey.PoolSpec(g.cfg.Org.ID, ref, g.cfg.KMS.Pool.Size))
+		if err != nil && !errors.Is(err, broker.ErrClosed) {
+			g.log.Warn("no DEK pool for key", zap.Stringer("key", ref), zap.Error(err))
+		}
+	}
+	k.pool(g.platformRef())
+	set := g.cp.Catalog().Policies()
+	if set == nil {
+		return
+	}
+	for _, p := range set.Policies() {
+		if p.EncryptionKeyReference == nil {
+			continue
+		}
+		if ref, unusable := k.resolver.resolve(p.EncryptionKeyReference); unusable == nil {
+			k.pool(ref)
+		}
+	}
+}
+
+// rotated drops the DEKs pooled under key's old version: new recordings
+// are wrapped under the version the rotation made.
+func (g *Gateway) rotated(key kms.KeyRef) {
+	if b := g.broker; b != nil {
+		b.DrainPool(key)
+	}
 }

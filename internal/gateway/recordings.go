@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/recording"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
@@ -22,8 +21,8 @@ func (g *Gateway) newRecordings(reg prometheus.Registerer) (*recording.Service, 
 }
 
 func (g *Gateway) recordingKeys() recording.Keys {
-	return recording.Keys{Index: store.RecordingIndex{SQL: g.index}, Timeout: g.cfg.KMS.Timeout.D(),
-		Provider: func(name string) (kms.Provider, bool) { p, ok := g.providers[name]; return p, ok }}
+	return recording.Keys{Index: store.RecordingIndex{SQL: g.index}, OrgID: g.cfg.Org.ID, Timeout: g.cfg.KMS.Timeout.D(),
+		Provider: g.providers.ByName}
 }
 
 // unwrap returns the DEK of a recording (playback).

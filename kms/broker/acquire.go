@@ -12,12 +12,23 @@ import (
 // session's: cancelling it abandons the request.
 func (b *Broker) Acquire(ctx context.Context, req Request) *Pending {
 	p := &Pending{done: make(chan struct{})}
+	b.AcquireFunc(ctx, req, func(res *Result, err error) {
+		p.res, p.err = res, err
+		close(p.done)
+	})
+	return p
+}
+
+// AcquireFunc is Acquire handing the outcome to done instead of a Pending:
+// done runs once, in the request's own goroutine (or before AcquireFunc
+// returns when the broker is closed), so a caller needs no goroutine of
+// its own to wait for the DEK. done should not block for long.
+func (b *Broker) AcquireFunc(ctx context.Context, req Request, done func(*Result, error)) {
 	b.mu.Lock()
 	if b.stopCtx.Err() != nil {
 		b.mu.Unlock()
-		p.err = ErrClosed
-		close(p.done)
-		return p
+		done(nil, ErrClosed)
+		return
 	}
 	b.wg.Add(1)
 	b.mu.Unlock()
@@ -41,10 +52,8 @@ func (b *Broker) Acquire(ctx context.Context, req Request) *Pending {
 			res.Latency = latency
 		}
 		b.metrics.Request(req.Key, outcome, latency)
-		p.res, p.err = res, err
-		close(p.done)
+		done(res, err)
 	}()
-	return p
 }
 
 func (b *Broker) acquire(ctx context.Context, req Request) (*Result, error) {

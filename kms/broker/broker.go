@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -26,12 +27,18 @@ const (
 	FailClosed  OnKeyUnavailable = "FAIL_CLOSED"
 )
 
-// PoolSpec pre-fetches DEKs for one key under a fixed context (see the
-// package documentation for the trade-off).
+// PoolSpec pre-fetches DEKs for one key (see the package documentation).
 type PoolSpec struct {
-	Key     kms.KeyRef
-	Context kms.EncryptionContext // e.g. org, policy, key; no recording id
-	Size    int
+	Key kms.KeyRef
+	// Context is what a request's context must contain for a pooled DEK
+	// to serve it (e.g. the org, and a policy for a per-policy pool); no
+	// recording id.
+	Context kms.EncryptionContext
+	// NewContext, when set, returns the context each pooled DEK is
+	// generated under (e.g. Context plus the key and a unique DEK id); nil:
+	// every DEK is generated under Context.
+	NewContext func() (kms.EncryptionContext, error)
+	Size       int
 }
 
 // Config configures a Broker. Zero values take the defaults above.
@@ -141,12 +148,40 @@ func New(cfg Config, providers map[string]kms.Provider, opts ...Option) (*Broker
 			b.stop()
 			return nil, fmt.Errorf("%w: pool key %s", ErrNoProvider, spec.Key)
 		}
-		p := newPool(spec)
-		b.pools[spec.Key] = p
+		b.startPool(spec)
+	}
+	return b, nil
+}
+
+// EnsurePool starts a pool for spec.Key unless it has one; a key put in
+// use after New (a customer key registered at run time) gets its pool so.
+func (b *Broker) EnsurePool(spec PoolSpec) error {
+	if spec.Size <= 0 || spec.Key.KeyID == "" {
+		return fmt.Errorf("broker: pool needs a key and a size > 0 (got %q, %d)", spec.Key, spec.Size)
+	}
+	if _, ok := b.providers[spec.Key.Provider]; !ok {
+		return fmt.Errorf("%w: pool key %s", ErrNoProvider, spec.Key)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopCtx.Err() != nil {
+		return ErrClosed
+	}
+	if b.pools[spec.Key] == nil {
+		b.startPool(spec)
+	}
+	return nil
+}
+
+// startPool registers spec's pool and starts its refill workers; b.mu is
+// held or b not shared yet.
+func (b *Broker) startPool(spec PoolSpec) {
+	p := newPool(spec)
+	b.pools[spec.Key] = p
+	for range min(refillWorkers, spec.Size) {
 		b.wg.Add(1)
 		go func() { defer b.wg.Done(); b.refill(p) }()
 	}
-	return b, nil
 }
 
 // Close stops the pool refills, waits for requests in flight and wipes
@@ -155,9 +190,10 @@ func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
 		b.mu.Lock() // no Acquire is between its check and wg.Add
 		b.stop()
+		pools := maps.Clone(b.pools)
 		b.mu.Unlock()
 		b.wg.Wait()
-		for _, p := range b.pools {
+		for _, p := range pools {
 			p.wipe()
 		}
 	})

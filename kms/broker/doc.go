@@ -21,22 +21,22 @@
 // access denied) do not trip the breaker, but they still take the fallback
 // path of the request: the Result's Reason and Cause say which.
 //
-// # Pre-fetch pool and its trade-off
+// # Pre-fetch pool
 //
-// A key may have a pool ([Config.Pools]): a few DEKs generated ahead so
-// that session start does not wait on the KMS at all. Each pooled DEK is
-// handed out exactly once and the pool refills in the background. The
-// trade-off is the encryption context: a pre-fetched DEK is generated
-// before the recording exists, so KMS cannot bind it to the recording id.
-// Its context carries only what the pool was configured with (organisation,
-// policy, key), and a pooled DEK is used only for requests whose context
-// contains every pair of the pool's context. [Result.Context] is the
-// context the wrapped DEK is actually bound to; the recording header must
-// store that one. The recording id is still bound to the media by the
-// recording format (HKDF salt and header MAC), but a KMS audit trail
-// (e.g. CloudTrail) then shows org/policy/key, not which recording a
-// Decrypt was for, and a wrapped DEK could be moved to another recording
-// of the same org and policy without KMS noticing. Pooled plaintext DEKs
-// also live in memory longer (until used or Close wipes them). Use pools
-// where session-start latency matters more than per-recording KMS audit.
+// A key may have a pool ([Config.Pools], [Broker.EnsurePool]): DEKs
+// generated ahead so that session start does not wait on the KMS at all.
+// Each pooled DEK is handed out exactly once and the pool refills in the
+// background. A pre-fetched DEK is generated before its recording exists,
+// so KMS cannot bind it to the recording id: it is generated under the
+// context [PoolSpec.NewContext] returns (the gateway's is org, key and a
+// unique DEK id, see kms/recordingkey), and only serves requests whose
+// context contains every pair of [PoolSpec.Context] (the org). The
+// [Result.Context] is what the wrapped DEK is bound to; the recording
+// header (seal format version 2) and the index record it, and whoever
+// unwraps checks its org against the recording's before asking the KMS.
+// The recording id is bound to the media by the recording format (HKDF
+// salt and header MAC); a KMS audit trail (e.g. CloudTrail) shows the
+// org, key and DEK id, which the index maps to the recording. Pooled
+// plaintext DEKs wait in secmem buffers (out of core dumps) until used
+// or wiped by Close.
 package broker

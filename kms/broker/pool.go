@@ -8,10 +8,13 @@ import (
 )
 
 // pool holds pre-fetched DEKs of one key; each leaves the pool once.
+// slots counts the DEKs pooled or being generated: a refill worker takes a
+// slot before it asks the KMS and take frees one, so the workers keep the
+// pool full without ever overfilling it.
 type pool struct {
-	spec PoolSpec
-	ch   chan pooledKey
-	kick chan struct{}
+	spec  PoolSpec
+	ch    chan pooledKey
+	slots chan struct{}
 }
 
 // pooledKey is a DEK waiting in a pool: its plaintext sits in a secmem
@@ -20,16 +23,17 @@ type pool struct {
 type pooledKey struct {
 	dk  *kms.DataKey // Plaintext nil while pooled
 	buf *secmem.Buffer
+	ec  kms.EncryptionContext // what this DEK is wrapped under
 }
 
 // park moves dk's plaintext into a secmem buffer (clearing the heap copy).
-func park(dk *kms.DataKey) (pooledKey, error) {
+func park(dk *kms.DataKey, ec kms.EncryptionContext) (pooledKey, error) {
 	buf, err := secmem.From(dk.Plaintext)
 	dk.Plaintext = nil
 	if err != nil {
 		return pooledKey{}, err
 	}
-	return pooledKey{dk: dk, buf: buf}, nil
+	return pooledKey{dk: dk, buf: buf, ec: ec}, nil
 }
 
 // unpark hands the DEK out: a heap copy for the recording's writer (which
@@ -41,7 +45,15 @@ func (k pooledKey) unpark() *kms.DataKey {
 }
 
 func newPool(spec PoolSpec) *pool {
-	return &pool{spec: spec, ch: make(chan pooledKey, spec.Size), kick: make(chan struct{}, 1)}
+	return &pool{spec: spec, ch: make(chan pooledKey, spec.Size), slots: make(chan struct{}, spec.Size)}
+}
+
+// context is the encryption context of the next pooled DEK.
+func (p *pool) context() (kms.EncryptionContext, error) {
+	if p.spec.NewContext != nil {
+		return p.spec.NewContext()
+	}
+	return p.spec.Context, nil
 }
 
 func (p *pool) len() int { return len(p.ch) }
@@ -57,16 +69,13 @@ func (p *pool) matches(ec kms.EncryptionContext) bool {
 	return true
 }
 
-func (p *pool) take() *kms.DataKey {
+func (p *pool) take() (*kms.DataKey, kms.EncryptionContext) {
 	select {
 	case k := <-p.ch:
-		select {
-		case p.kick <- struct{}{}:
-		default:
-		}
-		return k.unpark()
+		<-p.slots // a refill worker may generate the next one
+		return k.unpark(), k.ec
 	default:
-		return nil
+		return nil, nil
 	}
 }
 
@@ -88,41 +97,71 @@ func (b *Broker) fromPool(req Request) *Result {
 	if p == nil || !p.matches(req.Context) {
 		return nil
 	}
-	dk := p.take()
+	dk, ec := p.take()
 	if dk == nil {
 		return nil
 	}
-	return &Result{DataKey: dk, Key: req.Key, KeyVersion: dk.KeyVersion, Context: p.spec.Context, Pooled: true}
+	return &Result{DataKey: dk, Key: req.Key, KeyVersion: dk.KeyVersion, Context: ec, Pooled: true}
 }
 
+// refillWorkers is how many DEKs of one pool may be generated at once, so
+// that a pool drained by a burst of calls refills in a few KMS round trips
+// rather than one round trip per DEK.
+const refillWorkers = 4
+
 // refill keeps p full until the broker stops, backing off while the key
-// fails.
+// fails. Several run per pool.
 func (b *Broker) refill(p *pool) {
 	const minBackoff, maxBackoff = 100 * time.Millisecond, 10 * time.Second
 	backoff := minBackoff
 	for {
-		for len(p.ch) < cap(p.ch) {
-			dk, err := b.generate(b.stopCtx, p.spec.Key, p.spec.Context)
-			if err != nil {
-				select {
-				case <-b.stopCtx.Done():
-					return
-				case <-time.After(backoff):
-				}
-				backoff = min(2*backoff, maxBackoff)
-				continue
-			}
-			backoff = minBackoff
-			k, err := park(dk)
-			if err != nil {
-				continue // no secmem buffer (mmap failed): the key is dropped, not pooled on the heap
-			}
-			p.ch <- k // only refill sends, and len < cap: never blocks
-		}
 		select {
 		case <-b.stopCtx.Done():
 			return
-		case <-p.kick:
+		case p.slots <- struct{}{}:
+		}
+		ec, err := p.context()
+		var dk *kms.DataKey
+		if err == nil {
+			dk, err = b.generate(b.stopCtx, p.spec.Key, ec)
+		}
+		if err != nil {
+			<-p.slots
+			select {
+			case <-b.stopCtx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		}
+		backoff = minBackoff
+		k, err := park(dk, ec)
+		if err != nil {
+			<-p.slots
+			continue // no secmem buffer (mmap failed): the key is dropped, not pooled on the heap
+		}
+		p.ch <- k // a slot is held for it: never blocks
+	}
+}
+
+// DrainPool wipes the DEKs key's pool holds (it refills at once): after a
+// rotation, so that new recordings get DEKs wrapped under the new version
+// rather than the pooled ones of the old. No pool: nothing happens.
+func (b *Broker) DrainPool(key kms.KeyRef) {
+	b.mu.Lock()
+	p := b.pools[key]
+	b.mu.Unlock()
+	if p == nil {
+		return
+	}
+	for {
+		select {
+		case k := <-p.ch:
+			_ = k.buf.Close()
+			<-p.slots
+		default:
+			return
 		}
 	}
 }

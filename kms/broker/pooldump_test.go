@@ -20,7 +20,7 @@ func TestPooledDEKsOutOfDumps(t *testing.T) {
 	b.mu.Lock()
 	p := b.pools[f.customer]
 	b.mu.Unlock()
-	// refill waits for a kick (only take sends one): safe to look and put back.
+	// refill waits for a free slot (only take frees one): safe to look and put back.
 	parked := []pooledKey{<-p.ch, <-p.ch}
 	for i, k := range parked {
 		if k.dk.Plaintext != nil {

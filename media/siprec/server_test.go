@@ -25,8 +25,8 @@ import (
 
 type staticKeys struct{ dek []byte }
 
-func (k staticKeys) Acquire(context.Context, media.KeyRequest) (media.KeyGrant, error) {
-	return media.KeyGrant{DEK: bytes.Clone(k.dek), Envelope: seal.Envelope{Key: seal.KeyRef{Provider: "local", KeyID: "platform"}, WrappedDEK: []byte("w")}}, nil
+func (k staticKeys) Acquire(_ context.Context, _ media.KeyRequest, deliver func(media.KeyGrant, error)) {
+	deliver(media.KeyGrant{DEK: bytes.Clone(k.dek), Envelope: seal.Envelope{Key: seal.KeyRef{Provider: "local", KeyID: "platform"}, WrappedDEK: []byte("w")}}, nil)
 }
 
 var _ media.KeySource = staticKeys{}

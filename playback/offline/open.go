@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mediaseal/mediaseal/recording"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
@@ -58,7 +59,8 @@ func Open(ctx context.Context, cfg *config.Config) (_ *Stores, err error) {
 	if s.Index, err = store.Open(ctx, scfg); err != nil {
 		return nil, err
 	}
-	keys := unwrapper{providers: s.providers, index: s.Index, timeout: cfg.KMS.Timeout.D()}
+	keys := recording.Keys{Index: store.RecordingIndex{SQL: s.Index}, OrgID: cfg.Org.ID, Timeout: cfg.KMS.Timeout.D(),
+		Provider: kms.Registry(s.providers).ByName}
 	s.Playback, err = playback.New(playback.Deps{Objects: objects, Index: Index(s.Index, ProviderOf), Keys: keys, Spool: sp, Platform: s.Platform})
 	return s, err
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
+	"github.com/mediaseal/mediaseal/recording"
 	"io"
 	"os"
 	"path/filepath"
@@ -60,7 +62,8 @@ func newRealStoresWith(t *testing.T, wrap func(storage.Store) storage.Store) *re
 		t.Fatal(err)
 	}
 	r := &realStores{st: st, objects: objects, ring: ring}
-	u := unwrapper{providers: map[string]kms.Provider{local.ProviderName: ring}, index: st, timeout: 5 * time.Second}
+	u := recording.Keys{Index: store.RecordingIndex{SQL: st}, OrgID: "org", Timeout: 5 * time.Second,
+		Provider: kms.Registry{local.ProviderName: ring}.ByName}
 	keys := playback.KeysFunc(func(ctx context.Context, id string, h *seal.Header) ([]byte, error) {
 		r.unwraps.Add(1)
 		return u.Unwrap(ctx, id, h)
@@ -84,7 +87,7 @@ func (r *realStores) record(t *testing.T, id string, d time.Duration) {
 	t.Helper()
 	ctx := t.Context()
 	ref := kms.KeyRef{Provider: local.ProviderName, KeyID: "platform"}
-	dk, err := r.ring.GenerateDataKey(ctx, ref, kms.EncryptionContext{"org": "org", "recording": id, "policy": "pol"})
+	dk, err := r.ring.GenerateDataKey(ctx, ref, recordingkey.ForRecording("org", id, "pol"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,13 @@ import (
 
 // Format constants. docs/format.md is the normative description.
 const (
-	// Version1 is the only format version this package writes and reads.
+	// Version1 headers record no KMS encryption context: the DEK was
+	// wrapped under the legacy context {org, recording, policy}.
 	Version1 = 1
+	// Version2 headers record, authenticated, the KMS encryption context
+	// the DEK was wrapped under ([Header.KMSContext]), so a DEK generated
+	// ahead of its recording (a pooled DEK) can be unwrapped later.
+	Version2 = 2
 	// SuiteAES256GCM is AES-256-GCM chunks with HKDF-SHA-256 key derivation
 	// and an HMAC-SHA-256 header MAC.
 	SuiteAES256GCM = 1
@@ -94,7 +99,13 @@ type Header struct {
 	MaxChunkSize uint32
 	RecordingID  [32]byte
 	Context      Context
-	Envelope     Envelope
+	// KMSContext is the KMS encryption context the DEK was wrapped under
+	// (version 2; nil in version 1). It is authenticated with the rest of
+	// the header, but only once the DEK is known: a reader must check what
+	// it claims (org, policy) against its own records before asking the
+	// KMS to unwrap under it.
+	KMSContext map[string]string
+	Envelope   Envelope
 }
 
 // NewRecordingID returns 32 random bytes.
@@ -120,6 +131,12 @@ type rawHeader struct {
 func encodeHeader(h *Header) (*rawHeader, error) {
 	var ctx, env encoder
 	ctx.context(&h.Context)
+	switch {
+	case h.Version == Version2:
+		ctx.kmsContext(h.KMSContext)
+	case h.KMSContext != nil:
+		return nil, fmt.Errorf("%w: version %d records no kms context", ErrHeaderInvalid, h.Version)
+	}
 	env.envelope(&h.Envelope)
 	if ctx.err != nil {
 		return nil, fmt.Errorf("%w: context: %v", ErrHeaderInvalid, ctx.err)
@@ -186,8 +203,9 @@ func readHeader(r io.Reader) (*rawHeader, error) {
 	if string(fixed[:len(magic)]) != magic {
 		return nil, ErrBadMagic
 	}
-	if v := fixed[offVersion]; v != Version1 {
-		return nil, fmt.Errorf("%w: %d", ErrUnsupportedVersion, v)
+	version := fixed[offVersion]
+	if version != Version1 && version != Version2 {
+		return nil, fmt.Errorf("%w: %d", ErrUnsupportedVersion, version)
 	}
 	if s := fixed[offSuite]; s != SuiteAES256GCM {
 		return nil, fmt.Errorf("%w: %d", ErrUnsupportedSuite, s)
@@ -222,10 +240,13 @@ func readHeader(r io.Reader) (*rawHeader, error) {
 	raw.mac = b[raw.authLen : raw.authLen+macLen]
 
 	h := &raw.h
-	h.Version, h.Suite, h.MaxChunkSize = Version1, SuiteAES256GCM, maxChunk
+	h.Version, h.Suite, h.MaxChunkSize = version, SuiteAES256GCM, maxChunk
 	copy(h.RecordingID[:], fixed[offRecID:])
 	d := decoder{b: b[fixedLen : fixedLen+int(ctxLen)]}
 	d.context(&h.Context)
+	if version == Version2 {
+		h.KMSContext = d.kmsContext()
+	}
 	if err := d.done(); err != nil {
 		return nil, fmt.Errorf("%w: context: %v", ErrHeaderMalformed, err)
 	}

@@ -3,6 +3,7 @@ package seal
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"testing"
 )
 
@@ -28,6 +29,26 @@ func testHeader() Header {
 			WrappedDEK: bytes.Repeat([]byte{0xd0}, 60),
 		},
 	}
+}
+
+// testKMSContext is the context of a pooled DEK, as recordingkey builds it.
+func testKMSContext() map[string]string {
+	return map[string]string{"org": "org-1", "key": "local:platform-1", "dek": "5f0c6a1e9b2d4c7f8a3e1d0b2c4f6a8e"}
+}
+
+// testHeaderV2 is testHeader recording testKMSContext (format version 2).
+func testHeaderV2() Header {
+	h := testHeader()
+	h.KMSContext = testKMSContext()
+	return h
+}
+
+func manyPairs(n int) map[string]string {
+	m := map[string]string{}
+	for i := range n {
+		m[fmt.Sprintf("k%02d", i)] = "v"
+	}
+	return m
 }
 
 // testRecords returns n deterministic records of varying size and type;

@@ -153,7 +153,30 @@ func buildVectors(t testing.TB) (map[string][]byte, []vector) {
 		add(vector{File: "tampered/" + tc.name + ".seal", Error: tc.err, Note: tc.note}, tc.b)
 	}
 	add(vector{File: "call.seal", DEK: hex.EncodeToString(bytes.Repeat([]byte{0x24}, 32)), Error: "ErrWrongKey", Note: "call.seal with another DEK"}, call)
+	addV2Vectors(t, add, recs, vrecs, opts)
 	return files, man
+}
+
+// addV2Vectors adds the format version 2 vectors: a header that records the
+// KMS context its DEK was wrapped under, and its tampered variants.
+func addV2Vectors(t testing.TB, add func(vector, []byte), recs []Record, vrecs []vectorRecord, opts writeOpts) {
+	v2 := writeObject(t, testHeaderV2(), recs, opts)
+	add(vector{File: "call-v2.seal", Status: "COMPLETE", Records: vrecs,
+		Note: "as call.seal, format version 2: the header records the kms context {dek, key, org} after the context"}, v2)
+	r, err := NewReader(bytes.NewReader(v2), int64(len(v2)), testDEK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxEnd := int64(r.raw.authLen - commitmentLen) // the last byte of the kms context's last value
+	flip := func(off int64, mask byte) []byte {
+		b := bytes.Clone(v2)
+		b[off] ^= mask
+		return b
+	}
+	add(vector{File: "tampered/v2-kms-context.seal", Error: "ErrHeaderTampered", Note: "call-v2.seal, one bit of the kms context's org"},
+		flip(ctxEnd-1, 0x01))
+	add(vector{File: "tampered/v2-as-v1.seal", Error: "ErrHeaderMalformed", Note: "call-v2.seal with version 2 -> 1: the kms context is trailing bytes"},
+		flip(offVersion, 0x03))
 }
 
 func TestVectors(t *testing.T) {

@@ -42,8 +42,9 @@ type Writer struct {
 
 // NewWriter writes the header to dst immediately and returns a Writer. dek
 // must be 32 bytes and fresh for this recording. A zero h.RecordingID is
-// replaced by a random one (see [Writer.Header]); zero Version, Suite and
-// MaxChunkSize take their defaults.
+// replaced by a random one (see [Writer.Header]); zero Suite and
+// MaxChunkSize take their defaults. A zero Version writes [Version2] when
+// h.KMSContext is set and [Version1] (legacy context implied) otherwise.
 func NewWriter(dst io.Writer, dek []byte, h Header, opts ...Option) (*Writer, error) {
 	var o options
 	for _, opt := range opts {
@@ -55,7 +56,10 @@ func NewWriter(dst io.Writer, dek []byte, h Header, opts ...Option) (*Writer, er
 	switch h.Version {
 	case 0:
 		h.Version = Version1
-	case Version1:
+		if h.KMSContext != nil {
+			h.Version = Version2
+		}
+	case Version1, Version2:
 	default:
 		return nil, fmt.Errorf("%w: version %d", ErrHeaderInvalid, h.Version)
 	}

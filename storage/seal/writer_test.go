@@ -18,9 +18,27 @@ func TestWriterMisuse(t *testing.T) {
 		}
 	}
 	bad := testHeader()
-	bad.Version = 2
+	bad.Version = 3
 	if _, err := NewWriter(io.Discard, testDEK, bad); !errors.Is(err, ErrHeaderInvalid) {
-		t.Errorf("version 2: %v", err)
+		t.Errorf("version 3: %v", err)
+	}
+	for name, c := range map[string]map[string]string{
+		"no pairs":       {},
+		"empty name":     {"": "x"},
+		"long name":      {string(make([]byte, MaxKMSContextKey+1)): "x"},
+		"long value":     {"org": string(make([]byte, MaxKMSContextValue+1))},
+		"too many pairs": manyPairs(MaxKMSContextPairs + 1),
+	} {
+		bad = testHeader()
+		bad.Version, bad.KMSContext = Version2, c
+		if _, err := NewWriter(io.Discard, testDEK, bad); !errors.Is(err, ErrHeaderInvalid) {
+			t.Errorf("version 2, kms context %s: %v", name, err)
+		}
+	}
+	bad = testHeader()
+	bad.Version, bad.KMSContext = Version1, testKMSContext()
+	if _, err := NewWriter(io.Discard, testDEK, bad); !errors.Is(err, ErrHeaderInvalid) {
+		t.Errorf("version 1 with a kms context: %v", err)
 	}
 	bad = testHeader()
 	bad.Context.Tracks = make([]Track, MaxTracks+1)

@@ -86,7 +86,7 @@ func TestKMSOutageFallsBackWithoutLoss(t *testing.T) {
 	lk := gatewaytest.StartLocalKMS(t)
 	const timeout = 600 * time.Millisecond
 	edit, opt := withLocalKMS(t, lk, policy.OnKeyUnavailablePlatformKey, timeout)
-	tg := gatewaytest.Start(t, edit, opt)
+	tg := gatewaytest.Start(t, withoutPool(edit), opt)
 	lk.Pause()
 	resumed := false
 	defer func() {
@@ -168,7 +168,7 @@ func waitKeyState(t *testing.T, tg *gatewaytest.Gateway, s gatewaytest.Session, 
 func TestKMSOutageFailClosed(t *testing.T) {
 	lk := gatewaytest.StartLocalKMS(t)
 	edit, opt := withLocalKMS(t, lk, policy.OnKeyUnavailableFailClosed, 400*time.Millisecond)
-	tg := gatewaytest.Start(t, edit, opt)
+	tg := gatewaytest.Start(t, withoutPool(edit), opt)
 	lk.Pause()
 	defer lk.Resume()
 	s := tg.CreateCall("pci", "caller")

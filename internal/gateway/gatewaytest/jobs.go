@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,7 +14,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
-	"github.com/mediaseal/mediaseal/ceremony/jobs"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
@@ -147,7 +147,12 @@ func CheckShreddedEverywhere(t *testing.T, tg *Gateway, ids []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ec := jobs.EncryptionContext(h.Context.OrgID, id, h.Context.PolicyID)
+		// The context the DEK is really wrapped under (a pooled DEK's is
+		// not the legacy one): a shredded key must not unwrap under it.
+		ec, err := recordingkey.UnwrapContext(h, recordingkey.Recording{ID: id, OrgID: h.Context.OrgID, PolicyID: h.Context.PolicyID})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, wrapped := range [][]byte{h.Envelope.WrappedDEK, rec.WrappedDEK} {
 			for _, e := range ents {
 				if dek, err := kr.Unwrap(ctx, kms.KeyRef{Provider: local.ProviderName, KeyID: e.Name()}, wrapped, ec); err == nil {
