@@ -8,7 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/httpx"
 	"github.com/mediaseal/mediaseal/kms"
 )
 

@@ -3,7 +3,7 @@ package api
 import (
 	"context"
 
-	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/httpx"
 )
 
 // Scopes the routes of this package need.

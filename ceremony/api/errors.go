@@ -1,7 +1,7 @@
 package api
 
 import (
-	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/httpx"
 )
 
 // Errors an Authorizer returns; the authorization layer maps them to 401

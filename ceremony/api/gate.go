@@ -13,7 +13,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/httpx"
 	"github.com/mediaseal/mediaseal/kms"
 )
 

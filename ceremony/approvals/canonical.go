@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/mediaseal/mediaseal/internal/strictjson"
+	"github.com/mediaseal/mediaseal/httpx/strictjson"
 )
 
 // maxDepth bounds nesting in canonicalised JSON.

@@ -3,7 +3,7 @@ package approvals
 import (
 	"testing"
 
-	"github.com/mediaseal/mediaseal/internal/strictjson"
+	"github.com/mediaseal/mediaseal/httpx/strictjson"
 )
 
 // FuzzStrictCanonical: Canonical accepts exactly what the API's strict

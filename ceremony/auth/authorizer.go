@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/mediaseal/mediaseal/ceremony/audit"
-	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/httpx"
 )
 
 // Authorize authenticates the request's bearer token and checks that it

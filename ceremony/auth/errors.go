@@ -3,7 +3,7 @@ package auth
 import (
 	"errors"
 
-	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/httpx"
 )
 
 // Errors of the package; they are wrapped with the value concerned.

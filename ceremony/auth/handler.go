@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/httpx"
-	"github.com/mediaseal/mediaseal/internal/strictjson"
+	"github.com/mediaseal/mediaseal/httpx"
+	"github.com/mediaseal/mediaseal/httpx/strictjson"
 )
 
 // Token endpoint paths.

@@ -95,4 +95,3 @@ func (g *Gateway) openControlPlane(ctx context.Context) error {
 func WithApprovals(cfg approvals.Config) Option {
 	return func(g *Gateway) { g.approvals = &cfg }
 }
-

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/httpx"
 )
 
 // countRequests counts every API request by its mux route pattern (never

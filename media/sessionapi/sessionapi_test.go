@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/httpx"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/sessionapi"
 	"github.com/mediaseal/mediaseal/policy"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/httpx"
 )
 
 const goodToken = "s3cr3t-Token_0.9~+/=="

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mediaseal/mediaseal/internal/httpx"
+	"github.com/mediaseal/mediaseal/httpx"
 )
 
 // The body is the control plane's documented shape (docs/api.md

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mediaseal/mediaseal/internal/strictjson"
+	"github.com/mediaseal/mediaseal/httpx/strictjson"
 )
 
 // ReadJSON reads one JSON object of at most limit bytes from the request
