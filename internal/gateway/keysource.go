@@ -8,25 +8,16 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/kms"
-	"github.com/mediaseal/mediaseal/kms/awskms"
 	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/kms/local"
-	"github.com/mediaseal/mediaseal/kms/pkcs11"
 	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/policy"
 )
 
-// Provider names of the adapters, as stored in seal headers and the index.
-const (
-	providerLocal  = local.ProviderName
-	providerAWS    = awskms.ProviderName
-	providerPKCS11 = pkcs11.ProviderName
-)
-
-// providerByType maps a registry key type to its provider name, from the
-// kinds the kms contract lists.
-var providerByType = kms.TypeNames()
+// providerLocal names the platform keyring, which this gateway opens
+// itself and never closes.
+const providerLocal = local.ProviderName
 
 // keyResolver turns a policy's key reference into a provider key reference,
 // through the registered keys (config and control plane).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mediaseal/mediaseal/kms"
 	"io"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
@@ -41,7 +42,7 @@ var (
 func (g *Gateway) newPlayback() (*play.Service, error) {
 	return play.New(play.Deps{
 		Objects:  g.objects,
-		Index:    offline.Index(g.index, func(t string) string { return providerByType[t] }),
+		Index:    offline.Index(g.index, kms.NameOfType),
 		Keys:     play.KeysFunc(g.unwrap),
 		Spool:    g.spool,
 		Platform: g.platformRef(),
