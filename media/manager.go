@@ -371,8 +371,12 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 		return nil, fmt.Errorf("%w: %w", ErrCapacity, err)
 	}
 	s.keyState.Store(KeyPending)
-	// Stagger flushes so thousands of sessions do not fsync in one burst.
-	s.nextFlush.Store(now.Add(m.cfg.FlushInterval).UnixNano())
+	// Stagger flushes so thousands of sessions do not fsync in one burst:
+	// each session's flushes follow its own start. The first falls due
+	// after half an interval, so that the call's first chunk is durable
+	// within one interval of its start even when a loaded disk makes that
+	// fsync slow (the key is there at once when the DEK pool is warm).
+	s.nextFlush.Store(now.Add(m.cfg.FlushInterval / 2).UnixNano())
 	m.obs.SessionStarted(s)
 	for _, t := range s.tracks {
 		if t.rtp == nil {
