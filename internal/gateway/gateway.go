@@ -115,11 +115,12 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if g.index, err = store.Open(ctx, scfg); err != nil {
 		return nil, err
 	}
-	if err := g.openControlPlane(ctx); err != nil {
+	// Before the control plane: its playback endpoint exports through it.
+	if g.playback, err = g.newPlayback(); err != nil {
 		g.index.Close()
 		return nil, err
 	}
-	if g.playback, err = g.newPlayback(); err != nil {
+	if err := g.openControlPlane(ctx); err != nil {
 		g.index.Close()
 		return nil, err
 	}
