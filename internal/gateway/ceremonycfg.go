@@ -9,6 +9,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/internal/config"
+	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/playback/offline"
 )
 
@@ -30,7 +31,7 @@ func (g *Gateway) openControlPlane(ctx context.Context) error {
 	cp, err := controlplane.New(ctx, g.controlPlaneConfig(), controlplane.Deps{
 		Store: g.index, Objects: g.objects, Providers: g.providers, PlatformKey: g.platformRef(),
 		Anchor:   func(ctx context.Context) (audit.Anchor, error) { return offline.AuditAnchor(ctx, g.cfg) },
-		Exporter: exporter{g.playback}, Rotated: g.rotated,
+		Exporter: exporter{g.playback}, Rotated: g.rotated, KeyRetired: g.retired,
 		Busy: func(id string) bool {
 			_, ok := g.spool.Find(id)
 			return ok
@@ -49,4 +50,13 @@ func (g *Gateway) openControlPlane(ctx context.Context) error {
 // WithApprovals sets the quorum rules, expiry and window (tests shorten them).
 func WithApprovals(cfg approvals.Config) Option {
 	return func(g *Gateway) { g.approvals = &cfg }
+}
+
+// retired wipes the DEKs pooled under a key no session may use any more
+// and stops refilling them (a session under it once it is enabled again
+// starts a new pool).
+func (g *Gateway) retired(key kms.KeyRef) {
+	if b := g.broker; b != nil {
+		b.RetirePool(key)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
@@ -65,6 +66,8 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	if rec, _ := tg.Store().GetRecording(ctx, before); rec.KeyID != "cust" || rec.Fallback {
 		t.Fatalf("before the disable: key %s fallback %v", rec.KeyID, rec.Fallback)
 	}
+	custRef := kms.KeyRef{Provider: local.ProviderName, KeyID: "cust"}
+	waitPoolLen(t, tg, custRef, "full", func(n int) bool { return n > 0 }, 10*time.Second)
 
 	id := gatewaytest.Approved(ka1, ka2, "key.disable", "cust-key")
 	if m := ka1.Must(200, "GET", "/api/v2/approvals/"+id, nil); m["status"] != store.ApprovalScheduled || m["executesAt"] == nil {
@@ -77,10 +80,12 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	if m := ka1.Must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != "DISABLED" {
 		t.Fatalf("key after the scheduled disable: %v", m)
 	}
-	custRef := kms.KeyRef{Provider: local.ProviderName, KeyID: "cust"}
 	if info, err := tg.Keyring().Describe(ctx, custRef); err != nil || info.State != kms.StateDisabled {
 		t.Fatalf("keyring state after the disable: %+v %v", info, err)
 	}
+	// The DEKs pooled under it are wiped within a catalog refresh: no
+	// plaintext of a key no session may use waits in memory.
+	waitPoolLen(t, tg, custRef, "empty", func(n int) bool { return n == 0 }, controlplane.PolicyRefresh+time.Second)
 	if _, err := tg.Export(ctx, before, gateway.FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, kms.ErrDisabled) {
 		t.Fatalf("export under a disabled key: %v", err)
 	}
@@ -95,6 +100,10 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	// answers).
 	if err := tg.Keyring().Enable(ctx, custRef); err != nil {
 		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // a refilling pool would hold DEKs again by now
+	if n := tg.Broker().PoolLen(custRef); n != 0 {
+		t.Fatalf("the pool of the disabled key refilled to %d DEKs once the KMS granted them", n)
 	}
 	closed = tg.CreateCall("closed", "caller")
 	waitKeyState(t, tg, closed, media.KeyFailed, 5*time.Second)
@@ -137,6 +146,18 @@ func TestCeremonyKeyDisable(t *testing.T) {
 		if !seen[want] {
 			t.Errorf("audit log lacks %s", want)
 		}
+	}
+}
+
+// waitPoolLen waits until the DEK pool of ref is as ok wants (what names it).
+func waitPoolLen(t *testing.T, tg *gatewaytest.Gateway, ref kms.KeyRef, what string, ok func(int) bool, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for n := tg.Broker().PoolLen(ref); !ok(n); n = tg.Broker().PoolLen(ref) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pool of %s holds %d DEKs after %s, want it %s", ref, n, within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -1,0 +1,81 @@
+package controlplane
+
+import (
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/local"
+)
+
+// TestRefreshRetiresKeys: a refresh reports a key that became unusable
+// (disabled, then scheduled for deletion: reported once) to KeyRetired, on
+// the gateway that changed it and on another one sharing the store, and
+// never reports the keys that stay usable.
+func TestRefreshRetiresKeys(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(dir, "index.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	kr, err := local.Open(filepath.Join(dir, "keys"), "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.EnsureKey("platform"); err != nil {
+		t.Fatal(err)
+	}
+	const arn = "arn:aws:kms:eu-west-1:111122223333:key/one"
+	cust := kms.KeyRef{Provider: kms.NameOfType("AWS_KMS"), KeyID: arn}
+	cfg := Config{GatewayID: "gw-1", OrgRegion: "eu-west-1", PlatformKeyID: "platform",
+		Keys: []Key{{ID: "cust", ProviderType: "AWS_KMS", ProviderKeyID: arn, Region: "eu-west-1"}}}
+	var mu sync.Mutex
+	retired := map[string][]kms.KeyRef{}
+	open := func(gw string) *Service {
+		deps := Deps{Store: st, Providers: kms.Registry{local.ProviderName: kr},
+			PlatformKey: kms.KeyRef{Provider: local.ProviderName, KeyID: "platform"},
+			KeyRetired: func(ref kms.KeyRef) {
+				mu.Lock()
+				defer mu.Unlock()
+				retired[gw] = append(retired[gw], ref)
+			}}
+		c := cfg
+		c.GatewayID = gw
+		s, err := New(ctx, c, deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := open("gw-a"), open("gw-b")
+	if _, err := st.UpdateKeyState(ctx, "cust", string(kms.StateEnabled)); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Service{a, b} {
+		if err := s.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, state := range []string{"DISABLED", "PENDING_DELETION"} {
+		if _, err := st.UpdateKeyState(ctx, "cust", state); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*Service{a, b} {
+			if err := s.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, gw := range []string{"gw-a", "gw-b"} {
+		if got := retired[gw]; !slices.Equal(got, []kms.KeyRef{cust}) {
+			t.Errorf("%s: KeyRetired heard %v, want [%v] once", gw, got, cust)
+		}
+	}
+}
