@@ -401,6 +401,8 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		checks["spool"] = "ok"
 	}
+	msg, indexOK := g.recordings.IndexCheck() // "behind (N queued)" while new sessions are refused
+	checks["index"], ok = msg, ok && indexOK
 	code := http.StatusOK
 	if !ok {
 		code = http.StatusServiceUnavailable
