@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +15,12 @@ import (
 // hungIndex is a store that hangs (answers nothing) until released, then
 // takes every write: the fault a real store shows only with a broken
 // network, which ceremony/store's outage test covers with a closed handle.
-type hungIndex struct{ released chan struct{} }
+type hungIndex struct {
+	released chan struct{}
+	once     *sync.Once
+}
+
+func (x hungIndex) release() { x.once.Do(func() { close(x.released) }) }
 
 func (x hungIndex) wait(ctx context.Context) error {
 	select {
@@ -45,15 +51,9 @@ func TestIndexCheckReportsBehind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := hungIndex{released: make(chan struct{})}
-	svc, err := New(Deps{OrgID: "org", GatewayID: "gw", Spool: sp, Index: ix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	ix := hungIndex{released: make(chan struct{}), once: &sync.Once{}}
+	svc := runService(t, Deps{OrgID: "org", GatewayID: "gw", Spool: sp, Index: ix})
+	defer ix.release() // before the test's end stops Run, which waits for the writer
 
 	if msg, ok := svc.IndexCheck(); !ok || msg != "ok" {
 		t.Fatalf("IndexCheck of an idle writer = %q, %v", msg, ok)
@@ -81,7 +81,7 @@ func TestIndexCheckReportsBehind(t *testing.T) {
 		t.Fatalf("IndexCheck while behind = %q, %v; want %q, false", msg, ok, want)
 	}
 
-	close(ix.released) // the store answers again
+	ix.release() // the store answers again
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if msg, ok = svc.IndexCheck(); ok {
 			break

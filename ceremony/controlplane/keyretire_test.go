@@ -1,14 +1,11 @@
 package controlplane
 
 import (
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 
-	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
-	"github.com/mediaseal/mediaseal/kms/local"
 )
 
 // TestRefreshRetiresKeys: a refresh reports a key that became unusable
@@ -17,19 +14,8 @@ import (
 // never reports the keys that stay usable.
 func TestRefreshRetiresKeys(t *testing.T) {
 	ctx := t.Context()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(dir, "index.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	kr, err := local.Open(filepath.Join(dir, "keys"), "eu-west-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kr.EnsureKey("platform"); err != nil {
-		t.Fatal(err)
-	}
+	base := testDeps(t)
+	st := base.Store
 	const arn = "arn:aws:kms:eu-west-1:111122223333:key/one"
 	cust := kms.KeyRef{Provider: kms.NameOfType("AWS_KMS"), KeyID: arn}
 	cfg := Config{GatewayID: "gw-1", OrgRegion: "eu-west-1", PlatformKeyID: "platform",
@@ -37,13 +23,12 @@ func TestRefreshRetiresKeys(t *testing.T) {
 	var mu sync.Mutex
 	retired := map[string][]kms.KeyRef{}
 	open := func(gw string) *Service {
-		deps := Deps{Store: st, Providers: kms.Registry{local.ProviderName: kr},
-			PlatformKey: kms.KeyRef{Provider: local.ProviderName, KeyID: "platform"},
-			KeyRetired: func(ref kms.KeyRef) {
-				mu.Lock()
-				defer mu.Unlock()
-				retired[gw] = append(retired[gw], ref)
-			}}
+		deps := base
+		deps.KeyRetired = func(ref kms.KeyRef) {
+			mu.Lock()
+			defer mu.Unlock()
+			retired[gw] = append(retired[gw], ref)
+		}
 		c := cfg
 		c.GatewayID = gw
 		s, err := New(ctx, c, deps)
