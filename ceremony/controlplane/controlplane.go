@@ -88,10 +88,11 @@ type Deps struct {
 	// Rotated, when set, hears of each key rotation (the gateway drops
 	// the DEKs it pooled under the old version).
 	Rotated func(kms.KeyRef)
-	// KeyRetired, when set, hears of each key that was usable and no longer
-	// is (disabled, scheduled for deletion, shredded or unregistered, here
-	// or through another gateway sharing the store): the gateway drops the
-	// DEKs it pooled under it, whose plaintext it would otherwise keep.
+	// KeyRetired, when set, hears at every catalog refresh of each key
+	// that is not usable (disabled, scheduled for deletion, shredded, here
+	// or through another gateway sharing the store) and of each that left
+	// the registry: the gateway drops the DEKs it pooled under it, whose
+	// plaintext it would otherwise keep. It must be cheap and idempotent.
 	KeyRetired func(kms.KeyRef)
 	// PlatformKey is the platform key as its provider names it.
 	PlatformKey kms.KeyRef

@@ -2,11 +2,15 @@ package controlplane
 
 import "github.com/mediaseal/mediaseal/kms"
 
-// retire reports to Deps.KeyRetired every key reference the previous
-// catalog refresh saw usable and this one does not. The catalog already
-// keeps new sessions off such a key; this lets the gateway also wipe the
-// DEKs it pre-fetched under it. It runs on every refresh, so a key
-// disabled through another gateway is retired here within PolicyRefresh.
+// retire reports to Deps.KeyRetired, at every catalog refresh, each key
+// reference that is registered but not usable and each that left the
+// catalog since the previous refresh. The catalog already keeps new
+// sessions off such a key; this lets the gateway also wipe the DEKs it
+// pre-fetched under it. Reporting at every refresh rather than once
+// closes the race of a session that resolved the key just before it
+// became unusable and started its pool just after; it runs on every
+// refresh, so a key disabled through another gateway is retired here too,
+// within PolicyRefresh.
 func (s *Service) retire(keys map[string]kms.KeyRef, unusable map[kms.KeyRef]string) {
 	usable := make(map[kms.KeyRef]bool, len(keys))
 	for _, ref := range keys {
@@ -21,8 +25,11 @@ func (s *Service) retire(keys map[string]kms.KeyRef, unusable map[kms.KeyRef]str
 	if s.deps.KeyRetired == nil {
 		return
 	}
+	for ref := range unusable {
+		s.deps.KeyRetired(ref)
+	}
 	for ref := range prev {
-		if !usable[ref] {
+		if _, off := unusable[ref]; !off && !usable[ref] { // unregistered
 			s.deps.KeyRetired(ref)
 		}
 	}

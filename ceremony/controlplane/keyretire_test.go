@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -8,10 +9,10 @@ import (
 	"github.com/mediaseal/mediaseal/kms"
 )
 
-// TestRefreshRetiresKeys: a refresh reports a key that became unusable
-// (disabled, then scheduled for deletion: reported once) to KeyRetired, on
-// the gateway that changed it and on another one sharing the store, and
-// never reports the keys that stay usable.
+// TestRefreshRetiresKeys: every refresh reports each key that is not
+// usable (disabled, scheduled for deletion) to KeyRetired, on the gateway
+// that changed it and on another one sharing the store, and never a key
+// that is usable.
 func TestRefreshRetiresKeys(t *testing.T) {
 	ctx := t.Context()
 	base := testDeps(t)
@@ -41,26 +42,32 @@ func TestRefreshRetiresKeys(t *testing.T) {
 	if _, err := st.UpdateKeyState(ctx, "cust", string(kms.StateEnabled)); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []*Service{a, b} {
-		if err := s.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, state := range []string{"DISABLED", "PENDING_DELETION"} {
-		if _, err := st.UpdateKeyState(ctx, "cust", state); err != nil {
-			t.Fatal(err)
-		}
+	refresh := func() map[string][]kms.KeyRef {
+		t.Helper()
+		mu.Lock()
+		clear(retired)
+		mu.Unlock()
 		for _, s := range []*Service{a, b} {
 			if err := s.Refresh(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(retired)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, gw := range []string{"gw-a", "gw-b"} {
-		if got := retired[gw]; !slices.Equal(got, []kms.KeyRef{cust}) {
-			t.Errorf("%s: KeyRetired heard %v, want [%v] once", gw, got, cust)
+	if heard := refresh(); len(heard) != 0 {
+		t.Fatalf("KeyRetired heard %v with every key enabled", heard)
+	}
+	for _, state := range []string{"DISABLED", "PENDING_DELETION"} {
+		if _, err := st.UpdateKeyState(ctx, "cust", state); err != nil {
+			t.Fatal(err)
+		}
+		heard := refresh()
+		for _, gw := range []string{"gw-a", "gw-b"} {
+			if got := heard[gw]; !slices.Equal(got, []kms.KeyRef{cust}) {
+				t.Errorf("%s, key %s: KeyRetired heard %v, want [%v]", gw, state, got, cust)
+			}
 		}
 	}
 }
