@@ -55,7 +55,8 @@ func startKeyGateway(t *testing.T) (*gatewaytest.Gateway, *gatewaytest.Principal
 // TestCeremonyKeyDisable: an approved key.disable is SCHEDULED; when its
 // delay is over the gateway executes it itself (its proposer cannot),
 // disabling the key in its provider and the registry, audited with the
-// approver as the actor; new sessions stop using it at once: the
+// approver as the actor; the DEKs pooled under it are wiped within a
+// catalog refresh and not refilled; new sessions stop using it at once: the
 // FAIL_CLOSED policy records nothing, the PLATFORM_KEY policy falls back
 // to the platform key, both audited. A scheduled disable of the platform
 // key FAILS, and the key stays enabled.
@@ -164,8 +165,9 @@ func waitPoolLen(t *testing.T, tg *gatewaytest.Gateway, ref kms.KeyRef, what str
 // TestCeremonyKeyDelete: an approved key.delete is SCHEDULED; a veto
 // during its delay stops it (the key and its recordings stay usable);
 // without a veto the gateway executes it itself when the delay is over,
-// crypto-shredding every recording under the key, audited with the
-// approver as the actor; a veto after that is refused.
+// crypto-shredding every recording under the key and wiping the DEKs it
+// pooled under it, audited with the approver as the actor; a veto after
+// that is refused.
 func TestCeremonyKeyDelete(t *testing.T) {
 	tg, ka1, ka2, auditor := startKeyGateway(t)
 	ctx := context.Background()
@@ -186,6 +188,8 @@ func TestCeremonyKeyDelete(t *testing.T) {
 		tg.ExportTrack(id, gateway.FormatWAV, "caller") // still readable
 	}
 
+	custRef := kms.KeyRef{Provider: local.ProviderName, KeyID: "cust"}
+	waitPoolLen(t, tg, custRef, "full", func(n int) bool { return n > 0 }, 10*time.Second)
 	id := gatewaytest.Approved(ka1, ka2, "key.delete", "cust-key")
 	m := gatewaytest.WaitApproval(ka1, id, store.ApprovalExecuted, keyDelay+10*time.Second)
 	t.Logf("scheduled deletion executed %v after its executesAt by %v", gatewaytest.Lateness(t, m), m["executedBy"])
@@ -193,8 +197,10 @@ func TestCeremonyKeyDelete(t *testing.T) {
 	if m := ka1.Must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != gateway.KeyStateDestroyed {
 		t.Fatalf("key after the scheduled deletion: %v", m)
 	}
+	// The DEKs pooled under the shredded key do not outlive it in memory.
+	waitPoolLen(t, tg, custRef, "empty", func(n int) bool { return n == 0 }, controlplane.PolicyRefresh+time.Second)
 	gatewaytest.CheckShreddedEverywhere(t, tg, ids)
-	if _, err := tg.Keyring().Describe(ctx, kms.KeyRef{Provider: local.ProviderName, KeyID: "cust"}); !errors.Is(err, kms.ErrNotFound) {
+	if _, err := tg.Keyring().Describe(ctx, custRef); !errors.Is(err, kms.ErrNotFound) {
 		t.Fatalf("destroyed key still described: %v", err)
 	}
 	// New sessions on a destroyed key fall back (PLATFORM_KEY) at once.
