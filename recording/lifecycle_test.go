@@ -21,7 +21,13 @@ func newTestService(t *testing.T, objects storage.Store) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := New(Deps{OrgID: "org", GatewayID: "gw", Spool: sp, Objects: objects, UploadRetryMax: time.Second})
+	return runService(t, Deps{OrgID: "org", GatewayID: "gw", Spool: sp, Objects: objects, UploadRetryMax: time.Second})
+}
+
+// runService runs a life cycle on d until the test ends.
+func runService(t *testing.T, d Deps) *Service {
+	t.Helper()
+	svc, err := New(d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,6 +107,16 @@ func (s *Service) Admit() error {
 	return nil
 }
 
+// IndexCheck is the readiness check of the index writer: "ok", or, while
+// it is too far behind to take new recordings (Admit refuses them with
+// ErrIndexBehind), how many writes wait for the store, and false.
+func (s *Service) IndexCheck() (string, bool) {
+	if s.ix.behind() {
+		return fmt.Sprintf("behind (%d queued)", len(s.ix.q)), false
+	}
+	return "ok", true
+}
+
 // Begin decides a new recording's id and object key, once: they are
 // carried from here to the index row and the stored object. It does no
 // I/O; Started then queues the row.

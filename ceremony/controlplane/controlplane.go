@@ -88,6 +88,12 @@ type Deps struct {
 	// Rotated, when set, hears of each key rotation (the gateway drops
 	// the DEKs it pooled under the old version).
 	Rotated func(kms.KeyRef)
+	// KeyRetired, when set, hears at every catalog refresh of each key
+	// that is not usable (disabled, scheduled for deletion, shredded, here
+	// or through another gateway sharing the store) and of each that left
+	// the registry: the gateway drops the DEKs it pooled under it, whose
+	// plaintext it would otherwise keep. It must be cheap and idempotent.
+	KeyRetired func(kms.KeyRef)
 	// PlatformKey is the platform key as its provider names it.
 	PlatformKey kms.KeyRef
 	// Anchor opens the configured audit anchor (nil: none).
@@ -118,6 +124,11 @@ type Service struct {
 	authz      api.Authorizer
 	adminToken string
 	jobs       *jobs.Service
+
+	// usableMu orders catalog refreshes' reports of retired keys; usable
+	// is the set of usable key references the last refresh saw.
+	usableMu sync.Mutex
+	usable   map[kms.KeyRef]bool
 }
 
 // New seeds the config's keys and policies into the store (one gateway at
@@ -234,6 +245,7 @@ func (s *Service) Refresh(ctx context.Context) error {
 	s.cat.keys.Store(&keys)
 	s.cat.unusable.Store(&unusable)
 	s.cat.registry.Store(s.registryView(stKeys))
+	s.retire(keys, unusable)
 	return nil
 }
 

@@ -17,21 +17,8 @@ import (
 // config that re-points a registered key, naming its index.
 func TestNewSeedsConfigKeys(t *testing.T) {
 	ctx := t.Context()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(dir, "index.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	kr, err := local.Open(filepath.Join(dir, "keys"), "eu-west-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kr.EnsureKey("platform"); err != nil {
-		t.Fatal(err)
-	}
-	platform := kms.KeyRef{Provider: local.ProviderName, KeyID: "platform"}
-	deps := Deps{Store: st, Providers: kms.Registry{local.ProviderName: kr}, PlatformKey: platform}
+	deps := testDeps(t)
+	st, platform := deps.Store, deps.PlatformKey
 	const arn = "arn:aws:kms:eu-west-1:111122223333:key/one"
 	cfg := Config{GatewayID: "gw-1", OrgRegion: "eu-west-1", PlatformKeyID: "platform", Keys: []Key{
 		{ID: "platform-alias", ProviderType: policy.ProviderPlatform, ProviderKeyID: "platform"},
@@ -61,4 +48,25 @@ func TestNewSeedsConfigKeys(t *testing.T) {
 	if !errors.As(err, &re) || re.Index != 1 || re.Key != "cust" || re.StoredRef != arn {
 		t.Fatalf("re-pointed config key: %v", err)
 	}
+}
+
+// testDeps are a store on a fresh SQLite file and a local keyring holding
+// the platform key "platform".
+func testDeps(t *testing.T) Deps {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(t.Context(), store.Config{SQLitePath: filepath.Join(dir, "index.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	kr, err := local.Open(filepath.Join(dir, "keys"), "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.EnsureKey("platform"); err != nil {
+		t.Fatal(err)
+	}
+	return Deps{Store: st, Providers: kms.Registry{local.ProviderName: kr},
+		PlatformKey: kms.KeyRef{Provider: local.ProviderName, KeyID: "platform"}}
 }

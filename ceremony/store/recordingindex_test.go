@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,6 +116,9 @@ func TestRecordingIndexLandsAfterStoreOutage(t *testing.T) {
 	if !errors.Is(admitErr, recording.ErrIndexBehind) {
 		t.Fatalf("admitted past the index queue's bound: %v", admitErr)
 	}
+	if msg, ok := svc.IndexCheck(); ok || !strings.HasPrefix(msg, "behind (") { // what /readyz says
+		t.Fatalf("readiness of an index writer that refuses recordings: %q, %v", msg, ok)
+	}
 
 	ix.cur.Store(up) // the store is back
 	dctx, dcancel := context.WithTimeout(ctx, 60*time.Second)
@@ -131,6 +135,9 @@ func TestRecordingIndexLandsAfterStoreOutage(t *testing.T) {
 	}
 	if err := svc.Admit(); err != nil {
 		t.Fatalf("still refused once the index caught up: %v", err)
+	}
+	if msg, ok := svc.IndexCheck(); !ok || msg != "ok" {
+		t.Fatalf("readiness once the index caught up: %q", msg)
 	}
 	// The progress noted while the store was down is kept and written
 	// after the rows it counts.

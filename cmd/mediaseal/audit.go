@@ -12,7 +12,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/internal/gateway"
+	"github.com/mediaseal/mediaseal/playback/offline"
 )
 
 // openStore opens the control-plane store the config names (no gateway).
@@ -143,7 +143,7 @@ func (g *globals) anchoredHeads(cmd *cobra.Command, path string, export bool) ([
 	if err != nil {
 		return nil, "", err
 	}
-	a, err := gateway.NewAuditAnchor(cmd.Context(), cfg)
+	a, err := offline.AuditAnchor(cmd.Context(), cfg)
 	if err != nil || a == nil {
 		return nil, "audit.anchor.backend none", err
 	}

@@ -15,7 +15,8 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/audit"
-	"github.com/mediaseal/mediaseal/internal/gateway"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/playback/offline"
 )
 
 // streamClient fetches exports; the command's context bounds it.
@@ -89,20 +90,29 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 		return f.exportOnline(cmd, g, w)
 	}
 	ctx := cmd.Context()
-	gw, err := g.openOffline(ctx)
+	cfg, err := g.load()
 	if err != nil {
 		return "", err
 	}
-	defer gw.Close()
-	rec, err := gw.Store().GetRecording(ctx, f.id)
+	// The stores and the control plane's rules, not a gateway: nothing
+	// is recovered, uploaded or served by an export.
+	st, err := offline.Open(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	cp, err := st.ControlPlane(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	rec, err := st.Index.GetRecording(ctx, f.id)
 	if err != nil {
 		return "", fmt.Errorf("recording %s: %w", f.id, err)
 	}
-	pk := gw.PlatformKey()
-	platform := pk.Names(rec.KeyProvider, rec.KeyID) // as the API's gate
+	platform := st.Platform.Names(rec.KeyProvider, rec.KeyID) // as the API's gate
 	needQuorum := true
 	if platform { // the shared store's rule, as the API's gate reads it
-		if needQuorum, err = gw.PlatformPlaybackNeedsQuorum(ctx); err != nil {
+		if needQuorum, err = cp.PlatformPlaybackNeedsQuorum(ctx); err != nil {
 			return "", err
 		}
 	}
@@ -117,11 +127,11 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 			"  mediaseal export --recording %s --approval-id <id> --token-file <recording:playback token> --out %s",
 			f.id, what, f.id, f.id, f.out)
 	}
-	log, err := gw.OpenAuditLog(ctx)
+	log, err := cp.OpenAuditLog(ctx)
 	if err != nil {
 		return "", err
 	}
-	res, err := gw.ExportWith(ctx, f.id, f.format, f.track, gateway.ExportOptions{Salvage: f.salvage}, w)
+	res, err := st.Playback.Export(ctx, f.id, f.format, f.track, playback.Options{Salvage: f.salvage}, w)
 	ev := audit.Event{Actor: cliActor(), Action: "recording.export", Target: f.id, Outcome: audit.OutcomeSuccess,
 		Details: map[string]any{"format": f.format, "track": f.track, "keyProvider": rec.KeyProvider, "keyId": rec.KeyID, "offline": true,
 			"salvage": f.salvage, "readStatus": res.Status.String(), "indexStatus": res.IndexStatus, "verified": res.Verified, "chunks": res.Chunks}}

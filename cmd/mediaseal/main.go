@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -126,15 +125,6 @@ func newServe(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&apiAddr, "api-addr", "", "HTTP API address HOST:PORT (overrides api.addr)")
 	return cmd
-}
-
-// openOffline opens the gateway's stores without serving, for operator tools.
-func (g *globals) openOffline(ctx context.Context) (*gateway.Gateway, error) {
-	cfg, err := g.load()
-	if err != nil {
-		return nil, err
-	}
-	return gateway.New(ctx, cfg, zap.NewNop())
 }
 
 func dirOf(p string) string {

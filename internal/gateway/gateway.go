@@ -115,8 +115,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	if g.index, err = store.Open(ctx, scfg); err != nil {
 		return nil, err
 	}
-	// Playback first: the control plane's playback endpoint streams
-	// through it.
+	// Before the control plane: its playback endpoint exports through it.
 	if g.playback, err = g.newPlayback(); err != nil {
 		g.index.Close()
 		return nil, err
@@ -402,6 +401,8 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		checks["spool"] = "ok"
 	}
+	msg, indexOK := g.recordings.IndexCheck() // "behind (N queued)" while new sessions are refused
+	checks["index"], ok = msg, ok && indexOK
 	code := http.StatusOK
 	if !ok {
 		code = http.StatusServiceUnavailable

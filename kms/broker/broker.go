@@ -180,7 +180,8 @@ func (b *Broker) startPool(spec PoolSpec) {
 	b.pools[spec.Key] = p
 	for range min(refillWorkers, spec.Size) {
 		b.wg.Add(1)
-		go func() { defer b.wg.Done(); b.refill(p) }()
+		p.workers.Add(1)
+		go func() { defer b.wg.Done(); defer p.workers.Done(); b.refill(p) }()
 	}
 }
 

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"sync"
 	"time"
 
 	"github.com/mediaseal/mediaseal/kms"
@@ -15,6 +16,9 @@ type pool struct {
 	spec  PoolSpec
 	ch    chan pooledKey
 	slots chan struct{}
+	// stop ends this pool's refill workers (RetirePool); workers counts them.
+	stop    chan struct{}
+	workers sync.WaitGroup
 }
 
 // pooledKey is a DEK waiting in a pool: its plaintext sits in a secmem
@@ -45,7 +49,7 @@ func (k pooledKey) unpark() *kms.DataKey {
 }
 
 func newPool(spec PoolSpec) *pool {
-	return &pool{spec: spec, ch: make(chan pooledKey, spec.Size), slots: make(chan struct{}, spec.Size)}
+	return &pool{spec: spec, ch: make(chan pooledKey, spec.Size), slots: make(chan struct{}, spec.Size), stop: make(chan struct{})}
 }
 
 // context is the encryption context of the next pooled DEK.
@@ -118,6 +122,8 @@ func (b *Broker) refill(p *pool) {
 		select {
 		case <-b.stopCtx.Done():
 			return
+		case <-p.stop:
+			return
 		case p.slots <- struct{}{}:
 		}
 		ec, err := p.context()
@@ -129,6 +135,8 @@ func (b *Broker) refill(p *pool) {
 			<-p.slots
 			select {
 			case <-b.stopCtx.Done():
+				return
+			case <-p.stop:
 				return
 			case <-time.After(backoff):
 			}
@@ -164,4 +172,37 @@ func (b *Broker) DrainPool(key kms.KeyRef) {
 			return
 		}
 	}
+}
+
+// RetirePool removes key's pool: its pooled DEKs are wiped now and its
+// refills stop, for a key that was disabled, scheduled for deletion or
+// shredded. Draining is not enough there: the refills would keep fetching
+// DEKs under a key no session may use (where the provider still grants
+// them) and hold their plaintext until shutdown. A later EnsurePool (the
+// key enabled again) starts a new pool. No pool: nothing happens.
+func (b *Broker) RetirePool(key kms.KeyRef) {
+	b.mu.Lock() // as Close: no wg.Add once Close waits
+	p := b.pools[key]
+	delete(b.pools, key)
+	closing := b.stopCtx.Err() != nil
+	if p != nil && !closing {
+		b.wg.Add(1)
+	}
+	b.mu.Unlock()
+	if p == nil {
+		return
+	}
+	close(p.stop)
+	p.wipe()
+	// A refill in flight may still park one DEK: wiped once it is done,
+	// without holding up the caller for a KMS round trip.
+	finish := func() {
+		p.workers.Wait()
+		p.wipe()
+	}
+	if closing { // the workers are stopping with the broker
+		finish()
+		return
+	}
+	go func() { defer b.wg.Done(); finish() }()
 }

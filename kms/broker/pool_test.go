@@ -56,3 +56,35 @@ func TestPoolContextPerDEK(t *testing.T) {
 		t.Fatal("EnsurePool after Close")
 	}
 }
+
+// TestRetirePool: a retired pool is emptied and not refilled (no DEK is
+// generated under the key any more), and the key served by a new pool once
+// EnsurePool asks for one again.
+func TestRetirePool(t *testing.T) {
+	f := newFixture(t)
+	var n atomic.Int64
+	spec := PoolSpec{Key: f.customer, Context: kms.EncryptionContext{"org": "org-1"}, Size: 3,
+		NewContext: func() (kms.EncryptionContext, error) {
+			return kms.EncryptionContext{"org": "org-1", "dek": fmt.Sprint(n.Add(1))}, nil
+		}}
+	b := f.broker(t, Config{Timeout: 2 * time.Second})
+	if err := b.EnsurePool(spec); err != nil {
+		t.Fatal(err)
+	}
+	waitPool(t, b, f.customer, 3)
+	b.RetirePool(f.customer)
+	if got := b.PoolLen(f.customer); got != 0 {
+		t.Fatalf("PoolLen after RetirePool = %d, want 0", got)
+	}
+	generated := n.Load()
+	time.Sleep(300 * time.Millisecond) // a refill would have run by now
+	if got := n.Load(); got != generated || b.PoolLen(f.customer) != 0 {
+		t.Fatalf("retired pool refilled: %d DEKs generated after retirement, %d pooled", got-generated, b.PoolLen(f.customer))
+	}
+	b.RetirePool(f.customer) // no pool: nothing happens
+	if err := b.EnsurePool(spec); err != nil {
+		t.Fatal(err)
+	}
+	waitPool(t, b, f.customer, 3)
+	b.Close()
+}

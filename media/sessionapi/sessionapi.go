@@ -10,6 +10,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/httpx"
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/recording"
 )
 
 // ScopeIngest is the scope media servers need for the session API.
@@ -24,6 +25,7 @@ const (
 	CodeSpoolFull       = "spool_full"
 	CodeSpoolUnwritable = "spool_unwritable"
 	CodeCapacity        = "capacity"
+	CodeIndexBehind     = "index_behind"
 	CodeShuttingDown    = "shutting_down"
 )
 
@@ -35,7 +37,8 @@ type Deps struct {
 	MaxBodyBytes int64
 	Logger       *zap.Logger
 	// Refused is told the reason of each session refused with a 503
-	// (spool_full, spool_unwritable, capacity, shutting_down); may be nil.
+	// (spool_full, spool_unwritable, index_behind, capacity,
+	// shutting_down); may be nil.
 	Refused func(reason string)
 }
 
@@ -131,6 +134,8 @@ func refusal(w http.ResponseWriter, err error) (refusal error, reason string) {
 		return unavailable(CodeSpoolFull, "recording spool full: object storage is not keeping up; retry later")
 	case errors.Is(err, storage.ErrSpoolUnwritable):
 		return unavailable(CodeSpoolUnwritable, "recording spool cannot be written; retry later")
+	case errors.Is(err, recording.ErrIndexBehind): // wrapped in media.ErrCapacity: named for what is behind
+		return unavailable(CodeIndexBehind, "recording index is behind: the store is not keeping up; retry later")
 	case errors.Is(err, media.ErrClosed):
 		return unavailable(CodeShuttingDown, "gateway shutting down")
 	case media.IsCapacity(err):

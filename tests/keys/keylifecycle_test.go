@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
@@ -54,7 +55,8 @@ func startKeyGateway(t *testing.T) (*gatewaytest.Gateway, *gatewaytest.Principal
 // TestCeremonyKeyDisable: an approved key.disable is SCHEDULED; when its
 // delay is over the gateway executes it itself (its proposer cannot),
 // disabling the key in its provider and the registry, audited with the
-// approver as the actor; new sessions stop using it at once: the
+// approver as the actor; the DEKs pooled under it are wiped within a
+// catalog refresh and not refilled; new sessions stop using it at once: the
 // FAIL_CLOSED policy records nothing, the PLATFORM_KEY policy falls back
 // to the platform key, both audited. A scheduled disable of the platform
 // key FAILS, and the key stays enabled.
@@ -65,6 +67,8 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	if rec, _ := tg.Store().GetRecording(ctx, before); rec.KeyID != "cust" || rec.Fallback {
 		t.Fatalf("before the disable: key %s fallback %v", rec.KeyID, rec.Fallback)
 	}
+	custRef := kms.KeyRef{Provider: local.ProviderName, KeyID: "cust"}
+	waitPoolLen(t, tg, custRef, "full", func(n int) bool { return n > 0 }, 10*time.Second)
 
 	id := gatewaytest.Approved(ka1, ka2, "key.disable", "cust-key")
 	if m := ka1.Must(200, "GET", "/api/v2/approvals/"+id, nil); m["status"] != store.ApprovalScheduled || m["executesAt"] == nil {
@@ -77,10 +81,12 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	if m := ka1.Must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != "DISABLED" {
 		t.Fatalf("key after the scheduled disable: %v", m)
 	}
-	custRef := kms.KeyRef{Provider: local.ProviderName, KeyID: "cust"}
 	if info, err := tg.Keyring().Describe(ctx, custRef); err != nil || info.State != kms.StateDisabled {
 		t.Fatalf("keyring state after the disable: %+v %v", info, err)
 	}
+	// The DEKs pooled under it are wiped within a catalog refresh: no
+	// plaintext of a key no session may use waits in memory.
+	waitPoolLen(t, tg, custRef, "empty", func(n int) bool { return n == 0 }, controlplane.PolicyRefresh+time.Second)
 	if _, err := tg.Export(ctx, before, gateway.FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, kms.ErrDisabled) {
 		t.Fatalf("export under a disabled key: %v", err)
 	}
@@ -95,6 +101,10 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	// answers).
 	if err := tg.Keyring().Enable(ctx, custRef); err != nil {
 		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // a refilling pool would hold DEKs again by now
+	if n := tg.Broker().PoolLen(custRef); n != 0 {
+		t.Fatalf("the pool of the disabled key refilled to %d DEKs once the KMS granted them", n)
 	}
 	closed = tg.CreateCall("closed", "caller")
 	waitKeyState(t, tg, closed, media.KeyFailed, 5*time.Second)
@@ -140,11 +150,24 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	}
 }
 
+// waitPoolLen waits until the DEK pool of ref is as ok wants (what names it).
+func waitPoolLen(t *testing.T, tg *gatewaytest.Gateway, ref kms.KeyRef, what string, ok func(int) bool, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for n := tg.Broker().PoolLen(ref); !ok(n); n = tg.Broker().PoolLen(ref) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pool of %s holds %d DEKs after %s, want it %s", ref, n, within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestCeremonyKeyDelete: an approved key.delete is SCHEDULED; a veto
 // during its delay stops it (the key and its recordings stay usable);
 // without a veto the gateway executes it itself when the delay is over,
-// crypto-shredding every recording under the key, audited with the
-// approver as the actor; a veto after that is refused.
+// crypto-shredding every recording under the key and wiping the DEKs it
+// pooled under it, audited with the approver as the actor; a veto after
+// that is refused.
 func TestCeremonyKeyDelete(t *testing.T) {
 	tg, ka1, ka2, auditor := startKeyGateway(t)
 	ctx := context.Background()
@@ -165,6 +188,8 @@ func TestCeremonyKeyDelete(t *testing.T) {
 		tg.ExportTrack(id, gateway.FormatWAV, "caller") // still readable
 	}
 
+	custRef := kms.KeyRef{Provider: local.ProviderName, KeyID: "cust"}
+	waitPoolLen(t, tg, custRef, "full", func(n int) bool { return n > 0 }, 10*time.Second)
 	id := gatewaytest.Approved(ka1, ka2, "key.delete", "cust-key")
 	m := gatewaytest.WaitApproval(ka1, id, store.ApprovalExecuted, keyDelay+10*time.Second)
 	t.Logf("scheduled deletion executed %v after its executesAt by %v", gatewaytest.Lateness(t, m), m["executedBy"])
@@ -172,8 +197,10 @@ func TestCeremonyKeyDelete(t *testing.T) {
 	if m := ka1.Must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != gateway.KeyStateDestroyed {
 		t.Fatalf("key after the scheduled deletion: %v", m)
 	}
+	// The DEKs pooled under the shredded key do not outlive it in memory.
+	waitPoolLen(t, tg, custRef, "empty", func(n int) bool { return n == 0 }, controlplane.PolicyRefresh+time.Second)
 	gatewaytest.CheckShreddedEverywhere(t, tg, ids)
-	if _, err := tg.Keyring().Describe(ctx, kms.KeyRef{Provider: local.ProviderName, KeyID: "cust"}); !errors.Is(err, kms.ErrNotFound) {
+	if _, err := tg.Keyring().Describe(ctx, custRef); !errors.Is(err, kms.ErrNotFound) {
 		t.Fatalf("destroyed key still described: %v", err)
 	}
 	// New sessions on a destroyed key fall back (PLATFORM_KEY) at once.
