@@ -56,7 +56,7 @@ var layers = [][]string{
 	// Playback over a stopped gateway's stores (CLI, bench).
 	{"playback/offline"},
 	{"internal/gateway"},
-	{"internal/gateway/gatewaytest"},
+	{"tests/gatewaytest"},
 	{"bench"},
 	{"bench/plot", "cmd/mediaseal"},
 	{"cmd/mediaseal-bench"},

@@ -12,7 +12,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestCeremonyExportCLI: `mediaseal export` follows the playback rule.

@@ -15,8 +15,8 @@ import (
 	"github.com/pion/rtp/codecs"
 
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/media/export"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // ffmpegH264AccessUnits encodes seconds of a 320x240 test pattern at fps

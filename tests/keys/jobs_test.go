@@ -9,7 +9,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/jobs"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestReencryptThroughAPI: rotate a customer key through the API, record

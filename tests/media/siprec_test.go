@@ -17,10 +17,10 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/storage/seal"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 var updateSIPREC = flag.Bool("update-siprec", false, "rewrite testdata/siprec/siprec-pcmu.pcap")

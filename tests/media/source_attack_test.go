@@ -12,8 +12,8 @@ import (
 
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // Hole 6 of issue 17 (RTP hijack): a host on the media path that sends to

@@ -12,10 +12,10 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/codec"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // tmpfsSpool is a spool directory on a 1 MiB tmpfs.

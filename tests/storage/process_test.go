@@ -13,7 +13,7 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestCrashRecovery kills the gateway with SIGKILL mid-call: after a

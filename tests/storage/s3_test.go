@@ -19,9 +19,9 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/storage"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // s3YAML is the storage section for a gateway process using vg.

@@ -14,8 +14,8 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	mmedia "github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // publisher is a pion WHIP client.

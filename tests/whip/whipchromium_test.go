@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	mmedia "github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // chromiumBinary installs Chromium if needed (scripts/install-chromium.sh)

@@ -11,7 +11,7 @@ import (
 	"github.com/pion/rtp/codecs"
 
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestRTPVideoSession: a plain RTP session with a VP8 video track and an
