@@ -53,6 +53,8 @@ var layers = [][]string{
 	{"cluster"},
 	{"internal/config"},
 	// Assembly, from here up: what the config names is opened here.
+	// Opening the adapters a config names (gateway and operator tools).
+	{"internal/adapters"},
 	// Playback over a stopped gateway's stores (CLI, bench).
 	{"playback/offline"},
 	{"internal/gateway"},

@@ -40,7 +40,7 @@ func (g *Gateway) Media() *media.Manager { return g.media }
 
 // SessionsRefused is the counter of session requests refused for reason.
 func (g *Gateway) SessionsRefused(reason string) prometheus.Counter {
-	return g.metrics.sessionsRefused.WithLabelValues(reason)
+	return g.metrics.Refused(reason)
 }
 
 // RefreshCatalog reloads the policies and keys from the store now rather

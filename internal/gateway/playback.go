@@ -2,11 +2,11 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/controlplane"
+	"github.com/mediaseal/mediaseal/internal/adapters"
 	play "github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/playback/offline"
 	"github.com/mediaseal/mediaseal/storage/seal"
@@ -41,7 +41,7 @@ var (
 func (g *Gateway) newPlayback() (*play.Service, error) {
 	return play.New(play.Deps{
 		Objects:  g.objects,
-		Index:    offline.Index(g.index, func(t string) string { return providerByType[t] }),
+		Index:    offline.Index(g.index, adapters.ProviderOf),
 		Keys:     play.KeysFunc(g.unwrap),
 		Spool:    g.spool,
 		Platform: g.platformRef(),
@@ -72,31 +72,5 @@ func (g *Gateway) OpenRecording(ctx context.Context, id string) (*Recording, err
 type exporter struct{ p *play.Service }
 
 func (e exporter) ExportRecording(ctx context.Context, req api.ExportRequest, w io.Writer) (api.ExportReport, error) {
-	opts := ExportOptions{Salvage: req.Salvage}
-	if req.Verified != nil {
-		opts.Verified = func(res ExportResult) { req.Verified(exportReport(res)) }
-	}
-	res, err := e.p.Export(ctx, req.ID, req.Format, req.Track, opts, w)
-	return exportReport(res), apiExportError(err)
-}
-
-// exportReport is what the playback API learns of an export.
-func exportReport(res ExportResult) api.ExportReport {
-	rep := api.ExportReport{IndexStatus: res.IndexStatus, Chunks: res.Chunks, Verified: res.Verified, Problems: res.Problems}
-	if res.Status != seal.StatusUnknown {
-		rep.Status = res.Status.String()
-	}
-	return rep
-}
-
-// apiExportError gives an export refusal the API's sentinel, so that the
-// playback answers with its code.
-func apiExportError(err error) error {
-	switch {
-	case errors.Is(err, ErrNotComplete):
-		return fmt.Errorf("%w: %w", api.ErrRecordingIncomplete, err)
-	case errors.Is(err, ErrIntegrity):
-		return fmt.Errorf("%w: %w", api.ErrRecordingIntegrity, err)
-	}
-	return err
+	return controlplane.ExportRecording(ctx, e.p, req, w)
 }

@@ -30,15 +30,6 @@ func (g *Gateway) unwrap(ctx context.Context, id string, h *seal.Header) ([]byte
 	return g.recordingKeys().Unwrap(ctx, id, h)
 }
 
-// runRecordings runs the life cycle until the returned stop is called;
-// stop waits for it to end and may be called again.
-func (g *Gateway) runRecordings() (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = g.recordings.Run(ctx) }()
-	return func() { cancel(); <-done }
-}
-
 // WithFinalWriteRetry bounds how long a call's final chunk is retried
 // while the spool refuses writes (default media.DefaultFinalWriteRetry).
 func WithFinalWriteRetry(d time.Duration) Option {
