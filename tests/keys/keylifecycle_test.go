@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
@@ -81,7 +83,7 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	if info, err := tg.Keyring().Describe(ctx, custRef); err != nil || info.State != kms.StateDisabled {
 		t.Fatalf("keyring state after the disable: %+v %v", info, err)
 	}
-	if _, err := tg.Export(ctx, before, gateway.FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, kms.ErrDisabled) {
+	if _, err := tg.Export(ctx, before, playback.FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, kms.ErrDisabled) {
 		t.Fatalf("export under a disabled key: %v", err)
 	}
 
@@ -110,7 +112,7 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	if rec, _ := tg.Store().GetRecording(ctx, fb.RecordingID); rec.KeyID != tg.Config().KMS.PlatformKey || !rec.Fallback {
 		t.Fatalf("fallback recording under %s (fallback %v)", rec.KeyID, rec.Fallback)
 	}
-	if _, res := tg.ExportTrack(fb.RecordingID, gateway.FormatWAV, "caller"); res.Tracks[0].Media != 25 {
+	if _, res := tg.ExportTrack(fb.RecordingID, playback.FormatWAV, "caller"); res.Tracks[0].Media != 25 {
 		t.Fatalf("fallback recording exports %+v", res.Tracks[0])
 	}
 
@@ -162,14 +164,14 @@ func TestCeremonyKeyDelete(t *testing.T) {
 		t.Fatalf("vetoed deletion ran: %v", m)
 	}
 	for _, id := range ids {
-		tg.ExportTrack(id, gateway.FormatWAV, "caller") // still readable
+		tg.ExportTrack(id, playback.FormatWAV, "caller") // still readable
 	}
 
 	id := gatewaytest.Approved(ka1, ka2, "key.delete", "cust-key")
 	m := gatewaytest.WaitApproval(ka1, id, store.ApprovalExecuted, keyDelay+10*time.Second)
 	t.Logf("scheduled deletion executed %v after its executesAt by %v", gatewaytest.Lateness(t, m), m["executedBy"])
 	auditor.Must(409, "POST", "/api/v2/approvals/"+id+"/veto", map[string]any{"reason": "too late"})
-	if m := ka1.Must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != gateway.KeyStateDestroyed {
+	if m := ka1.Must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != controlplane.KeyStateDestroyed {
 		t.Fatalf("key after the scheduled deletion: %v", m)
 	}
 	gatewaytest.CheckShreddedEverywhere(t, tg, ids)
