@@ -3,6 +3,7 @@ package httpx
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -48,6 +49,9 @@ func NewCertReloader(certFile, keyFile string) (*CertReloader, error) {
 // certificate being served stays: a bad file during a rotation must not
 // take the API down.
 func (r *CertReloader) Reload() (*x509.Certificate, error) {
+	if r == nil {
+		return nil, ErrNoTLS
+	}
 	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("api.tls: load %s / %s: %w", r.certFile, r.keyFile, err)
@@ -102,3 +106,7 @@ func ListenTLS(ln net.Listener, f TLSFiles) (net.Listener, *CertReloader, error)
 	}
 	return tls.NewListener(ln, tc), r, nil
 }
+
+// ErrNoTLS is Reload's answer for a server with no certificate to reload
+// (plain HTTP: a nil CertReloader).
+var ErrNoTLS = errors.New("api.tls is not configured")

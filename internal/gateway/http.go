@@ -107,54 +107,44 @@ func writeError(w http.ResponseWriter, status int, msg string, detail error) {
 // loopback or an explicit api.insecurePlaintext).
 func (g *Gateway) listenAPI() (net.Listener, error) {
 	ln, err := net.Listen("tcp", g.cfg.API.Addr)
-	if err != nil || !g.cfg.API.TLS.Enabled() {
-		if err != nil {
-			err = fmt.Errorf("api.addr: %w", err)
-		}
-		return ln, err
+	if err != nil {
+		return nil, fmt.Errorf("api.addr: %w", err)
 	}
 	t := g.cfg.API.TLS
-	tln, r, err := httpx.ListenTLS(ln, httpx.TLSFiles{CertFile: t.CertFile, KeyFile: t.KeyFile, ClientCAFile: t.ClientCAFile})
-	if err != nil {
-		return nil, err
+	if !t.Enabled() {
+		return ln, nil
 	}
+	ln, r, err := httpx.ListenTLS(ln, httpx.TLSFiles{CertFile: t.CertFile, KeyFile: t.KeyFile, ClientCAFile: t.ClientCAFile})
 	g.tlsCerts.Store(r)
-	return tln, nil
+	return ln, err
 }
-
-// errNoTLS is ReloadTLS's answer when the API serves plain HTTP.
-var errNoTLS = errors.New("api.tls is not configured")
 
 // ReloadTLS reads the API certificate and key again (SIGHUP). Handshakes
 // after it succeeds present the new certificate; on error the old one
 // stays in service and the error says why.
 func (g *Gateway) ReloadTLS() error {
-	r := g.tlsCerts.Load()
-	if r == nil {
-		return errNoTLS
-	}
-	leaf, err := r.Reload()
-	if err != nil {
+	leaf, err := g.tlsCerts.Load().Reload()
+	switch {
+	case errors.Is(err, httpx.ErrNoTLS):
+		g.log.Info("reload signal: api.tls is not configured, nothing to reload")
+	case err != nil:
 		g.log.Error("api certificate not reloaded; the current one stays in service", zap.Error(err))
-		return err
+	default:
+		g.log.Info("api certificate reloaded", zap.String("subject", leaf.Subject.String()),
+			zap.Time("notAfter", leaf.NotAfter), zap.String("serial", leaf.SerialNumber.String()))
 	}
-	g.log.Info("api certificate reloaded", zap.String("subject", leaf.Subject.String()),
-		zap.Time("notAfter", leaf.NotAfter), zap.String("serial", leaf.SerialNumber.String()))
-	return nil
+	return err
 }
 
 // ReloadTLSOn reloads the API certificate on every value from sig (serve
-// passes SIGHUP) until ctx is done. A failed reload is logged and keeps
-// the current certificate; the listener is never closed.
+// passes SIGHUP) until ctx is done. The listener is never closed.
 func (g *Gateway) ReloadTLSOn(ctx context.Context, sig <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-sig:
-			if err := g.ReloadTLS(); errors.Is(err, errNoTLS) {
-				g.log.Info("reload signal: api.tls is not configured, nothing to reload")
-			}
+			_ = g.ReloadTLS()
 		}
 	}
 }
