@@ -30,10 +30,10 @@ func (g *Gateway) Handler() http.Handler {
 	sessionapi.New(sessionapi.Deps{Media: g.media, Authorizer: g.authorizer(), MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes),
 		Logger: g.log, Refused: func(reason string) { g.metrics.Refused(reason).Inc() }}).Register(mux)
 	g.cp.Routes(mux)
-	g.auditHeadRoutes(mux)
+	g.cp.AuditHeadRoutes(mux, g.authorizer())
 	g.whipRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", httpx.Ready(g.readyChecks()...))
 	mux.Handle("/api/v2/", g.cp.Handler())
@@ -82,24 +82,6 @@ func (g *Gateway) authorizer() httpx.Authorizer {
 // requireScope wraps h with bearer-token authorization for scope.
 func (g *Gateway) requireScope(scope string, h http.HandlerFunc) http.HandlerFunc {
 	return httpx.RequireScope(g.authorizer(), scope, h).ServeHTTP
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) { httpx.WriteJSON(w, code, v) }
-
-// writeError writes the one error body (httpx.Error) for a refusal of the
-// gateway's own endpoints; detail, when given, ends the message.
-func writeError(w http.ResponseWriter, status int, msg string, detail error) {
-	if detail != nil {
-		msg += ": " + detail.Error()
-	}
-	code := httpx.CodeInternal
-	switch status {
-	case http.StatusNotFound:
-		code = httpx.CodeNotFound
-	case http.StatusServiceUnavailable:
-		code = httpx.CodeUnavailable
-	}
-	httpx.WriteJSON(w, status, &httpx.Error{Status: status, Code: code, Message: msg})
 }
 
 // listenAPI opens the API listener: TLS when api.tls is set (the
