@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,9 +141,6 @@ func (g *Gateway) Addr() string {
 
 // Ready is closed once the API is listening.
 func (g *Gateway) Ready() <-chan struct{} { return g.ready }
-
-// DataPath joins a path under the data directory.
-func (g *Gateway) DataPath(p string) string { return filepath.Join(g.cfg.DataDir, p) }
 
 // platformRef is the platform key as its provider names it.
 func (g *Gateway) platformRef() kms.KeyRef { return adapters.PlatformKey(g.cfg) }
