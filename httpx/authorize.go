@@ -106,3 +106,22 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
 }
+
+// TokenCheck authorizes each request's bearer token with check: an error
+// wrapping ErrForbidden is a 403, any other a 401. The principal is
+// "bearer", granted the scope asked.
+func TokenCheck(check func(token, scope string) error) Authorizer {
+	return AuthorizerFunc(func(r *http.Request, scope string) (Principal, error) {
+		tok, err := BearerToken(r)
+		if err != nil {
+			return Principal{}, err
+		}
+		if err := check(tok, scope); err != nil {
+			if !errors.Is(err, ErrUnauthenticated) && !errors.Is(err, ErrForbidden) {
+				err = fmt.Errorf("%w: token refused: %v", ErrUnauthenticated, err)
+			}
+			return Principal{}, err
+		}
+		return Principal{ID: "bearer", Scopes: []string{scope}}, nil
+	})
+}

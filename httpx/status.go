@@ -48,3 +48,22 @@ func (r *StatusRecorder) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer
 // (deadlines, hijacking) through the recorder.
 func (r *StatusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// CountRequests tells count of every request by its mux route pattern
+// (never the raw path, so ids do not explode a label set) and status
+// code. Requests that match no route count as "unmatched".
+func CountRequests(next http.Handler, count func(route string, code int)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := NewStatusRecorder(w)
+		next.ServeHTTP(rec, r)
+		route := r.Pattern // set by ServeMux on r when it routes
+		if route == "" {
+			route = "unmatched"
+		}
+		code := rec.Status()
+		if code == 0 {
+			code = http.StatusOK
+		}
+		count(route, code)
+	})
+}

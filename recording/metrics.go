@@ -27,7 +27,12 @@ func newMetrics(reg prometheus.Registerer, sp storage.Spool, queued func() int) 
 	}
 	for _, c := range []prometheus.Collector{m.indexFailures, m.indexAbandoned, m.states, spoolWriteFailures(sp),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mediaseal_index_writes_queued",
-			Help: "Index writes waiting for the store."}, func() float64 { return float64(queued()) })} {
+			Help: "Index writes waiting for the store."}, func() float64 { return float64(queued()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mediaseal_spool_bytes",
+			Help: "Ciphertext bytes in the spool (being written or waiting for upload)."}, func() float64 { return float64(sp.Used()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mediaseal_spool_commits_total",
+			Help: "Durability commits of the spool: syncfs calls shared by concurrent flushes (spool.commit filesystem), or one fsync per flush (file)."},
+			func() float64 { return float64(sp.Commits()) })} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -53,10 +53,12 @@ var layers = [][]string{
 	{"cluster"},
 	{"internal/config"},
 	// Assembly, from here up: what the config names is opened here.
+	// Opening the adapters a config names (gateway and operator tools).
+	{"internal/adapters"},
 	// Playback over a stopped gateway's stores (CLI, bench).
 	{"playback/offline"},
 	{"internal/gateway"},
-	{"internal/gateway/gatewaytest"},
+	{"tests/gatewaytest"},
 	{"bench"},
 	{"bench/plot", "cmd/mediaseal"},
 	{"cmd/mediaseal-bench"},

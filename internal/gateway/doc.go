@@ -1,9 +1,9 @@
-// Package gateway wires mediaseal together from a config: the platform
-// keyring and KMS providers, the object store, the spool and its uploader,
-// the control-plane store and the ceremony's control plane
-// (ceremony/controlplane), the cluster membership (cluster), the media
-// session manager, and the HTTP server (session API, control plane, health
-// and metrics). It chooses the adapters and translates the config into
-// each service's plain values. cmd/mediaseal only parses flags and calls
-// [New] and [Gateway.Run].
+// Package gateway assembles mediaseal from a config: [New] opens the
+// adapters (internal/adapters) and builds the services — playback, the
+// ceremony's control plane; [Gateway.Run] builds the recording life
+// cycle, the DEK broker and the media manager, joins the cluster, starts
+// each service in order and stops them in the reverse order;
+// [Gateway.Handler] mounts their routes. It translates the config into
+// each service's plain values and holds no logic of its own.
+// cmd/mediaseal only parses flags and calls [New] and [Gateway.Run].
 package gateway

@@ -1,17 +1,21 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/httpx"
+	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/media/sessionapi"
 )
-
-// TokenChecker authorizes a bearer token for a scope. An error wrapping
-// httpx.ErrForbidden is a 403, any other a 401.
-type TokenChecker func(token, scope string) error
 
 // ScopeIngest is the scope media servers need for the session API and WHIP.
 const ScopeIngest = sessionapi.ScopeIngest
@@ -19,33 +23,60 @@ const ScopeIngest = sessionapi.ScopeIngest
 // ScopeMetrics is the scope a Prometheus scraper needs for /metrics.
 const ScopeMetrics = "metrics:read"
 
-// staticToken accepts exactly one token (the bootstrap ingest token),
-// compared in constant time.
-func staticToken(want string) TokenChecker {
-	return func(token, _ string) error {
-		if !httpx.TokenEqual(token, want) {
-			return fmt.Errorf("%w: token refused", httpx.ErrUnauthenticated)
-		}
-		return nil
+// Handler is the HTTP API: session API, control plane, WHIP, health,
+// metrics.
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	sessionapi.New(sessionapi.Deps{Media: g.media, Authorizer: g.authorizer(), MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes),
+		Logger: g.log, Refused: func(reason string) { g.metrics.Refused(reason).Inc() }}).Register(mux)
+	g.cp.Routes(mux)
+	g.cp.AuditHeadRoutes(mux, g.authorizer())
+	g.whipRoutes(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", httpx.Ready(g.readyChecks()...))
+	mux.Handle("/api/v2/", g.cp.Handler())
+	// Metrics carry no secrets but do reveal call volumes: authenticated.
+	mux.Handle("GET /metrics", g.requireScope(ScopeMetrics, promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{}).ServeHTTP))
+	return httpx.CountRequests(mux, func(route string, code int) { g.apiRequests.WithLabelValues(route, strconv.Itoa(code)).Inc() })
+}
+
+// readyChecks are what /readyz answers for: the store, the object store,
+// the platform key, the audit anchor, the spool and the index writer.
+func (g *Gateway) readyChecks() []httpx.Check {
+	return []httpx.Check{
+		{Name: "store", Probe: httpx.ProbeErr(func(ctx context.Context) error { return g.index.DB().PingContext(ctx) })},
+		{Name: "storage", Probe: httpx.ProbeErr(func(ctx context.Context) error { _, err := g.objects.List(ctx, "readyz-probe/"); return err })},
+		{Name: "platformKey", Probe: func(ctx context.Context) (string, bool) {
+			if info, err := g.providers[g.platformRef().Provider].Describe(ctx, g.platformRef()); err != nil || info.State != kms.StateEnabled {
+				return fmt.Sprint("unusable: ", err), false
+			}
+			return "ok", true
+		}},
+		{Name: "auditAnchor", Probe: func(context.Context) (string, bool) { return g.cp.AnchorCheck() }},
+		{Name: "spool", Probe: func(context.Context) (string, bool) {
+			if g.spool.Full() {
+				return "full", false
+			}
+			if msg := g.spool.WriteProblem(); msg != "" {
+				return msg, false
+			}
+			return "ok", true
+		}},
+		{Name: "index", Probe: func(context.Context) (string, bool) { return g.recordings.IndexCheck() }},
 	}
 }
 
 // authorizer authorizes the gateway's own endpoints (session API, WHIP,
-// metrics, audit heads) with g.checkToken, read at each request: the
-// ceremony's service tokens join it when the ceremony starts.
+// metrics, audit heads): the bootstrap ingest token, compared in constant
+// time, or a service token of the ceremony.
 func (g *Gateway) authorizer() httpx.Authorizer {
-	return httpx.AuthorizerFunc(func(r *http.Request, scope string) (httpx.Principal, error) {
-		tok, err := httpx.BearerToken(r)
-		if err != nil {
-			return httpx.Principal{}, err
+	return httpx.TokenCheck(func(token, scope string) error {
+		if httpx.TokenEqual(token, g.ingestToken) {
+			return nil
 		}
-		if err := g.checkToken(tok, scope); err != nil {
-			if !errors.Is(err, httpx.ErrUnauthenticated) && !errors.Is(err, httpx.ErrForbidden) {
-				err = fmt.Errorf("%w: token refused: %v", httpx.ErrUnauthenticated, err)
-			}
-			return httpx.Principal{}, err
-		}
-		return httpx.Principal{ID: "bearer", Scopes: []string{scope}}, nil
+		return g.cp.CheckToken(token, scope)
 	})
 }
 
@@ -54,26 +85,49 @@ func (g *Gateway) requireScope(scope string, h http.HandlerFunc) http.HandlerFun
 	return httpx.RequireScope(g.authorizer(), scope, h).ServeHTTP
 }
 
-// sessionRoutes mounts the session API (media/sessionapi).
-func (g *Gateway) sessionRoutes(mux *http.ServeMux) {
-	sessionapi.New(sessionapi.Deps{Media: g.media, Authorizer: g.authorizer(), MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes),
-		Logger: g.log, Refused: func(reason string) { g.metrics.sessionsRefused.WithLabelValues(reason).Inc() }}).Register(mux)
+// listenAPI opens the API listener: TLS when api.tls is set (the
+// reloader is kept for ReloadTLS), plain TCP otherwise (validated as
+// loopback or an explicit api.insecurePlaintext).
+func (g *Gateway) listenAPI() (net.Listener, error) {
+	ln, err := net.Listen("tcp", g.cfg.API.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("api.addr: %w", err)
+	}
+	t := g.cfg.API.TLS
+	if !t.Enabled() {
+		return ln, nil
+	}
+	ln, r, err := httpx.ListenTLS(ln, httpx.TLSFiles{CertFile: t.CertFile, KeyFile: t.KeyFile, ClientCAFile: t.ClientCAFile})
+	g.tlsCerts.Store(r)
+	return ln, err
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) { httpx.WriteJSON(w, code, v) }
+// ReloadTLS reads the API certificate and key again (SIGHUP). Handshakes
+// after it succeeds present the new certificate; on error the old one
+// stays in service and the error says why.
+func (g *Gateway) ReloadTLS() error {
+	leaf, err := g.tlsCerts.Load().Reload()
+	switch {
+	case errors.Is(err, httpx.ErrNoTLS):
+		g.log.Info("reload signal: api.tls is not configured, nothing to reload")
+	case err != nil:
+		g.log.Error("api certificate not reloaded; the current one stays in service", zap.Error(err))
+	default:
+		g.log.Info("api certificate reloaded", zap.String("subject", leaf.Subject.String()),
+			zap.Time("notAfter", leaf.NotAfter), zap.String("serial", leaf.SerialNumber.String()))
+	}
+	return err
+}
 
-// writeError writes the one error body (httpx.Error) for a refusal of the
-// gateway's own endpoints; detail, when given, ends the message.
-func writeError(w http.ResponseWriter, status int, msg string, detail error) {
-	if detail != nil {
-		msg += ": " + detail.Error()
+// ReloadTLSOn reloads the API certificate on every value from sig (serve
+// passes SIGHUP) until ctx is done. The listener is never closed.
+func (g *Gateway) ReloadTLSOn(ctx context.Context, sig <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+			_ = g.ReloadTLS()
+		}
 	}
-	code := httpx.CodeInternal
-	switch status {
-	case http.StatusNotFound:
-		code = httpx.CodeNotFound
-	case http.StatusServiceUnavailable:
-		code = httpx.CodeUnavailable
-	}
-	httpx.WriteJSON(w, status, &httpx.Error{Status: status, Code: code, Message: msg})
 }

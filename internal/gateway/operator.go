@@ -3,27 +3,13 @@ package gateway
 import (
 	"context"
 
-	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 )
 
-// KeyStateDestroyed is the registry state of a crypto-shredded key.
-const KeyStateDestroyed = controlplane.KeyStateDestroyed
-
-// ErrRecordingShredded means the recording's key was destroyed: no path
-// can decrypt it any more.
-// It is the API's sentinel so that a playback refusal names it.
-var ErrRecordingShredded = api.ErrRecordingShredded
-
-// ShredKey crypto-shreds a registered key (by its registry or config id):
-// the provider destroys every version, its recordings become SHREDDED and
-// the registry marks it DESTROYED. Call it only once the deletion's quorum
-// and delay are satisfied.
-func (g *Gateway) ShredKey(ctx context.Context, keyID, actor string) (int64, error) {
-	return g.cp.ShredKey(ctx, keyID, actor)
-}
+// ControlPlane is the control plane of the ceremony (operator tools, tests).
+func (g *Gateway) ControlPlane() *controlplane.Service { return g.cp }
 
 // OpenAuditLog opens the organisation's audit log for operator tools
 // (controlplane.Service.OpenAuditLog).

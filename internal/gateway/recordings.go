@@ -1,14 +1,12 @@
 package gateway
 
 import (
-	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/recording"
-	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
 // newRecordings builds the recording life cycle on the gateway's spool,
@@ -23,20 +21,6 @@ func (g *Gateway) newRecordings(reg prometheus.Registerer) (*recording.Service, 
 func (g *Gateway) recordingKeys() recording.Keys {
 	return recording.Keys{Index: store.RecordingIndex{SQL: g.index}, OrgID: g.cfg.Org.ID, Timeout: g.cfg.KMS.Timeout.D(),
 		Provider: g.providers.ByName}
-}
-
-// unwrap returns the DEK of a recording (playback).
-func (g *Gateway) unwrap(ctx context.Context, id string, h *seal.Header) ([]byte, error) {
-	return g.recordingKeys().Unwrap(ctx, id, h)
-}
-
-// runRecordings runs the life cycle until the returned stop is called;
-// stop waits for it to end and may be called again.
-func (g *Gateway) runRecordings() (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = g.recordings.Run(ctx) }()
-	return func() { cancel(); <-done }
 }
 
 // WithFinalWriteRetry bounds how long a call's final chunk is retried

@@ -18,8 +18,8 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/auth"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 func writeFile(t *testing.T, path string, data []byte) {

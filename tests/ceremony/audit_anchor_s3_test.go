@@ -14,8 +14,8 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestAuditAnchorS3 runs a gateway whose audit.anchor is an object-lock

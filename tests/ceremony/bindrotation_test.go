@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/awskms"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestBindEnablesKMSRotation: binding an AWS KMS key with autoRotate turns

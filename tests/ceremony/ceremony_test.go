@@ -15,9 +15,9 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/awskms"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // startCeremonyGateway runs a gateway with AWS KMS (local-kms) enabled and

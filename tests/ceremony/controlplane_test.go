@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestPolicyChangeAppliesToNextSessionOnly creates a policy through the

@@ -16,10 +16,11 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // registerCMK registers local-kms key cmk-1 as keyID (unbound).
@@ -204,7 +205,7 @@ func recordedCall(t *testing.T, tg *gatewaytest.Gateway) string {
 func TestGatePlaybackStoreFault(t *testing.T) {
 	var armed atomic.Int32
 	var partial atomic.Bool
-	tg := gatewaytest.Start(t, nil, gateway.WithAPIHooks(gateway.APIHooks{
+	tg := gatewaytest.Start(t, nil, gateway.WithAPIHooks(controlplane.APIHooks{
 		Store: func(s store.Store) store.Store { return failingRecordings{Store: s, armed: &armed, partial: &partial} },
 	}))
 	requester, auditor := tg.Principal("playback-requester-1"), tg.Principal("auditor-1")
@@ -327,7 +328,7 @@ func TestAdminTokenNeverInQuorum(t *testing.T) {
 // mid-download is still in the audit log. The exporter is wrapped to
 // hold the response open until the requester has gone (a slow download).
 func TestPlaybackAuditOutlivesRequest(t *testing.T) {
-	tg := gatewaytest.Start(t, nil, gateway.WithAPIHooks(gateway.APIHooks{
+	tg := gatewaytest.Start(t, nil, gateway.WithAPIHooks(controlplane.APIHooks{
 		Exporter: func(e api.Exporter) api.Exporter { return slowExporter{e} },
 	}))
 	requester, auditor := tg.Principal("playback-requester-1"), tg.Principal("auditor-1")

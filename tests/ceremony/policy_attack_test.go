@@ -10,10 +10,10 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // policyParams is the approval parameters the gate expects for a create

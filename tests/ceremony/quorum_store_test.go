@@ -13,8 +13,8 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // storedRule finds op in GET /api/v2/ceremony/quorum.

@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/local"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestCeremonyScheduledDeletionTwoGateways: two gateways share one
@@ -57,7 +58,7 @@ func TestCeremonyScheduledDeletionTwoGateways(t *testing.T) {
 		if m["attempts"] != float64(1) {
 			t.Errorf("deletion of %s took %v attempts", k, m["attempts"])
 		}
-		if st, err := a.Store().GetKey(context.Background(), k); err != nil || st.State != gateway.KeyStateDestroyed {
+		if st, err := a.Store().GetKey(context.Background(), k); err != nil || st.State != controlplane.KeyStateDestroyed {
 			t.Fatalf("key %s after its deletion: %+v %v", k, st, err)
 		}
 	}

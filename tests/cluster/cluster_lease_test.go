@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 type gatewaysList struct {

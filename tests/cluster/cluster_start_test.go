@@ -19,9 +19,9 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/local"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // clusterMember is an in-process gateway started without the harness's

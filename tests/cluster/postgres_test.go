@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // newSharedGateway is a `mediaseal serve` process whose control plane,
@@ -120,7 +120,7 @@ status: ENABLED
 			break
 		}
 		b.TG.End(sb)
-		if time.Since(created) > 3*gateway.PolicyRefresh {
+		if time.Since(created) > 3*controlplane.PolicyRefresh {
 			t.Fatalf("gateway B still does not record queue support %v after the policy was created on A", time.Since(created))
 		}
 		time.Sleep(50 * time.Millisecond)

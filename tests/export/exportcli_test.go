@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestCeremonyExportCLI: `mediaseal export` follows the playback rule.
@@ -32,7 +32,7 @@ func TestCeremonyExportCLI(t *testing.T) {
 	tg.End(plat)
 	tg.WaitStored(plat.RecordingID)
 	cust := tg.RecordCall(42)
-	want, _ := tg.ExportTrack(plat.RecordingID, gateway.FormatWAV, "caller")
+	want, _ := tg.ExportTrack(plat.RecordingID, playback.FormatWAV, "caller")
 	dir := t.TempDir()
 	run := func(args ...string) (string, error) {
 		out, err := exec.Command(bin, append([]string{"--data-dir", tg.Config().DataDir}, args...)...).CombinedOutput()

@@ -14,9 +14,9 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/media/export"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // ffmpegH264AccessUnits encodes seconds of a 320x240 test pattern at fps
@@ -125,7 +125,7 @@ func TestExportH264Session(t *testing.T) {
 	tg := gatewaytest.Start(t, nil)
 	s := sendVideoCall(t, tg, "rtp-h264-1", "H264", 102, &codecs.H264Payloader{}, aus, opus, fps)
 
-	b, _ := tg.ExportTrack(s.RecordingID, gateway.FormatH264, "")
+	b, _ := tg.ExportTrack(s.RecordingID, playback.FormatH264, "")
 	path := gatewaytest.WriteTemp(t, "call.h264", b)
 	v := gatewaytest.FFprobeStream(t, path, "v")
 	if v.Codec != "h264" || v.Width != 320 || v.Frames != len(aus) {
@@ -133,7 +133,7 @@ func TestExportH264Session(t *testing.T) {
 	}
 	gatewaytest.FFmpegDecodes(t, path)
 
-	b, res := tg.ExportTrack(s.RecordingID, gateway.FormatMKV, "")
+	b, res := tg.ExportTrack(s.RecordingID, playback.FormatMKV, "")
 	path = gatewaytest.WriteTemp(t, "call.mkv", b)
 	mv, ma := gatewaytest.FFprobeStream(t, path, "v"), gatewaytest.FFprobeStream(t, path, "a")
 	wantV, wantA := float64(len(aus))/fps, float64(len(opus))*0.020
@@ -149,7 +149,7 @@ func TestExportH264Session(t *testing.T) {
 	}
 	gatewaytest.FFmpegDecodes(t, path)
 
-	if _, err := tg.Export(context.Background(), s.RecordingID, gateway.FormatWebM, "", &bytes.Buffer{}); !errors.Is(err, export.ErrCodec) {
+	if _, err := tg.Export(context.Background(), s.RecordingID, playback.FormatWebM, "", &bytes.Buffer{}); !errors.Is(err, export.ErrCodec) {
 		t.Fatalf("webm of H.264: %v", err)
 	}
 	t.Logf("H.264: annex B %d frames; mkv video %d frames audio %d frames, %.3fs (sent %.3fs video, %.3fs audio)",
@@ -166,7 +166,7 @@ func TestExportWebMSession(t *testing.T) {
 	tg := gatewaytest.Start(t, nil)
 	s := sendVideoCall(t, tg, "rtp-webm-1", "VP8", 96, &codecs.VP8Payloader{EnablePictureID: true}, vp8, opus, fps)
 
-	b, _ := tg.ExportTrack(s.RecordingID, gateway.FormatWebM, "")
+	b, _ := tg.ExportTrack(s.RecordingID, playback.FormatWebM, "")
 	path := gatewaytest.WriteTemp(t, "call.webm", b)
 	v, a := gatewaytest.FFprobeStream(t, path, "v"), gatewaytest.FFprobeStream(t, path, "a")
 	wantV, wantA := float64(len(vp8))/fps, float64(len(opus))*0.020

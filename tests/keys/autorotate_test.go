@@ -10,9 +10,9 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/jobs"
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/awskms"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestAutoRotateEnablesKMSRotation: a registered AWS KMS key with

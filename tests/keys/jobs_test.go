@@ -8,8 +8,8 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/jobs"
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestReencryptThroughAPI: rotate a customer key through the API, record
@@ -22,7 +22,7 @@ func TestReencryptThroughAPI(t *testing.T) {
 	old := []string{tg.RecordCall(11), tg.RecordCall(12)}
 	wavs := map[string][]byte{}
 	for _, id := range old {
-		wavs[id], _ = tg.ExportTrack(id, gateway.FormatWAV, "caller")
+		wavs[id], _ = tg.ExportTrack(id, playback.FormatWAV, "caller")
 		if rec, _ := tg.Store().GetRecording(ctx, id); rec.KeyVersion != "v1" || rec.KeyID != "cust" {
 			t.Fatalf("old recording key %s %s", rec.KeyID, rec.KeyVersion)
 		}
@@ -35,7 +35,7 @@ func TestReencryptThroughAPI(t *testing.T) {
 		t.Fatalf("rotate: %d %+v", code, rot)
 	}
 	fresh := tg.RecordCall(13)
-	wavs[fresh], _ = tg.ExportTrack(fresh, gateway.FormatWAV, "caller")
+	wavs[fresh], _ = tg.ExportTrack(fresh, playback.FormatWAV, "caller")
 	if rec, _ := tg.Store().GetRecording(ctx, fresh); rec.KeyVersion != "v2" {
 		t.Fatalf("new call under %s", rec.KeyVersion)
 	}
@@ -55,7 +55,7 @@ func TestReencryptThroughAPI(t *testing.T) {
 			t.Fatalf("%s at %s after rewrap", id, rec.KeyVersion)
 		}
 		envelopes[id] = rec.WrappedDEK
-		if got, _ := tg.ExportTrack(id, gateway.FormatWAV, "caller"); !bytes.Equal(got, wavs[id]) {
+		if got, _ := tg.ExportTrack(id, playback.FormatWAV, "caller"); !bytes.Equal(got, wavs[id]) {
 			t.Fatalf("%s exports differently after rewrap", id)
 		}
 	}
@@ -74,7 +74,7 @@ func TestReencryptThroughAPI(t *testing.T) {
 		if bytes.Equal(env.WrappedDEK, envelopes[id]) || !bytes.Equal(rec.Index.WrappedDEK, env.WrappedDEK) || env.Key.KeyVersion != "v2" {
 			t.Fatalf("%s: no new DEK after reseal", id)
 		}
-		if got, _ := tg.ExportTrack(id, gateway.FormatWAV, "caller"); !bytes.Equal(got, wavs[id]) {
+		if got, _ := tg.ExportTrack(id, playback.FormatWAV, "caller"); !bytes.Equal(got, wavs[id]) {
 			t.Fatalf("%s exports differently after reseal", id)
 		}
 	}

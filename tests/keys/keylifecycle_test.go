@@ -18,11 +18,12 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // keyDelay is the veto delay of key.disable and key.delete in these tests,
@@ -87,7 +88,7 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	// The DEKs pooled under it are wiped within a catalog refresh: no
 	// plaintext of a key no session may use waits in memory.
 	waitPoolLen(t, tg, custRef, "empty", func(n int) bool { return n == 0 }, controlplane.PolicyRefresh+time.Second)
-	if _, err := tg.Export(ctx, before, gateway.FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, kms.ErrDisabled) {
+	if _, err := tg.Export(ctx, before, playback.FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, kms.ErrDisabled) {
 		t.Fatalf("export under a disabled key: %v", err)
 	}
 
@@ -120,7 +121,7 @@ func TestCeremonyKeyDisable(t *testing.T) {
 	if rec, _ := tg.Store().GetRecording(ctx, fb.RecordingID); rec.KeyID != tg.Config().KMS.PlatformKey || !rec.Fallback {
 		t.Fatalf("fallback recording under %s (fallback %v)", rec.KeyID, rec.Fallback)
 	}
-	if _, res := tg.ExportTrack(fb.RecordingID, gateway.FormatWAV, "caller"); res.Tracks[0].Media != 25 {
+	if _, res := tg.ExportTrack(fb.RecordingID, playback.FormatWAV, "caller"); res.Tracks[0].Media != 25 {
 		t.Fatalf("fallback recording exports %+v", res.Tracks[0])
 	}
 
@@ -185,7 +186,7 @@ func TestCeremonyKeyDelete(t *testing.T) {
 		t.Fatalf("vetoed deletion ran: %v", m)
 	}
 	for _, id := range ids {
-		tg.ExportTrack(id, gateway.FormatWAV, "caller") // still readable
+		tg.ExportTrack(id, playback.FormatWAV, "caller") // still readable
 	}
 
 	custRef := kms.KeyRef{Provider: local.ProviderName, KeyID: "cust"}
@@ -194,7 +195,7 @@ func TestCeremonyKeyDelete(t *testing.T) {
 	m := gatewaytest.WaitApproval(ka1, id, store.ApprovalExecuted, keyDelay+10*time.Second)
 	t.Logf("scheduled deletion executed %v after its executesAt by %v", gatewaytest.Lateness(t, m), m["executedBy"])
 	auditor.Must(409, "POST", "/api/v2/approvals/"+id+"/veto", map[string]any{"reason": "too late"})
-	if m := ka1.Must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != gateway.KeyStateDestroyed {
+	if m := ka1.Must(200, "GET", "/api/v2/keys/cust-key", nil); m["keyState"] != controlplane.KeyStateDestroyed {
 		t.Fatalf("key after the scheduled deletion: %v", m)
 	}
 	// The DEKs pooled under the shredded key do not outlive it in memory.

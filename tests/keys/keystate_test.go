@@ -10,10 +10,10 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/local"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // playbackCode plays recording id back under approval pid and returns the
@@ -61,7 +61,7 @@ func TestPlaybackKeyStateAndShredded(t *testing.T) {
 	if code, ec, msg := playbackCode(tg, id, early); code != 409 || ec != api.CodeKeyState || !strings.Contains(msg, "DISABLED") {
 		t.Fatalf("playback under a disabled key: %d %s %q", code, ec, msg)
 	}
-	if _, err := tg.Export(ctx, id, gateway.FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, kms.ErrDisabled) || !strings.Contains(err.Error(), "key registry") {
+	if _, err := tg.Export(ctx, id, playback.FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, kms.ErrDisabled) || !strings.Contains(err.Error(), "key registry") {
 		t.Fatalf("gateway export (the CLI's) under a disabled key: %v", err)
 	}
 	prop := map[string]any{"operation": "recording.playback", "target": id, "reason": "dispute"}

@@ -8,11 +8,11 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/awskms"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // configKMSKey is the registry id of the customer key withLocalKMS binds.
@@ -78,7 +78,7 @@ func TestCustomerKeyVersionsFromConfig(t *testing.T) {
 		if rec, _ := tg.Store().GetRecording(ctx, id); rec.KeyVersion != "1" {
 			t.Fatalf("%s at version %q after the rewrap", id, rec.KeyVersion)
 		}
-		if _, res := tg.ExportTrack(id, gateway.FormatWAV, "caller"); res.Tracks[0].Media != 25 {
+		if _, res := tg.ExportTrack(id, playback.FormatWAV, "caller"); res.Tracks[0].Media != 25 {
 			t.Fatalf("%s exports %+v after the rewrap", id, res.Tracks[0])
 		}
 	}

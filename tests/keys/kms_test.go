@@ -9,11 +9,12 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // withLocalKMS configures a customer key in local-kms, bound by a policy
@@ -71,7 +72,7 @@ func TestCustomerKeyRecording(t *testing.T) {
 	if rec.Index.KeyID != lk.ARN("cmk-1") || rec.Index.KeyProvider != "aws-kms" {
 		t.Fatalf("index key %+v", rec.Index)
 	}
-	_, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, "caller")
+	_, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, "caller")
 	if res.Tracks[0].Media != 50 {
 		t.Fatalf("exported %d of 50 packets", res.Tracks[0].Media)
 	}
@@ -109,7 +110,7 @@ func TestKMSOutageFallsBackWithoutLoss(t *testing.T) {
 	if sum.Status != "COMPLETE" || sum.Dropped[media.DropOverflow] != 0 {
 		t.Fatalf("summary %+v", sum)
 	}
-	_, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, "caller")
+	_, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, "caller")
 	if res.Tracks[0].Media != 75 || res.Tracks[0].Lost != 0 {
 		t.Fatalf("exported %+v, want all 75 packets", res.Tracks[0])
 	}

@@ -13,13 +13,14 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 	"github.com/mediaseal/mediaseal/kms/pkcs11"
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/storage/seal"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // withPlatformKeyInLocalKMS puts the platform key in AWS KMS (local-kms
@@ -104,7 +105,7 @@ func TestPlatformKeyInAWSKMS(t *testing.T) {
 	if k.Provider != awskms.ProviderName || k.KeyID != platformARN || !k.Fallback {
 		t.Fatalf("fallback recording sealed under %+v, want the platform key in AWS KMS", k)
 	}
-	if _, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, "caller"); res.Tracks[0].Media != 40 {
+	if _, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, "caller"); res.Tracks[0].Media != 40 {
 		t.Fatalf("exported %d of 40 packets", res.Tracks[0].Media)
 	}
 	// A call with no customer key (default policy) uses it too.
@@ -229,7 +230,7 @@ func TestPlatformKeyInHSM(t *testing.T) {
 	if k.Provider != pkcs11.ProviderName || k.KeyID != "platform-hsm" {
 		t.Fatalf("recording sealed under %+v, want the HSM platform key", k)
 	}
-	if _, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, "caller"); res.Tracks[0].Media != 30 {
+	if _, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, "caller"); res.Tracks[0].Media != 30 {
 		t.Fatalf("exported %d of 30 packets", res.Tracks[0].Media)
 	}
 	if files := kekFiles(t, tg.Config().DataDir); len(files) != 0 {

@@ -21,13 +21,13 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/awskms"
 	"github.com/mediaseal/mediaseal/kms/recordingkey"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // slowKMS sits in front of local-kms and delays every request by delay:
@@ -221,7 +221,7 @@ func TestSIGKILLWarmPoolLosesAtMostOneFlush(t *testing.T) {
 	g := p.Offline()
 	gatewaytest.WaitIndexStatus(t, g, s.RecordingID, store.RecordingRecovered)
 	var buf bytes.Buffer
-	res, err := g.Export(context.Background(), s.RecordingID, gateway.FormatWAV, "caller", &buf)
+	res, err := g.Playback().Export(context.Background(), s.RecordingID, playback.FormatWAV, "caller", playback.Options{}, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,11 @@ import (
 	"github.com/mediaseal/mediaseal/cluster"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/codec"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestEndToEndFFmpeg records a two-track call sent by ffmpeg, exports it
@@ -50,7 +51,7 @@ func TestEndToEndFFmpeg(t *testing.T) {
 		track string
 		freq  int
 	}{{"caller", 440}, {"agent", 1000}} {
-		b, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, tc.track)
+		b, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, tc.track)
 		if res.Status.String() != "COMPLETE" {
 			t.Fatalf("status %s", res.Status)
 		}
@@ -74,13 +75,13 @@ func TestEndToEndFFmpeg(t *testing.T) {
 			}
 		}
 	}
-	b, _ := tg.ExportTrack(s.RecordingID, gateway.FormatWAVStereo, "")
+	b, _ := tg.ExportTrack(s.RecordingID, playback.FormatWAVStereo, "")
 	if w := gatewaytest.ParseWAV(t, b); w.Channels != 2 || w.Rate != 8000 || w.Bits != 16 {
 		t.Fatalf("stereo: %d ch %d Hz %d bits", w.Channels, w.Rate, w.Bits)
 	}
 
 	// pcap rebuilds the received RTP: one record per packet, payloads intact.
-	pc, pres := tg.ExportTrack(s.RecordingID, gateway.FormatPCAP, "")
+	pc, pres := tg.ExportTrack(s.RecordingID, playback.FormatPCAP, "")
 	if n := countPCAP(t, pc); n != 500 || pres.Packets != 500 {
 		t.Fatalf("pcap has %d packets (writer says %d), want 500", n, pres.Packets)
 	}
@@ -133,14 +134,14 @@ func TestNoMatchingPolicyIsNotRecorded(t *testing.T) {
 }
 
 // exportTrack records packets sent by fn on one track and returns its PCM.
-func recordOne(t *testing.T, tg *gatewaytest.Gateway, fn func(s *gatewaytest.Sender)) ([]int16, gateway.ExportResult, media.Summary) {
+func recordOne(t *testing.T, tg *gatewaytest.Gateway, fn func(s *gatewaytest.Sender)) ([]int16, playback.Result, media.Summary) {
 	t.Helper()
 	s := tg.CreateCall("q", "caller")
 	snd := gatewaytest.NewSender(t, s.Tracks[0].RTP, 0x1234, 440)
 	fn(snd)
 	time.Sleep(150 * time.Millisecond)
 	sum := tg.End(s)
-	b, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, "caller")
+	b, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, "caller")
 	return gatewaytest.ParseWAV(t, b).Samples[0], res, sum
 }
 
@@ -208,7 +209,7 @@ func TestPauseDropsMediaAndKeepsDuration(t *testing.T) {
 	if sum.Dropped[media.DropPaused] < 48 {
 		t.Fatalf("paused packets dropped: %d", sum.Dropped[media.DropPaused])
 	}
-	b, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, "caller")
+	b, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, "caller")
 	pcm := gatewaytest.ParseWAV(t, b).Samples[0]
 	if d := float64(len(pcm)) / 8000; d < 2.9 || d > 3.1 {
 		t.Fatalf("duration %.2fs, want 3s", d)

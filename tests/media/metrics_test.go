@@ -11,7 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 func histCount(f *dto.MetricFamily) uint64 {

@@ -16,11 +16,11 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/storage/seal"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 var updateSIPREC = flag.Bool("update-siprec", false, "rewrite testdata/siprec/siprec-pcmu.pcap")
@@ -218,7 +218,7 @@ func TestSIPRECWithSIPp(t *testing.T) {
 		t.Fatalf("records: %v, %d DTMF markers (want 1)", err, markers)
 	}
 
-	b, _ := tg.ExportTrack(sess.RecordingID, gateway.FormatWAVStereo, "")
+	b, _ := tg.ExportTrack(sess.RecordingID, playback.FormatWAVStereo, "")
 	w := gatewaytest.ParseWAV(t, b)
 	if w.Channels != 2 || w.Rate != 8000 {
 		t.Fatalf("wav %d channels %d Hz", w.Channels, w.Rate)

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // Hole 6 of issue 17 (RTP hijack): a host on the media path that sends to
@@ -146,7 +146,7 @@ func TestSourceDeclaredRefusesOtherSenders(t *testing.T) {
 			if sum.Dropped[media.DropSource] != attackN || sum.Dropped[media.DropRTCPSource] != 2 {
 				t.Fatalf("dropped %v, want source=%d rtcpSource=2", sum.Dropped, attackN)
 			}
-			b, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, "caller")
+			b, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, "caller")
 			pcm := gatewaytest.ParseWAV(t, b).Samples[0]
 			if res.Tracks[0].Media != callerN || res.Tracks[0].SSRCs != 1 {
 				t.Fatalf("recorded %+v, want only the caller's %d packets", res.Tracks[0], callerN)
@@ -196,7 +196,7 @@ func TestSourceHostOnlyAcceptsAnyPortOfTheHost(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	tg.WaitStored(s.RecordingID)
-	_, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, "caller")
+	_, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, "caller")
 	if res.Tracks[0].Media != 100 || res.Tracks[0].SSRCs != 2 {
 		t.Fatalf("recorded %+v, want 100 packets of 2 SSRCs", res.Tracks[0])
 	}
@@ -257,7 +257,7 @@ func TestLatchingWindow(t *testing.T) {
 		if sum.Dropped[media.DropSource] != 30 || sum.Dropped[media.DropRTCPSource] != 2 || sum.EndReason != "api" {
 			t.Fatalf("summary %+v", sum)
 		}
-		b, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, "caller")
+		b, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, "caller")
 		if hz := toneHz(gatewaytest.ParseWAV(t, b).Samples[0]); res.Tracks[0].Media != 100 || hz < callerHz-20 || hz > callerHz+20 {
 			t.Fatalf("recorded %+v at %.0f Hz", res.Tracks[0], hz)
 		}

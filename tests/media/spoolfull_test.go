@@ -12,10 +12,11 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/codec"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // tmpfsSpool is a spool directory on a 1 MiB tmpfs.
@@ -27,7 +28,7 @@ func tmpfsSpool(t *testing.T) string {
 // packet for packet: nothing lost, nothing added.
 func checkAudio(t *testing.T, tg *gatewaytest.Gateway, id string, freq float64, packets int) {
 	t.Helper()
-	b, _ := tg.ExportTrack(id, gateway.FormatWAV, "caller")
+	b, _ := tg.ExportTrack(id, playback.FormatWAV, "caller")
 	got := gatewaytest.ParseWAV(t, b).Samples[0]
 	if len(got) != packets*160 {
 		t.Fatalf("%s: exported %d samples, sent %d", id, len(got), packets*160)

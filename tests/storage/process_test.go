@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestCrashRecovery kills the gateway with SIGKILL mid-call: after a
@@ -39,7 +39,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatalf("recovered with %d chunks", rec.Chunks)
 	}
 	var buf bytes.Buffer
-	res, err := g.Export(context.Background(), s.RecordingID, gateway.FormatWAV, "caller", &buf)
+	res, err := g.Playback().Export(context.Background(), s.RecordingID, playback.FormatWAV, "caller", playback.Options{}, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestSigtermFinishesRecordings(t *testing.T) {
 		t.Fatal("recording left in the spool after a graceful shutdown")
 	}
 	var buf bytes.Buffer
-	res, err := g.Export(context.Background(), s.RecordingID, gateway.FormatWAVStereo, "", &buf)
+	res, err := g.Playback().Export(context.Background(), s.RecordingID, playback.FormatWAVStereo, "", playback.Options{}, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,10 +18,10 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/storage"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // s3YAML is the storage section for a gateway process using vg.
@@ -131,8 +131,8 @@ func TestS3ExportMatchesFS(t *testing.T) {
 		t.Fatalf("bucket has %d objects; %s: present %v, %d bytes (index says %d)", len(objs), rec.ObjectKey, ok, len(obj), rec.Bytes)
 	}
 	for _, track := range []string{"caller", "agent"} {
-		fromFS, r1 := fsGW.ExportTrack(a.RecordingID, gateway.FormatWAV, track)
-		fromS3, r2 := s3GW.ExportTrack(b.RecordingID, gateway.FormatWAV, track)
+		fromFS, r1 := fsGW.ExportTrack(a.RecordingID, playback.FormatWAV, track)
+		fromS3, r2 := s3GW.ExportTrack(b.RecordingID, playback.FormatWAV, track)
 		if r1.Status.String() != "COMPLETE" || r2.Status.String() != "COMPLETE" {
 			t.Fatalf("%s: status fs %s, s3 %s", track, r1.Status, r2.Status)
 		}
@@ -211,7 +211,7 @@ func TestS3OutageMidCall(t *testing.T) {
 		track string
 		freq  float64
 	}{{"caller", 440}, {"agent", 1000}} {
-		b, res := tg.ExportTrack(s.RecordingID, gateway.FormatWAV, tc.track)
+		b, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, tc.track)
 		if res.Status.String() != "COMPLETE" || len(res.Tracks) != 2 {
 			t.Fatalf("%s export: %s %+v", tc.track, res.Status, res.Tracks)
 		}
@@ -344,7 +344,7 @@ func TestSpoolFullRefusesSessions(t *testing.T) {
 		gatewaytest.WaitIndexStatus(t, tg.Gateway, id, store.RecordingComplete)
 		// Every frame is there (the timeline is shorter than 21.6 s: the
 		// frames arrived 60 times faster than real time, and arrival wins).
-		_, res := tg.ExportTrack(id, gateway.FormatWAV, "caller")
+		_, res := tg.ExportTrack(id, playback.FormatWAV, "caller")
 		if tr := res.Tracks[0]; res.Status.String() != "COMPLETE" || tr.Media != frames || tr.Lost != 0 || tr.Duplicates != 0 {
 			t.Fatalf("recording %s after drain: %s %+v", id, res.Status, res.Tracks)
 		}
@@ -389,7 +389,7 @@ func TestS3CrashRecovery(t *testing.T) {
 		t.Fatalf("object %s: present %v, %d bytes (index says %d)", rec.ObjectKey, ok, len(obj), rec.Bytes)
 	}
 	var buf bytes.Buffer
-	res, err := g.Export(context.Background(), s.RecordingID, gateway.FormatWAV, "caller", &buf)
+	res, err := g.Playback().Export(context.Background(), s.RecordingID, playback.FormatWAV, "caller", playback.Options{}, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,9 +13,9 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	mmedia "github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // publisher is a pion WHIP client.
@@ -176,7 +176,7 @@ func TestWHIPPionPublisher(t *testing.T) {
 
 	audioSent := float64(len(opus)) * 0.020
 	videoSent := float64(len(vp8)) / fps
-	b, res := tg.ExportTrack(sum.RecordingID, gateway.FormatOgg, "caller")
+	b, res := tg.ExportTrack(sum.RecordingID, playback.FormatOgg, "caller")
 	if res.Status.String() != "COMPLETE" {
 		t.Fatalf("status %s", res.Status)
 	}
@@ -187,7 +187,7 @@ func TestWHIPPionPublisher(t *testing.T) {
 	}
 	gatewaytest.FFmpegDecodes(t, path)
 
-	b, _ = tg.ExportTrack(sum.RecordingID, gateway.FormatIVF, "video")
+	b, _ = tg.ExportTrack(sum.RecordingID, playback.FormatIVF, "video")
 	path = gatewaytest.WriteTemp(t, "video.ivf", b)
 	v := gatewaytest.FFprobeStream(t, path, "v")
 	vEnd := gatewaytest.FFprobeMediaEnd(t, path, "v")

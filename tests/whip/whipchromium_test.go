@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	mmedia "github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // chromiumBinary installs Chromium if needed (scripts/install-chromium.sh)
@@ -125,14 +125,14 @@ wait:
 	tg.WaitStored(sum.RecordingID)
 	sent := done.SentMs / 1000
 
-	b, res := tg.ExportTrack(sum.RecordingID, gateway.FormatOgg, "caller")
+	b, res := tg.ExportTrack(sum.RecordingID, playback.FormatOgg, "caller")
 	if res.Status.String() != "COMPLETE" {
 		t.Fatalf("status %s", res.Status)
 	}
 	path := gatewaytest.WriteTemp(t, "chromium.ogg", b)
 	a := gatewaytest.FFprobeStream(t, path, "a")
 	gatewaytest.FFmpegDecodes(t, path)
-	b, _ = tg.ExportTrack(sum.RecordingID, gateway.FormatIVF, "video")
+	b, _ = tg.ExportTrack(sum.RecordingID, playback.FormatIVF, "video")
 	vpath := gatewaytest.WriteTemp(t, "chromium.ivf", b)
 	v := gatewaytest.FFprobeStream(t, vpath, "v")
 	vEnd := gatewaytest.FFprobeMediaEnd(t, vpath, "v")

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestWHIPAudioOnlyPolicy: under an AUDIO policy the offer's video is
@@ -59,11 +59,11 @@ func TestWHIPAudioOnlyPolicy(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	tg.WaitStored(sum.RecordingID)
-	b, _ := tg.ExportTrack(sum.RecordingID, gateway.FormatOgg, "")
+	b, _ := tg.ExportTrack(sum.RecordingID, playback.FormatOgg, "")
 	if a := gatewaytest.FFprobeStream(t, gatewaytest.WriteTemp(t, "a.ogg", b), "a"); a.Codec != "opus" || a.Duration < 1.8 || a.Duration > 2.25 {
 		t.Fatalf("ogg %+v", a)
 	}
-	if _, err := tg.Export(t.Context(), sum.RecordingID, gateway.FormatIVF, "", new(discard)); err == nil {
+	if _, err := tg.Export(t.Context(), sum.RecordingID, playback.FormatIVF, "", new(discard)); err == nil {
 		t.Fatal("an audio-only recording exported video")
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
 	mmedia "github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 func wantHeader(name, re string) func(*testing.T, *http.Response, string) {

@@ -10,8 +10,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 
-	"github.com/mediaseal/mediaseal/internal/gateway"
-	"github.com/mediaseal/mediaseal/internal/gateway/gatewaytest"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestRTPVideoSession: a plain RTP session with a VP8 video track and an
@@ -63,7 +63,7 @@ func TestRTPVideoSession(t *testing.T) {
 		t.Fatalf("summary %+v", sum)
 	}
 	tg.WaitStored(s.RecordingID)
-	b, _ := tg.ExportTrack(s.RecordingID, gateway.FormatIVF, "")
+	b, _ := tg.ExportTrack(s.RecordingID, playback.FormatIVF, "")
 	path := gatewaytest.WriteTemp(t, "rtp.ivf", b)
 	v := gatewaytest.FFprobeStream(t, path, "v")
 	gatewaytest.FFmpegDecodes(t, path)
@@ -71,7 +71,7 @@ func TestRTPVideoSession(t *testing.T) {
 	if v.Codec != "vp8" || v.Width != 320 || v.Frames != len(vp8) || v.Duration < want-0.2 || v.Duration > want+0.2 {
 		t.Fatalf("ivf: %s %dpx %d frames %.3fs; sent %d frames %.3fs", v.Codec, v.Width, v.Frames, v.Duration, len(vp8), want)
 	}
-	b, _ = tg.ExportTrack(s.RecordingID, gateway.FormatOgg, "")
+	b, _ = tg.ExportTrack(s.RecordingID, playback.FormatOgg, "")
 	path = gatewaytest.WriteTemp(t, "rtp.ogg", b)
 	a := gatewaytest.FFprobeStream(t, path, "a")
 	wantA := float64(len(opus)) * 0.020
@@ -81,7 +81,7 @@ func TestRTPVideoSession(t *testing.T) {
 	t.Logf("RTP: ivf vp8 %d frames %.3fs (sent %.3fs); ogg %.3fs (sent %.3fs)", v.Frames, v.Duration, want, a.Duration, wantA)
 
 	// The playback API serves both, after a quorum, as the export does.
-	for format, wantType := range map[string]string{gateway.FormatIVF: "video/x-ivf", gateway.FormatOgg: "audio/ogg"} {
+	for format, wantType := range map[string]string{playback.FormatIVF: "video/x-ivf", playback.FormatOgg: "audio/ogg"} {
 		ct, got := gatewaytest.Playback(tg, s.RecordingID, format)
 		if exp, _ := tg.ExportTrack(s.RecordingID, format, ""); ct != wantType || !bytes.Equal(got, exp) {
 			t.Fatalf("playback as %s: %s, %d bytes; want %s, the %d bytes of the export", format, ct, len(got), wantType, len(exp))

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mediaseal/mediaseal/httpx"
 	"io"
 	"math"
 	"net"
@@ -19,6 +18,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mediaseal/mediaseal/httpx"
+	"github.com/mediaseal/mediaseal/playback"
 
 	"github.com/pion/rtp"
 	"go.uber.org/zap/zaptest"
@@ -220,7 +222,7 @@ func (tg *Gateway) WaitStored(id string) {
 }
 
 // ExportTrack exports a stored recording (after WaitStored) as format.
-func (tg *Gateway) ExportTrack(id, format, track string) ([]byte, gateway.ExportResult) {
+func (tg *Gateway) ExportTrack(id, format, track string) ([]byte, playback.Result) {
 	tg.T.Helper()
 	tg.WaitStored(id) // exports need the index's final status and checksum
 	var buf bytes.Buffer

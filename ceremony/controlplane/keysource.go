@@ -1,4 +1,4 @@
-package gateway
+package controlplane
 
 import (
 	"context"
@@ -9,15 +9,10 @@ import (
 
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
-	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/policy"
 )
-
-// providerLocal names the platform keyring, which this gateway opens
-// itself and never closes.
-const providerLocal = local.ProviderName
 
 // keyResolver turns a policy's key reference into a provider key reference,
 // through the registered keys (config and control plane).
@@ -89,10 +84,11 @@ func (r *keyResolver) resolve(ref *policy.KeyReference) (kms.KeyRef, error) {
 	return k, nil
 }
 
-// brokerKeys is the media.KeySource of the gateway: the DEK broker (bounded
-// wait, platform-key fallback or fail closed, circuit breaker per key,
+// KeySource is the media.KeySource of a gateway: the policy's key as the
+// key registry resolves it, from the DEK broker (bounded wait,
+// platform-key fallback or fail closed, circuit breaker per key,
 // pre-fetch pools).
-type brokerKeys struct {
+type KeySource struct {
 	broker   *broker.Broker
 	resolver *keyResolver
 	// pool, when set, starts the pool of a key the first time a request
@@ -100,9 +96,44 @@ type brokerKeys struct {
 	pool func(kms.KeyRef)
 }
 
+var _ media.KeySource = (*KeySource)(nil)
+
+// KeySource resolves the keys of the catalog's policies and gets their
+// DEKs from b. With pool, the platform key and every usable key the
+// current policies name get a DEK pre-fetch pool of poolSize, and any
+// other key gets one the first time a session names it usable.
+func (s *Service) KeySource(b *broker.Broker, pool bool, poolSize int) *KeySource {
+	cat := s.Catalog()
+	k := &KeySource{broker: b, resolver: &keyResolver{platform: s.deps.PlatformKey, platformID: s.cfg.PlatformKeyID,
+		keys: cat.Keys, unusable: cat.Unusable, registry: cat.Registry}}
+	if !pool {
+		return k
+	}
+	k.pool = func(ref kms.KeyRef) {
+		err := b.EnsurePool(recordingkey.PoolSpec(s.cfg.OrgID, ref, poolSize))
+		if err != nil && !errors.Is(err, broker.ErrClosed) {
+			s.log.Warn("no DEK pool for key", zap.Stringer("key", ref), zap.Error(err))
+		}
+	}
+	k.pool(s.deps.PlatformKey)
+	set := cat.Policies()
+	if set == nil {
+		return k
+	}
+	for _, p := range set.Policies() {
+		if p.EncryptionKeyReference == nil {
+			continue
+		}
+		if ref, unusable := k.resolver.resolve(p.EncryptionKeyReference); unusable == nil {
+			k.pool(ref)
+		}
+	}
+	return k
+}
+
 // Acquire implements media.KeySource: the broker answers in its own
 // goroutine (a pooled DEK at once), which delivers straight to media.
-func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest, deliver func(media.KeyGrant, error)) {
+func (k *KeySource) Acquire(ctx context.Context, req media.KeyRequest, deliver func(media.KeyGrant, error)) {
 	// A key the registry does not vouch for is treated as unavailable:
 	// the policy's onKeyUnavailable decides, the broker audits.
 	ref, unusable := k.resolver.resolve(req.Policy.EncryptionKeyReference)
@@ -125,40 +156,4 @@ func (k *brokerKeys) Acquire(ctx context.Context, req media.KeyRequest, deliver 
 			deliver(media.KeyGrant{DEK: res.DataKey.Plaintext, Reason: res.Reason, Context: res.Context,
 				Envelope: recordingkey.FromBroker(res)}, nil)
 		})
-}
-
-// startPools gives the platform key and every usable key the current
-// policies name a DEK pre-fetch pool (kms.pool), and has k start the pool
-// of any other key the first time a session names it usable.
-func (g *Gateway) startPools(k *brokerKeys) {
-	if !g.cfg.KMS.Pool.On() {
-		return
-	}
-	k.pool = func(ref kms.KeyRef) {
-		err := g.broker.EnsurePool(recordingkey.PoolSpec(g.cfg.Org.ID, ref, g.cfg.KMS.Pool.Size))
-		if err != nil && !errors.Is(err, broker.ErrClosed) {
-			g.log.Warn("no DEK pool for key", zap.Stringer("key", ref), zap.Error(err))
-		}
-	}
-	k.pool(g.platformRef())
-	set := g.cp.Catalog().Policies()
-	if set == nil {
-		return
-	}
-	for _, p := range set.Policies() {
-		if p.EncryptionKeyReference == nil {
-			continue
-		}
-		if ref, unusable := k.resolver.resolve(p.EncryptionKeyReference); unusable == nil {
-			k.pool(ref)
-		}
-	}
-}
-
-// rotated drops the DEKs pooled under key's old version: new recordings
-// are wrapped under the version the rotation made.
-func (g *Gateway) rotated(key kms.KeyRef) {
-	if b := g.broker; b != nil {
-		b.DrainPool(key)
-	}
 }

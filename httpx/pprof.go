@@ -1,4 +1,4 @@
-package gateway
+package httpx
 
 import (
 	"context"
@@ -7,20 +7,15 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"time"
-
-	"go.uber.org/zap"
 )
 
-// startDebug serves pprof on debug.addr when it is set, on its own
-// listener so that profiles are never reachable through the API port. The
-// returned stop is always safe to call.
-func (g *Gateway) startDebug() (stop func(), err error) {
-	if g.cfg.Debug.Addr == "" {
-		return func() {}, nil
-	}
-	ln, err := net.Listen("tcp", g.cfg.Debug.Addr)
+// ServePprof serves pprof on addr, on its own listener so that profiles
+// are never reachable through the API port. onErr hears of the server
+// stopping on its own. stop shuts it down (at most a second).
+func ServePprof(addr string, onErr func(error)) (bound string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -31,11 +26,10 @@ func (g *Gateway) startDebug() (stop func(), err error) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			g.log.Warn("debug listener stopped", zap.Error(err))
+			onErr(err)
 		}
 	}()
-	g.log.Info("pprof debug listener", zap.String("addr", ln.Addr().String()))
-	return func() {
+	return ln.Addr().String(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)

@@ -1,4 +1,4 @@
-package gateway
+package media
 
 import (
 	"sync"
@@ -7,16 +7,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/storage/seal"
-	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
-// metrics are the gateway's Prometheus collectors. Per-packet counters are
+// Metrics are the session and media collectors. Per-packet counters are
 // not incremented on the media path: they are read from the sessions'
-// atomic counters at scrape time (see packetCollector).
-type metrics struct {
-	reg           *prometheus.Registry
+// atomic counters at scrape time (see packetCollector). Metrics is the
+// manager's Observer: it times and counts first durable chunks, flushes,
+// key fallbacks and failures, and how sessions end.
+type Metrics struct {
+	log           *zap.Logger
+	durable       sync.Map // *Session → struct{}: sessions that were durable once
 	sessionsTotal *prometheus.CounterVec
 	sessionsEnded *prometheus.CounterVec
 	// sessionsRefused counts session requests answered 503, by reason
@@ -26,18 +27,17 @@ type metrics struct {
 	keyFailures     prometheus.Counter
 	bytesSealed     prometheus.Counter
 	chunks          prometheus.Counter
-	spoolBytes      prometheus.GaugeFunc
-	spoolCommits    prometheus.CounterFunc
-	apiRequests     *prometheus.CounterVec
 	flushDelay      prometheus.Histogram
 	flushSeconds    prometheus.Histogram
 	flushErrors     prometheus.Counter
 	firstDurable    prometheus.Histogram
 }
 
-func newMetrics(m *media.Manager, reg *prometheus.Registry, sp *spool.Spool) *metrics {
-	x := &metrics{
-		reg: reg,
+// NewMetrics registers the session collectors on reg; [Metrics.Watch]
+// adds the packet counters of the manager it observes.
+func NewMetrics(reg prometheus.Registerer, log *zap.Logger) (*Metrics, error) {
+	x := &Metrics{
+		log: log,
 		sessionsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_sessions_total",
 			Help: "Sessions created, by whether a policy records them."}, []string{"recorded"}),
 		sessionsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_sessions_ended_total",
@@ -52,13 +52,6 @@ func newMetrics(m *media.Manager, reg *prometheus.Registry, sp *spool.Spool) *me
 			Help: "Bytes of sealed recordings finished."}),
 		chunks: prometheus.NewCounter(prometheus.CounterOpts{Name: "mediaseal_chunks_total",
 			Help: "Chunks sealed in finished recordings."}),
-		spoolBytes: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mediaseal_spool_bytes",
-			Help: "Ciphertext bytes in the spool (being written or waiting for upload)."}, func() float64 { return float64(sp.Used()) }),
-		spoolCommits: prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mediaseal_spool_commits_total",
-			Help: "Durability commits of the spool: syncfs calls shared by concurrent flushes (spool.commit filesystem), or one fsync per flush (file)."},
-			func() float64 { return float64(sp.Commits()) }),
-		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_api_requests_total",
-			Help: "HTTP API requests by route and status code."}, []string{"route", "code"}),
 		flushDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mediaseal_flush_delay_seconds",
 			Help:    "Time from a recording's flush falling due to its sealed media being durable (fsynced).",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
@@ -71,20 +64,28 @@ func newMetrics(m *media.Manager, reg *prometheus.Registry, sp *spool.Spool) *me
 			Help:    "Time from session start to its first sealed chunk being durable (includes the DEK wait).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 	}
-	reg.MustRegister(x.sessionsTotal, x.sessionsEnded, x.sessionsRefused, x.fallbacks, x.keyFailures, x.bytesSealed, x.chunks,
-		x.spoolBytes, x.spoolCommits, x.apiRequests, x.flushDelay, x.flushSeconds, x.flushErrors, x.firstDurable, &packetCollector{m: m},
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	return x
+	for _, c := range []prometheus.Collector{x.sessionsTotal, x.sessionsEnded, x.sessionsRefused, x.fallbacks, x.keyFailures,
+		x.bytesSealed, x.chunks, x.flushDelay, x.flushSeconds, x.flushErrors, x.firstDurable} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
 }
 
-func (x *metrics) observeEnded(sum media.Summary) {
-	x.sessionsEnded.WithLabelValues(string(sum.Status)).Inc()
-	x.bytesSealed.Add(float64(sum.SealedBytes))
-	x.chunks.Add(float64(sum.Chunks))
+// Watch registers the packet counters of m, summed over its live and
+// ended sessions at scrape time.
+func (x *Metrics) Watch(reg prometheus.Registerer, m *Manager) error {
+	return reg.Register(&packetCollector{m: m})
+}
+
+// Refused is the counter of session requests refused for reason.
+func (x *Metrics) Refused(reason string) prometheus.Counter {
+	return x.sessionsRefused.WithLabelValues(reason)
 }
 
 // packetCollector reports packet counters summed over live and ended sessions.
-type packetCollector struct{ m *media.Manager }
+type packetCollector struct{ m *Manager }
 
 var (
 	descActive  = prometheus.NewDesc("mediaseal_sessions_active", "Live sessions.", nil, nil)
@@ -109,65 +110,58 @@ func (c *packetCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(len(live)))
 	ch <- prometheus.MustNewConstMetric(descPackets, prometheus.CounterValue, float64(total.Received))
 	ch <- prometheus.MustNewConstMetric(descRecPkts, prometheus.CounterValue, float64(total.Recorded))
-	for reason, v := range map[string]int64{media.DropMalformed: total.Malformed, media.DropSource: total.Source,
-		media.DropPaused: total.Paused, media.DropOverflow: total.Overflow, media.DropClosed: total.Closed, media.DropWrite: total.Write,
-		media.DropRTCPSource: total.RTCPSource} {
+	for reason, v := range map[string]int64{DropMalformed: total.Malformed, DropSource: total.Source,
+		DropPaused: total.Paused, DropOverflow: total.Overflow, DropClosed: total.Closed, DropWrite: total.Write,
+		DropRTCPSource: total.RTCPSource} {
 		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(v), reason)
 	}
 }
 
-// sessionMetrics times and counts what the media manager reports: first
-// durable chunk per session, every flush, key fallbacks and failures, how
-// sessions end. The recording life cycle is told by media itself.
-type sessionMetrics struct {
-	x       *metrics
-	log     *zap.Logger
-	durable sync.Map // *media.Session → struct{}: sessions that were durable once
-}
-
 var (
-	_ media.Observer      = (*sessionMetrics)(nil)
-	_ media.FlushObserver = (*sessionMetrics)(nil)
+	_ Observer      = (*Metrics)(nil)
+	_ FlushObserver = (*Metrics)(nil)
 )
 
-// SessionStarted implements media.Observer.
-func (o *sessionMetrics) SessionStarted(s *media.Session) {
-	o.x.sessionsTotal.WithLabelValues(boolLabel(s.Recorded())).Inc()
+// SessionStarted implements Observer.
+func (o *Metrics) SessionStarted(s *Session) {
+	o.sessionsTotal.WithLabelValues(boolLabel(s.Recorded())).Inc()
 }
 
-// KeyReady implements media.Observer.
-func (o *sessionMetrics) KeyReady(s *media.Session, env seal.Envelope, reason string) {
+// KeyReady implements Observer.
+func (o *Metrics) KeyReady(s *Session, env seal.Envelope, reason string) {
 	if env.Key.Fallback {
-		o.x.fallbacks.Inc()
+		o.fallbacks.Inc()
 		o.log.Warn("recording under platform key (fallback)", zap.String("recording", s.RecordingID), zap.String("reason", reason))
 	}
 }
 
-// KeyFailed implements media.Observer.
-func (o *sessionMetrics) KeyFailed(*media.Session, error) { o.x.keyFailures.Inc() }
+// KeyFailed implements Observer.
+func (o *Metrics) KeyFailed(*Session, error) { o.keyFailures.Inc() }
 
-// Durable implements media.Observer.
-func (o *sessionMetrics) Durable(s *media.Session, _ int64) {
+// Durable implements Observer.
+func (o *Metrics) Durable(s *Session, _ int64) {
 	if _, seen := o.durable.LoadOrStore(s, struct{}{}); !seen {
-		o.x.firstDurable.Observe(time.Since(s.StartedAt).Seconds())
+		o.firstDurable.Observe(time.Since(s.StartedAt).Seconds())
 	}
 }
 
-// SessionEnded implements media.Observer.
-func (o *sessionMetrics) SessionEnded(s *media.Session, sum media.Summary) {
+// SessionEnded implements Observer.
+func (o *Metrics) SessionEnded(s *Session, sum Summary) {
 	o.durable.Delete(s)
-	o.x.observeEnded(sum)
+	o.sessionsEnded.WithLabelValues(string(sum.Status)).Inc()
+	o.bytesSealed.Add(float64(sum.SealedBytes))
+	o.chunks.Add(float64(sum.Chunks))
 }
 
-// Flushed implements media.FlushObserver.
-func (o *sessionMetrics) Flushed(_ *media.Session, ft media.FlushTiming) {
+// Flushed implements FlushObserver.
+func (o *Metrics) Flushed(_ *Session, ft FlushTiming) {
 	if ft.Err != nil {
-		o.x.flushErrors.Inc()
+		o.flushErrors.Inc()
 		return
 	}
-	o.x.flushSeconds.Observe(ft.Took.Seconds())
+	o.flushSeconds.Observe(ft.Took.Seconds())
 	if !ft.Due.IsZero() {
-		o.x.flushDelay.Observe(ft.Done.Sub(ft.Due).Seconds())
+		o.flushDelay.Observe(ft.Done.Sub(ft.Due).Seconds())
 	}
 }
 

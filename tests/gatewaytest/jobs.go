@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/mediaseal/mediaseal/kms/recordingkey"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	"github.com/mediaseal/mediaseal/internal/gateway"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/local"
+	"github.com/mediaseal/mediaseal/kms/recordingkey"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/policy"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
@@ -129,7 +130,7 @@ func CheckShreddedEverywhere(t *testing.T, tg *Gateway, ids []string) {
 	ents, _ := os.ReadDir(tg.Config().KeyringDir())
 	for _, id := range ids {
 		for name, g := range map[string]*gateway.Gateway{"running": tg.Gateway, "offline": offline} {
-			if _, err := g.Export(ctx, id, gateway.FormatWAV, "", &bytes.Buffer{}); !errors.Is(err, gateway.ErrRecordingShredded) {
+			if _, err := g.Playback().Export(ctx, id, playback.FormatWAV, "", playback.Options{}, &bytes.Buffer{}); !errors.Is(err, api.ErrRecordingShredded) {
 				t.Fatalf("%s gateway export of %s: %v", name, id, err)
 			}
 		}

@@ -1,0 +1,44 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/storage/seal"
+)
+
+// ExportRecording streams p's verified export for the playback endpoint
+// (the api.Exporter of a gateway).
+func ExportRecording(ctx context.Context, p *playback.Service, req api.ExportRequest, w io.Writer) (api.ExportReport, error) {
+	opts := playback.Options{Salvage: req.Salvage}
+	if req.Verified != nil {
+		opts.Verified = func(res playback.Result) { req.Verified(exportReport(res)) }
+	}
+	res, err := p.Export(ctx, req.ID, req.Format, req.Track, opts, w)
+	return exportReport(res), apiExportError(err)
+}
+
+// exportReport is what the playback API learns of an export.
+func exportReport(res playback.Result) api.ExportReport {
+	rep := api.ExportReport{IndexStatus: res.IndexStatus, Chunks: res.Chunks, Verified: res.Verified, Problems: res.Problems}
+	if res.Status != seal.StatusUnknown {
+		rep.Status = res.Status.String()
+	}
+	return rep
+}
+
+// apiExportError gives an export refusal the API's sentinel, so that the
+// playback answers with its code.
+func apiExportError(err error) error {
+	switch {
+	case errors.Is(err, playback.ErrNotComplete):
+		return fmt.Errorf("%w: %w", api.ErrRecordingIncomplete, err)
+	case errors.Is(err, playback.ErrIntegrity):
+		return fmt.Errorf("%w: %w", api.ErrRecordingIntegrity, err)
+	}
+	return err
+}

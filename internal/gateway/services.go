@@ -1,0 +1,80 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/broker"
+	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/media/udprx"
+	"github.com/mediaseal/mediaseal/storage/seal"
+)
+
+// newServices builds what records: the metrics registry, the recording
+// life cycle, the DEK broker and the media manager that draws keys from it.
+func (g *Gateway) newServices() error {
+	cfg := g.cfg
+	bind, err := netip.ParseAddr(cfg.Media.BindAddr)
+	if err != nil {
+		return err
+	}
+	adv, err := netip.ParseAddr(cfg.Media.AdvertiseAddr)
+	if err != nil {
+		return fmt.Errorf("media.advertiseAddr: %w", err)
+	}
+	g.reg = prometheus.NewRegistry()
+	g.apiRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_api_requests_total",
+		Help: "HTTP API requests by route and status code."}, []string{"route", "code"})
+	g.reg.MustRegister(g.apiRequests, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	if g.recordings, err = g.newRecordings(g.reg); err != nil {
+		return err
+	}
+	if g.metrics, err = media.NewMetrics(g.reg, g.log); err != nil {
+		return err
+	}
+	kmsMetrics, err := broker.NewPrometheusMetrics(g.reg)
+	if err != nil {
+		return err
+	}
+	g.broker, err = broker.New(broker.Config{Timeout: cfg.KMS.Timeout.D(), PlatformKey: g.platformRef(),
+		BreakerFailures: cfg.KMS.Breaker.Failures, BreakerCooldown: cfg.KMS.Breaker.Cooldown.D()},
+		g.providers, broker.WithMetrics(kmsMetrics), broker.WithAudit(g.auditKeyEvent))
+	if err != nil {
+		return err
+	}
+	keys := g.cp.KeySource(g.broker, cfg.KMS.Pool.On(), cfg.KMS.Pool.Size)
+	if procs, raised := udprx.ReserveProcs(); raised {
+		g.log.Info("GOMAXPROCS raised: each io_uring receive loop keeps a thread of its own", zap.Int("gomaxprocs", procs))
+	}
+	g.media = media.NewManager(media.Config{
+		OrgID: cfg.Org.ID, BindAddr: bind, AdvertiseAddr: adv, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
+		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),
+		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
+		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)},
+		LatchWindow: cfg.Media.Latching(), FinalWriteRetry: g.finalWriteRetry, GroupCommit: g.spool.GroupCommit(),
+	}, media.Deps{Policies: g.cp.Catalog().Policies, Keys: keys, Recordings: g.recordings, Observer: g.metrics, Logger: g.log})
+	if err := g.metrics.Watch(g.reg, g.media); err != nil {
+		return err
+	}
+	g.cp.RegisterMetrics(g.reg)
+	return nil
+}
+
+// auditKeyEvent records the broker's fallback and fail-closed decisions.
+func (g *Gateway) auditKeyEvent(ctx context.Context, ev broker.Event) {
+	g.log.Warn("recording key event", zap.Any("event", ev))
+	g.cp.RecordKeyEvent(ctx, ev)
+}
+
+// rotated drops the DEKs pooled under key's old version: new recordings
+// are wrapped under the version the rotation made.
+func (g *Gateway) rotated(key kms.KeyRef) {
+	if b := g.broker; b != nil {
+		b.DrainPool(key)
+	}
+}
