@@ -11,9 +11,15 @@ import (
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
-// ExportRecording streams p's verified export for the playback endpoint
-// (the api.Exporter of a gateway).
-func ExportRecording(ctx context.Context, p *playback.Service, req api.ExportRequest, w io.Writer) (api.ExportReport, error) {
+// Exporter is the playback endpoint's api.Exporter: it streams the
+// verified export of a playback service.
+type Exporter struct{ Playback *playback.Service }
+
+var _ api.Exporter = Exporter{}
+
+// ExportRecording implements api.Exporter.
+func (e Exporter) ExportRecording(ctx context.Context, req api.ExportRequest, w io.Writer) (api.ExportReport, error) {
+	p := e.Playback
 	opts := playback.Options{Salvage: req.Salvage}
 	if req.Verified != nil {
 		opts.Verified = func(res playback.Result) { req.Verified(exportReport(res)) }

@@ -31,7 +31,7 @@ func (g *Gateway) openControlPlane(ctx context.Context) error {
 	cp, err := controlplane.New(ctx, g.controlPlaneConfig(), controlplane.Deps{
 		Store: g.index, Objects: g.objects, Providers: g.providers, PlatformKey: g.platformRef(),
 		Anchor:   func(ctx context.Context) (audit.Anchor, error) { return offline.AuditAnchor(ctx, g.cfg) },
-		Exporter: exporter{g.playback}, Rotated: g.rotated, KeyRetired: g.retired,
+		Exporter: controlplane.Exporter{Playback: g.playback}, Rotated: g.rotated, KeyRetired: g.retired,
 		Busy: func(id string) bool {
 			_, ok := g.spool.Find(id)
 			return ok

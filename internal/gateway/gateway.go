@@ -144,7 +144,3 @@ func (g *Gateway) Ready() <-chan struct{} { return g.ready }
 
 // platformRef is the platform key as its provider names it.
 func (g *Gateway) platformRef() kms.KeyRef { return adapters.PlatformKey(g.cfg) }
-
-// PlatformKey is the platform key: the one platform-key recordings are
-// under (the API's playback gate and the offline export decide by it).
-func (g *Gateway) PlatformKey() kms.KeyRef { return g.platformRef() }

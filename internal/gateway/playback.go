@@ -1,11 +1,7 @@
 package gateway
 
 import (
-	"context"
-	"io"
 
-	"github.com/mediaseal/mediaseal/ceremony/api"
-	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/internal/adapters"
 	play "github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/playback/offline"
@@ -20,18 +16,3 @@ func (g *Gateway) newPlayback() (*play.Service, error) {
 
 // Playback opens, verifies and exports the gateway's recordings.
 func (g *Gateway) Playback() *play.Service { return g.playback }
-
-// ExportOptions are playback's.
-type ExportOptions = play.Options
-
-// ExportWith exports recording id (play.Service.Export).
-func (g *Gateway) ExportWith(ctx context.Context, id, format, track string, opts ExportOptions, w io.Writer) (play.Result, error) {
-	return g.playback.Export(ctx, id, format, track, opts, w)
-}
-
-// exporter lets the playback endpoint stream playback's export.
-type exporter struct{ p *play.Service }
-
-func (e exporter) ExportRecording(ctx context.Context, req api.ExportRequest, w io.Writer) (api.ExportReport, error) {
-	return controlplane.ExportRecording(ctx, e.p, req, w)
-}

@@ -2,8 +2,7 @@ package gateway
 
 import (
 	"context"
-	"fmt"
-	"net/netip"
+	"github.com/mediaseal/mediaseal/internal/adapters"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -12,20 +11,15 @@ import (
 	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/udprx"
-	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
 // newServices builds what records: the metrics registry, the recording
 // life cycle, the DEK broker and the media manager that draws keys from it.
 func (g *Gateway) newServices() error {
 	cfg := g.cfg
-	bind, err := netip.ParseAddr(cfg.Media.BindAddr)
+	mcfg, err := adapters.Media(cfg)
 	if err != nil {
 		return err
-	}
-	adv, err := netip.ParseAddr(cfg.Media.AdvertiseAddr)
-	if err != nil {
-		return fmt.Errorf("media.advertiseAddr: %w", err)
 	}
 	g.reg = prometheus.NewRegistry()
 	g.apiRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_api_requests_total",
@@ -41,9 +35,7 @@ func (g *Gateway) newServices() error {
 	if err != nil {
 		return err
 	}
-	g.broker, err = broker.New(broker.Config{Timeout: cfg.KMS.Timeout.D(), PlatformKey: g.platformRef(),
-		BreakerFailures: cfg.KMS.Breaker.Failures, BreakerCooldown: cfg.KMS.Breaker.Cooldown.D()},
-		g.providers, broker.WithMetrics(kmsMetrics), broker.WithAudit(g.auditKeyEvent))
+	g.broker, err = broker.New(adapters.Broker(cfg), g.providers, broker.WithMetrics(kmsMetrics), broker.WithAudit(g.auditKeyEvent))
 	if err != nil {
 		return err
 	}
@@ -51,13 +43,8 @@ func (g *Gateway) newServices() error {
 	if procs, raised := udprx.ReserveProcs(); raised {
 		g.log.Info("GOMAXPROCS raised: each io_uring receive loop keeps a thread of its own", zap.Int("gomaxprocs", procs))
 	}
-	g.media = media.NewManager(media.Config{
-		OrgID: cfg.Org.ID, BindAddr: bind, AdvertiseAddr: adv, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
-		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),
-		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions,
-		FlushInterval: cfg.Recording.FlushInterval.D(), SealOptions: []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)},
-		LatchWindow: cfg.Media.Latching(), FinalWriteRetry: g.finalWriteRetry, GroupCommit: g.spool.GroupCommit(),
-	}, media.Deps{Policies: g.cp.Catalog().Policies, Keys: keys, Recordings: g.recordings, Observer: g.metrics, Logger: g.log})
+	mcfg.FinalWriteRetry, mcfg.GroupCommit = g.finalWriteRetry, g.spool.GroupCommit()
+	g.media = media.NewManager(mcfg, media.Deps{Policies: g.cp.Catalog().Policies, Keys: keys, Recordings: g.recordings, Observer: g.metrics, Logger: g.log})
 	if err := g.metrics.Watch(g.reg, g.media); err != nil {
 		return err
 	}

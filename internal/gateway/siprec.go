@@ -2,8 +2,7 @@ package gateway
 
 import (
 	"context"
-	"fmt"
-	"net/netip"
+	"github.com/mediaseal/mediaseal/internal/adapters"
 
 	"go.uber.org/zap"
 
@@ -14,30 +13,9 @@ import (
 // serves them until the returned stop (idempotent; Run calls it before the
 // media manager ends the remaining sessions).
 func (g *Gateway) startSIPREC(ctx context.Context) (stop func() error, err error) {
-	sc := g.cfg.SIPREC
-	if !sc.Enabled {
-		return func() error { return nil }, nil
-	}
-	adv, err := netip.ParseAddr(g.cfg.Media.AdvertiseAddr)
-	if err != nil {
-		return nil, fmt.Errorf("media.advertiseAddr: %w", err)
-	}
-	cfg := siprec.Config{Realm: sc.Auth.Realm, AdvertiseAddr: adv, Logger: g.log, AllowFrom: siprec.ParseAllowFrom(sc.Auth.AllowFrom),
-		Mapping: siprec.Mapping{QueueID: sc.Mapping.QueueID, Direction: sc.Mapping.Direction,
-			CallID: sc.Mapping.CallID, ParticipantRole: sc.Mapping.ParticipantRole}}
-	for _, l := range sc.Listen {
-		cfg.Listen = append(cfg.Listen, siprec.Listen{Transport: l.Transport, Addr: l.Addr})
-		if l.Transport == "tls" && cfg.TLS == nil {
-			if cfg.TLS, err = siprec.LoadTLS(sc.TLS.CertFile, sc.TLS.KeyFile); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if len(sc.Auth.Users) > 0 {
-		cfg.Users = map[string]string{}
-		for _, u := range sc.Auth.Users {
-			cfg.Users[u.Username] = u.Password
-		}
+	cfg, on, err := adapters.SIPREC(g.cfg, g.log)
+	if err != nil || !on {
+		return func() error { return nil }, err
 	}
 	if g.sip, err = siprec.New(cfg, g.media); err != nil {
 		return nil, err

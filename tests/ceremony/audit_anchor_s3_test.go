@@ -3,6 +3,7 @@ package ceremony_test
 import (
 	"context"
 	"fmt"
+	"github.com/mediaseal/mediaseal/playback/offline"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/gateway"
 	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
@@ -37,7 +37,7 @@ func TestAuditAnchorS3(t *testing.T) {
 	if code, body := readyz(t, tg); code != 200 || !strings.Contains(body, `"auditAnchor":"ok"`) {
 		t.Fatalf("readyz: %d %s", code, body)
 	}
-	anchor, err := gateway.NewAuditAnchor(context.Background(), tg.Config())
+	anchor, err := offline.AuditAnchor(context.Background(), tg.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
