@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"context"
 	"fmt"
 	"slices"
 )
@@ -58,4 +59,21 @@ func (r Registry) Capabilities(name string) Capabilities {
 		return Capabilities{}
 	}
 	return CapabilitiesOf(p)
+}
+
+// Usable is a readiness probe of ref: "ok" when its provider describes it
+// as enabled; any error or other state is "unusable" with the reason.
+func (r Registry) Usable(ctx context.Context, ref KeyRef) (string, bool) {
+	p, ok := r[ref.Provider]
+	if !ok {
+		return fmt.Sprintf("unusable: no provider %q", ref.Provider), false
+	}
+	info, err := p.Describe(ctx, ref)
+	if err != nil {
+		return fmt.Sprint("unusable: ", err), false
+	}
+	if info.State != StateEnabled {
+		return fmt.Sprintf("unusable: key is %s", info.State), false
+	}
+	return "ok", true
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,8 +52,7 @@ type Gateway struct {
 	media       *media.Manager
 	metrics     *media.Metrics
 	ingestToken string
-	ln          net.Listener
-	tlsCerts    atomic.Pointer[httpx.CertReloader] // api.tls; nil: plain HTTP
+	ln          *httpx.Listener
 	sip         *siprec.Server
 	ready       chan struct{}
 	closeOnce   sync.Once

@@ -2,18 +2,13 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/httpx"
-	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/media/sessionapi"
 )
 
@@ -48,22 +43,9 @@ func (g *Gateway) readyChecks() []httpx.Check {
 	return []httpx.Check{
 		{Name: "store", Probe: httpx.ProbeErr(func(ctx context.Context) error { return g.index.DB().PingContext(ctx) })},
 		{Name: "storage", Probe: httpx.ProbeErr(func(ctx context.Context) error { _, err := g.objects.List(ctx, "readyz-probe/"); return err })},
-		{Name: "platformKey", Probe: func(ctx context.Context) (string, bool) {
-			if info, err := g.providers[g.platformRef().Provider].Describe(ctx, g.platformRef()); err != nil || info.State != kms.StateEnabled {
-				return fmt.Sprint("unusable: ", err), false
-			}
-			return "ok", true
-		}},
+		{Name: "platformKey", Probe: func(ctx context.Context) (string, bool) { return g.providers.Usable(ctx, g.platformRef()) }},
 		{Name: "auditAnchor", Probe: func(context.Context) (string, bool) { return g.cp.AnchorCheck() }},
-		{Name: "spool", Probe: func(context.Context) (string, bool) {
-			if g.spool.Full() {
-				return "full", false
-			}
-			if msg := g.spool.WriteProblem(); msg != "" {
-				return msg, false
-			}
-			return "ok", true
-		}},
+		{Name: "spool", Probe: func(context.Context) (string, bool) { return g.spool.Ready() }},
 		{Name: "index", Probe: func(context.Context) (string, bool) { return g.recordings.IndexCheck() }},
 	}
 }
@@ -85,49 +67,26 @@ func (g *Gateway) requireScope(scope string, h http.HandlerFunc) http.HandlerFun
 	return httpx.RequireScope(g.authorizer(), scope, h).ServeHTTP
 }
 
-// listenAPI opens the API listener: TLS when api.tls is set (the
-// reloader is kept for ReloadTLS), plain TCP otherwise (validated as
-// loopback or an explicit api.insecurePlaintext).
-func (g *Gateway) listenAPI() (net.Listener, error) {
-	ln, err := net.Listen("tcp", g.cfg.API.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("api.addr: %w", err)
+// listenAPI opens the API listener: TLS when api.tls is set, plain TCP
+// otherwise (validated as loopback or an explicit api.insecurePlaintext).
+func (g *Gateway) listenAPI() (err error) {
+	var files *httpx.TLSFiles
+	if t := g.cfg.API.TLS; t.Enabled() {
+		files = &httpx.TLSFiles{CertFile: t.CertFile, KeyFile: t.KeyFile, ClientCAFile: t.ClientCAFile}
 	}
-	t := g.cfg.API.TLS
-	if !t.Enabled() {
-		return ln, nil
-	}
-	ln, r, err := httpx.ListenTLS(ln, httpx.TLSFiles{CertFile: t.CertFile, KeyFile: t.KeyFile, ClientCAFile: t.ClientCAFile})
-	g.tlsCerts.Store(r)
-	return ln, err
-}
-
-// ReloadTLS reads the API certificate and key again (SIGHUP). Handshakes
-// after it succeeds present the new certificate; on error the old one
-// stays in service and the error says why.
-func (g *Gateway) ReloadTLS() error {
-	leaf, err := g.tlsCerts.Load().Reload()
-	switch {
-	case errors.Is(err, httpx.ErrNoTLS):
-		g.log.Info("reload signal: api.tls is not configured, nothing to reload")
-	case err != nil:
-		g.log.Error("api certificate not reloaded; the current one stays in service", zap.Error(err))
-	default:
-		g.log.Info("api certificate reloaded", zap.String("subject", leaf.Subject.String()),
-			zap.Time("notAfter", leaf.NotAfter), zap.String("serial", leaf.SerialNumber.String()))
-	}
+	g.ln, err = httpx.Listen(g.cfg.API.Addr, files, g.log)
 	return err
 }
 
+// ReloadTLS reads the API certificate and key again, once the API listens.
+func (g *Gateway) ReloadTLS() error { <-g.ready; return g.ln.Reload() }
+
 // ReloadTLSOn reloads the API certificate on every value from sig (serve
-// passes SIGHUP) until ctx is done. The listener is never closed.
+// passes SIGHUP) until ctx is done.
 func (g *Gateway) ReloadTLSOn(ctx context.Context, sig <-chan os.Signal) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sig:
-			_ = g.ReloadTLS()
-		}
+	select {
+	case <-g.ready:
+		g.ln.ReloadOn(ctx, sig)
+	case <-ctx.Done():
 	}
 }

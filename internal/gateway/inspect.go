@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"github.com/mediaseal/mediaseal/ceremony/controlplane"
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/kms/local"
 	"github.com/mediaseal/mediaseal/media"
+	play "github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
@@ -37,3 +39,12 @@ func (g *Gateway) Metrics() *media.Metrics { return g.metrics }
 func WithAPIHooks(h controlplane.APIHooks) Option {
 	return func(g *Gateway) { g.hooks = h }
 }
+
+// ControlPlane is the control plane of the ceremony (operator tools, tests).
+func (g *Gateway) ControlPlane() *controlplane.Service { return g.cp }
+
+// Store returns the control-plane store (operator tools).
+func (g *Gateway) Store() *store.SQL { return g.index }
+
+// Playback opens, verifies and exports the gateway's recordings.
+func (g *Gateway) Playback() *play.Service { return g.playback }

@@ -71,7 +71,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// audit checkpoints, catalog refresh) runs until the gateway has
 	// finished its recordings; it then signs the audit head.
 	defer background(ctx, g.cp.Run)()
-	if g.ln, err = g.listenAPI(); err != nil {
+	if err := g.listenAPI(); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.API.ReadTimeout.D()}

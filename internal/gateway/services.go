@@ -2,15 +2,20 @@ package gateway
 
 import (
 	"context"
-	"github.com/mediaseal/mediaseal/internal/adapters"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/internal/adapters"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/udprx"
+	play "github.com/mediaseal/mediaseal/playback"
+	"github.com/mediaseal/mediaseal/playback/offline"
+	"github.com/mediaseal/mediaseal/recording"
 )
 
 // newServices builds what records: the metrics registry, the recording
@@ -64,4 +69,31 @@ func (g *Gateway) rotated(key kms.KeyRef) {
 	if b := g.broker; b != nil {
 		b.DrainPool(key)
 	}
+}
+
+// newRecordings builds the recording life cycle on the gateway's spool,
+// object store, index and KMS providers.
+func (g *Gateway) newRecordings(reg prometheus.Registerer) (*recording.Service, error) {
+	k := g.recordingKeys()
+	return recording.New(recording.Deps{OrgID: g.cfg.Org.ID, GatewayID: g.id, Spool: g.spool, Objects: g.objects,
+		Index: k.Index, Provider: k.Provider, KMSTimeout: k.Timeout, UploadRetryMax: g.cfg.Spool.RetryMax.D(),
+		UploadAttempt: time.Minute, Registerer: reg, Logger: g.log})
+}
+
+func (g *Gateway) recordingKeys() recording.Keys {
+	return recording.Keys{Index: store.RecordingIndex{SQL: g.index}, OrgID: g.cfg.Org.ID, Timeout: g.cfg.KMS.Timeout.D(),
+		Provider: g.providers.ByName}
+}
+
+// WithFinalWriteRetry bounds how long a call's final chunk is retried
+// while the spool refuses writes (default media.DefaultFinalWriteRetry).
+func WithFinalWriteRetry(d time.Duration) Option {
+	return func(g *Gateway) { g.finalWriteRetry = d }
+}
+
+// newPlayback serves the gateway's playback from its own stores, spool
+// and key path.
+func (g *Gateway) newPlayback() (*play.Service, error) {
+	return play.New(play.Deps{Objects: g.objects, Index: offline.Index(g.index, adapters.ProviderOf),
+		Keys: g.recordingKeys(), Spool: g.spool, Platform: g.platformRef()})
 }

@@ -2,10 +2,10 @@ package gateway
 
 import (
 	"context"
-	"github.com/mediaseal/mediaseal/internal/adapters"
 
 	"go.uber.org/zap"
 
+	"github.com/mediaseal/mediaseal/internal/adapters"
 	"github.com/mediaseal/mediaseal/media/siprec"
 )
 
@@ -28,8 +28,8 @@ func (g *Gateway) startSIPREC(ctx context.Context) (stop func() error, err error
 	}), nil
 }
 
-// SIPAddr is the address of the SIPREC listener for transport (udp, tcp,
-// tls), or "" when SIPREC is disabled. Valid once Ready is closed.
+// SIPAddr is the SIPREC listener's address for transport (udp, tcp, tls),
+// "" when SIPREC is disabled. Valid once Ready is closed.
 func (g *Gateway) SIPAddr(transport string) string {
 	if g.sip == nil {
 		return ""

@@ -1,11 +1,11 @@
 package gateway
 
 import (
-	"github.com/mediaseal/mediaseal/internal/adapters"
 	"net/http"
 
 	"go.uber.org/zap"
 
+	"github.com/mediaseal/mediaseal/internal/adapters"
 	"github.com/mediaseal/mediaseal/media/whip"
 )
 

@@ -102,3 +102,15 @@ func (s *Spool) WriteProblem() string {
 	}
 	return "unwritable"
 }
+
+// Ready is the spool's answer to /readyz: "ok" while it has room and its
+// last write succeeded, else why not.
+func (s *Spool) Ready() (string, bool) {
+	if s.Full() {
+		return "full", false
+	}
+	if msg := s.WriteProblem(); msg != "" {
+		return msg, false
+	}
+	return "ok", true
+}
