@@ -167,13 +167,15 @@ func (w *Writer) reserve(n int) {
 	if len(w.buf)+n+tagLen <= cap(w.buf) {
 		return
 	}
-	// Grow by a quarter, not double: the buffer is kept for the writer's
-	// life, once per live recording, so its size should settle just above
-	// what one flush interval holds (about 9.4 KiB for a PCMU stream
-	// flushed every second: 10 KiB, where doubling would leave 16 KiB and
-	// the excess, times every recording, dominates the gateway's heap).
-	// The copies stay amortized O(1) per byte.
-	c := min(max(cap(w.buf)+cap(w.buf)/4, len(w.buf)+n+tagLen), prefixLen+w.maxChunk+tagLen)
+	// The buffer is kept for the writer's life, once per live recording,
+	// so its size should settle just above the most one flush interval
+	// has held: grown to what is needed plus a sixteenth, never by less
+	// than a sixteenth (the copies stay amortized O(1) per byte). Coarser
+	// steps (doubling, or even a quarter) leave most recordings a step
+	// above their need whenever flushes run a packet late, and that
+	// excess, times every recording, dominates the gateway's heap.
+	need := len(w.buf) + n + tagLen
+	c := min(max(cap(w.buf)+cap(w.buf)/16, need+need/16), prefixLen+w.maxChunk+tagLen)
 	nb := make([]byte, len(w.buf), c)
 	copy(nb, w.buf)
 	clear(w.buf) // do not leave plaintext behind for the collector
