@@ -113,6 +113,9 @@ func runLoad(ctx context.Context, cfg RunConfig, t loadTarget) (*Result, error) 
 		res.takeRecorderCPU(cpu1-cpu0, wall, gr.Sent, cfg.Ptime)
 		res.RSS, res.Threads = peak.rss, peak.threads
 		res.RSSPerStream = round(float64(peak.rss-res.RSSIdle)/float64(cfg.Streams), 0)
+		if res.RSSAnonIdle > 0 {
+			res.RSSAnonPerStream = round(float64(peak.anon-res.RSSAnonIdle)/float64(cfg.Streams), 0)
+		}
 	}
 	res.takeGeneratorCPU(self1-self0, wall, gr.Sent)
 	res.takeGenerator(gr)

@@ -39,35 +39,47 @@ func CPUSeconds(pid int) (float64, error) {
 
 // RSSBytes returns the resident set size of process pid.
 func RSSBytes(pid int) (int64, error) {
-	rss, _, err := memThreads(pid)
-	return rss, err
+	m, err := readMem(pid)
+	return m.rss, err
 }
 
-// memThreads returns the resident set size and thread count of process pid.
-func memThreads(pid int) (rss int64, threads int, err error) {
+// procMem is a process's resident memory and thread count. anon is the
+// part that is not file-backed (heap, stacks): the binary's own pages,
+// paged in as code runs for the first time, are a fixed cost that
+// the per-stream figure would otherwise spread over the streams.
+type procMem struct {
+	rss, anon int64
+	threads   int
+}
+
+// readMem reads /proc/pid/status.
+func readMem(pid int) (procMem, error) {
+	var m procMem
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return m, err
 	}
 	defer f.Close()
+	kib := func(v string) int64 {
+		kb, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		return kb << 10
+	}
 	sc := bufio.NewScanner(f)
-	found := false
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			if err != nil {
-				return 0, 0, err
-			}
-			rss, found = kb<<10, true
-		}
-		if v, ok := strings.CutPrefix(sc.Text(), "Threads:"); ok {
-			threads, _ = strconv.Atoi(strings.TrimSpace(v))
+		key, v, _ := strings.Cut(sc.Text(), ":")
+		switch key {
+		case "VmRSS":
+			m.rss = kib(v)
+		case "RssAnon":
+			m.anon = kib(v)
+		case "Threads":
+			m.threads, _ = strconv.Atoi(strings.TrimSpace(v))
 		}
 	}
-	if !found {
-		return 0, 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	if m.rss == 0 {
+		return m, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
 	}
-	return rss, threads, nil
+	return m, nil
 }
 
 // UDPStats sums the kernel's per-socket figures over a set of local ports.

@@ -55,27 +55,30 @@ type Result struct {
 	// StreamsPerCoreEst is one core-second divided by the gateway's CPU per
 	// stream-second at this load: how many streams a core dedicated to the
 	// gateway would carry at this cost. An estimate, not a measurement.
-	StreamsPerCoreEst float64  `json:"gateway_streams_per_core_est,omitempty"`
-	RSSIdle           int64    `json:"rss_idle_bytes"`
-	RSS               int64    `json:"rss_bytes"` // peak while streaming
-	RSSPerStream      float64  `json:"rss_per_stream_bytes"`
-	Threads           int      `json:"gateway_threads_peak"`
-	BytesWritten      int64    `json:"bytes_written"`
-	KernelDrops       int64    `json:"kernel_udp_drops"`
-	MaxRxQueue        int64    `json:"max_rx_queue_bytes"`
-	GenLateness       Summary  `json:"generator_lateness"`
-	GenNice           int      `json:"generator_nice"`
-	SendErrors        int64    `json:"send_errors"`
-	Valid             bool     `json:"valid"`
-	InvalidReason     string   `json:"invalid_reason,omitempty"`
-	BaselinePPS       float64  `json:"baseline_pps,omitempty"`
-	BaselineLoss      float64  `json:"baseline_loss_ratio,omitempty"`
-	BaselineRatio     float64  `json:"baseline_ratio,omitempty"`
-	SessionsPerSec    float64  `json:"session_create_per_s,omitempty"`
-	LoadAvgStart      float64  `json:"loadavg_start"`
-	LoadAvgEnd        float64  `json:"loadavg_end"`
-	Pinned            bool     `json:"pinned"`
-	Errors            []string `json:"errors,omitempty"`
+	StreamsPerCoreEst float64 `json:"gateway_streams_per_core_est,omitempty"`
+	RSSIdle           int64   `json:"rss_idle_bytes"`
+	RSS               int64   `json:"rss_bytes"` // peak while streaming
+	RSSPerStream      float64 `json:"rss_per_stream_bytes"`
+	// Anonymous memory (heap, stacks) only, without the binary's pages.
+	RSSAnonIdle      int64    `json:"rss_anon_idle_bytes,omitempty"`
+	RSSAnonPerStream float64  `json:"rss_anon_per_stream_bytes,omitempty"`
+	Threads          int      `json:"gateway_threads_peak"`
+	BytesWritten     int64    `json:"bytes_written"`
+	KernelDrops      int64    `json:"kernel_udp_drops"`
+	MaxRxQueue       int64    `json:"max_rx_queue_bytes"`
+	GenLateness      Summary  `json:"generator_lateness"`
+	GenNice          int      `json:"generator_nice"`
+	SendErrors       int64    `json:"send_errors"`
+	Valid            bool     `json:"valid"`
+	InvalidReason    string   `json:"invalid_reason,omitempty"`
+	BaselinePPS      float64  `json:"baseline_pps,omitempty"`
+	BaselineLoss     float64  `json:"baseline_loss_ratio,omitempty"`
+	BaselineRatio    float64  `json:"baseline_ratio,omitempty"`
+	SessionsPerSec   float64  `json:"session_create_per_s,omitempty"`
+	LoadAvgStart     float64  `json:"loadavg_start"`
+	LoadAvgEnd       float64  `json:"loadavg_end"`
+	Pinned           bool     `json:"pinned"`
+	Errors           []string `json:"errors,omitempty"`
 }
 
 // WriteJSON writes r (or a list of results) to path.
@@ -133,7 +136,8 @@ func (r *Result) WriteTable(w io.Writer) {
 		row("first durable chunk ms p50/p99", "%.2f / %.2f", r.FirstDurP50, r.FirstDurP99)
 		row("gateway CPU", "%.1f %% of one core, %.2f µs per packet (one core: ~%.0f streams at this cost)",
 			r.GatewayCPU, r.GatewayCPUPerPacket, r.StreamsPerCoreEst)
-		row("gateway RSS", "%s peak, %s idle, %.1f KiB per stream", mib(r.RSS), mib(r.RSSIdle), r.RSSPerStream/1024)
+		row("gateway RSS", "%s peak, %s idle, %.1f KiB per stream (%.1f KiB anonymous)", mib(r.RSS), mib(r.RSSIdle),
+			r.RSSPerStream/1024, r.RSSAnonPerStream/1024)
 		row("gateway OS threads (peak)", "%d", r.Threads)
 		row("bytes written (sealed)", "%s", mib(r.BytesWritten))
 		row("session creates per s", "%.0f", r.SessionsPerSec)

@@ -77,7 +77,9 @@ func (g *gatewayTarget) open(ctx context.Context, cfg RunConfig, codec Codec, re
 			return nil, 0, err
 		}
 		g.cl, pid = NewClient(g.sp.API, g.sp.Token), g.sp.Pid()
-		res.RSSIdle, _ = RSSBytes(pid)
+		if m, err := readMem(pid); err == nil {
+			res.RSSIdle, res.RSSAnonIdle = m.rss, m.anon
+		}
 	} else {
 		tok, err := os.ReadFile(cfg.TokenFile)
 		if err != nil {

@@ -19,9 +19,9 @@ type sampler struct {
 const udpEvery = 4
 
 type peaks struct {
-	rss     int64
-	rxQueue int64
-	threads int
+	rss, anon int64
+	rxQueue   int64
+	threads   int
 }
 
 func startSampler(pid int, ports map[uint16]bool) *sampler {
@@ -33,9 +33,9 @@ func startSampler(pid int, ports map[uint16]bool) *sampler {
 		defer t.Stop()
 		for tick := 0; ; tick++ {
 			if pid != 0 {
-				if r, th, err := memThreads(pid); err == nil {
-					s.peak.rss = max(s.peak.rss, r)
-					s.peak.threads = max(s.peak.threads, th)
+				if m, err := readMem(pid); err == nil {
+					s.peak.rss, s.peak.anon = max(s.peak.rss, m.rss), max(s.peak.anon, m.anon)
+					s.peak.threads = max(s.peak.threads, m.threads)
 				}
 			}
 			if tick%udpEvery == 0 {
