@@ -84,6 +84,12 @@ func Authorize(w http.ResponseWriter, r *http.Request, a Authorizer, scope strin
 	return r.WithContext(ContextWithPrincipal(r.Context(), p)), true
 }
 
+// Scoped is RequireScope as a wrapper for handler funcs, for a service
+// that mounts its own routes behind the authorization it is handed.
+func Scoped(a Authorizer, scope string) func(http.HandlerFunc) http.HandlerFunc {
+	return func(h http.HandlerFunc) http.HandlerFunc { return RequireScope(a, scope, h).ServeHTTP }
+}
+
 // RequireScope runs h only for requests a authorizes for scope.
 func RequireScope(a Authorizer, scope string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -163,3 +163,35 @@ func TestTokenEqual(t *testing.T) {
 		}
 	}
 }
+
+// Scoped asks the authorizer for its scope and runs the handler only for
+// what it authorizes.
+func TestScopedWrapsHandlerFuncs(t *testing.T) {
+	var asked []string
+	a := httpx.AuthorizerFunc(func(r *http.Request, scope string) (httpx.Principal, error) {
+		asked = append(asked, scope)
+		if r.Header.Get("Authorization") != "Bearer "+goodToken {
+			return httpx.Principal{}, httpx.ErrUnauthenticated
+		}
+		return httpx.Principal{ID: "ingest"}, nil
+	})
+	ran := 0
+	h := httpx.Scoped(a, "media:ingest")(func(w http.ResponseWriter, _ *http.Request) { ran++; w.WriteHeader(http.StatusNoContent) })
+	for _, c := range []struct {
+		auth string
+		code int
+	}{{"Bearer " + goodToken, http.StatusNoContent}, {"Bearer wrong", http.StatusUnauthorized}, {"", http.StatusUnauthorized}} {
+		r := httptest.NewRequest("POST", "/whip", nil)
+		if c.auth != "" {
+			r.Header.Set("Authorization", c.auth)
+		}
+		w := httptest.NewRecorder()
+		h(w, r)
+		if w.Code != c.code {
+			t.Errorf("Authorization %q: %d, want %d", c.auth, w.Code, c.code)
+		}
+	}
+	if ran != 1 || len(asked) != 3 || asked[0] != "media:ingest" {
+		t.Fatalf("handler ran %d times, scopes asked %v", ran, asked)
+	}
+}

@@ -3,20 +3,24 @@ package httpx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // ServePprof serves pprof on addr, on its own listener so that profiles
-// are never reachable through the API port. onErr hears of the server
+// are never reachable through the API port; it logs where, and the server
 // stopping on its own. stop shuts it down (at most a second).
-func ServePprof(addr string, onErr func(error)) (bound string, stop func(), err error) {
+func ServePprof(addr string, log *zap.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", nil, err
+		return nil, fmt.Errorf("debug.addr: %w", err)
 	}
+	log.Info("pprof debug listener", zap.String("addr", ln.Addr().String()))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -26,10 +30,10 @@ func ServePprof(addr string, onErr func(error)) (bound string, stop func(), err 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			onErr(err)
+			log.Warn("debug listener stopped", zap.Error(err))
 		}
 	}()
-	return ln.Addr().String(), func() {
+	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)

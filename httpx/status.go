@@ -1,6 +1,11 @@
 package httpx
 
-import "net/http"
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // StatusRecorder is a ResponseWriter that remembers the status a handler
 // sent, for metrics and for undoing work after a failed response.
@@ -66,4 +71,13 @@ func CountRequests(next http.Handler, count func(route string, code int)) http.H
 		}
 		count(route, code)
 	})
+}
+
+// CountRequestsOn counts next's requests in reg's
+// mediaseal_api_requests_total, by route pattern and status code.
+func CountRequestsOn(reg prometheus.Registerer, next http.Handler) http.Handler {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_api_requests_total",
+		Help: "HTTP API requests by route and status code."}, []string{"route", "code"})
+	reg.MustRegister(c)
+	return CountRequests(next, func(route string, code int) { c.WithLabelValues(route, strconv.Itoa(code)).Inc() })
 }

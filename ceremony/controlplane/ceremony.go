@@ -55,9 +55,14 @@ func (s *Service) openAuditLog(ctx context.Context) (*audit.Log, error) {
 }
 
 // Open opens the token service, the audit log and the quorum, creates the
-// first principals on first start, and builds the jobs service. adminToken
-// is the bootstrap admin token (refused when the config turns it off).
-func (s *Service) Open(ctx context.Context, adminToken string) error {
+// first principals on first start, and builds the jobs service.
+// adminTokenFile holds the bootstrap admin token, created on first start
+// (the token is refused when the config turns it off).
+func (s *Service) Open(ctx context.Context, adminTokenFile string) error {
+	adminToken, err := httpx.EnsureTokenFile(adminTokenFile)
+	if err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
 	// Gateways starting together on an empty store would each create a
 	// signing key, a pepper and the principals: one at a time, the first
 	// creates them and the others load them.
@@ -191,4 +196,16 @@ func (s *Service) approvalsConfig() approvals.Config {
 	c := s.cfg.Approvals
 	c.Rules, c.Store = nil, s.st
 	return c
+}
+
+// Authorizer authorizes the gateway's own endpoints (session API, WHIP,
+// metrics, audit heads): the bootstrap ingest token, compared in constant
+// time, or a service token of the ceremony with the scope asked for.
+func (s *Service) Authorizer(ingestToken string) httpx.Authorizer {
+	return httpx.TokenCheck(func(token, scope string) error {
+		if httpx.TokenEqual(token, ingestToken) {
+			return nil
+		}
+		return s.CheckToken(token, scope)
+	})
 }

@@ -9,12 +9,13 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/ceremony/controlplane"
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/kms"
+	"github.com/mediaseal/mediaseal/kms/broker"
 	"github.com/mediaseal/mediaseal/playback/offline"
 )
 
-// controlPlaneConfig translates the config file for the control plane.
-func (g *Gateway) controlPlaneConfig() controlplane.Config {
+// openControlPlane seeds the config's keys and policies and loads the
+// catalog, over the adapters this gateway chose.
+func (g *Gateway) openControlPlane(ctx context.Context) error {
 	c := offline.ControlPlaneConfig(g.cfg, g.id) // as the operator tools read it
 	if g.approvals != nil {                      // WithApprovals (tests): its windows, and its rules to seed
 		c.Approvals = *g.approvals
@@ -22,16 +23,10 @@ func (g *Gateway) controlPlaneConfig() controlplane.Config {
 			c.SeedRules = g.approvals.Rules
 		}
 	}
-	return c
-}
-
-// openControlPlane seeds the config's keys and policies and loads the
-// catalog, over the adapters this gateway chose.
-func (g *Gateway) openControlPlane(ctx context.Context) error {
-	cp, err := controlplane.New(ctx, g.controlPlaneConfig(), controlplane.Deps{
+	cp, err := controlplane.New(ctx, c, controlplane.Deps{
 		Store: g.index, Objects: g.objects, Providers: g.providers, PlatformKey: g.platformRef(),
 		Anchor:   func(ctx context.Context) (audit.Anchor, error) { return offline.AuditAnchor(ctx, g.cfg) },
-		Exporter: controlplane.Exporter{Playback: g.playback}, Rotated: g.rotated, KeyRetired: g.retired,
+		Exporter: controlplane.Exporter{Playback: g.playback}, Rotated: g.onPool((*broker.Broker).DrainPool), KeyRetired: g.onPool((*broker.Broker).RetirePool),
 		Busy: func(id string) bool {
 			_, ok := g.spool.Find(id)
 			return ok
@@ -50,13 +45,4 @@ func (g *Gateway) openControlPlane(ctx context.Context) error {
 // WithApprovals sets the quorum rules, expiry and window (tests shorten them).
 func WithApprovals(cfg approvals.Config) Option {
 	return func(g *Gateway) { g.approvals = &cfg }
-}
-
-// retired wipes the DEKs pooled under a key no session may use any more
-// and stops refilling them (a session under it once it is enabled again
-// starts a new pool).
-func (g *Gateway) retired(key kms.KeyRef) {
-	if b := g.broker; b != nil {
-		b.RetirePool(key)
-	}
 }

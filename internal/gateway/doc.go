@@ -3,7 +3,7 @@
 // ceremony's control plane; [Gateway.Run] builds the recording life
 // cycle, the DEK broker and the media manager, joins the cluster, starts
 // each service in order and stops them in the reverse order;
-// [Gateway.Handler] mounts their routes. It translates the config into
+// its handler mounts their routes. It translates the config into
 // each service's plain values and holds no logic of its own.
 // cmd/mediaseal only parses flags and calls [New] and [Gateway.Run].
 package gateway

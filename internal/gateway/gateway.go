@@ -46,7 +46,6 @@ type Gateway struct {
 
 	// Built by Run.
 	reg         *prometheus.Registry
-	apiRequests *prometheus.CounterVec
 	broker      *broker.Broker
 	recordings  *recording.Service
 	media       *media.Manager
@@ -73,7 +72,7 @@ func WithKMSProvider(name string, p kms.Provider) Option {
 
 // New opens everything the config names (creating the data directory, the
 // platform key and the ingest token on first start) without listening yet.
-func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Option) (*Gateway, error) {
+func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Option) (_ *Gateway, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -81,18 +80,21 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 	for _, o := range opts {
 		o(g)
 	}
-	var err error
+	defer func() { // a failed start closes what it had opened
+		if err != nil {
+			g.Close()
+		}
+	}()
 	if g.id, err = cluster.ResolveID(cfg.Gateway.ID, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	if g.keyring, err = adapters.Providers(ctx, cfg, g.providers); err != nil {
 		return nil, err
 	}
-	if err := adapters.CheckKeys(cfg, g.providers); err != nil {
+	if err = adapters.CheckKeys(cfg, g.providers); err != nil {
 		return nil, err
 	}
-	if err := adapters.EnsurePlatformKey(ctx, cfg, g.providers, g.keyring); err != nil {
-		g.Close()
+	if err = adapters.EnsurePlatformKey(ctx, cfg, g.providers, g.keyring); err != nil {
 		return nil, err
 	}
 	if g.objects, err = adapters.Objects(ctx, cfg); err != nil {
@@ -105,11 +107,9 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Optio
 		return nil, err
 	}
 	if g.playback, err = g.newPlayback(); err != nil {
-		g.index.Close()
 		return nil, err
 	}
-	if err := g.openControlPlane(ctx); err != nil {
-		g.index.Close()
+	if err = g.openControlPlane(ctx); err != nil {
 		return nil, err
 	}
 	return g, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -12,29 +11,26 @@ import (
 	"github.com/mediaseal/mediaseal/media/sessionapi"
 )
 
-// ScopeIngest is the scope media servers need for the session API and WHIP.
-const ScopeIngest = sessionapi.ScopeIngest
+// scopeMetrics is the scope a Prometheus scraper needs for /metrics.
+const scopeMetrics = "metrics:read"
 
-// ScopeMetrics is the scope a Prometheus scraper needs for /metrics.
-const ScopeMetrics = "metrics:read"
-
-// Handler is the HTTP API: session API, control plane, WHIP, health,
-// metrics.
-func (g *Gateway) Handler() http.Handler {
-	mux := http.NewServeMux()
-	sessionapi.New(sessionapi.Deps{Media: g.media, Authorizer: g.authorizer(), MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes),
+// handler is the HTTP API: session API, control plane, WHIP, health,
+// metrics. It registers the request counter: Run calls it once.
+func (g *Gateway) handler() http.Handler {
+	mux, auth := http.NewServeMux(), g.cp.Authorizer(g.ingestToken)
+	sessionapi.New(sessionapi.Deps{Media: g.media, Authorizer: auth, MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes),
 		Logger: g.log, Refused: func(reason string) { g.metrics.Refused(reason).Inc() }}).Register(mux)
 	g.cp.Routes(mux)
-	g.cp.AuditHeadRoutes(mux, g.authorizer())
-	g.whipRoutes(mux)
+	g.cp.AuditHeadRoutes(mux, auth)
+	g.whipRoutes(mux, auth)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", httpx.Ready(g.readyChecks()...))
 	mux.Handle("/api/v2/", g.cp.Handler())
 	// Metrics carry no secrets but do reveal call volumes: authenticated.
-	mux.Handle("GET /metrics", g.requireScope(ScopeMetrics, promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{}).ServeHTTP))
-	return httpx.CountRequests(mux, func(route string, code int) { g.apiRequests.WithLabelValues(route, strconv.Itoa(code)).Inc() })
+	mux.Handle("GET /metrics", httpx.RequireScope(auth, scopeMetrics, promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{})))
+	return httpx.CountRequestsOn(g.reg, mux)
 }
 
 // readyChecks are what /readyz answers for: the store, the object store,
@@ -48,23 +44,6 @@ func (g *Gateway) readyChecks() []httpx.Check {
 		{Name: "spool", Probe: func(context.Context) (string, bool) { return g.spool.Ready() }},
 		{Name: "index", Probe: func(context.Context) (string, bool) { return g.recordings.IndexCheck() }},
 	}
-}
-
-// authorizer authorizes the gateway's own endpoints (session API, WHIP,
-// metrics, audit heads): the bootstrap ingest token, compared in constant
-// time, or a service token of the ceremony.
-func (g *Gateway) authorizer() httpx.Authorizer {
-	return httpx.TokenCheck(func(token, scope string) error {
-		if httpx.TokenEqual(token, g.ingestToken) {
-			return nil
-		}
-		return g.cp.CheckToken(token, scope)
-	})
-}
-
-// requireScope wraps h with bearer-token authorization for scope.
-func (g *Gateway) requireScope(scope string, h http.HandlerFunc) http.HandlerFunc {
-	return httpx.RequireScope(g.authorizer(), scope, h).ServeHTTP
 }
 
 // listenAPI opens the API listener: TLS when api.tls is set, plain TCP

@@ -25,11 +25,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.ingestToken, err = httpx.EnsureTokenFile(cfg.IngestTokenPath()); err != nil {
 		return fmt.Errorf("ingest token: %w", err)
 	}
-	admin, err := httpx.EnsureTokenFile(filepath.Join(cfg.DataDir, "admin.token"))
-	if err != nil {
-		return fmt.Errorf("admin token: %w", err)
-	}
-	if err := g.cp.Open(ctx, admin); err != nil {
+	if err := g.cp.Open(ctx, filepath.Join(cfg.DataDir, "admin.token")); err != nil {
 		return err
 	}
 	if err := g.newServices(); err != nil {
@@ -55,12 +51,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	if cfg.Debug.Addr != "" {
-		addr, stop, err := httpx.ServePprof(cfg.Debug.Addr, func(err error) { g.log.Warn("debug listener stopped", zap.Error(err)) })
+		stop, err := httpx.ServePprof(cfg.Debug.Addr, g.log)
 		if err != nil {
-			return fmt.Errorf("debug.addr: %w", err)
+			return err
 		}
 		defer stop()
-		g.log.Info("pprof debug listener", zap.String("addr", addr))
 	}
 	stopSIPREC, err := g.startSIPREC(ctx)
 	if err != nil {
@@ -74,7 +69,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err := g.listenAPI(); err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.API.ReadTimeout.D()}
+	srv := &http.Server{Handler: g.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.API.ReadTimeout.D()}
 	close(g.ready)
 	g.log.Info("mediaseal listening", zap.String("api", g.ln.Addr().String()), zap.Bool("tls", cfg.API.TLS.Enabled()), zap.String("dataDir", cfg.DataDir),
 		zap.String("storage", cfg.Storage.Type), zap.String("ingestToken", cfg.IngestTokenPath()),

@@ -27,9 +27,7 @@ func (g *Gateway) newServices() error {
 		return err
 	}
 	g.reg = prometheus.NewRegistry()
-	g.apiRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_api_requests_total",
-		Help: "HTTP API requests by route and status code."}, []string{"route", "code"})
-	g.reg.MustRegister(g.apiRequests, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	g.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	if g.recordings, err = g.newRecordings(g.reg); err != nil {
 		return err
 	}
@@ -63,11 +61,15 @@ func (g *Gateway) auditKeyEvent(ctx context.Context, ev broker.Event) {
 	g.cp.RecordKeyEvent(ctx, ev)
 }
 
-// rotated drops the DEKs pooled under key's old version: new recordings
-// are wrapped under the version the rotation made.
-func (g *Gateway) rotated(key kms.KeyRef) {
-	if b := g.broker; b != nil {
-		b.DrainPool(key)
+// onPool gives the control plane a hook on the DEK pools: a rotated key's
+// pooled DEKs are drained (new recordings take its new version), a retired
+// key's are wiped and no longer refilled. Before Run builds the broker
+// there is no pool to act on.
+func (g *Gateway) onPool(f func(*broker.Broker, kms.KeyRef)) func(kms.KeyRef) {
+	return func(key kms.KeyRef) {
+		if b := g.broker; b != nil {
+			f(b, key)
+		}
 	}
 }
 

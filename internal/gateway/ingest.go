@@ -2,12 +2,19 @@ package gateway
 
 import (
 	"context"
+	"net/http"
 
 	"go.uber.org/zap"
 
+	"github.com/mediaseal/mediaseal/httpx"
 	"github.com/mediaseal/mediaseal/internal/adapters"
+	"github.com/mediaseal/mediaseal/media/sessionapi"
 	"github.com/mediaseal/mediaseal/media/siprec"
+	"github.com/mediaseal/mediaseal/media/whip"
 )
+
+// The ingest protocols beside the session API: SIPREC (its own
+// listeners) and WHIP (routes on the API listener).
 
 // startSIPREC opens the SIPREC listeners when siprec.enabled is set and
 // serves them until the returned stop (idempotent; Run calls it before the
@@ -35,4 +42,22 @@ func (g *Gateway) SIPAddr(transport string) string {
 		return ""
 	}
 	return g.sip.Addr(transport)
+}
+
+// whipPath is where the WHIP endpoint is mounted; session URLs are below it.
+const whipPath = "/whip"
+
+// whipRoutes mounts POST /whip and the WHIP session URLs, authorized like
+// the session API (scope media:ingest). WHIP sessions end with the media
+// manager: its shutdown ends every call, which closes the PeerConnections.
+func (g *Gateway) whipRoutes(mux *http.ServeMux, auth httpx.Authorizer) {
+	if g.cfg.WHIP.Disabled {
+		return
+	}
+	srv, err := whip.New(g.media, adapters.WHIP(g.cfg, g.log))
+	if err != nil {
+		g.log.Error("WHIP endpoint disabled", zap.Error(err))
+		return
+	}
+	srv.Register(mux, whipPath, httpx.Scoped(auth, sessionapi.ScopeIngest))
 }
