@@ -21,7 +21,7 @@ const ScopeMetrics = "metrics:read"
 // Handler is the HTTP API: session API, control plane, WHIP, health,
 // metrics.
 func (g *Gateway) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := httpx.NewMux()
 	sessionapi.New(sessionapi.Deps{Media: g.media, Authorizer: g.authorizer(), MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes),
 		Logger: g.log, Refused: func(reason string) { g.metrics.Refused(reason).Inc() }}).Register(mux)
 	g.cp.Routes(mux)
@@ -34,8 +34,13 @@ func (g *Gateway) Handler() http.Handler {
 	mux.Handle("/api/v2/", g.cp.Handler())
 	// Metrics carry no secrets but do reveal call volumes: authenticated.
 	mux.Handle("GET /metrics", g.requireScope(ScopeMetrics, promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{}).ServeHTTP))
+	g.routes = mux.Patterns()
 	return httpx.CountRequests(mux, func(route string, code int) { g.apiRequests.WithLabelValues(route, strconv.Itoa(code)).Inc() })
 }
+
+// Routes are the patterns the API serves (set by Handler, once Ready):
+// "/api/v2/" is the control plane's subtree, listed by api.Routes.
+func (g *Gateway) Routes() []string { return g.routes }
 
 // readyChecks are what /readyz answers for: the store, the object store,
 // the platform key, the audit anchor, the spool and the index writer.

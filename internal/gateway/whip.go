@@ -5,6 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mediaseal/mediaseal/httpx"
 	"github.com/mediaseal/mediaseal/internal/adapters"
 	"github.com/mediaseal/mediaseal/media/whip"
 )
@@ -15,7 +16,7 @@ const whipPath = "/whip"
 // whipRoutes mounts POST /whip and the WHIP session URLs, authorized like
 // the session API (scope media:ingest). WHIP sessions end with the media
 // manager: its shutdown ends every call, which closes the PeerConnections.
-func (g *Gateway) whipRoutes(mux *http.ServeMux) {
+func (g *Gateway) whipRoutes(mux httpx.Router) {
 	if g.cfg.WHIP.Disabled {
 		return
 	}
