@@ -111,6 +111,10 @@ func (s *server) listRecordings(w http.ResponseWriter, r *http.Request) error {
 			return fieldError(name, "must be at most %d characters", recording.MaxCallerLen)
 		}
 	}
+	if q.Get("caller") != "" && f.Caller == "" {
+		// Blank after normalising: not "no filter", which would list everything.
+		return fieldError("caller", "is blank")
+	}
 	digest := filterDigest(q)
 	if v := q.Get("cursor"); v != "" {
 		if f.After != "" {

@@ -1,6 +1,9 @@
 package ceremony_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -71,5 +74,46 @@ func TestOpenAPICoversTheRouter(t *testing.T) {
 	}
 	if len(extra) > 0 {
 		t.Errorf("docs/openapi.yaml operations no route serves:\n  %s", strings.Join(extra, "\n  "))
+	}
+}
+
+// TestContractCatchesViolations: the harness's validator refuses a
+// response of the wrong shape, an error body that is not httpx.Error, an
+// undocumented endpoint answered 200, and a request the spec calls
+// invalid that was accepted; it lets the JSON 404 of an unknown path and
+// a refused invalid request through.
+func TestContractCatchesViolations(t *testing.T) {
+	_, router, err := gatewaytest.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exchange := func(method, path, reqBody string, status int, body string) error {
+		req := httptest.NewRequest(method, "http://127.0.0.1"+path, strings.NewReader(reqBody))
+		if reqBody != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body))}
+		return gatewaytest.CheckExchange(router, req, []byte(reqBody), resp)
+	}
+	for name, c := range map[string]struct {
+		method, path, req string
+		status            int
+		body              string
+		ok                bool
+	}{
+		"healthz ok":            {"GET", "/healthz", "", 200, `{"status":"ok"}`, true},
+		"healthz wrong":         {"GET", "/healthz", "", 200, `{"status":"down"}`, false},
+		"error shape":           {"GET", "/api/v2/recordings/x", "", 404, `{"status":404,"code":"not_found","message":"m"}`, true},
+		"error not httpx":       {"GET", "/api/v2/recordings/x", "", 404, `{"error":"not found"}`, false},
+		"unknown path 404":      {"GET", "/nope", "", 404, `{"status":404,"code":"not_found","message":"m"}`, true},
+		"unknown path 200":      {"GET", "/nope", "", 200, `{}`, false},
+		"bad limit refused":     {"GET", "/api/v2/recordings?limit=0", "", 400, `{"status":400,"code":"invalid_field","message":"m","field":"limit"}`, true},
+		"bad limit accepted":    {"GET", "/api/v2/recordings?limit=0", "", 200, `{"entities":[]}`, false},
+		"page with extra field": {"GET", "/api/v2/recordings", "", 200, `{"entities":[],"secret":"x"}`, false},
+	} {
+		if err := exchange(c.method, c.path, c.req, c.status, c.body); (err == nil) != c.ok {
+			t.Errorf("%s: CheckExchange = %v, want ok=%v", name, err, c.ok)
+		}
 	}
 }

@@ -147,6 +147,10 @@ func recordingSearch(t *testing.T, tg *gatewaytest.Gateway) {
 	if code, body, _ := media.Call("GET", "/api/v2/recordings?callId=c1-"+run, nil); code != http.StatusForbidden {
 		t.Fatalf("media service searched recordings: %d %s", code, body)
 	}
+	// A blank caller is refused rather than read as no filter.
+	if code, _, m := auditor.Call("GET", "/api/v2/recordings?caller=%20%20", nil); code != 400 || m["field"] != "caller" {
+		t.Fatalf("blank caller: %d %v", code, m)
+	}
 	// Oversized search fields are refused, not run.
 	if code, _, m := auditor.Call("GET", "/api/v2/recordings?caller="+strings.Repeat("9", 300), nil); code != 400 || m["field"] != "caller" {
 		t.Fatalf("oversize caller: %d %v", code, m)

@@ -91,16 +91,16 @@ func (c contractTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkExchange(router, req, reqBody, resp); err != nil {
+	if err := CheckExchange(router, req, reqBody, resp); err != nil {
 		resp.Body.Close()
 		return nil, fmt.Errorf("OpenAPI contract (docs/openapi.yaml): %s %s -> %d: %w", req.Method, req.URL.Path, resp.StatusCode, err)
 	}
 	return resp, nil
 }
 
-// checkExchange validates one exchange; it buffers a JSON response body
+// CheckExchange validates one exchange against the spec; it buffers a JSON response body
 // and puts it back for the caller.
-func checkExchange(router routers.Router, req *http.Request, reqBody []byte, resp *http.Response) error {
+func CheckExchange(router routers.Router, req *http.Request, reqBody []byte, resp *http.Response) error {
 	ctype, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	isJSON := ctype == "application/json"
 	var respBody []byte
