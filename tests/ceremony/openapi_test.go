@@ -108,6 +108,7 @@ func TestContractCatchesViolations(t *testing.T) {
 		"error not httpx":       {"GET", "/api/v2/recordings/x", "", 404, `{"error":"not found"}`, false},
 		"unknown path 404":      {"GET", "/nope", "", 404, `{"status":404,"code":"not_found","message":"m"}`, true},
 		"unknown path 200":      {"GET", "/nope", "", 200, `{}`, false},
+		"unknown path 500":      {"GET", "/nope", "", 500, `{"status":500,"code":"internal","message":"m"}`, false},
 		"bad limit refused":     {"GET", "/api/v2/recordings?limit=0", "", 400, `{"status":400,"code":"invalid_field","message":"m","field":"limit"}`, true},
 		"bad limit accepted":    {"GET", "/api/v2/recordings?limit=0", "", 200, `{"entities":[]}`, false},
 		"page with extra field": {"GET", "/api/v2/recordings", "", 200, `{"entities":[],"secret":"x"}`, false},
