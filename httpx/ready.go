@@ -41,3 +41,12 @@ func Ready(checks ...Check) http.HandlerFunc {
 		WriteJSON(w, code, out)
 	}
 }
+
+// HealthRoutes mounts GET /healthz (the process answers) and GET /readyz
+// (every check passes).
+func HealthRoutes(mux Router, checks ...Check) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", Ready(checks...))
+}

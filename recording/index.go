@@ -19,6 +19,8 @@ type Row struct {
 	ObjectKey                                        string
 	StartedAt                                        time.Time
 	GatewayID                                        string
+	// AgentID and Caller (E.164 when it parses) are search fields.
+	AgentID, Caller string
 	// Read back only: the current envelope (a rewrap replaces it in the
 	// index, not in the object) and the progress counted so far.
 	Envelope   seal.Envelope

@@ -17,9 +17,12 @@ import (
 // Start describes a recording as its session begins.
 type Start struct {
 	SessionID, CallID, QueueID, Direction string
-	PolicyID                              string
-	PolicyVersion                         int64
-	StartedAt                             time.Time
+	// CallerID and AgentID are the session's call fields, indexed for
+	// search (the caller normalised by NormalizeCaller).
+	CallerID, AgentID string
+	PolicyID          string
+	PolicyVersion     int64
+	StartedAt         time.Time
 }
 
 // Recording is one recording in its life cycle. Media calls its methods
@@ -83,7 +86,7 @@ func (r *Recording) Started() error {
 	s, st := r.svc, r.start
 	row := Row{ID: r.id, SessionID: st.SessionID, OrgID: s.d.OrgID, CallID: st.CallID, QueueID: st.QueueID,
 		Direction: st.Direction, PolicyID: st.PolicyID, PolicyVersion: st.PolicyVersion, StartedAt: st.StartedAt,
-		GatewayID: s.d.GatewayID, ObjectKey: r.key}
+		GatewayID: s.d.GatewayID, ObjectKey: r.key, AgentID: st.AgentID, Caller: NormalizeCaller(st.CallerID, s.d.CallerRegion)}
 	if !s.ix.tryQueue(indexOp{what: "create", id: r.id, do: func(ctx context.Context, ix Index) error { return ix.Create(ctx, row) }}) {
 		return fmt.Errorf("%w: %d writes queued", ErrIndexBehind, len(s.ix.q))
 	}

@@ -21,6 +21,9 @@ import (
 type Deps struct {
 	OrgID     string
 	GatewayID string
+	// CallerRegion reads national caller numbers for the index (config
+	// org.callerRegion; NormalizeCaller).
+	CallerRegion string
 	// Spool holds recordings while they are written and until they are
 	// stored. Required.
 	Spool storage.Spool

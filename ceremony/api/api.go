@@ -28,9 +28,12 @@ type Deps struct {
 	KMS kms.Registry
 	// OrgRegion is the organisation's region; keys elsewhere are refused.
 	// Empty disables the region checks.
-	OrgRegion  string
-	Authorizer Authorizer
-	Logger     *zap.Logger
+	OrgRegion string
+	// CallerRegion reads national caller numbers in a search (config
+	// org.callerRegion), as the index did when it wrote them.
+	CallerRegion string
+	Authorizer   Authorizer
+	Logger       *zap.Logger
 	// MaxBodyBytes caps request bodies (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
 	// DescribeTimeout bounds the bind handshake (default DefaultDescribeTimeout).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/recording"
 )
 
 // DefaultPageSize is the page size of GET /api/v2/recordings without limit.
@@ -18,6 +19,8 @@ type recordingJSON struct {
 	SessionID string           `json:"sessionId"`
 	OrgID     string           `json:"orgId,omitempty"`
 	CallID    string           `json:"callId"`
+	AgentID   string           `json:"agentId,omitempty"`
+	Caller    string           `json:"caller,omitempty"`
 	QueueID   string           `json:"queueId"`
 	Direction string           `json:"direction,omitempty"`
 	Policy    recordingPolicy  `json:"policy"`
@@ -47,7 +50,7 @@ type recordingKeyJSON struct {
 }
 
 func toRecordingJSON(r store.Recording) recordingJSON {
-	return recordingJSON{ID: r.ID, SessionID: r.SessionID, OrgID: r.OrgID, CallID: r.CallID, QueueID: r.QueueID,
+	return recordingJSON{ID: r.ID, SessionID: r.SessionID, OrgID: r.OrgID, CallID: r.CallID, AgentID: r.AgentID, Caller: r.Caller, QueueID: r.QueueID,
 		Direction: r.Direction, Policy: recordingPolicy{r.PolicyID, r.PolicyVersion},
 		Key:       recordingKeyJSON{r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback},
 		ObjectKey: r.ObjectKey, Status: r.Status, Chunks: r.Chunks, Bytes: r.Bytes, SHA256: r.SHA256,
@@ -55,7 +58,7 @@ func toRecordingJSON(r store.Recording) recordingJSON {
 		GatewayID: r.GatewayID, UpdatedAt: r.UpdatedAt}
 }
 
-var recordingParams = map[string]bool{"queueId": true, "from": true, "to": true, "keyId": true, "status": true,
+var recordingParams = map[string]bool{"callId": true, "agentId": true, "caller": true, "cursor": true, "queueId": true, "from": true, "to": true, "keyId": true, "status": true,
 	"limit": true, "after": true, "gatewayId": true, "awaitingRecovery": true}
 
 func (s *server) listRecordings(w http.ResponseWriter, r *http.Request) error {
@@ -68,7 +71,8 @@ func (s *server) listRecordings(w http.ResponseWriter, r *http.Request) error {
 			return fieldError(name, "give it once")
 		}
 	}
-	f := store.RecordingFilter{QueueID: q.Get("queueId"), KeyID: q.Get("keyId"), Status: q.Get("status"),
+	f := store.RecordingFilter{CallID: q.Get("callId"), AgentID: q.Get("agentId"),
+		Caller: recording.NormalizeCaller(q.Get("caller"), s.deps.CallerRegion), QueueID: q.Get("queueId"), KeyID: q.Get("keyId"), Status: q.Get("status"),
 		GatewayID: q.Get("gatewayId"), After: q.Get("after"), Limit: DefaultPageSize}
 	switch v := q.Get("awaitingRecovery"); v {
 	case "", "false":
@@ -102,6 +106,26 @@ func (s *server) listRecordings(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Limit = n
 	}
+	for _, name := range []string{"callId", "agentId", "caller"} {
+		if len(q.Get(name)) > recording.MaxCallerLen {
+			return fieldError(name, "must be at most %d characters", recording.MaxCallerLen)
+		}
+	}
+	if q.Get("caller") != "" && f.Caller == "" {
+		// Blank after normalising: not "no filter", which would list everything.
+		return fieldError("caller", "is blank")
+	}
+	digest := filterDigest(q)
+	if v := q.Get("cursor"); v != "" {
+		if f.After != "" {
+			return fieldError("cursor", "give cursor or after, not both")
+		}
+		pos, err := decodeCursor(v, digest)
+		if err != nil {
+			return err
+		}
+		f.Cursor = pos
+	}
 	list, err := s.deps.Store.ListRecordings(r.Context(), f)
 	if err != nil {
 		return err
@@ -112,7 +136,8 @@ func (s *server) listRecordings(w http.ResponseWriter, r *http.Request) error {
 	}
 	resp := map[string]any{"entities": out}
 	if len(list) == f.Limit {
-		resp["nextAfter"] = list[len(list)-1].ID
+		resp["nextAfter"] = list[len(list)-1].ID // the older id cursor, kept for existing clients
+		resp["nextCursor"] = encodeCursor(list[len(list)-1], digest)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil

@@ -23,7 +23,7 @@ const (
 )
 
 // Routes registers the token endpoints on mux.
-func (s *Service) Routes(mux *http.ServeMux) {
+func (s *Service) Routes(mux httpx.Router) {
 	mux.HandleFunc("POST "+PathToken, s.tokenForm)
 	mux.HandleFunc("POST "+PathTokenJSON, s.tokenJSON)
 	mux.HandleFunc("POST "+PathRevoke, s.revokeForm)

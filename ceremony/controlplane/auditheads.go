@@ -13,7 +13,7 @@ const scopeAuditRead = "audit:read"
 // AuditHeadRoutes mounts GET /api/v2/audit/heads/latest: the newest head
 // in the anchor, for the auditor to keep a copy of (audit:read, authorized
 // by a: the gateway's own tokens).
-func (s *Service) AuditHeadRoutes(mux *http.ServeMux, a httpx.Authorizer) {
+func (s *Service) AuditHeadRoutes(mux httpx.Router, a httpx.Authorizer) {
 	if s.AuditLog() == nil {
 		return
 	}

@@ -129,7 +129,7 @@ func (s *Service) TokenIssuer() string {
 func (s *Service) AuditLog() *audit.Log { return s.audit }
 
 // Routes mounts the OAuth token endpoints.
-func (s *Service) Routes(mux *http.ServeMux) {
+func (s *Service) Routes(mux httpx.Router) {
 	if s.auth != nil {
 		s.auth.Routes(mux)
 	}

@@ -31,6 +31,8 @@ const PolicyRefresh = 2 * time.Second
 // as plain values (the gateway translates its config file into it).
 type Config struct {
 	OrgID, OrgRegion string
+	// CallerRegion reads national caller numbers in a recordings search.
+	CallerRegion string
 	// GatewayID names this gateway in the audit log and in its claims on
 	// jobs and scheduled operations.
 	GatewayID string
@@ -273,7 +275,7 @@ func (s *Service) Handler() http.Handler {
 		authz = api.BootstrapToken(s.adminToken)
 	}
 	st, cer := s.apiDeps()
-	h := api.New(api.Deps{Store: st, KMS: s.deps.Providers, OrgRegion: s.cfg.OrgRegion, Authorizer: authz,
+	h := api.New(api.Deps{Store: st, KMS: s.deps.Providers, OrgRegion: s.cfg.OrgRegion, CallerRegion: s.cfg.CallerRegion, Authorizer: authz,
 		Logger: s.log, MaxBodyBytes: s.cfg.MaxBodyBytes, DescribeTimeout: s.cfg.KMSTimeout,
 		Ceremony: cer, Jobs: s.jobsAPI(), PlatformKeyID: s.cfg.PlatformKeyID})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -10,7 +10,7 @@ import (
 
 const recordingColumns = `id, session_id, org_id, call_id, queue_id, direction, policy_id, policy_version,
 	key_provider, key_id, key_version, fallback, wrapped_dek, object_key, status, chunks, bytes, sha256,
-	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context`
+	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context, agent_id, caller`
 
 var finalStatuses = map[string]bool{
 	RecordingComplete: true, RecordingTruncated: true, RecordingRecovered: true, RecordingFailed: true,
@@ -37,11 +37,11 @@ func (s *SQL) CreateRecording(ctx context.Context, r Recording) error {
 		r.StartedAt = now
 	}
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO recordings (`+recordingColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		r.ID, r.SessionID, r.OrgID, r.CallID, r.QueueID, r.Direction, r.PolicyID, r.PolicyVersion,
 		r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback, r.WrappedDEK, r.ObjectKey, r.Status,
 		r.Chunks, r.Bytes, r.SHA256, r.StartedAt.UnixNano(), nanos(r.EndedAt), nanos(r.DurableAt),
-		r.GatewayID, now.UnixNano(), r.KMSContext)
+		r.GatewayID, now.UnixNano(), r.KMSContext, r.AgentID, r.Caller)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("%w: recording %s", ErrDuplicate, r.ID)
 	}
@@ -134,6 +134,9 @@ func (s *SQL) GetRecording(ctx context.Context, id string) (Recording, error) {
 // ListRecordings returns one page of recordings matching f.
 func (s *SQL) ListRecordings(ctx context.Context, f RecordingFilter) ([]Recording, error) {
 	var c conds
+	c.addEq("call_id", f.CallID)
+	c.addEq("agent_id", f.AgentID)
+	c.addEq("caller", f.Caller)
 	c.addEq("queue_id", f.QueueID)
 	c.addEq("key_id", f.KeyID)
 	c.addEq("status", f.Status)
@@ -152,6 +155,12 @@ func (s *SQL) ListRecordings(ctx context.Context, f RecordingFilter) ([]Recordin
 		// an empty page rather than restarting from the top.
 		c.add("(started_at, id) > (SELECT started_at, id FROM recordings WHERE id = ?)", f.After)
 	}
+	if f.Cursor != nil {
+		// Spelled out rather than a row comparison so both dialects use
+		// the (…, started_at, id) indexes.
+		n := f.Cursor.StartedAt.UnixNano()
+		c.add("(started_at > ? OR (started_at = ? AND id > ?))", n, n, f.Cursor.ID)
+	}
 	return s.queryRecordings(ctx, "list recordings", c, f.Limit)
 }
 
@@ -166,7 +175,7 @@ func scanRecording(sc scanner) (Recording, error) {
 	var ended, durable sql.NullInt64
 	err := sc.Scan(&r.ID, &r.SessionID, &r.OrgID, &r.CallID, &r.QueueID, &r.Direction, &r.PolicyID, &r.PolicyVersion,
 		&r.KeyProvider, &r.KeyID, &r.KeyVersion, &r.Fallback, &r.WrappedDEK, &r.ObjectKey, &r.Status,
-		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext)
+		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext, &r.AgentID, &r.Caller)
 	if err != nil {
 		return Recording{}, err
 	}

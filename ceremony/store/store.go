@@ -112,6 +112,10 @@ type Recording struct {
 	CallID    string
 	QueueID   string
 	Direction string
+	// AgentID and Caller are the session's call fields, for search; Caller
+	// is E.164 when it parses (recording.NormalizeCaller).
+	AgentID string
+	Caller  string
 	// PolicyID and PolicyVersion are the policy version the recording
 	// started under.
 	PolicyID      string
@@ -144,6 +148,11 @@ type Recording struct {
 
 // RecordingFilter selects recordings; zero fields do not filter.
 type RecordingFilter struct {
+	CallID  string
+	AgentID string
+	// Caller matches the index's normalised caller exactly: normalise it
+	// as the index did (recording.NormalizeCaller).
+	Caller    string
 	QueueID   string
 	KeyID     string
 	Status    string
@@ -154,9 +163,19 @@ type RecordingFilter struct {
 	Limit int
 	// After is the id of the last recording of the previous page.
 	After string
+	// Cursor, when set, is the (StartedAt, ID) of the last recording of
+	// the previous page: the keyset the list is ordered by, so a page
+	// never depends on a row that may since have been deleted.
+	Cursor *Position
 	// AwaitingRecovery keeps only ACTIVE recordings whose gateway lost its
 	// lease (gateways.go).
 	AwaitingRecovery bool
+}
+
+// Position is a recording's place in the list order (started_at, id).
+type Position struct {
+	StartedAt time.Time
+	ID        string
 }
 
 // MaxListLimit is the largest page ListRecordings returns.

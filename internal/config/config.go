@@ -54,6 +54,10 @@ type Debug struct {
 type Org struct {
 	ID     string `yaml:"id"`
 	Region string `yaml:"region"`
+	// CallerRegion (ISO 3166 alpha-2, e.g. GB) reads callers' national
+	// numbers as E.164 for the recordings search; empty: only
+	// international (+…) numbers are normalised (docs/search.md).
+	CallerRegion string `yaml:"callerRegion"`
 }
 
 // Log configures zap.

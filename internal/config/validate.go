@@ -12,6 +12,9 @@ import (
 var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
 
 // Validate checks the configuration and names the first bad field.
+// callerRegionRe is an ISO 3166 alpha-2 code (org.callerRegion).
+var callerRegionRe = regexp.MustCompile(`^[A-Z]{2}$`)
+
 func (c *Config) Validate() error {
 	checks := []struct {
 		ok    bool
@@ -21,6 +24,7 @@ func (c *Config) Validate() error {
 	}{
 		{idRe.MatchString(c.Org.ID), "org.id", c.Org.ID, "must be letters, digits, . _ : -"},
 		{c.Org.Region != "", "org.region", c.Org.Region, "must be set"},
+		{c.Org.CallerRegion == "" || callerRegionRe.MatchString(c.Org.CallerRegion), "org.callerRegion", c.Org.CallerRegion, "must be an ISO 3166 alpha-2 region such as GB, or empty"},
 		{oneOf(c.Log.Level, "debug", "info", "warn", "error"), "log.level", c.Log.Level, "must be debug, info, warn or error"},
 		{oneOf(c.Log.Format, "console", "json"), "log.format", c.Log.Format, "must be console or json"},
 		{validHostPort(c.API.Addr), "api.addr", c.API.Addr, "must be HOST:PORT"},

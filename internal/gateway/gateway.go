@@ -33,7 +33,8 @@ import (
 type Gateway struct {
 	cfg       *config.Config
 	log       *zap.Logger
-	id        string // gateway.id (cluster.ResolveID)
+	id        string   // gateway.id (cluster.ResolveID)
+	routes    []string // the API's patterns (http.go Routes)
 	keyring   *local.Keyring
 	providers kms.Registry
 	objects   storage.Store

@@ -17,21 +17,22 @@ const scopeMetrics = "metrics:read"
 // handler is the HTTP API: session API, control plane, WHIP, health,
 // metrics. It registers the request counter: Run calls it once.
 func (g *Gateway) handler() http.Handler {
-	mux, auth := http.NewServeMux(), g.cp.Authorizer(g.ingestToken)
+	mux, auth := httpx.NewMux(), g.cp.Authorizer(g.ingestToken)
 	sessionapi.New(sessionapi.Deps{Media: g.media, Authorizer: auth, MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes),
 		Logger: g.log, Refused: func(reason string) { g.metrics.Refused(reason).Inc() }}).Register(mux)
 	g.cp.Routes(mux)
 	g.cp.AuditHeadRoutes(mux, auth)
 	g.whipRoutes(mux, auth)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", httpx.Ready(g.readyChecks()...))
+	httpx.HealthRoutes(mux, g.readyChecks()...)
 	mux.Handle("/api/v2/", g.cp.Handler())
 	// Metrics carry no secrets but do reveal call volumes: authenticated.
 	mux.Handle("GET /metrics", httpx.RequireScope(auth, scopeMetrics, promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{})))
+	g.routes = mux.Patterns()
 	return httpx.CountRequestsOn(g.reg, mux)
 }
+
+// Routes are the API's patterns once Ready ("/api/v2/" stands for api.Routes).
+func (g *Gateway) Routes() []string { return g.routes }
 
 // readyChecks are what /readyz answers for: the store, the object store,
 // the platform key, the audit anchor, the spool and the index writer.

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"net/http"
 
 	"go.uber.org/zap"
 
@@ -50,7 +49,7 @@ const whipPath = "/whip"
 // whipRoutes mounts POST /whip and the WHIP session URLs, authorized like
 // the session API (scope media:ingest). WHIP sessions end with the media
 // manager: its shutdown ends every call, which closes the PeerConnections.
-func (g *Gateway) whipRoutes(mux *http.ServeMux, auth httpx.Authorizer) {
+func (g *Gateway) whipRoutes(mux httpx.Router, auth httpx.Authorizer) {
 	if g.cfg.WHIP.Disabled {
 		return
 	}

@@ -11,9 +11,7 @@ import (
 	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
-// What the end-to-end tests (tests/..., through gatewaytest) look at
-// inside a running gateway: the parts it assembled, so that a test checks
-// the real one rather than a copy of the wiring.
+// The parts the gateway assembled, for end-to-end tests to check the real ones.
 
 // Config is the configuration the gateway runs with.
 func (g *Gateway) Config() *config.Config { return g.cfg }

@@ -72,8 +72,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	srv := &http.Server{Handler: g.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.API.ReadTimeout.D()}
 	close(g.ready)
 	g.log.Info("mediaseal listening", zap.String("api", g.ln.Addr().String()), zap.Bool("tls", cfg.API.TLS.Enabled()), zap.String("dataDir", cfg.DataDir),
-		zap.String("storage", cfg.Storage.Type), zap.String("ingestToken", cfg.IngestTokenPath()),
-		zap.Int("portMin", cfg.Media.PortMin), zap.Int("portMax", cfg.Media.PortMax))
+		zap.String("storage", cfg.Storage.Type), zap.String("ingestToken", cfg.IngestTokenPath()), zap.Ints("ports", []int{cfg.Media.PortMin, cfg.Media.PortMax}))
 
 	stopMedia := background(ctx, g.media.Run)
 	srvErr := make(chan error, 1)

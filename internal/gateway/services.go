@@ -77,7 +77,7 @@ func (g *Gateway) onPool(f func(*broker.Broker, kms.KeyRef)) func(kms.KeyRef) {
 // object store, index and KMS providers.
 func (g *Gateway) newRecordings(reg prometheus.Registerer) (*recording.Service, error) {
 	k := g.recordingKeys()
-	return recording.New(recording.Deps{OrgID: g.cfg.Org.ID, GatewayID: g.id, Spool: g.spool, Objects: g.objects,
+	return recording.New(recording.Deps{OrgID: g.cfg.Org.ID, CallerRegion: g.cfg.Org.CallerRegion, GatewayID: g.id, Spool: g.spool, Objects: g.objects,
 		Index: k.Index, Provider: k.Provider, KMSTimeout: k.Timeout, UploadRetryMax: g.cfg.Spool.RetryMax.D(),
 		UploadAttempt: time.Minute, Registerer: reg, Logger: g.log})
 }

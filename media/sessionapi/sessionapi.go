@@ -68,7 +68,7 @@ func New(deps Deps) *API {
 
 // Register mounts the routes on mux, so the mux's route patterns name
 // them (the request metrics are labelled by pattern).
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux httpx.Router) {
 	mux.Handle("POST /v1/sessions", a.route(a.createSession))
 	mux.Handle("GET /v1/sessions/{id}", a.route(a.getSession))
 	mux.Handle("DELETE /v1/sessions/{id}", a.route(a.endSession))

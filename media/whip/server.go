@@ -55,7 +55,7 @@ func New(m *media.Manager, cfg Config) (*Server, error) {
 // Register mounts the endpoint at prefix (e.g. "/whip") and the session
 // URLs under it. auth wraps every handler except OPTIONS (a CORS
 // preflight carries no credentials).
-func (s *Server) Register(mux *http.ServeMux, prefix string, auth func(http.HandlerFunc) http.HandlerFunc) {
+func (s *Server) Register(mux httpx.Router, prefix string, auth func(http.HandlerFunc) http.HandlerFunc) {
 	mux.HandleFunc("OPTIONS "+prefix, s.cors(s.options(true)))
 	mux.HandleFunc("POST "+prefix, s.cors(auth(s.post(prefix))))
 	mux.HandleFunc("OPTIONS "+prefix+"/{id}", s.cors(s.options(false)))

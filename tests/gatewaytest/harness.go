@@ -76,6 +76,7 @@ func AuthGet(u string) (*http.Response, error) {
 // by yaml (merged as an override document) and edit.
 func Start(t testing.TB, edit func(*config.Config), opts ...gateway.Option) *Gateway {
 	t.Helper()
+	validateContract() // the harness's requests check docs/openapi.yaml (contract.go)
 	cfg := Config(t, edit)
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := gateway.New(ctx, cfg, zaptest.NewLogger(t), opts...)
@@ -152,6 +153,9 @@ func (tg *Gateway) Do(method, path string, body, out any) int {
 	}
 	req, _ := http.NewRequest(method, tg.URL+path, rd)
 	req.Header.Set("Authorization", "Bearer "+tg.Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tg.T.Fatal(err)
