@@ -365,9 +365,17 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		_ = s.respond(req, tx, 481, "Call/Transaction Does Not Exist", nil, "")
 		return
 	}
+	// The dialog stays findable until drop: a BYE that finds it already
+	// closing (a retransmission with a new transaction, a second leg
+	// tearing down) is told the dialog is gone, and the call ends once.
 	c.mu.Lock()
+	closing := c.closed
 	c.closed = true
 	c.mu.Unlock()
+	if closing {
+		_ = s.respond(req, tx, 481, "Call/Transaction Does Not Exist", nil, "")
+		return
+	}
 	_ = s.respond(req, tx, 200, "OK", nil, "")
 	s.log.Infow("SIPREC session ended by BYE", "callId", c.callID, "session", c.sess.ID)
 	s.drop(c, "siprec-bye")

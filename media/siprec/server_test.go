@@ -501,3 +501,38 @@ func TestPolicyDeclines(t *testing.T) {
 	}
 	s.waitNoSessions()
 }
+
+// Two BYEs of one dialog sent at once (an SBC retrying, or a second leg
+// tearing down) end the session once: one is answered 200, the other 481,
+// never two 200s for one end.
+func TestRacingByesEndOnce(t *testing.T) {
+	s := startSRS(t, nil)
+	for round := range 10 {
+		d := newDialog()
+		if res := s.invite(d, mpType, rsBody(sdpOffer(audioLine(7000, "1", "sendonly")), sample(t, "metadata-basic.xml"))); res.StatusCode != 200 {
+			t.Fatalf("round %d INVITE: %d", round, res.StatusCode)
+		}
+		byes := []*sip.Request{s.request(d, sip.BYE, "", nil), s.request(d, sip.BYE, "", nil)}
+		codes := make(chan int, len(byes))
+		for _, req := range byes {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				res, err := s.client.Do(ctx, req)
+				if err != nil {
+					codes <- 0
+					return
+				}
+				codes <- res.StatusCode
+			}()
+		}
+		got := map[int]int{}
+		for range byes {
+			got[<-codes]++
+		}
+		if got[200] != 1 || got[481] != 1 {
+			t.Fatalf("round %d: BYE answers %v, want one 200 and one 481", round, got)
+		}
+		s.waitNoSessions()
+	}
+}
