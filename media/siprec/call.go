@@ -79,7 +79,7 @@ func plan(meta *Metadata, offer *Offer, rolePath string) ([]*stream, []*stream, 
 	}
 	lines := make([]*stream, len(offer.Media))
 	seen := map[string]bool{}
-	usable := 0
+	usable, srtpOffered := 0, 0
 	for i, ml := range offer.Media {
 		if ml.Label == "" {
 			return nil, nil, wrap(ErrUnknownStream, "media line %d (%s) has no a=label", i+1, ml.Kind)
@@ -93,11 +93,17 @@ func plan(meta *Metadata, offer *Offer, rolePath string) ([]*stream, []*stream, 
 			return nil, nil, wrap(ErrUnknownStream, "media line %d label %q is not a stream of the metadata", i+1, trunc(ml.Label))
 		}
 		c, ok := ml.pickCodec()
+		if ml.srtp() && ml.Port != 0 {
+			srtpOffered++
+		}
 		if !ok || ml.Port == 0 {
 			continue
 		}
 		lines[i] = &stream{label: ml.Label, track: name(ms), codec: c, source: offer.source(ml)}
 		usable++
+	}
+	if usable == 0 && srtpOffered > 0 {
+		return nil, nil, wrap(ErrSRTPOffer, "%d media line(s) offer SRTP (SAVP), which this SRS does not decrypt; offer RTP/AVP", srtpOffered)
 	}
 	if usable == 0 {
 		return nil, nil, wrap(ErrNoCodec, "no audio media line offers PCMU, PCMA, G722 or opus")

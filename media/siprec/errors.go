@@ -25,6 +25,9 @@ var (
 	ErrUnknownStream = errors.New("siprec: unknown stream")
 	// ErrNoCodec: no media line offers a codec the SRS records (488).
 	ErrNoCodec = errors.New("siprec: no usable codec")
+	// ErrSRTPOffer: the only recordable lines are SRTP, which the SRS
+	// declines rather than record ciphertext (488).
+	ErrSRTPOffer = fmt.Errorf("%w: SRTP offered", ErrNoCodec)
 )
 
 // Status is the SIP status and reason phrase for err (500 when unknown).

@@ -54,6 +54,8 @@ func (s *Server) reject(req *sip.Request, tx sip.ServerTransaction, err error, t
 	switch {
 	case errors.Is(err, ErrMediaType):
 		hdrs = append(hdrs, sip.NewHeader("Accept", acceptTypes))
+	case errors.Is(err, ErrSRTPOffer):
+		hdrs = append(hdrs, sip.NewHeader("Warning", `302 mediaseal "Incompatible transport protocol: SRTP is not accepted, offer RTP/AVP"`))
 	case errors.Is(err, ErrNoCodec):
 		hdrs = append(hdrs, sip.NewHeader("Warning", `305 mediaseal "Incompatible media format"`))
 	}

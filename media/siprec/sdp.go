@@ -189,10 +189,21 @@ var staticCodecs = map[string]codec{
 	"9": {Name: "G722", PT: 9, Rate: 8000, rtpmapStr: "G722/8000"},
 }
 
+// plainRTP reports whether the line's profile is unencrypted RTP. SRTP
+// profiles (RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP…) carry ciphertext that
+// the recorder must never store as if it were audio: until this SRS
+// decrypts SDES-SRTP, such a line is declined.
+func (m *MediaLine) plainRTP() bool {
+	return strings.EqualFold(m.Proto, "RTP/AVP") || strings.EqualFold(m.Proto, "RTP/AVPF")
+}
+
+// srtp reports whether the line offers an SRTP profile.
+func (m *MediaLine) srtp() bool { return strings.Contains(strings.ToUpper(m.Proto), "SAVP") }
+
 // pickCodec chooses the first offered audio codec the recorder takes and
 // the telephone-event payload type, if any.
 func (m *MediaLine) pickCodec() (codec, bool) {
-	if m.Kind != "audio" || !strings.HasPrefix(m.Proto, "RTP/") {
+	if m.Kind != "audio" || !m.plainRTP() {
 		return codec{}, false
 	}
 	var c codec

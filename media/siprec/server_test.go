@@ -196,6 +196,32 @@ func audioLine(port int, label, dir string) string {
 	return fmt.Sprintf("m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=label:%s\r\na=%s\r\n", port, label, dir)
 }
 
+// srtpOffer is two SDES-SRTP audio lines as SBCs send them.
+func srtpOffer(proto string) string {
+	crypto := "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+	return sdpOffer(strings.Replace(audioLine(7000, "1", "sendonly"), "RTP/AVP", proto, 1)+crypto,
+		strings.Replace(audioLine(7002, "2", "sendonly"), "RTP/AVP", proto, 1)+crypto)
+}
+
+// An offer mixing an SRTP line with a plain one records the plain one
+// only: the SRTP line is declined (port 0), never recorded as audio.
+func TestSRTPLineDeclinedBesidePlain(t *testing.T) {
+	s := startSRS(t, nil)
+	offer := sdpOffer(audioLine(7000, "1", "sendonly"), strings.Replace(audioLine(7002, "2", "sendonly"), "RTP/AVP", "RTP/SAVP", 1)+
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n")
+	res := s.invite(newDialog(), mpType, rsBody(offer, sample(t, "metadata-basic.xml")))
+	if res.StatusCode != 200 {
+		t.Fatalf("INVITE: %d %v", res.StatusCode, res.GetHeader("Reason"))
+	}
+	ports, _ := answerPorts(t, res)
+	if len(ports) != 2 || ports[0] == 0 || ports[1] != 0 {
+		t.Fatalf("answer ports %v: want the plain line recorded and the SRTP line declined\n%s", ports, res.Body())
+	}
+	if strings.Contains(string(res.Body()), "a=crypto") {
+		t.Fatalf("answer accepts SRTP:\n%s", res.Body())
+	}
+}
+
 const mpType = "multipart/mixed;boundary=foobar"
 
 func rsBody(sdp string, meta []byte) []byte {
@@ -337,6 +363,8 @@ func TestRejections(t *testing.T) {
 		{"media line without label", mpType, rsBody(sdpOffer("m=audio 7000 RTP/AVP 0\r\n"), meta), nil, 400},
 		{"no usable codec", mpType, rsBody(sdpOffer(strings.ReplaceAll(audioLine(7000, "1", "sendonly"), "RTP/AVP 0 101", "RTP/AVP 18"),
 			"m=video 7002 RTP/AVP 97\r\na=rtpmap:97 VP8/90000\r\na=label:2\r\n"), meta), nil, 488},
+		{"SRTP offer (RTP/SAVP with a=crypto)", mpType, rsBody(srtpOffer("RTP/SAVP"), meta), nil, 488},
+		{"SRTP offer (RTP/SAVPF)", mpType, rsBody(srtpOffer("RTP/SAVPF"), meta), nil, 488},
 		{"bad SDP", mpType, rsBody("hello", meta), nil, 400},
 		{"text body", "text/plain", []byte("hi"), nil, 415},
 		{"not a recording session", mpType, rsBody(good, meta), []sip.Header{sip.NewHeader("Supported", "timer")}, 421},
@@ -361,6 +389,11 @@ func TestRejections(t *testing.T) {
 			if tt.code == 400 || tt.code == 488 || tt.code == 415 {
 				if h := res.GetHeader("Reason"); h == nil || !strings.Contains(h.Value(), fmt.Sprintf("cause=%d", tt.code)) {
 					t.Fatalf("no Reason header: %v", h)
+				}
+			}
+			if strings.HasPrefix(tt.name, "SRTP offer") {
+				if w := res.GetHeader("Warning"); w == nil || !strings.HasPrefix(w.Value(), "302 ") || !strings.Contains(w.Value(), "SRTP") {
+					t.Fatalf("SRTP offer refused without a 302 Warning naming SRTP: %v", w)
 				}
 			}
 			if len(s.m.Sessions()) != 0 {
