@@ -6,7 +6,7 @@ import (
 )
 
 func FuzzMetadata(f *testing.F) {
-	for _, n := range []string{"metadata-basic.xml", "metadata-three-streams.xml", "metadata-partial-update.xml", "metadata-unknown-stream.xml"} {
+	for _, n := range []string{"metadata-basic.xml", "metadata-three-streams.xml", "metadata-partial-update.xml", "metadata-unknown-stream.xml", "metadata-draft.xml"} {
 		f.Add(sample(f, n))
 	}
 	f.Add([]byte(`<recording><participant participant_id="a"><nameID aor="x"/></participant></recording>`))

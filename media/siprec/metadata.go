@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -116,16 +117,16 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 	for _, k := range root.kids {
 		switch k.name {
 		case "session":
-			if id := k.attrs["session_id"]; id != "" {
+			if id := attr(k, "session_id", "id"); id != "" {
 				m.SessionIDs = append(m.SessionIDs, id)
 			}
 			if m.SIPSessionID == "" {
 				m.SIPSessionID = k.childText("sipSessionID")
 			}
 		case "participant":
-			id := k.attrs["participant_id"]
+			id := attr(k, "participant_id", "id")
 			if id == "" {
-				return nil, wrap(ErrMetadata, "<participant> without participant_id")
+				return nil, wrap(ErrMetadata, "<participant> without participant_id (or the draft schema's id)")
 			}
 			if parts[id] != nil {
 				return nil, wrap(ErrMetadata, "participant %q defined twice", id)
@@ -133,20 +134,41 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 			p := &Participant{ID: id, node: k}
 			if n := k.child("nameID"); n != nil {
 				p.AoR, p.Name = n.attrs["aor"], n.childText("name")
+			} else { // the draft schema: <aor> and <name> of their own
+				p.AoR, p.Name = k.childText("aor"), k.childText("name")
+			}
+			// The draft schema lists a participant's streams inside it
+			// rather than in a participantstreamassoc.
+			for _, c := range k.kids {
+				switch c.name {
+				case "send":
+					p.Send = append(p.Send, c.text)
+				case "recv":
+					p.Recv = append(p.Recv, c.text)
+				}
 			}
 			parts[id] = p
 			m.Participants = append(m.Participants, p)
 		case "stream":
-			id := k.attrs["stream_id"]
+			id := attr(k, "stream_id", "id")
 			if id == "" {
-				return nil, wrap(ErrMetadata, "<stream> without stream_id")
+				return nil, wrap(ErrMetadata, "<stream> without stream_id (or the draft schema's id)")
 			}
 			if streams[id] != nil {
 				return nil, wrap(ErrMetadata, "stream %q defined twice", id)
 			}
-			s := &Stream{ID: id, SessionID: k.attrs["session_id"], Label: k.childText("label")}
+			s := &Stream{ID: id, SessionID: attr(k, "session_id", "session"), Label: k.childText("label")}
 			streams[id] = s
 			m.Streams = append(m.Streams, s)
+		}
+	}
+	if !m.Partial {
+		for _, p := range m.Participants {
+			for _, id := range slices.Concat(p.Send, p.Recv) {
+				if streams[id] == nil {
+					return nil, wrap(ErrUnknownStream, "participant %q names unknown stream %q", p.ID, id)
+				}
+			}
 		}
 	}
 	for _, k := range root.kids {
@@ -178,6 +200,19 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 		}
 	}
 	return m, nil
+}
+
+// attr is the first of names that n carries: RFC 7865 names ids
+// participant_id, stream_id and session_id; the pre-RFC draft schema that
+// deployed SBCs still send names them id (and a stream's session
+// "session").
+func attr(n *node, names ...string) string {
+	for _, name := range names {
+		if v := n.attrs[name]; v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func parseTree(b []byte) (*node, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -172,5 +173,42 @@ func TestStatusMapping(t *testing.T) {
 		if got, _ := Status(err); got != want {
 			t.Errorf("Status(%v) = %d, want %d", err, got, want)
 		}
+	}
+}
+
+// The pre-RFC draft schema maps to the same participants, streams, senders
+// and roles as the RFC 7865 form of the same call.
+func TestParseMetadataDraftSchema(t *testing.T) {
+	rfc, err := ParseMetadata(sample(t, "metadata-basic.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft, err := ParseMetadata(sample(t, "metadata-draft.xml"))
+	if err != nil {
+		t.Fatalf("draft schema refused: %v", err)
+	}
+	if len(draft.Participants) != 2 || len(draft.Streams) != 2 || len(draft.SessionIDs) != 1 || draft.SessionIDs[0] != rfc.SessionIDs[0] {
+		t.Fatalf("draft parsed %+v", draft)
+	}
+	for i, p := range draft.Participants {
+		q := rfc.Participants[i]
+		if p.ID != q.ID || p.AoR != q.AoR || p.Name != q.Name || !slices.Equal(p.Send, q.Send) || !slices.Equal(p.Recv, q.Recv) {
+			t.Errorf("participant %d: draft %+v, RFC %+v", i, p, q)
+		}
+	}
+	for _, label := range []string{"1", "2"} {
+		ds, rs := draft.StreamByLabel(label), rfc.StreamByLabel(label)
+		if ds == nil || ds.ID != rs.ID || ds.SessionID != rs.SessionID || draft.Sender(ds.ID).ID != rfc.Sender(rs.ID).ID {
+			t.Errorf("stream %s: draft %+v, RFC %+v", label, ds, rs)
+		}
+	}
+	if r := roles(draft, defaultRole); r["zSfPoSvdSDCmU3A3TRDxAw=="] != "agent" {
+		t.Errorf("draft roles %v", r)
+	}
+	// A draft participant naming a stream that is not there is refused
+	// as in the RFC form.
+	bad := strings.Replace(string(sample(t, "metadata-draft.xml")), "<send>UAAMm5GRQKSCMVvLyl4rFw==</send>", "<send>nope</send>", 1)
+	if _, err := ParseMetadata([]byte(bad)); !errors.Is(err, ErrUnknownStream) {
+		t.Fatalf("draft participant sending an unknown stream: %v", err)
 	}
 }

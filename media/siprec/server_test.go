@@ -535,6 +535,26 @@ func TestPolicyDeclines(t *testing.T) {
 	s.waitNoSessions()
 }
 
+// A recording session whose metadata is in the pre-RFC draft schema (as
+// older SBC families send it) is recorded with the same call fields as
+// the RFC 7865 form (it was answered 400 before).
+func TestDraftSchemaMetadataRecorded(t *testing.T) {
+	s := startSRS(t, nil)
+	res := s.invite(newDialog(), mpType, rsBody(sdpOffer(audioLine(7000, "1", "sendonly"), audioLine(7002, "2", "sendonly")), sample(t, "metadata-draft.xml")))
+	if res.StatusCode != 200 {
+		t.Fatalf("INVITE with draft-schema metadata: %d %v", res.StatusCode, res.GetHeader("Reason"))
+	}
+	sess := s.onlySession()
+	r := sess.Request
+	if r.QueueID != "support" || r.CallID != "call-7f3a" || r.Direction != policy.DirectionInbound ||
+		r.CallerID != "+441234567890" || r.AgentID != "agent-7" {
+		t.Fatalf("mapped request %+v", r)
+	}
+	if len(sess.Tracks) != 2 || sess.Tracks[0].Label != "caller" || sess.Tracks[1].Label != "agent" {
+		t.Fatalf("tracks %+v", sess.Tracks)
+	}
+}
+
 // Two BYEs of one dialog sent at once (an SBC retrying, or a second leg
 // tearing down) end the session once: one is answered 200, the other 481,
 // never two 200s for one end.
