@@ -112,8 +112,17 @@ gateway: {id: %s, leaseTTL: 1s}
 			Details map[string]any `json:"details"`
 		} `json:"entities"`
 	}
-	if code := b.Admin("GET", "/api/v2/audit/events?action=gateway.lease_expired", nil, &events); code != http.StatusOK ||
-		len(events.Entities) != 1 || events.Entities[0].Target != "gateway gw-a" ||
+	// B audits the expiry right after it marks the recordings (the sweep
+	// writes the mark, counts it, then records the entry): give the entry
+	// a moment to land.
+	code := 0
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		code = b.Admin("GET", "/api/v2/audit/events?action=gateway.lease_expired", nil, &events)
+		if code != http.StatusOK || len(events.Entities) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if code != http.StatusOK || len(events.Entities) != 1 || events.Entities[0].Target != "gateway gw-a" ||
 		!strings.Contains(fmt.Sprint(events.Entities[0].Details["recordingsAwaitingRecovery"]), s.RecordingID) {
 		t.Errorf("audit gateway.lease_expired: %d %+v", code, events)
 	}
