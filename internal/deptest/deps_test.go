@@ -19,7 +19,7 @@ var layers = [][]string{
 	// Leaves: the recording format, the policy model, the receive loops,
 	// the codecs, the strict JSON reader, locked memory and the test
 	// servers, none of which import the project.
-	{"storage/seal", "policy", "media/udprx", "media/codec", "httpx/strictjson", "kms/secmem", "internal/testenv", "bench/peers/ng"},
+	{"storage/seal", "policy", "media/udprx", "media/srtp", "media/codec", "httpx/strictjson", "kms/secmem", "internal/testenv", "bench/peers/ng"},
 	// The one HTTP layer (errors, bearer tokens, status recording).
 	{"httpx"},
 	// Contracts.

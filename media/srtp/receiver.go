@@ -1,0 +1,152 @@
+package srtp
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	pion "github.com/pion/srtp/v3"
+	"github.com/pion/transport/v5/replaydetector"
+)
+
+// DefaultWindow is the replay window in packets when the sender names
+// none (RFC 3711 §3.3.2 asks for at least 64; jittery SBC forks reorder
+// more than that).
+const DefaultWindow = 1024
+
+// Index limits of the replay detectors: a 48-bit SRTP index (ROC and
+// sequence number) and a 31-bit SRTCP index (RFC 3711 §3.4).
+const (
+	maxSRTPIndex  = 1<<48 - 1
+	maxSRTCPIndex = 1<<31 - 1
+)
+
+// Verdict is the outcome of one packet.
+type Verdict uint8
+
+// Verdicts of Receiver.RTP and Receiver.RTCP.
+const (
+	OK        Verdict = iota
+	Auth              // tag did not verify (wrong key, tampered) or unknown MKI
+	Replay            // index already seen or behind the window
+	Malformed         // too short or not parseable as (S)RTP/SRTCP
+)
+
+// Drops counts packets the receiver refused, per reason.
+type Drops struct {
+	Auth, Replay, Malformed atomic.Int64
+}
+
+// Receiver decrypts the SRTP and SRTCP of one track. It is used by the one
+// goroutine that reads the track's sockets (the replay flags below are not
+// shared), and keeps the rollover counter of each SSRC so the index stays
+// right across sequence-number wrap (RFC 3711 §3.3.1).
+type Receiver struct {
+	suite Suite
+	ctx   *pion.Context
+	Drops Drops
+	// replayed is set by the replay detectors when they refuse an index:
+	// pion's duplicate error is unexported, so the detector tells.
+	replayed bool
+}
+
+// flagging wraps a replay detector to report refusals to its Receiver.
+type flagging struct {
+	replaydetector.ReplayDetector
+	r *Receiver
+}
+
+func (f flagging) Check(seq uint64) (func() bool, bool) {
+	accept, ok := f.ReplayDetector.Check(seq)
+	if !ok {
+		f.r.replayed = true
+	}
+	return accept, ok
+}
+
+// NewReceiver keys a receiver with c and, for senders using MKIs, the other
+// keys more (an MKI selects the key per packet, RFC 3711 §3.1).
+func NewReceiver(c Crypto, more ...Crypto) (*Receiver, error) {
+	p, ok := profiles[c.Suite]
+	if !ok {
+		return nil, cryptoErr("suite not supported (want one of %v)", Suites)
+	}
+	kl, _ := c.Suite.keyLens()
+	if len(c.Key) <= kl {
+		return nil, cryptoErr("key too short for %s", c.Suite)
+	}
+	w := c.Window
+	if w == 0 {
+		w = DefaultWindow
+	}
+	r := &Receiver{suite: c.Suite}
+	opts := []pion.ContextOption{
+		pion.SRTPReplayDetectorFactory(func() replaydetector.ReplayDetector {
+			return flagging{replaydetector.New(w, maxSRTPIndex), r}
+		}),
+		pion.SRTCPReplayDetectorFactory(func() replaydetector.ReplayDetector {
+			return flagging{replaydetector.New(w, maxSRTCPIndex), r}
+		}),
+	}
+	if len(c.MKI) > 0 {
+		opts = append(opts, pion.MasterKeyIndicator(c.MKI))
+	}
+	ctx, err := pion.CreateContext(c.Key[:kl], c.Key[kl:], p, opts...)
+	if err != nil {
+		// pion's errors name lengths and profiles, never key bytes.
+		return nil, fmt.Errorf("srtp: %s context: %w", c.Suite, err)
+	}
+	for _, m := range more {
+		if m.Suite != c.Suite || len(m.Key) != len(c.Key) {
+			return nil, cryptoErr("MKI keys of different suites")
+		}
+		if err := ctx.AddCipherForMKI(m.MKI, m.Key[:kl], m.Key[kl:]); err != nil {
+			return nil, fmt.Errorf("srtp: MKI key: %w", err)
+		}
+	}
+	r.ctx = ctx
+	return r, nil
+}
+
+// Suite is the suite the receiver decrypts.
+func (r *Receiver) Suite() Suite { return r.suite }
+
+// RTP authenticates and decrypts one SRTP packet into dst (which may be
+// pkt's own storage: pion decrypts in place when they alias) and returns
+// the RTP packet. hdr is the caller's scratch header.
+func (r *Receiver) RTP(dst, pkt []byte, hdr *rtp.Header) ([]byte, Verdict) {
+	r.replayed = false
+	out, err := r.ctx.DecryptRTP(dst, pkt, hdr)
+	if err == nil {
+		return out, OK
+	}
+	return nil, r.drop(err)
+}
+
+// RTCP authenticates and decrypts one SRTCP compound packet into dst.
+func (r *Receiver) RTCP(dst, pkt []byte) ([]byte, Verdict) {
+	r.replayed = false
+	var hdr rtcp.Header
+	out, err := r.ctx.DecryptRTCP(dst, pkt, &hdr)
+	if err == nil {
+		return out, OK
+	}
+	return nil, r.drop(err)
+}
+
+// drop counts a refused packet by its reason.
+func (r *Receiver) drop(err error) Verdict {
+	switch {
+	case r.replayed:
+		r.Drops.Replay.Add(1)
+		return Replay
+	case errors.Is(err, pion.ErrFailedToVerifyAuthTag), errors.Is(err, pion.ErrMKINotFound):
+		r.Drops.Auth.Add(1)
+		return Auth
+	default:
+		r.Drops.Malformed.Add(1)
+		return Malformed
+	}
+}
