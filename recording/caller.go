@@ -28,9 +28,26 @@ func NormalizeCaller(raw, region string) string {
 	if region == "" {
 		region = "ZZ" // unknown region: only numbers with a leading + parse
 	}
-	n, err := phonenumbers.Parse(num, strings.ToUpper(region))
-	if err != nil || !phonenumbers.IsPossibleNumber(n) {
+	e, ok := e164(num, strings.ToUpper(region))
+	if !ok {
 		return s
 	}
-	return phonenumbers.Format(n, phonenumbers.E164)
+	// The E.164 form must read back as itself: for some inputs the parser
+	// drops a national prefix once more on a second reading ("+640010011"
+	// becomes "+64010011", then "+6410011"), and a search by the number
+	// the index shows would then miss it. Such a number is kept as given.
+	if again, ok := e164(e, "ZZ"); !ok || again != e {
+		return s
+	}
+	return e
+}
+
+// e164 parses num in region and formats it as E.164 when it is a
+// possible number.
+func e164(num, region string) (string, bool) {
+	n, err := phonenumbers.Parse(num, region)
+	if err != nil || !phonenumbers.IsPossibleNumber(n) {
+		return "", false
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), true
 }
