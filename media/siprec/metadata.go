@@ -139,14 +139,7 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 			}
 			// The draft schema lists a participant's streams inside it
 			// rather than in a participantstreamassoc.
-			for _, c := range k.kids {
-				switch c.name {
-				case "send":
-					p.Send = append(p.Send, c.text)
-				case "recv":
-					p.Recv = append(p.Recv, c.text)
-				}
-			}
+			p.addStreams(k)
 			parts[id] = p
 			m.Participants = append(m.Participants, p)
 		case "stream":
@@ -160,15 +153,6 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 			s := &Stream{ID: id, SessionID: attr(k, "session_id", "session"), Label: k.childText("label")}
 			streams[id] = s
 			m.Streams = append(m.Streams, s)
-		}
-	}
-	if !m.Partial {
-		for _, p := range m.Participants {
-			for _, id := range slices.Concat(p.Send, p.Recv) {
-				if streams[id] == nil {
-					return nil, wrap(ErrUnknownStream, "participant %q names unknown stream %q", p.ID, id)
-				}
-			}
 		}
 	}
 	for _, k := range root.kids {
@@ -185,21 +169,30 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 				return nil, wrap(ErrUnknownStream, "participantstreamassoc names unknown participant %q", k.attrs["participant_id"])
 			}
 		}
-		for _, c := range k.kids {
-			switch c.name {
-			case "send":
-				p.Send = append(p.Send, c.text)
-			case "recv":
-				p.Recv = append(p.Recv, c.text)
-			default:
-				continue
-			}
-			if streams[c.text] == nil && !m.Partial {
-				return nil, wrap(ErrUnknownStream, "participant %q %ss unknown stream %q", p.ID, c.name, c.text)
+		p.addStreams(k)
+	}
+	if !m.Partial { // a partial update may name streams of an earlier snapshot
+		for _, p := range m.Participants {
+			for _, id := range slices.Concat(p.Send, p.Recv) {
+				if streams[id] == nil {
+					return nil, wrap(ErrUnknownStream, "participant %q names unknown stream %q", p.ID, id)
+				}
 			}
 		}
 	}
 	return m, nil
+}
+
+// addStreams appends the streams k's <send> and <recv> children name.
+func (p *Participant) addStreams(k *node) {
+	for _, c := range k.kids {
+		switch c.name {
+		case "send":
+			p.Send = append(p.Send, c.text)
+		case "recv":
+			p.Recv = append(p.Recv, c.text)
+		}
+	}
 }
 
 // attr is the first of names that n carries: RFC 7865 names ids

@@ -260,6 +260,20 @@ func answerPorts(t *testing.T, res *sip.Response) (ports []int, dirs []string) {
 	return
 }
 
+// checkBasicCall checks the call fields and tracks that
+// metadata-basic.xml (and its draft-schema twin) map to.
+func checkBasicCall(t *testing.T, sess *media.Session) {
+	t.Helper()
+	r := sess.Request
+	if r.QueueID != "support" || r.CallID != "call-7f3a" || r.Direction != policy.DirectionInbound ||
+		r.CallerID != "+441234567890" || r.AgentID != "agent-7" {
+		t.Fatalf("mapped request %+v", r)
+	}
+	if len(sess.Tracks) != 2 || sess.Tracks[0].Label != "caller" || sess.Tracks[1].Label != "agent" {
+		t.Fatalf("tracks %+v", sess.Tracks)
+	}
+}
+
 func TestRecordingSessionLifecycle(t *testing.T) {
 	s := startSRS(t, nil)
 	d := newDialog()
@@ -278,14 +292,7 @@ func TestRecordingSessionLifecycle(t *testing.T) {
 		t.Fatalf("answer ports %v dirs %v\n%s", ports, dirs, res.Body())
 	}
 	sess := s.onlySession()
-	r := sess.Request
-	if r.QueueID != "support" || r.CallID != "call-7f3a" || r.Direction != policy.DirectionInbound ||
-		r.CallerID != "+441234567890" || r.AgentID != "agent-7" {
-		t.Fatalf("mapped request %+v", r)
-	}
-	if len(sess.Tracks) != 2 || sess.Tracks[0].Label != "caller" || sess.Tracks[1].Label != "agent" {
-		t.Fatalf("tracks %+v", sess.Tracks)
-	}
+	checkBasicCall(t, sess)
 	addrs := sess.Addrs()
 	if !strings.HasSuffix(addrs[0].RTP, fmt.Sprint(":", ports[0])) || !strings.HasSuffix(addrs[1].RTP, fmt.Sprint(":", ports[1])) {
 		t.Fatalf("answer ports %v are not the session's %v", ports, addrs)
@@ -545,14 +552,7 @@ func TestDraftSchemaMetadataRecorded(t *testing.T) {
 		t.Fatalf("INVITE with draft-schema metadata: %d %v", res.StatusCode, res.GetHeader("Reason"))
 	}
 	sess := s.onlySession()
-	r := sess.Request
-	if r.QueueID != "support" || r.CallID != "call-7f3a" || r.Direction != policy.DirectionInbound ||
-		r.CallerID != "+441234567890" || r.AgentID != "agent-7" {
-		t.Fatalf("mapped request %+v", r)
-	}
-	if len(sess.Tracks) != 2 || sess.Tracks[0].Label != "caller" || sess.Tracks[1].Label != "agent" {
-		t.Fatalf("tracks %+v", sess.Tracks)
-	}
+	checkBasicCall(t, sess)
 }
 
 // Two BYEs of one dialog sent at once (an SBC retrying, or a second leg
