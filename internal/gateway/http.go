@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mediaseal/mediaseal/console"
 	"github.com/mediaseal/mediaseal/httpx"
 	"github.com/mediaseal/mediaseal/media/sessionapi"
 )
@@ -19,7 +20,7 @@ const ScopeIngest = sessionapi.ScopeIngest
 const ScopeMetrics = "metrics:read"
 
 // Handler is the HTTP API: session API, control plane, WHIP, health,
-// metrics.
+// metrics, and the web console.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	sessionapi.New(sessionapi.Deps{Media: g.media, Authorizer: g.authorizer(), MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes),
@@ -32,6 +33,7 @@ func (g *Gateway) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", httpx.Ready(g.readyChecks()...))
 	mux.Handle("/api/v2/", g.cp.Handler())
+	mux.Handle(console.Prefix, console.Handler()) // static files; it acts only through /api/v2
 	// Metrics carry no secrets but do reveal call volumes: authenticated.
 	mux.Handle("GET /metrics", g.requireScope(ScopeMetrics, promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{}).ServeHTTP))
 	return httpx.CountRequests(mux, func(route string, code int) { g.apiRequests.WithLabelValues(route, strconv.Itoa(code)).Inc() })
