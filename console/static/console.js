@@ -111,6 +111,26 @@ function formQuery(form) {
   return q;
 }
 
+// listPage fetches one page of a filtered list: the form's filters, a
+// limit and, for "More", the cursor the page before returned.
+function listPage(formId, path, limit, after) {
+  const q = formQuery($(formId));
+  q.set('limit', String(limit));
+  if (after) q.set('after', after);
+  return api('GET', path + '?' + q.toString());
+}
+
+// showPage shows a page's table in container id, or for "More" appends
+// its rows to the table already there.
+function showPage(id, t, more) {
+  const tb = more ? $(id).querySelector('tbody') : null;
+  if (!tb) {
+    replace(id, t);
+    return;
+  }
+  for (const tr of t.querySelectorAll('tbody tr')) tb.append(tr);
+}
+
 // ---- sign-in and sections ----
 
 const sections = {
@@ -181,7 +201,10 @@ function onHash() {
   const li = document.querySelector('li[data-section="' + name + '"]');
   if (li && !li.hidden) {
     show(name);
-    sections[name].load();
+    // Busy while the section reloads from the API (assistive technology
+    // and tests wait for the fresh content).
+    $(name).setAttribute('aria-busy', 'true');
+    sections[name].load().finally(() => $(name).setAttribute('aria-busy', 'false'));
   }
 }
 
@@ -264,10 +287,9 @@ let current = null;
 let blobURL = null;
 
 async function searchRecordings(more) {
-  const q = formQuery($('recordings-form'));
-  q.set('limit', '50');
-  if (more && recAfter) q.set('after', recAfter);
-  const r = await api('GET', '/api/v2/recordings?' + q.toString());
+  $('recordings-list').setAttribute('aria-busy', 'true');
+  const r = await listPage('recordings-form', '/api/v2/recordings', 50, more && recAfter);
+  $('recordings-list').setAttribute('aria-busy', 'false');
   if (denied(r)) return false;
   if (r.status !== 200) { status('Search: ' + errText(r), true); return true; }
   const rows = (r.body.entities || []).map((x) => ({
@@ -275,13 +297,7 @@ async function searchRecordings(more) {
     cells: [el('button', { type: 'button', class: 'open-recording', onclick: () => openRecording(x.id) }, x.id),
       x.callId, x.queueId, x.status, fmtTime(x.startedAt), x.key.provider + ':' + x.key.keyId + (x.key.fallback ? ' (fallback)' : '')],
   }));
-  const t = table('Recordings', ['Recording', 'Call', 'Queue', 'Status', 'Started', 'Key'], rows);
-  if (more) {
-    const tb = $('recordings-list').querySelector('tbody');
-    for (const tr of t.querySelectorAll('tbody tr')) tb.append(tr);
-  } else {
-    replace('recordings-list', t);
-  }
+  showPage('recordings-list', table('Recordings', ['Recording', 'Call', 'Queue', 'Status', 'Started', 'Key'], rows), more);
   recAfter = r.body.nextAfter || '';
   $('recordings-more').hidden = !recAfter;
   return true;
@@ -418,10 +434,7 @@ async function loadAudit() {
 }
 
 async function listAudit(more) {
-  const q = formQuery($('audit-form'));
-  q.set('limit', '100');
-  if (more && auditAfter) q.set('after', auditAfter);
-  const r = await api('GET', '/api/v2/audit/events?' + q.toString());
+  const r = await listPage('audit-form', '/api/v2/audit/events', 100, more && auditAfter);
   if (denied(r)) return false;
   if (r.status !== 200) { status('Audit: ' + errText(r), true); return true; }
   const t = table('Audit log', ['Seq', 'At', 'Actor', 'Action', 'Target', 'Outcome', 'Details'],
@@ -429,12 +442,7 @@ async function listAudit(more) {
       attrs: { 'data-seq': String(e.seq), 'data-action': e.action },
       cells: [e.seq, fmtTime(e.at), e.actor, e.action, e.target, e.outcome, el('code', { text: JSON.stringify(e.details) })],
     })));
-  if (more) {
-    const tb = $('audit-list').querySelector('tbody');
-    for (const tr of t.querySelectorAll('tbody tr')) tb.append(tr);
-  } else {
-    replace('audit-list', t);
-  }
+  showPage('audit-list', t, more);
   auditAfter = r.body.nextAfter ? String(r.body.nextAfter) : '';
   $('audit-more').hidden = !auditAfter;
   return true;

@@ -17,6 +17,20 @@ import (
 // callSeconds is the length of the recorded call the console plays.
 const callSeconds = 2
 
+// openRecording searches the recordings (after the filters typed by
+// filters) and opens recording id's details.
+func (tb *tab) openRecording(id string, filters ...chromedp.Action[chromedp.Void]) {
+	tb.b.t.Helper()
+	tb.open("recordings")
+	// The list is busy from the click until the search's answer is shown.
+	open := `#recordings-list[aria-busy="false"] tr[data-id="` + id + `"] button.open-recording`
+	tb.do("open recording "+id, append(filters,
+		chromedp.Click(chromedp.CSS("#recordings-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(open)),
+		chromedp.Click(chromedp.CSS(open)),
+		chromedp.WaitVisible(chromedp.CSS("#recording-fields dd")))...)
+}
+
 // recordStereoCall records a callSeconds call on queue pci (customer
 // key: playback needs the quorum) with a tone on each side and waits
 // until it is stored.
@@ -75,12 +89,8 @@ func TestConsoleCeremony(t *testing.T) {
 	if got := strings.Join(req.navVisible(), ","); got != "approvals,recordings" {
 		t.Fatalf("requester's sections: %s", got)
 	}
-	req.open("recordings")
-	req.do("search by queue",
-		chromedp.SendKeys(chromedp.CSS("#q-queueId"), "pci"),
-		chromedp.Click(chromedp.CSS("#recordings-form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS(`tr[data-id="`+recID+`"] button.open-recording`)),
-		chromedp.Click(chromedp.CSS(`tr[data-id="`+recID+`"] button.open-recording`)),
+	req.openRecording(recID, chromedp.SendKeys(chromedp.CSS("#q-queueId"), "pci"))
+	req.do("propose",
 		chromedp.WaitVisible(chromedp.CSS("#playback-request")),
 		chromedp.SendKeys(chromedp.CSS("#playback-reason"), reason),
 		chromedp.Click(chromedp.CSS("#playback-propose")))
@@ -146,9 +156,8 @@ func TestConsoleCeremony(t *testing.T) {
 	}
 
 	// The requester plays the call in the page, to its end.
-	req.open("recordings")
+	req.openRecording(recID)
 	req.do("play",
-		chromedp.Click(chromedp.CSS(`tr[data-id="`+recID+`"] button.open-recording`)),
 		chromedp.WaitVisible(chromedp.CSS(`button.play[data-approval="`+pid+`"]`)),
 		chromedp.Click(chromedp.CSS(`button.play[data-approval="`+pid+`"]`)))
 	req.waitJS("decoded", `document.getElementById('decoded').dataset.duration !== undefined`, 30*time.Second)
@@ -234,12 +243,7 @@ func TestConsoleCeremony(t *testing.T) {
 	if got := strings.Join(pa.navVisible(), ","); got != "approvals,recordings,keys,jobs" {
 		t.Fatalf("policy admin's sections: %s", got)
 	}
-	pa.open("recordings")
-	pa.do("open the recording",
-		chromedp.Click(chromedp.CSS("#recordings-form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS(`tr[data-id="`+recID+`"] button.open-recording`)),
-		chromedp.Click(chromedp.CSS(`tr[data-id="`+recID+`"] button.open-recording`)),
-		chromedp.WaitVisible(chromedp.CSS("#recording-fields dd")))
+	pa.openRecording(recID)
 	if got := eval[string](pa, `[document.getElementById('playback-request').hidden, document.getElementById('player').hidden,
 		document.querySelectorAll('button.play').length].join(',')`); got != "true,true,0" {
 		t.Fatalf("policy admin's playback controls (request hidden, player hidden, play buttons): %s", got)
