@@ -11,14 +11,12 @@ import (
 const scopeAuditRead = "audit:read"
 
 // AuditHeadRoutes mounts GET /api/v2/audit/heads/latest: the newest head
-// in the anchor, for the auditor to keep a copy of, and GET
-// /api/v2/audit/verify (auditverify.go) (audit:read, authorized by a: the
-// gateway's own tokens).
+// in the anchor, for the auditor to keep a copy of (audit:read, authorized
+// by a: the gateway's own tokens).
 func (s *Service) AuditHeadRoutes(mux *http.ServeMux, a httpx.Authorizer) {
 	if s.AuditLog() == nil {
 		return
 	}
-	mux.Handle("GET "+PathAuditVerify, httpx.RequireScope(a, scopeAuditRead, http.HandlerFunc(s.auditVerify)))
 	mux.Handle("GET /api/v2/audit/heads/latest", httpx.RequireScope(a, scopeAuditRead, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var an audit.Anchor
 		var err error

@@ -1,65 +1,37 @@
 package controlplane
 
 import (
+	"context"
 	"errors"
-	"net/http"
+	"fmt"
 
 	"go.uber.org/zap"
 
+	"github.com/mediaseal/mediaseal/ceremony/api"
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/ceremony/store"
-	"github.com/mediaseal/mediaseal/httpx"
 )
 
-// PathAuditVerify is the route of the online audit verification.
-const PathAuditVerify = "/api/v2/audit/verify"
-
-// auditVerifyJSON is what GET /api/v2/audit/verify answers: the CLI's
-// `audit verify` report, and on a broken chain the first entry at fault.
-type auditVerifyJSON struct {
-	Intact      bool   `json:"intact"`
-	Entries     int64  `json:"entries"`
-	HeadSeq     int64  `json:"headSeq"`
-	HeadHash    string `json:"headHash"`
-	Checkpoints int    `json:"checkpoints"`
-	Anchored    int    `json:"anchored"`
-	AnchoredSeq int64  `json:"anchoredSeq"`
-	// Anchor names where the anchored heads came from ("" when none is
-	// configured: a cut tail cannot then be told).
-	Anchor string `json:"anchor"`
-	// Keys says where the checkpoint keys came from: the database here,
-	// so a proof against the database's holder needs the CLI with the
-	// auditor's pinned keys (--keys).
-	Keys      string `json:"keys"`
-	BrokenSeq int64  `json:"brokenSeq,omitempty"`
-	BrokenID  string `json:"brokenId,omitempty"`
-	Reason    string `json:"reason,omitempty"`
-}
-
-// auditVerify recomputes the chain, the signed checkpoints and the
-// anchored heads as `mediaseal audit verify` does (keys from the
-// database), for the console's auditor. A broken chain is a 200 with
-// intact false and the entry named; a verification that cannot run is a
-// 503, never "intact".
-func (s *Service) auditVerify(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+// verifyAudit recomputes the chain, the signed checkpoints and the
+// anchored heads as `mediaseal audit verify` does, with the keys the
+// database holds, for GET /api/v2/audit/verify. A broken chain is a
+// result (Intact false, the entry named); an error means the
+// verification could not run.
+func (s *Service) verifyAudit(ctx context.Context) (api.AuditVerification, error) {
+	out := api.AuditVerification{Keys: "database"}
 	keys, err := audit.PublicKeys(ctx, s.st)
 	if err != nil {
-		headsError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "cannot read the audit keys", err)
-		return
+		return out, fmt.Errorf("reading the audit keys: %w", err)
 	}
-	out := auditVerifyJSON{Keys: "database"}
 	var heads []store.AuditCheckpoint
 	if s.deps.Anchor != nil {
 		an, err := s.deps.Anchor(ctx)
 		if err != nil {
-			headsError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "cannot open the audit anchor", err)
-			return
+			return out, fmt.Errorf("opening the audit anchor: %w", err)
 		}
 		if an != nil {
 			if heads, err = an.Heads(ctx); err != nil {
-				headsError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "cannot read the audit anchor", err)
-				return
+				return out, fmt.Errorf("reading the audit anchor %s: %w", an, err)
 			}
 			out.Anchor = an.String()
 		}
@@ -77,8 +49,7 @@ func (s *Service) auditVerify(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Warn("audit: verification through the API found the log tampered", zap.Int64("seq", rep.BrokenSeq), zap.String("reason", out.Reason))
 	default:
-		headsError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "cannot verify the audit log", err)
-		return
+		return out, err
 	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	return out, nil
 }

@@ -113,11 +113,19 @@ function formQuery(form) {
 
 // listPage fetches one page of a filtered list: the form's filters, a
 // limit and, for "More", the cursor the page before returned.
-function listPage(formId, path, limit, after) {
+function listPage(formId, path, limit, next) {
   const q = formQuery($(formId));
   q.set('limit', String(limit));
-  if (after) q.set('after', after);
+  if (next) q.set(next.param, next.value);
   return api('GET', path + '?' + q.toString());
+}
+
+// nextPage is the cursor of the page after r's: the opaque, filter-bound
+// nextCursor where the API gives one, else the older nextAfter.
+function nextPage(r) {
+  if (r.body.nextCursor) return { param: 'cursor', value: r.body.nextCursor };
+  if (r.body.nextAfter) return { param: 'after', value: String(r.body.nextAfter) };
+  return null;
 }
 
 // showPage shows a page's table in container id, or for "More" appends
@@ -282,13 +290,13 @@ async function veto(a, reason) {
 
 // ---- recordings ----
 
-let recAfter = '';
+let recNext = null;
 let current = null;
 let blobURL = null;
 
 async function searchRecordings(more) {
   $('recordings-list').setAttribute('aria-busy', 'true');
-  const r = await listPage('recordings-form', '/api/v2/recordings', 50, more && recAfter);
+  const r = await listPage('recordings-form', '/api/v2/recordings', 50, more && recNext);
   $('recordings-list').setAttribute('aria-busy', 'false');
   if (denied(r)) return false;
   if (r.status !== 200) { status('Search: ' + errText(r), true); return true; }
@@ -298,8 +306,8 @@ async function searchRecordings(more) {
       x.callId, x.queueId, x.status, fmtTime(x.startedAt), x.key.provider + ':' + x.key.keyId + (x.key.fallback ? ' (fallback)' : '')],
   }));
   showPage('recordings-list', table('Recordings', ['Recording', 'Call', 'Queue', 'Status', 'Started', 'Key'], rows), more);
-  recAfter = r.body.nextAfter || '';
-  $('recordings-more').hidden = !recAfter;
+  recNext = nextPage(r);
+  $('recordings-more').hidden = !recNext;
   return true;
 }
 
@@ -425,7 +433,7 @@ async function loadKeys() {
 
 // ---- audit ----
 
-let auditAfter = '';
+let auditNext = null;
 
 async function loadAudit() {
   const ok = await listAudit(false);
@@ -434,7 +442,7 @@ async function loadAudit() {
 }
 
 async function listAudit(more) {
-  const r = await listPage('audit-form', '/api/v2/audit/events', 100, more && auditAfter);
+  const r = await listPage('audit-form', '/api/v2/audit/events', 100, more && auditNext);
   if (denied(r)) return false;
   if (r.status !== 200) { status('Audit: ' + errText(r), true); return true; }
   const t = table('Audit log', ['Seq', 'At', 'Actor', 'Action', 'Target', 'Outcome', 'Details'],
@@ -443,8 +451,8 @@ async function listAudit(more) {
       cells: [e.seq, fmtTime(e.at), e.actor, e.action, e.target, e.outcome, el('code', { text: JSON.stringify(e.details) })],
     })));
   showPage('audit-list', t, more);
-  auditAfter = r.body.nextAfter ? String(r.body.nextAfter) : '';
-  $('audit-more').hidden = !auditAfter;
+  auditNext = nextPage(r);
+  $('audit-more').hidden = !auditNext;
   return true;
 }
 

@@ -20,7 +20,7 @@ const ScopeIngest = sessionapi.ScopeIngest
 const ScopeMetrics = "metrics:read"
 
 // Handler is the HTTP API: session API, control plane, WHIP, health,
-// metrics, and the web console.
+// metrics.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	sessionapi.New(sessionapi.Deps{Media: g.media, Authorizer: g.authorizer(), MaxBodyBytes: int64(g.cfg.API.MaxBodyBytes),
