@@ -33,7 +33,7 @@ func (g *Gateway) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", httpx.Ready(g.readyChecks()...))
 	mux.Handle("/api/v2/", g.cp.Handler())
-	mux.Handle(console.Prefix, console.Handler()) // static files; it acts only through /api/v2
+	mux.Handle("GET "+console.Prefix, console.Handler()) // static files; it acts only through /api/v2
 	// Metrics carry no secrets but do reveal call volumes: authenticated.
 	mux.Handle("GET /metrics", g.requireScope(ScopeMetrics, promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{}).ServeHTTP))
 	return httpx.CountRequests(mux, func(route string, code int) { g.apiRequests.WithLabelValues(route, strconv.Itoa(code)).Inc() })
