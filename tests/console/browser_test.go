@@ -136,6 +136,9 @@ func (tb *tab) signIn(tg *gatewaytest.Gateway, id string) {
 // open shows a section through the navigation, as a user clicks it.
 func (tb *tab) open(section string) {
 	tb.b.t.Helper()
+	if eval[bool](tb, `location.hash === '#`+section+`' && document.body.dataset.section === '`+section+`'`) {
+		return // already shown: the link would not fire a hashchange
+	}
 	eval[chromedp.Void](tb, `document.getElementById('`+section+`').removeAttribute('aria-busy')`)
 	tb.do("open "+section, chromedp.Click(chromedp.CSS(`#nav a[href="#`+section+`"]`)))
 	tb.waitJS(section+" loaded", `document.body.dataset.section === '`+section+`' && document.getElementById('`+section+`').getAttribute('aria-busy') === 'false'`, 30*time.Second)

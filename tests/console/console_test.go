@@ -252,6 +252,20 @@ func TestConsoleCeremony(t *testing.T) {
 	if code, _, _ := tg.Principal("policy-admin-1").Call("GET", "/api/v2/recordings/"+recID+"/media?format=wav-stereo", nil); code != 403 {
 		t.Fatalf("policy admin playback: %d, want 403", code)
 	}
+	// The search form asks the API by call id, agent and caller number
+	// (the API normalises the number and filters).
+	eval[chromedp.Void](pa, `(() => { const f = window.fetch; window.__urls = [];
+		window.fetch = (u, i) => { window.__urls.push(String(u)); return f(u, i); }; })()`)
+	pa.do("search by call, agent and caller",
+		chromedp.SendKeys(chromedp.CSS("#q-callId"), "call-4711"),
+		chromedp.SendKeys(chromedp.CSS("#q-agentId"), "agent-7"),
+		chromedp.SendKeys(chromedp.CSS("#q-caller"), "+44 1234"),
+		chromedp.Click(chromedp.CSS("#recordings-form button[type=submit]")))
+	pa.waitJS("search sent", `window.__urls.some(u => u.startsWith('/api/v2/recordings?'))`, 10*time.Second)
+	if u := eval[string](pa, `window.__urls.find(u => u.startsWith('/api/v2/recordings?'))`); !strings.Contains(u, "callId=call-4711") ||
+		!strings.Contains(u, "agentId=agent-7") || !strings.Contains(u, "caller=%2B44+1234") {
+		t.Fatalf("search request %q", u)
+	}
 	pa.open("approvals")
 	pa.axeCheck("approvals (policy admin)")
 
