@@ -31,10 +31,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 bash "$repo/scripts/install-rtpengine.sh" # its own script: it also stops a daemon the package started
 
-# The Go tools are independent builds: run them side by side (their module
-# downloads and links overlap) and fail if either fails.
+# The tools are independent installs: run them side by side (the Go modules'
+# downloads and links overlap) and fail if any fails.
 pids=()
-for s in install-local-kms.sh install-versitygw.sh; do
+for s in install-local-kms.sh install-versitygw.sh install-axe.sh; do
 	bash "$repo/scripts/$s" &
 	pids+=($!)
 done

@@ -51,6 +51,9 @@ type Ceremony struct {
 	// Keys carries out approved key disables and deletions in the key's
 	// provider; nil changes only the registry state.
 	Keys KeyLifecycle
+	// VerifyAudit verifies the audit log now (GET /api/v2/audit/verify,
+	// auditverify.go); nil answers 404.
+	VerifyAudit func(ctx context.Context) (AuditVerification, error)
 }
 
 // KeyLifecycle carries out the destructive key operations once their
@@ -74,6 +77,7 @@ func (s *server) ceremonyRoutes() []Route {
 		{"POST", "/api/v2/approvals/{id}/approve", ScopeApprovalsApprove, s.approve},
 		{"POST", "/api/v2/approvals/{id}/veto", ScopeApprovalsVeto, s.veto},
 		{"GET", "/api/v2/audit/events", ScopeAuditRead, s.listAuditEvents},
+		{"GET", "/api/v2/audit/verify", ScopeAuditRead, s.verifyAudit},
 		// {part} is "media": a literal would conflict with /api/v2/recordings/policies/{id}.
 		{"GET", "/api/v2/recordings/{id}/{part}", ScopePlayback, s.playback},
 		{"POST", "/api/v2/keys/{keyId}/disable", ScopeKeyWrite, s.disableKey},

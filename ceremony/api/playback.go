@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -67,21 +68,38 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var rep ExportReport // set before the first byte is written
+	track := v.Get("track")
+	req := ExportRequest{ID: rec.ID, Format: format, Track: track, Salvage: salvage}
+	part, err := s.playbackRange(r, w, req)
 	lw := &lazyHeader{w: w, set: func() {
 		h := w.Header()
 		h.Set("Content-Type", ft.contentType)
 		h.Set("Content-Disposition", `attachment; filename="`+rec.ID+"."+ft.ext+`"`)
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Accept-Ranges", "bytes")
 		h.Set(HeaderRecordingStatus, rep.Status)
 		h.Set(HeaderRecordingVerified, strconv.FormatBool(rep.Verified))
+		if part != nil {
+			h.Set("Content-Range", contentRange(part.start, part.end, part.size))
+			h.Set("Content-Length", strconv.FormatInt(part.end-part.start+1, 10))
+			w.WriteHeader(http.StatusPartialContent)
+		}
 	}}
 	p, _ := PrincipalFrom(r.Context())
-	track := v.Get("track")
-	rep, err = s.deps.Ceremony.Exporter.ExportRecording(r.Context(), ExportRequest{ID: rec.ID, Format: format, Track: track,
-		Salvage: salvage, Verified: func(v ExportReport) { rep = v }}, lw)
+	if err == nil {
+		var dst io.Writer = lw
+		if part != nil {
+			dst = &windowWriter{w: lw, skip: part.start, remain: part.end - part.start + 1}
+		}
+		req.Verified = func(v ExportReport) { rep = v }
+		rep, err = s.deps.Ceremony.Exporter.ExportRecording(r.Context(), req, dst)
+	}
 	ev := audit.Event{Actor: p.ID, Action: "recording.playback", Target: rec.ID, Outcome: audit.OutcomeSuccess,
 		Details: map[string]any{"format": format, "track": track, "bytes": lw.n, "keyProvider": rec.KeyProvider, "keyId": rec.KeyID, "approval": r.Header.Get(HeaderApproval)}}
+	if part != nil {
+		ev.Details["range"] = contentRange(part.start, part.end, part.size)
+	}
 	rep.auditDetails(ev.Details, salvage)
 	if err != nil {
 		ev.Outcome, ev.Details["reason"] = audit.OutcomeFailure, err.Error()
@@ -102,7 +120,43 @@ func (s *server) playback(w http.ResponseWriter, r *http.Request) error {
 		s.log.Error("playback failed mid-stream", zap.String("recording", rec.ID), zap.Error(err))
 		return errAbort
 	}
+	var e *Error
+	if errors.As(err, &e) && e.Code == CodeRangeNotSatisfiable {
+		return e
+	}
 	return playbackRefusal(rec.ID, err)
+}
+
+// partial is the byte range a playback answers with 206.
+type partial struct{ start, end, size int64 }
+
+// playbackRange reads the request's Range header. With one byte range
+// (and no If-Range, which the export has no validator for), the export
+// is first run to count its length, since a range from the end needs it
+// and the answer must state it; the second run, the one audited, sends
+// only the range. An export still verifies the whole recording before
+// its first byte either way. Nil means the whole export; a range past
+// the end is a 416 whose Content-Range gives the length.
+func (s *server) playbackRange(r *http.Request, w http.ResponseWriter, req ExportRequest) (*partial, error) {
+	h := r.Header.Get("Range")
+	if h == "" || r.Header.Get("If-Range") != "" {
+		return nil, nil
+	}
+	rs, ok := parseRange(h)
+	if !ok {
+		return nil, nil
+	}
+	var n countWriter
+	if _, err := s.deps.Ceremony.Exporter.ExportRecording(r.Context(), req, &n); err != nil {
+		return nil, err
+	}
+	start, end, ok := rs.resolve(n.n)
+	if !ok {
+		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(n.n, 10))
+		return nil, errorf(http.StatusRequestedRangeNotSatisfiable, CodeRangeNotSatisfiable,
+			"range %q is outside the %d bytes of this export", h, n.n)
+	}
+	return &partial{start: start, end: end, size: n.n}, nil
 }
 
 // lazyHeader sets the success headers only when the first byte is written.

@@ -71,7 +71,7 @@ func (s *Service) Open(ctx context.Context, adminTokenFile string) error {
 	}
 	s.approvals = approvals.New(s.st, s.approvalsConfig(), s.audit)
 	s.api = api.Ceremony{Approvals: s.approvals, Audit: s.audit, Exporter: s.deps.Exporter, Keys: keyLifecycle{s},
-		PlatformProvider: s.deps.PlatformKey.Provider, PlatformKeyID: s.deps.PlatformKey.KeyID}
+		PlatformProvider: s.deps.PlatformKey.Provider, PlatformKeyID: s.deps.PlatformKey.KeyID, VerifyAudit: s.verifyAudit}
 	if !s.cfg.AcceptAdminToken {
 		adminToken = "" // ceremony.adminToken: false: service tokens only
 	}

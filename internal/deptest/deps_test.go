@@ -19,7 +19,7 @@ var layers = [][]string{
 	// Leaves: the recording format, the policy model, the receive loops,
 	// the codecs, the strict JSON reader, locked memory and the test
 	// servers, none of which import the project.
-	{"storage/seal", "policy", "media/udprx", "media/srtp", "media/codec", "httpx/strictjson", "kms/secmem", "internal/testenv", "bench/peers/ng"},
+	{"storage/seal", "policy", "media/udprx", "media/srtp", "media/codec", "httpx/strictjson", "kms/secmem", "internal/testenv", "bench/peers/ng", "console"},
 	// The one HTTP layer (errors, bearer tokens, status recording).
 	{"httpx"},
 	// Contracts.
@@ -63,7 +63,7 @@ var layers = [][]string{
 	{"bench/plot", "cmd/mediaseal"},
 	{"cmd/mediaseal-bench"},
 	// End-to-end tests of the assembled gateway.
-	{"tests/ceremony", "tests/media", "tests/storage", "tests/cluster", "tests/keys", "tests/export", "tests/whip"},
+	{"tests/ceremony", "tests/media", "tests/storage", "tests/cluster", "tests/keys", "tests/export", "tests/whip", "tests/console"},
 	{"internal/deptest"},
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mediaseal/mediaseal/console"
 	"github.com/mediaseal/mediaseal/httpx"
 	"github.com/mediaseal/mediaseal/media/sessionapi"
 )
@@ -25,6 +26,7 @@ func (g *Gateway) handler() http.Handler {
 	g.whipRoutes(mux, auth)
 	httpx.HealthRoutes(mux, g.readyChecks()...)
 	mux.Handle("/api/v2/", g.cp.Handler())
+	mux.Handle("GET "+console.Prefix, console.Handler()) // static files; it acts only through /api/v2
 	// Metrics carry no secrets but do reveal call volumes: authenticated.
 	mux.Handle("GET /metrics", httpx.RequireScope(auth, scopeMetrics, promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{})))
 	g.routes = mux.Patterns()

@@ -20,22 +20,8 @@ import (
 	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
-// chromiumBinary installs Chromium if needed (scripts/install-chromium.sh)
-// and returns its path.
-func chromiumBinary(t testing.TB) string {
-	t.Helper()
-	cmd := exec.Command("bash", filepath.Join(testenv.RepoRoot(t), "scripts", "install-chromium.sh"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("install chromium (scripts/install-chromium.sh): %v\n%s", err, out)
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("chromium not on PATH after scripts/install-chromium.sh")
-	return ""
-}
+// chromiumBinary installs Chromium if needed and returns its path.
+func chromiumBinary(t testing.TB) string { return gatewaytest.Chromium(t) }
 
 // pageReport is one step the publisher page reports.
 type pageReport struct {
