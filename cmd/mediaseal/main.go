@@ -44,7 +44,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.caFile, "ca", "", "PEM CA file trusted for the gateway's HTTPS API (default $"+envCA+")")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.setupTLS() }
 	root.AddCommand(newServe(g), newExport(g), newVerify(g))
-	root.AddCommand(newPolicies(g), newKeys(g))
+	root.AddCommand(newPolicies(g), newKeys(g), newRecordings(g))
 	root.AddCommand(newToken(g), newApprovals(g), newAudit(g))
 	root.AddCommand(newJobs(g))
 	root.AddCommand(newQuorum(g))

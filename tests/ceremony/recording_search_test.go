@@ -1,9 +1,15 @@
 package ceremony_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +133,8 @@ func recordingSearch(t *testing.T, tg *gatewaytest.Gateway) {
 		}
 	}
 
+	searchByCLI(t, tg, auditor, run, ids)
+
 	// What an attacker tries with a cursor: forged, truncated, reused
 	// under another filter, oversize. Each a 400 naming the cursor.
 	first := search(q)["nextCursor"].(string)
@@ -154,5 +162,55 @@ func recordingSearch(t *testing.T, tg *gatewaytest.Gateway) {
 	// Oversized search fields are refused, not run.
 	if code, _, m := auditor.Call("GET", "/api/v2/recordings?caller="+strings.Repeat("9", 300), nil); code != 400 || m["field"] != "caller" {
 		t.Fatalf("oversize caller: %d %v", code, m)
+	}
+}
+
+// searchByCLI runs `mediaseal recordings search` as an operator would:
+// the flags reach the API as its query, a small --limit follows the
+// cursor across pages, and the table names each recording.
+func searchByCLI(t *testing.T, tg *gatewaytest.Gateway, auditor *gatewaytest.Principal, run string, ids map[string]string) {
+	t.Helper()
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(auditor.Token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(args ...string) string {
+		t.Helper()
+		args = append([]string{"recordings", "--api", tg.URL, "--token-file", tokenFile}, args...)
+		out, err := exec.Command(gatewaytest.MediasealBinary(t), args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("mediaseal %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	var got struct {
+		Entities []struct {
+			ID     string `json:"id"`
+			Caller string `json:"caller"`
+		} `json:"entities"`
+	}
+	// Pages of one until three: the cursor is followed.
+	if err := json.Unmarshal([]byte(cli("search", "-o", "json", "--caller", "01632 960001", "--agent-id", "agent-"+run,
+		"--status", "COMPLETE", "--page-size", "1", "--limit", "10")), &got); err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, e := range got.Entities {
+		if e.Caller != "+441632960001" {
+			t.Fatalf("cli caller: %+v", e)
+		}
+		found = append(found, e.ID)
+	}
+	want := slices.Sorted(maps.Values(ids))
+	slices.Sort(found)
+	if !slices.Equal(found, want) {
+		t.Fatalf("cli search: %v, want %v", found, want)
+	}
+	if err := json.Unmarshal([]byte(cli("search", "-o", "json", "--agent-id", "agent-"+run, "--page-size", "1", "--limit", "2")), &got); err != nil || len(got.Entities) != 2 {
+		t.Fatalf("--limit 2: %v %+v", err, got)
+	}
+	table := cli("search", "--call-id", "c1-"+run)
+	if !strings.Contains(table, ids["c1-"+run]) || !strings.Contains(table, "+441632960001") || strings.Contains(table, ids["c0-"+run]) {
+		t.Fatalf("cli table:\n%s", table)
 	}
 }
