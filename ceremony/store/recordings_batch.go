@@ -31,8 +31,19 @@ func (s *SQL) UpdateRecordingsProgress(ctx context.Context, ps []Progress) error
 			return fmt.Errorf("store: prepare progress: %w", err)
 		}
 		defer stmt.Close()
+		// Each row's statement runs without ctx's cancellation: given a
+		// cancellable context, the SQLite driver starts a goroutine per
+		// statement to interrupt it, so a batch of thousands of rows made
+		// thousands of goroutines at once, and their stacks stayed in the
+		// gateway's memory (about 4 KiB per live recording). A row's update
+		// by primary key is short; ctx still bounds the transaction and is
+		// checked between rows.
+		rowCtx := context.WithoutCancel(ctx)
 		for _, p := range ps {
-			if _, err := stmt.ExecContext(ctx, p.Chunks, p.Bytes, nanos(p.DurableAt), now, p.ID, RecordingActive, p.Chunks, p.Bytes); err != nil {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("store: progress batch: %w", err)
+			}
+			if _, err := stmt.ExecContext(rowCtx, p.Chunks, p.Bytes, nanos(p.DurableAt), now, p.ID, RecordingActive, p.Chunks, p.Bytes); err != nil {
 				return fmt.Errorf("store: progress of %s: %w", p.ID, err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"sync"
 )
 
 // Unmarshal decodes body into v after Check, and only when every object
@@ -20,16 +21,17 @@ func Unmarshal(body []byte, v any) error {
 	if err := Check(body); err != nil {
 		return err
 	}
+	// The tree only carries member names to fields; json.Unmarshal reads
+	// the body in place, where a Decoder would copy it into buffers of its
+	// own (the session API decodes a body per call, thousands at once).
 	var tree any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&tree); err != nil {
+	if err := json.Unmarshal(body, &tree); err != nil {
 		return errorf("", "cannot decode: %v", err) // Check accepted it: not reached
 	}
 	if err := fields(tree, reflect.TypeOf(v), ""); err != nil {
 		return err
 	}
-	dec = json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return err
@@ -97,9 +99,22 @@ func fields(tree any, t reflect.Type, path string) error {
 	return nil
 }
 
+// fieldCache holds structFields' answer per type: a request type's fields
+// do not change, and building the map made garbage on every request.
+var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
 // structFields returns the JSON names of t's fields (as encoding/json
 // names them, promoted fields of untagged embedded structs included).
+// The map is shared: callers only read it.
 func structFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m, _ := fieldCache.LoadOrStore(t, buildFields(t))
+	return m.(map[string]reflect.Type)
+}
+
+func buildFields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)

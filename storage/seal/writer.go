@@ -28,6 +28,10 @@ type Writer struct {
 	// that a quiet call does not hold a full chunk of memory.
 	buf  []byte
 	zbuf []byte // [prefixLen reserved || compressed payload], same idea
+	// peak is the largest chunk frame built so far (prefix, records, tag);
+	// settled is set once the buffer has been fitted to it (see reserve).
+	peak    int
+	settled bool
 
 	index      uint32 // index of the next chunk
 	arrivalMax int64
@@ -168,14 +172,18 @@ func (w *Writer) reserve(n int) {
 		return
 	}
 	// The buffer is kept for the writer's life, once per live recording,
-	// so its size should settle just above the most one flush interval
-	// has held: grown to what is needed plus a sixteenth, never by less
-	// than a sixteenth (the copies stay amortized O(1) per byte). Coarser
-	// steps (doubling, or even a quarter) leave most recordings a step
-	// above their need whenever flushes run a packet late, and that
-	// excess, times every recording, dominates the gateway's heap.
+	// so two costs matter: how far above its need it settles (times every
+	// live recording) and how much garbage growing it makes (recordings
+	// start in bursts, and garbage made at once raises the heap the
+	// runtime then keeps). So it grows by quarters while the first chunks
+	// show what a flush interval holds, is fitted once to that (see
+	// settle), and only then grows by sixteenths.
 	need := len(w.buf) + n + tagLen
-	c := min(max(cap(w.buf)+cap(w.buf)/16, need+need/16), prefixLen+w.maxChunk+tagLen)
+	step := cap(w.buf) / 4
+	if w.settled {
+		step = max(cap(w.buf), need) / 16
+	}
+	c := min(max(cap(w.buf)+step, need+step), prefixLen+w.maxChunk+tagLen)
 	nb := make([]byte, len(w.buf), c)
 	copy(nb, w.buf)
 	clear(w.buf) // do not leave plaintext behind for the collector
@@ -250,6 +258,7 @@ func (w *Writer) seal(typ chunkType) error {
 
 	// Whatever happens to the write, this index is spent.
 	w.index++
+	w.peak = max(w.peak, len(w.buf)+tagLen)
 	w.buf = w.buf[:prefixLen]
 	if _, err := w.dst.Write(out); err != nil {
 		w.err = fmt.Errorf("seal: writing chunk %d: %w", p.index, err)
@@ -257,5 +266,23 @@ func (w *Writer) seal(typ chunkType) error {
 	}
 	w.stats.Chunks++
 	w.stats.SealedBytes += int64(len(out))
+	w.settle()
 	return nil
+}
+
+// settleAfter is how many chunks show what a flush interval holds: the
+// first may be short (the call's first packets, an early first flush).
+const settleAfter = 3
+
+// settle fits the chunk buffer, once, to a sixteenth above the largest
+// chunk of the first settleAfter (the quarter steps of growth may have
+// left it up to a quarter above).
+func (w *Writer) settle() {
+	if w.settled || w.index < settleAfter {
+		return
+	}
+	w.settled = true
+	if fit := w.peak + w.peak/16; cap(w.buf) > fit {
+		w.buf = make([]byte, prefixLen, fit)
+	}
 }
