@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/storage/spool"
 )
 
 // flushTimes records every flush's start and end.
@@ -55,22 +57,38 @@ func (o *flushTimes) inFlight() (most, flushes int) {
 	return most, flushes
 }
 
-// With a group commit a flush mostly waits for the shared syncfs; flushes
-// waiting for it must not hold back the others (a pool as small as the
-// fsync bound lets too few run at once, and the flush queue of a large
+// With a group commit a flush mostly waits for the shared syncfs;
+// flushes waiting for it must not hold back the others (a pool as small as
+// the fsync bound lets too few run at once, and the flush queue of a large
 // gateway grows without end). Many recordings falling due together all
-// join the commits in flight.
+// join the commits in flight. A commit is held open on purpose, so what
+// runs meanwhile does not depend on how fast the machine's syncfs is.
 func TestFlushesWaitingForAGroupCommitDoNotHoldBackOthers(t *testing.T) {
 	const sessions = 400
+	var (
+		holding atomic.Bool
+		release = make(chan struct{})
+	)
+	sp, err := spool.Open(t.TempDir(), 1<<30, spool.CommitWrapper(func(commit func() error) error {
+		if holding.Load() {
+			<-release
+		}
+		return commit()
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sp.GroupCommit() {
+		t.Skip("no syncfs on this system: each flush syncs its own file") // Linux always has it
+	}
 	obs := &flushTimes{}
 	tm := newTestManager(t, recordPolicy(false), func(c *Config, d *Deps) {
 		c.MaxSessions = sessions
 		c.FlushInterval = 300 * time.Millisecond
+		c.GroupCommit = true
 		d.Observer = obs
+		d.Recordings = lifecycle(t, sp)
 	})
-	if !tm.sp.GroupCommit() {
-		t.Skip("no syncfs on this system: each flush syncs its own file") // Linux always has it
-	}
 	ctx := context.Background()
 	var all []*Session
 	for i := range sessions {
@@ -87,24 +105,37 @@ func TestFlushesWaitingForAGroupCommitDoNotHoldBackOthers(t *testing.T) {
 			s.Push(0, at.Add(time.Duration(seq)*20*time.Millisecond), pkt(t, 0, seq+1, uint32(seq)*160, make([]byte, 160)))
 		}
 	}
-	// Every session has fallen due at least twice.
-	time.Sleep(800 * time.Millisecond)
+	// Hold the next commit: every flush that falls due meanwhile waits on
+	// it, and more workers than the fsync bound must be running them.
+	holding.Store(true)
+	deadline := time.Now().Add(10 * time.Second)
+	for tm.flushLive.Load() <= flushWorkers {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d flush workers while a group commit is held, want more than %d: flushes waiting for it hold back the others",
+				tm.flushLive.Load(), flushWorkers)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	holding.Store(false)
+	close(release)
+	// Every session falls due at least twice more.
+	time.Sleep(700 * time.Millisecond)
 	for _, s := range all {
 		if _, err := tm.End(ctx, s.ID, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	most, flushes := obs.inFlight()
-	t.Logf("%d scheduled flushes, at most %d at once, %d spool commits", flushes, most, tm.sp.Commits())
+	t.Logf("%d scheduled flushes, at most %d at once, %d spool commits", flushes, most, sp.Commits())
 	if flushes < sessions {
 		t.Fatalf("%d scheduled flushes of %d sessions due at least twice", flushes, sessions)
 	}
 	if most <= flushWorkers {
-		t.Fatalf("at most %d flushes ran at once, want more than %d: flushes waiting for a group commit hold back the others", most, flushWorkers)
+		t.Fatalf("at most %d flushes ran at once, want more than %d", most, flushWorkers)
 	}
 	// Workers do not outlive the flushes: with nothing due none is left
 	// holding a stack.
-	deadline := time.Now().Add(2 * time.Second)
+	deadline = time.Now().Add(2 * time.Second)
 	for tm.flushLive.Load() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d flush workers still live with nothing to flush", tm.flushLive.Load())

@@ -64,6 +64,16 @@ type Option func(*Spool)
 // data too).
 func CommitPerFile() Option { return func(s *Spool) { s.commit.perFile = true } }
 
+// CommitWrapper runs every commit through wrap, which must call commit
+// once and return its error: for instrumentation, and for tests that hold
+// a commit open to see what waits on it.
+func CommitWrapper(wrap func(commit func() error) error) Option {
+	return func(s *Spool) {
+		inner := s.commit.sync
+		s.commit.sync = func(dir string, f *os.File) error { return wrap(func() error { return inner(dir, f) }) }
+	}
+}
+
 // Open opens (creating with 0700) the spool at dir, limited to maxBytes.
 func Open(dir string, maxBytes int64, opts ...Option) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {

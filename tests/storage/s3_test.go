@@ -325,19 +325,24 @@ func TestSpoolFullRefusesSessions(t *testing.T) {
 	// upload of the oldest recording and starts no other until that probe
 	// is confirmed, so the oldest leaves the spool first, however slow its
 	// attempt (the SDK retries inside it when it raced the restart). Then
-	// two workers start the rest oldest first; these files are the same
-	// size, so no recording overtakes one more than two places older
-	// (newest first, or a random order, fails these checks).
+	// two workers start the rest oldest first. They finish in that order
+	// unless one upload stalls (a loaded machine, an SDK retry), when the
+	// other worker overtakes it with the next few: so the order is judged
+	// by its total displacement, which such a stall keeps within the
+	// number of recordings, while newest first (n²/2) or a random order
+	// (about n²/3) lies far above it.
 	if order[0] != ids[0] {
 		t.Fatalf("drain order %v, want %s (the oldest) first", order, ids[0])
 	}
 	ranks := make([]int, len(order))
+	displaced := 0
 	for pos, id := range order {
 		rank := slices.Index(ids, id)
 		ranks[pos] = rank
-		if pos > rank+2 || rank > pos+2 {
-			t.Fatalf("drain order: recording %d of %d uploaded at position %d (%v)", rank, len(ids), pos, order)
-		}
+		displaced += max(pos-rank, rank-pos)
+	}
+	if displaced > len(ids) {
+		t.Fatalf("drain order by age %v: total displacement %d, want at most %d (oldest first)", ranks, displaced, len(ids))
 	}
 	t.Logf("drain order by age (0 = oldest): %v", ranks)
 	for _, id := range ids {
