@@ -13,6 +13,11 @@ const (
 	DropOverflow   = "overflow" // pending buffer full while the DEK was fetched
 	DropClosed     = "closed"   // arrived after the recording ended or fail-closed
 	DropWrite      = "write"    // the sealed writer refused the record
+	// DropAuth: SRTP or SRTCP whose authentication failed (wrong key,
+	// tampered, plain RTP on an SRTP track); DropReplay: an SRTP index
+	// already received or behind the replay window.
+	DropAuth   = "auth"
+	DropReplay = "replay"
 )
 
 // Counters are per-track packet counters, updated atomically from the
@@ -34,6 +39,8 @@ type Counters struct {
 	// DTMFRedacted counts telephone-event packets removed by a redactDtmf
 	// policy (replaced by one marker record per event; not a loss).
 	DTMFRedacted atomic.Int64
+	// Auth and Replay count SRTP/SRTCP packets refused (DropAuth, DropReplay).
+	Auth, Replay atomic.Int64
 }
 
 // CounterSnapshot is a plain copy of Counters.
@@ -42,6 +49,7 @@ type CounterSnapshot struct {
 	Malformed, Source, Paused, Overflow, Closed int64
 	Write, RTCP, RTCPSource                     int64
 	DTMFRedacted                                int64
+	Auth, Replay                                int64
 }
 
 // Snapshot copies the counters.
@@ -52,6 +60,7 @@ func (c *Counters) Snapshot() CounterSnapshot {
 		Overflow: c.Overflow.Load(), Closed: c.Closed.Load(), Write: c.Write.Load(), RTCP: c.RTCP.Load(),
 		RTCPSource:   c.RTCPSource.Load(),
 		DTMFRedacted: c.DTMFRedacted.Load(),
+		Auth:         c.Auth.Load(), Replay: c.Replay.Load(),
 	}
 }
 
@@ -69,9 +78,18 @@ func (t *CounterSnapshot) Add(s CounterSnapshot) {
 	t.RTCP += s.RTCP
 	t.RTCPSource += s.RTCPSource
 	t.DTMFRedacted += s.DTMFRedacted
+	t.Auth += s.Auth
+	t.Replay += s.Replay
+}
+
+// ByReason is the drops by reason, as summaries and metrics report them.
+func (t CounterSnapshot) ByReason() map[string]int64 {
+	return map[string]int64{DropMalformed: t.Malformed, DropSource: t.Source, DropPaused: t.Paused,
+		DropOverflow: t.Overflow, DropClosed: t.Closed, DropWrite: t.Write, DropRTCPSource: t.RTCPSource,
+		DropAuth: t.Auth, DropReplay: t.Replay}
 }
 
 // Dropped is the sum of every drop reason.
 func (t CounterSnapshot) Dropped() int64 {
-	return t.Malformed + t.Source + t.Paused + t.Overflow + t.Closed + t.Write + t.RTCPSource
+	return t.Malformed + t.Source + t.Paused + t.Overflow + t.Closed + t.Write + t.RTCPSource + t.Auth + t.Replay
 }

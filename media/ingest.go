@@ -35,6 +35,9 @@ type track struct {
 	// (0: none yet); the packets of one event share a timestamp.
 	lastDTMF atomic.Int64
 
+	// srtp decrypts the track's SRTP and SRTCP (nil: plain RTP).
+	srtp *trackSRTP
+
 	latched  atomic.Pointer[netip.AddrPort]
 	carried  atomic.Bool // an RTP packet of the sender was accepted
 	bye      atomic.Bool
@@ -63,7 +66,18 @@ func (s *Session) onRTP(t *track) udprx.Handler {
 			t.counters.Source.Add(1)
 			return
 		}
-		if len(pkt) == maxPacket || !validRTP(&t.hdr, pkt) {
+		if len(pkt) == maxPacket {
+			t.counters.Malformed.Add(1)
+			return
+		}
+		// On an SRTP track only an authenticated packet goes on (and may
+		// latch): a forged or replayed one is a counted drop.
+		if t.srtp != nil {
+			if pkt = t.openRTP(pkt, &t.hdr); pkt == nil {
+				return
+			}
+		}
+		if !validRTP(&t.hdr, pkt) {
 			t.counters.Malformed.Add(1)
 			return
 		}
@@ -152,6 +166,11 @@ func (s *Session) onRTCPPacket(t *track, pkt []byte, from netip.AddrPort, rtcpSo
 	if !t.fromSender(from, rtcpSocket) {
 		t.counters.RTCPSource.Add(1)
 		return
+	}
+	if t.srtp != nil {
+		if pkt = t.openRTCP(pkt); pkt == nil {
+			return
+		}
 	}
 	s.handleRTCP(t, pkt)
 }

@@ -288,6 +288,14 @@ func (r *Request) validate(latching bool) ([]seal.Track, error) {
 		if _, _, err := parseSource(t.Source); err != nil {
 			return nil, badRequest(f+".source", t.Source, err.Error())
 		}
+		if t.SRTP != nil {
+			if r.External {
+				return nil, fmt.Errorf("%w: %s.srtp: this ingest path does not take SDES keys", ErrBadRequest, f)
+			}
+			if err := t.SRTP.check(); err != nil {
+				return nil, fmt.Errorf("%w: %s.%w", ErrBadRequest, f, err)
+			}
+		}
 		if t.Source == "" && !latching && !r.External {
 			return nil, badRequest(f+".source", t.Source, "is required: the sender's IP or IP:port "+
 				"(media.requireSource is on: latching the first sender would let any host that sends first inject audio)")
@@ -414,6 +422,18 @@ func (m *Manager) openTracks(s *Session) error {
 		}
 		t := &track{index: uint8(i), label: spec.Label, kind: spec.Kind, rtp: rc, rtcp: cc,
 			port: rc.Port(), dtmfPT: spec.dtmfPT()}
+		if spec.SRTP != nil {
+			// Keyed before the socket can deliver anything; the request
+			// then forgets the key.
+			if t.srtp, err = newTrackSRTP(spec.SRTP); err != nil {
+				rc.Close(false)
+				cc.Close(false)
+				m.ports.release(rc.Port())
+				s.closeSockets(false)
+				return fmt.Errorf("%w: tracks[%d].%w", ErrBadRequest, i, err)
+			}
+			s.Request.Tracks[i].SRTP = &TrackSRTP{Generate: string(t.srtp.suite)}
+		}
 		t.source, t.sourcePort, _ = parseSource(spec.Source) // validated in Create
 		s.tracks = append(s.tracks, t)
 	}
@@ -492,8 +512,7 @@ func (s *Session) finish(reason string) {
 	sum.Counters = c
 	sum.Packets = c.Received
 	sum.Bytes = c.Bytes
-	sum.Dropped = map[string]int64{DropMalformed: c.Malformed, DropSource: c.Source, DropPaused: c.Paused,
-		DropOverflow: c.Overflow, DropClosed: c.Closed, DropWrite: c.Write, DropRTCPSource: c.RTCPSource}
+	sum.Dropped = c.ByReason()
 	switch {
 	case !s.Decision.Record:
 		sum.Status, sum.Reason = StatusNotRecorded, s.Decision.Reason

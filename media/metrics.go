@@ -110,9 +110,7 @@ func (c *packetCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(len(live)))
 	ch <- prometheus.MustNewConstMetric(descPackets, prometheus.CounterValue, float64(total.Received))
 	ch <- prometheus.MustNewConstMetric(descRecPkts, prometheus.CounterValue, float64(total.Recorded))
-	for reason, v := range map[string]int64{DropMalformed: total.Malformed, DropSource: total.Source,
-		DropPaused: total.Paused, DropOverflow: total.Overflow, DropClosed: total.Closed, DropWrite: total.Write,
-		DropRTCPSource: total.RTCPSource} {
+	for reason, v := range total.ByReason() {
 		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(v), reason)
 	}
 }

@@ -35,6 +35,8 @@ type TrackSpec struct {
 	// DTMFPayloadType is the RTP payload type of RFC 4733 telephone-events
 	// on this track (negotiated in SDP); default 101.
 	DTMFPayloadType *uint8 `json:"dtmfPayloadType,omitempty"`
+	// SRTP asks for SDES-SRTP on this track (docs/sessions.md); nil: plain RTP.
+	SRTP *TrackSRTP `json:"srtp,omitempty"`
 }
 
 // Request opens a session.
@@ -60,6 +62,8 @@ const (
 
 // Session is one call being recorded (or deliberately not recorded).
 type Session struct {
+	// srtpMu guards the generated SRTP keys until the answer takes them.
+	srtpMu      sync.Mutex
 	ID          string
 	RecordingID string
 	Request     Request
@@ -107,15 +111,19 @@ type Summary struct {
 
 // TrackAddr is where a media server sends a track.
 type TrackAddr struct {
-	Label string `json:"label"`
-	RTP   string `json:"rtp"`
+	Label string         `json:"label"`
+	RTP   string         `json:"rtp"`
+	SRTP  *TrackSRTPInfo `json:"srtp,omitempty"`
 }
 
 // Addrs returns the RTP address of each track.
 func (s *Session) Addrs() []TrackAddr {
 	out := make([]TrackAddr, len(s.tracks))
 	for i, t := range s.tracks {
-		out[i] = TrackAddr{t.label, netip.AddrPortFrom(s.m.cfg.AdvertiseAddr, uint16(t.port)).String()}
+		out[i] = TrackAddr{Label: t.label, RTP: netip.AddrPortFrom(s.m.cfg.AdvertiseAddr, uint16(t.port)).String()}
+		if t.srtp != nil {
+			out[i].SRTP = &TrackSRTPInfo{Suite: string(t.srtp.suite)}
+		}
 	}
 	return out
 }

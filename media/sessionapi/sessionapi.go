@@ -149,6 +149,9 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.ReadJSON(w, r, a.deps.MaxBodyBytes, &req); err != nil {
 		return err
 	}
+	if err := keysMayTravel(r, req); err != nil {
+		return err
+	}
 	s, err := a.deps.Media.Create(r.Context(), req)
 	if err != nil {
 		refused, reason := refusal(w, err)
@@ -161,7 +164,13 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) error {
 		zap.String("call", req.CallID), zap.String("queue", req.QueueID), zap.Bool("recorded", s.Recorded()),
 		zap.String("reason", s.Decision.Reason))
 	w.Header().Set("Location", "/v1/sessions/"+s.ID)
-	httpx.WriteJSON(w, http.StatusCreated, sessionView(s))
+	view := sessionView(s)
+	for i, key := range s.GeneratedSRTP() { // once: this answer, never a GET
+		if key != "" && view.Tracks[i].SRTP != nil {
+			view.Tracks[i].SRTP.Crypto = key
+		}
+	}
+	httpx.WriteJSON(w, http.StatusCreated, view)
 	return nil
 }
 

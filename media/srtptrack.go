@@ -1,0 +1,175 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/pion/rtp"
+
+	"github.com/mediaseal/mediaseal/media/srtp"
+)
+
+// TrackSRTP asks for SDES-SRTP (RFC 4568 keying) on a track of the session
+// API: Crypto carries the key the sender encrypts with, as the value of
+// its a=crypto attribute ("1 AES_CM_128_HMAC_SHA1_80 inline:KEY"), or
+// Generate names a suite for the gateway to make a key of, returned once
+// in the answer. The key lives in memory only: this type prints and
+// encodes without it, and the session forgets it once the track is keyed.
+type TrackSRTP struct {
+	Crypto   string `json:"crypto,omitempty"`
+	Generate string `json:"generate,omitempty"`
+}
+
+// String describes t without its key (for %v and %+v).
+func (t TrackSRTP) String() string {
+	if t.Generate != "" {
+		return "srtp(generate " + t.Generate + ")"
+	}
+	return "srtp(crypto given)"
+}
+
+// GoString is String (for %#v).
+func (t TrackSRTP) GoString() string { return t.String() }
+
+// MarshalJSON encodes t without its key, so a request logged or echoed as
+// JSON carries no key material.
+func (t TrackSRTP) MarshalJSON() ([]byte, error) {
+	if t.Generate != "" {
+		return fmt.Appendf(nil, `{"generate":%q}`, t.Generate), nil
+	}
+	return []byte(`{"crypto":"(redacted)"}`), nil
+}
+
+// TrackSRTPInfo is what the session API shows of a track's SRTP: its suite,
+// and in the answer that created it the key the gateway generated.
+type TrackSRTPInfo struct {
+	Suite  string `json:"suite"`
+	Crypto string `json:"crypto,omitempty"`
+}
+
+// errSRTPSpec is a refused srtp member; it never names key material.
+var errSRTPSpec = errors.New("srtp")
+
+// check validates t as keys would, without generating a key.
+func (t *TrackSRTP) check() error {
+	if t.Generate != "" && t.Crypto == "" {
+		if _, ok := srtp.ParseSuite(t.Generate); !ok {
+			return fmt.Errorf("%w: generate: suite %q not supported (want one of %v)", errSRTPSpec, t.Generate, srtp.Suites)
+		}
+		return nil
+	}
+	c, more, _, err := t.keys()
+	clear(c.Key)
+	for _, m := range more {
+		clear(m.Key)
+	}
+	return err
+}
+
+// keys parses or generates t's key: the crypto the receivers use, and the
+// attribute to hand back when the gateway made it.
+func (t *TrackSRTP) keys() (c srtp.Crypto, more []srtp.Crypto, generated string, err error) {
+	switch {
+	case (t.Crypto == "") == (t.Generate == ""):
+		return c, nil, "", fmt.Errorf("%w: give exactly one of crypto (the sender's a=crypto value) or generate (a suite)", errSRTPSpec)
+	case t.Generate != "":
+		suite, ok := srtp.ParseSuite(t.Generate)
+		if !ok {
+			return c, nil, "", fmt.Errorf("%w: generate: suite %q not supported (want one of %v)", errSRTPSpec, t.Generate, srtp.Suites)
+		}
+		if c, err = srtp.Generate(1, suite); err != nil {
+			return c, nil, "", err
+		}
+		return c, nil, c.Attribute(), nil
+	default:
+		c, more, err = srtp.ParseCrypto(t.Crypto)
+		return c, more, "", err // ParseCrypto's errors name the field at fault, never the key
+	}
+}
+
+// trackSRTP decrypts one track's SRTP and SRTCP. The RTP receiver is used
+// only by the loop reading the track's RTP socket; SRTCP may arrive on
+// either socket (RFC 5761 multiplexing), so its receiver is locked.
+type trackSRTP struct {
+	suite  srtp.Suite
+	rtp    *srtp.Receiver
+	rtcpMu sync.Mutex
+	rtcp   *srtp.Receiver
+	// generated is the key the gateway made, until the answer takes it.
+	generated string
+}
+
+// newTrackSRTP keys a track from its request member.
+func newTrackSRTP(spec *TrackSRTP) (*trackSRTP, error) {
+	c, more, generated, err := spec.keys()
+	if err != nil {
+		return nil, err
+	}
+	rx, err := srtp.NewReceiver(c, more...)
+	if err != nil {
+		return nil, err
+	}
+	rtcpRx, err := srtp.NewReceiver(c, more...)
+	if err != nil {
+		return nil, err
+	}
+	clear(c.Key)
+	for _, m := range more {
+		clear(m.Key)
+	}
+	return &trackSRTP{suite: c.Suite, rtp: rx, rtcp: rtcpRx, generated: generated}, nil
+}
+
+// count records a refused packet under its reason.
+func (c *Counters) count(v srtp.Verdict) {
+	switch v {
+	case srtp.Auth:
+		c.Auth.Add(1)
+	case srtp.Replay:
+		c.Replay.Add(1)
+	default:
+		c.Malformed.Add(1)
+	}
+}
+
+// openRTP authenticates and decrypts an SRTP packet in place; nil when it
+// is refused (counted).
+func (t *track) openRTP(pkt []byte, hdr *rtp.Header) []byte {
+	out, v := t.srtp.rtp.RTP(pkt, pkt, hdr)
+	if v != srtp.OK {
+		t.counters.count(v)
+		return nil
+	}
+	return out
+}
+
+// openRTCP authenticates and decrypts an SRTCP compound packet; nil when
+// it is refused (counted). Plain RTCP on an SRTP track is refused like a
+// forgery: a BYE must not end an encrypted call unauthenticated.
+func (t *track) openRTCP(pkt []byte) []byte {
+	t.srtp.rtcpMu.Lock()
+	out, v := t.srtp.rtcp.RTCP(nil, pkt)
+	t.srtp.rtcpMu.Unlock()
+	if v != srtp.OK {
+		t.counters.count(v)
+		return nil
+	}
+	return out
+}
+
+// GeneratedSRTP returns, once, the key the gateway generated for each
+// track that asked for one (by track index; "" for the others): the answer
+// that creates the session hands it to the media server, and the session
+// then forgets it.
+func (s *Session) GeneratedSRTP() []string {
+	s.srtpMu.Lock()
+	defer s.srtpMu.Unlock()
+	out := make([]string, len(s.tracks))
+	for i, t := range s.tracks {
+		if t.srtp != nil {
+			out[i], t.srtp.generated = t.srtp.generated, ""
+		}
+	}
+	return out
+}
