@@ -35,8 +35,9 @@ type track struct {
 	// (0: none yet); the packets of one event share a timestamp.
 	lastDTMF atomic.Int64
 
-	// srtp decrypts the track's SRTP and SRTCP (nil: plain RTP).
-	srtp *trackSRTP
+	// srtp decrypts the track's SRTP and SRTCP (nil: plain RTP); a
+	// SIPREC rekey replaces it while the loops read it.
+	srtp atomic.Pointer[trackSRTP]
 
 	latched  atomic.Pointer[netip.AddrPort]
 	carried  atomic.Bool // an RTP packet of the sender was accepted
@@ -72,7 +73,7 @@ func (s *Session) onRTP(t *track) udprx.Handler {
 		}
 		// On an SRTP track only an authenticated packet goes on (and may
 		// latch): a forged or replayed one is a counted drop.
-		if t.srtp != nil {
+		if t.srtp.Load() != nil {
 			if pkt = t.openRTP(pkt, &t.hdr); pkt == nil {
 				return
 			}
@@ -167,7 +168,7 @@ func (s *Session) onRTCPPacket(t *track, pkt []byte, from netip.AddrPort, rtcpSo
 		t.counters.RTCPSource.Add(1)
 		return
 	}
-	if t.srtp != nil {
+	if t.srtp.Load() != nil {
 		if pkt = t.openRTCP(pkt); pkt == nil {
 			return
 		}

@@ -425,14 +425,16 @@ func (m *Manager) openTracks(s *Session) error {
 		if spec.SRTP != nil {
 			// Keyed before the socket can deliver anything; the request
 			// then forgets the key.
-			if t.srtp, err = newTrackSRTP(spec.SRTP); err != nil {
+			k, err := newTrackSRTP(spec.SRTP)
+			if err != nil {
 				rc.Close(false)
 				cc.Close(false)
 				m.ports.release(rc.Port())
 				s.closeSockets(false)
 				return fmt.Errorf("%w: tracks[%d].%w", ErrBadRequest, i, err)
 			}
-			s.Request.Tracks[i].SRTP = &TrackSRTP{Generate: string(t.srtp.suite)}
+			t.srtp.Store(k)
+			s.Request.Tracks[i].SRTP = &TrackSRTP{Generate: string(k.suite)}
 		}
 		t.source, t.sourcePort, _ = parseSource(spec.Source) // validated in Create
 		s.tracks = append(s.tracks, t)

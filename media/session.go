@@ -121,8 +121,8 @@ func (s *Session) Addrs() []TrackAddr {
 	out := make([]TrackAddr, len(s.tracks))
 	for i, t := range s.tracks {
 		out[i] = TrackAddr{Label: t.label, RTP: netip.AddrPortFrom(s.m.cfg.AdvertiseAddr, uint16(t.port)).String()}
-		if t.srtp != nil {
-			out[i].SRTP = &TrackSRTPInfo{Suite: string(t.srtp.suite)}
+		if k := t.srtp.Load(); k != nil {
+			out[i].SRTP = &TrackSRTPInfo{Suite: string(k.suite)}
 		}
 	}
 	return out

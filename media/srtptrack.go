@@ -98,6 +98,15 @@ type trackSRTP struct {
 	rtcp   *srtp.Receiver
 	// generated is the key the gateway made, until the answer takes it.
 	generated string
+	// prevRTP and prevRTCP are the receivers of the key this one replaced
+	// (a SIPREC re-INVITE that rekeys): packets the sender encrypted
+	// before it switched still authenticate, so none is lost. prevRTP is
+	// dropped by the RTP loop at the first packet of the new key; scratch
+	// keeps the packet intact for the second try (a failed AEAD open may
+	// overwrite its buffer).
+	prevRTP  *srtp.Receiver
+	prevRTCP *srtp.Receiver
+	scratch  []byte
 }
 
 // newTrackSRTP keys a track from its request member.
@@ -136,21 +145,43 @@ func (c *Counters) count(v srtp.Verdict) {
 // openRTP authenticates and decrypts an SRTP packet in place; nil when it
 // is refused (counted).
 func (t *track) openRTP(pkt []byte, hdr *rtp.Header) []byte {
-	out, v := t.srtp.rtp.RTP(pkt, pkt, hdr)
-	if v != srtp.OK {
-		t.counters.count(v)
-		return nil
+	k := t.srtp.Load()
+	if k.prevRTP == nil {
+		out, v := k.rtp.RTP(pkt, pkt, hdr)
+		if v != srtp.OK {
+			t.counters.count(v)
+			return nil
+		}
+		return out
 	}
-	return out
+	out, v := k.rtp.RTP(k.scratch[:0], pkt, hdr)
+	if v == srtp.OK {
+		k.prevRTP = nil // the sender has switched keys
+		return out
+	}
+	if v == srtp.Auth {
+		if out, pv := k.prevRTP.RTP(pkt, pkt, hdr); pv == srtp.OK {
+			return out
+		}
+	}
+	t.counters.count(v)
+	return nil
 }
 
 // openRTCP authenticates and decrypts an SRTCP compound packet; nil when
 // it is refused (counted). Plain RTCP on an SRTP track is refused like a
 // forgery: a BYE must not end an encrypted call unauthenticated.
 func (t *track) openRTCP(pkt []byte) []byte {
-	t.srtp.rtcpMu.Lock()
-	out, v := t.srtp.rtcp.RTCP(nil, pkt)
-	t.srtp.rtcpMu.Unlock()
+	k := t.srtp.Load()
+	k.rtcpMu.Lock()
+	out, v := k.rtcp.RTCP(nil, pkt)
+	if v == srtp.Auth && k.prevRTCP != nil {
+		var pv srtp.Verdict
+		if out, pv = k.prevRTCP.RTCP(nil, pkt); pv == srtp.OK {
+			v = srtp.OK
+		}
+	}
+	k.rtcpMu.Unlock()
 	if v != srtp.OK {
 		t.counters.count(v)
 		return nil
@@ -167,9 +198,39 @@ func (s *Session) GeneratedSRTP() []string {
 	defer s.srtpMu.Unlock()
 	out := make([]string, len(s.tracks))
 	for i, t := range s.tracks {
-		if t.srtp != nil {
-			out[i], t.srtp.generated = t.srtp.generated, ""
+		if k := t.srtp.Load(); k != nil {
+			out[i], k.generated = k.generated, ""
 		}
 	}
 	return out
+}
+
+// ErrNotSRTP: a rekey names a track that is not keyed for SRTP.
+var ErrNotSRTP = errors.New("media: track does not take SRTP")
+
+// RekeySRTP keys the SRTP track labelled label with crypto (the sender's
+// new a=crypto value, from a SIPREC re-INVITE). Packets under the old key
+// that are still on their way are accepted until the first one under the
+// new key arrives.
+func (s *Session) RekeySRTP(label, crypto string) error {
+	for _, t := range s.tracks {
+		if t.label != label {
+			continue
+		}
+		old := t.srtp.Load()
+		if old == nil {
+			return fmt.Errorf("%w: %s", ErrNotSRTP, label)
+		}
+		k, err := newTrackSRTP(&TrackSRTP{Crypto: crypto})
+		if err != nil {
+			return err
+		}
+		k.prevRTP, k.scratch = old.rtp, make([]byte, 0, maxPacket)
+		old.rtcpMu.Lock()
+		k.prevRTCP = old.rtcp
+		old.rtcpMu.Unlock()
+		t.srtp.Store(k)
+		return nil
+	}
+	return fmt.Errorf("%w: no track %s", ErrNotSRTP, label)
 }

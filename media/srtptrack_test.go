@@ -179,3 +179,60 @@ func TestSRTPTrackRefusals(t *testing.T) {
 		t.Fatalf("%d sessions opened by refused requests", n)
 	}
 }
+
+// A rekey (a SIPREC re-INVITE with a new a=crypto) loses nothing: packets
+// the sender encrypted under the old key before it switched are still
+// recorded, those under the new key are, and once the new key is in use
+// the old one no longer authenticates anything.
+func TestSRTPRekeyLosesNothing(t *testing.T) {
+	tm := newTestManager(t, recordPolicy(false))
+	oldKey, err := srtp.Generate(1, srtp.AESCM128SHA1_80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey, err := srtp.Generate(1, srtp.AESCM128SHA1_80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tm.Create(context.Background(), Request{CallID: "c", Direction: policy.DirectionInbound,
+		Tracks: []TrackSpec{{Label: "caller", Kind: "audio", Source: "127.0.0.1", SRTP: &TrackSRTP{Crypto: oldKey.Attribute()}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("udp", s.Addrs()[0].RTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tr := s.tracks[0]
+	txOld, txNew := srtpSender(t, oldKey.Attribute()), srtpSender(t, newKey.Attribute())
+	send := func(tx *pion.Context, seq uint16) {
+		b, err := tx.EncryptRTP(nil, pkt(t, 0, seq, uint32(seq)*160, make([]byte, 160)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write(b)
+	}
+	for seq := uint16(1); seq <= 5; seq++ {
+		send(txOld, seq)
+	}
+	waitCounter(t, "recorded", tr.counters.Recorded.Load, 5)
+	if err := s.RekeySRTP("caller", newKey.Attribute()); err != nil {
+		t.Fatal(err)
+	}
+	send(txOld, 6) // in flight when the re-INVITE was answered
+	send(txOld, 7)
+	waitCounter(t, "recorded", tr.counters.Recorded.Load, 7)
+	for seq := uint16(8); seq <= 12; seq++ {
+		send(txNew, seq)
+	}
+	waitCounter(t, "recorded", tr.counters.Recorded.Load, 12)
+	send(txOld, 13) // the old key after the switch: refused
+	waitCounter(t, "auth drops", tr.counters.Auth.Load, 1)
+	if got := tr.counters.Recorded.Load(); got != 12 {
+		t.Fatalf("recorded %d, want 12", got)
+	}
+	if err := s.RekeySRTP("agent", newKey.Attribute()); !errors.Is(err, ErrNotSRTP) {
+		t.Fatalf("rekey of a missing track: %v", err)
+	}
+}
