@@ -58,7 +58,8 @@ func SIPREC(cfg *config.Config, log *zap.Logger) (c siprec.Config, ok bool, err 
 	}
 	c = siprec.Config{Realm: sc.Auth.Realm, AdvertiseAddr: adv, Logger: log, AllowFrom: siprec.ParseAllowFrom(sc.Auth.AllowFrom),
 		Mapping: siprec.Mapping{QueueID: sc.Mapping.QueueID, Direction: sc.Mapping.Direction,
-			CallID: sc.Mapping.CallID, ParticipantRole: sc.Mapping.ParticipantRole}}
+			CallID: sc.Mapping.CallID, ParticipantRole: sc.Mapping.ParticipantRole},
+		SDESOverPlainSIP: sc.SDESOverPlainSIP}
 	for _, l := range sc.Listen {
 		c.Listen = append(c.Listen, siprec.Listen{Transport: l.Transport, Addr: l.Addr})
 		if l.Transport == "tls" && c.TLS == nil {

@@ -16,6 +16,9 @@ type SIPREC struct {
 	TLS     SIPTLS         `yaml:"tls"`
 	Auth    SIPAuth        `yaml:"auth"`
 	Mapping SIPRECMetadata `yaml:"metadata"`
+	// SDESOverPlainSIP takes SDES-SRTP keys from offers sent over UDP or
+	// TCP (default off: only over TLS, where the path cannot read them).
+	SDESOverPlainSIP bool `yaml:"sdesOverPlainSip"`
 }
 
 // SIPListen is one SIP listener.

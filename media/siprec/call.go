@@ -1,6 +1,7 @@
 package siprec
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/media/srtp"
 	"github.com/mediaseal/mediaseal/policy"
 )
 
@@ -30,6 +32,31 @@ type stream struct {
 	track  string // media track label (caller, agent, ...)
 	codec  codec
 	source string // the track's declared sender (Offer.source); "" none
+	// sdes is the offer's a=crypto value keying the SRC's packets on an
+	// SRTP stream ("" plain), until the media session is keyed with it;
+	// sdesSum identifies it afterwards (a re-INVITE that changes it
+	// rekeys); answerCrypto is the SRS's own a=crypto in the answer (RFC
+	// 4568 keys each direction; a recvonly SRS never sends under it).
+	sdes         string
+	sdesSum      [32]byte
+	srtp         bool
+	answerCrypto string
+}
+
+// sdesStream keys st from the offered line: the a=crypto the SRS accepts
+// and an answer attribute of the same tag and suite.
+func sdesStream(st *stream, ml *MediaLine) bool {
+	v, tag, suite, ok := ml.pickCrypto()
+	if !ok {
+		return false
+	}
+	own, err := srtp.Generate(tag, suite)
+	if err != nil {
+		return false
+	}
+	st.sdes, st.sdesSum, st.srtp, st.answerCrypto = v, sha256.Sum256([]byte(v)), true, own.Attribute()
+	clear(own.Key)
+	return true
 }
 
 var trackLabelRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -59,7 +86,12 @@ func roles(m *Metadata, rolePath string) map[string]string {
 // tracks. Lines without a recordable codec are declined (nil entry);
 // metadata streams not in the SDP yet get a track now, because the track
 // list of a sealed recording is fixed when its header is written.
-func plan(meta *Metadata, offer *Offer, rolePath string) ([]*stream, []*stream, error) {
+//
+// SRTP lines are recorded when SDES-keyed (RTP/SAVP, RTP/SAVPF with a
+// usable a=crypto) and sdesOK says the keys came over a confidential SIP
+// transport; otherwise they are declined, and an offer with nothing else
+// to record is refused with ErrSRTPOffer saying why.
+func plan(meta *Metadata, offer *Offer, rolePath string, sdesOK bool) ([]*stream, []*stream, error) {
 	rs := roles(meta, rolePath)
 	used := map[string]bool{}
 	name := func(ms *Stream) string {
@@ -79,7 +111,7 @@ func plan(meta *Metadata, offer *Offer, rolePath string) ([]*stream, []*stream, 
 	}
 	lines := make([]*stream, len(offer.Media))
 	seen := map[string]bool{}
-	usable, srtpOffered := 0, 0
+	usable, srtpOffered, why := 0, 0, ""
 	for i, ml := range offer.Media {
 		if ml.Label == "" {
 			return nil, nil, wrap(ErrUnknownStream, "media line %d (%s) has no a=label", i+1, ml.Kind)
@@ -93,17 +125,30 @@ func plan(meta *Metadata, offer *Offer, rolePath string) ([]*stream, []*stream, 
 			return nil, nil, wrap(ErrUnknownStream, "media line %d label %q is not a stream of the metadata", i+1, trunc(ml.Label))
 		}
 		c, ok := ml.pickCodec()
-		if ml.srtp() && ml.Port != 0 {
-			srtpOffered++
-		}
 		if !ok || ml.Port == 0 {
+			if ml.srtp() && ml.Port != 0 {
+				srtpOffered++
+				why = "SRTP other than SDES (RTP/SAVP with a=crypto) is not received"
+			}
 			continue
 		}
-		lines[i] = &stream{label: ml.Label, track: name(ms), codec: c, source: offer.source(ml)}
+		st := &stream{label: ml.Label, track: name(ms), codec: c, source: offer.source(ml)}
+		if ml.sdes() {
+			srtpOffered++
+			switch {
+			case !sdesOK:
+				why = "SDES keys offered over an unencrypted SIP transport; send the INVITE over TLS"
+				continue
+			case !sdesStream(st, ml):
+				why = fmt.Sprintf("no a=crypto with a supported suite (%v) and parameters", srtp.Suites)
+				continue
+			}
+		}
+		lines[i] = st
 		usable++
 	}
 	if usable == 0 && srtpOffered > 0 {
-		return nil, nil, wrap(ErrSRTPOffer, "%d media line(s) offer SRTP (SAVP), which this SRS does not decrypt; offer RTP/AVP", srtpOffered)
+		return nil, nil, wrap(ErrSRTPOffer, "%d SRTP media line(s) not usable: %s", srtpOffered, why)
 	}
 	if usable == 0 {
 		return nil, nil, wrap(ErrNoCodec, "no audio media line offers PCMU, PCMA, G722 or opus")
@@ -150,6 +195,10 @@ func (s *Server) request(meta *Metadata, sipCallID string, streams []*stream) me
 		pt, rate := st.codec.PT, st.codec.Rate
 		t.PayloadType, t.ClockRate = &pt, rate
 		t.DTMFPayloadType = st.codec.DTMF
+		if st.sdes != "" {
+			t.SRTP = &media.TrackSRTP{Crypto: st.sdes}
+			st.sdes = "" // the media session holds the key from here on
+		}
 		req.Tracks = append(req.Tracks, t)
 	}
 	return req
@@ -215,6 +264,7 @@ func (c *call) answer(adv netip.Addr, offer *Offer) []byte {
 				if ml.Inactive() {
 					l.direction = dirInactive
 				}
+				l.crypto = st.answerCrypto
 			}
 		}
 		lines[i] = l

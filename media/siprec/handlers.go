@@ -3,6 +3,7 @@ package siprec
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/media/srtp"
 )
 
 const (
@@ -55,7 +57,7 @@ func (s *Server) reject(req *sip.Request, tx sip.ServerTransaction, err error, t
 	case errors.Is(err, ErrMediaType):
 		hdrs = append(hdrs, sip.NewHeader("Accept", acceptTypes))
 	case errors.Is(err, ErrSRTPOffer):
-		hdrs = append(hdrs, sip.NewHeader("Warning", `302 mediaseal "Incompatible transport protocol: SRTP is not accepted, offer RTP/AVP"`))
+		hdrs = append(hdrs, sip.NewHeader("Warning", `302 mediaseal "Incompatible transport protocol: SRTP needs RTP/SAVP with a usable a=crypto, over TLS; or offer RTP/AVP"`))
 	case errors.Is(err, ErrNoCodec):
 		hdrs = append(hdrs, sip.NewHeader("Warning", `305 mediaseal "Incompatible media format"`))
 	}
@@ -221,7 +223,7 @@ func (s *Server) open(c *call, req *sip.Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	lines, extra, err := plan(meta, offer, s.cfg.Mapping.ParticipantRole)
+	lines, extra, err := plan(meta, offer, s.cfg.Mapping.ParticipantRole, s.sdesAllowed(req))
 	if err != nil {
 		return nil, err
 	}
@@ -343,6 +345,19 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 		// list of the sealed recording is fixed, so it is declined.
 		warn = append(warn, sip.NewHeader("Warning", fmt.Sprintf(`304 mediaseal "stream %s not announced in the initial metadata"`, trunc(ml.Label))))
 	}
+	rekeys, err := s.sdesChanges(c, offer, req)
+	if err != nil {
+		s.reject(req, tx, err, "")
+		return
+	}
+	for _, rk := range rekeys {
+		if err := c.sess.RekeySRTP(rk.st.track, rk.value); err != nil {
+			s.reject(req, tx, wrap(ErrSRTPOffer, "stream %s: %v", trunc(rk.st.label), err), "")
+			return
+		}
+		rk.st.sdesSum, rk.st.answerCrypto = rk.sum, rk.answer
+		s.log.Infow("SIPREC stream rekeyed", "callId", c.callID, "session", c.sess.ID, "stream", rk.st.label)
+	}
 	c.meta = meta
 	paused := c.pausedBy(offer)
 	if c.sess.SetPaused(paused) {
@@ -402,4 +417,53 @@ func (s *Server) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	_ = s.respond(req, tx, 405, "Method Not Allowed", nil, "", sip.NewHeader("Allow", allowMethods))
+}
+
+// rekey is a recorded SRTP stream's new key from a re-INVITE.
+type rekey struct {
+	st            *stream
+	value, answer string
+	sum           [32]byte
+}
+
+// sdesChanges checks a re-offer's recorded streams against how they are
+// recorded, before anything changes: a stream keeps its protection (an
+// SRTP stream re-offered as plain RTP, or a plain one re-offered as SRTP,
+// is refused: the track's protection is fixed, and a downgrade would
+// record what anyone could have injected), and an SRTP stream whose
+// a=crypto changed is rekeyed (returned), under the same rules as at
+// INVITE.
+func (s *Server) sdesChanges(c *call, offer *Offer, req *sip.Request) ([]rekey, error) {
+	var out []rekey
+	for _, ml := range offer.Media {
+		st := c.streams[ml.Label]
+		if st == nil || ml.Port == 0 {
+			continue
+		}
+		switch {
+		case st.srtp && !ml.sdes():
+			return nil, wrap(ErrSRTPOffer, "stream %s is recorded as SRTP and is re-offered as %s", trunc(ml.Label), trunc(ml.Proto))
+		case !st.srtp && ml.srtp():
+			return nil, wrap(ErrSRTPOffer, "stream %s is recorded as plain RTP and is re-offered as %s", trunc(ml.Label), trunc(ml.Proto))
+		case !st.srtp:
+			continue
+		case !s.sdesAllowed(req):
+			return nil, wrap(ErrSRTPOffer, "SDES keys offered over an unencrypted SIP transport; send the re-INVITE over TLS")
+		}
+		v, tag, suite, ok := ml.pickCrypto()
+		if !ok {
+			return nil, wrap(ErrSRTPOffer, "stream %s: no a=crypto with a supported suite (%v) and parameters", trunc(ml.Label), srtp.Suites)
+		}
+		sum := sha256.Sum256([]byte(v))
+		if sum == st.sdesSum {
+			continue
+		}
+		own, err := srtp.Generate(tag, suite)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rekey{st: st, value: v, answer: own.Attribute(), sum: sum})
+		clear(own.Key)
+	}
+	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/mediaseal/mediaseal/media/srtp"
 )
 
 // Direction attributes of an SDP media line.
@@ -16,6 +18,9 @@ const (
 )
 
 const maxMediaLines = 16
+
+// maxCrypto bounds the a=crypto lines read per media line.
+const maxCrypto = 8
 
 // MediaLine is one m= line of an offer.
 type MediaLine struct {
@@ -29,6 +34,9 @@ type MediaLine struct {
 	Conn   netip.Addr
 	rtpmap map[string]string // pt -> "name/rate[/channels]"
 	fmtp   map[string]string
+	// crypto holds the line's a=crypto values (SDES, RFC 4568), in the
+	// offerer's order of preference.
+	crypto []string
 }
 
 // Inactive reports whether the stream is paused by the SRC (RFC 7866
@@ -137,6 +145,10 @@ func ParseSDP(b []byte) (*Offer, error) {
 				if cur != nil {
 					cur.Label = strings.TrimSpace(v)
 				}
+			case "crypto":
+				if cur != nil && len(cur.crypto) < maxCrypto {
+					cur.crypto = append(cur.crypto, strings.TrimSpace(v))
+				}
 			case "rtpmap", "fmtp":
 				if cur == nil {
 					continue
@@ -189,21 +201,44 @@ var staticCodecs = map[string]codec{
 	"9": {Name: "G722", PT: 9, Rate: 8000, rtpmapStr: "G722/8000"},
 }
 
-// plainRTP reports whether the line's profile is unencrypted RTP. SRTP
-// profiles (RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP…) carry ciphertext that
-// the recorder must never store as if it were audio: until this SRS
-// decrypts SDES-SRTP, such a line is declined.
+// plainRTP reports whether the line's profile is unencrypted RTP.
 func (m *MediaLine) plainRTP() bool {
 	return strings.EqualFold(m.Proto, "RTP/AVP") || strings.EqualFold(m.Proto, "RTP/AVPF")
 }
 
-// srtp reports whether the line offers an SRTP profile.
+// srtp reports whether the line offers an SRTP profile. Its packets are
+// ciphertext the recorder must never store as if they were audio: they
+// are recorded only decrypted, under an SDES key (sdes), and any other
+// SRTP line (DTLS-SRTP, UDP/TLS/RTP/SAVP) is declined.
 func (m *MediaLine) srtp() bool { return strings.Contains(strings.ToUpper(m.Proto), "SAVP") }
+
+// sdes reports whether the line is SDES-keyed SRTP: RTP/SAVP or RTP/SAVPF.
+func (m *MediaLine) sdes() bool {
+	return strings.EqualFold(m.Proto, "RTP/SAVP") || strings.EqualFold(m.Proto, "RTP/SAVPF")
+}
+
+// pickCrypto is the first a=crypto of the line this SRS can receive (RFC
+// 4568 §7.1.2: the answerer accepts one of the offered attributes): its
+// value, which keys the sender's packets, and its tag and suite for the
+// answer. ok is false when none is usable.
+func (m *MediaLine) pickCrypto() (value string, tag uint32, suite srtp.Suite, ok bool) {
+	for _, v := range m.crypto {
+		c, more, err := srtp.ParseCrypto(v)
+		clear(c.Key)
+		for _, x := range more {
+			clear(x.Key)
+		}
+		if err == nil {
+			return v, c.Tag, c.Suite, true
+		}
+	}
+	return "", 0, "", false
+}
 
 // pickCodec chooses the first offered audio codec the recorder takes and
 // the telephone-event payload type, if any.
 func (m *MediaLine) pickCodec() (codec, bool) {
-	if m.Kind != "audio" || !m.plainRTP() {
+	if m.Kind != "audio" || !(m.plainRTP() || m.sdes()) {
 		return codec{}, false
 	}
 	var c codec
@@ -248,6 +283,7 @@ type answerLine struct {
 	codec       codec
 	label       string
 	direction   string
+	crypto      string // the SRS's own a=crypto value for an SRTP line
 }
 
 // buildAnswer renders a recvonly SDP answer (RFC 7866 §8.1.1).
@@ -282,6 +318,9 @@ func buildAnswer(addr netip.Addr, sessID, version uint64, lines []answerLine) []
 			if l.codec.dtmfFmtp != "" {
 				fmt.Fprintf(&b, "a=fmtp:%d %s\r\n", *l.codec.DTMF, l.codec.dtmfFmtp)
 			}
+		}
+		if l.crypto != "" {
+			fmt.Fprintf(&b, "a=crypto:%s\r\n", l.crypto)
 		}
 		fmt.Fprintf(&b, "a=label:%s\r\na=%s\r\n", l.label, l.direction)
 	}

@@ -48,6 +48,11 @@ type Config struct {
 	// manager's advertised address).
 	AdvertiseAddr netip.Addr
 	Logger        *zap.Logger
+	// SDESOverPlainSIP accepts SDES-SRTP offers that arrive over UDP or
+	// TCP. Off (the default), SDES keys are taken only from INVITEs sent
+	// over TLS: in plain SIP anyone on the path reads the key with the
+	// offer and can decrypt the media.
+	SDESOverPlainSIP bool
 }
 
 // Server is a SIPREC Session Recording Server.
@@ -63,9 +68,10 @@ type Server struct {
 	streams []streamListener
 	contact map[string]string // transport -> host:port for Contact
 
-	mu    sync.Mutex
-	calls map[string]*call // by Call-ID
-	bg    sync.WaitGroup   // sessions being ended after BYE/CANCEL
+	mu      sync.Mutex
+	calls   map[string]*call // by Call-ID
+	stopped bool             // Run is waiting for the calls it ended
+	bg      sync.WaitGroup   // sessions being ended after BYE/CANCEL
 
 	// testHookAnswer, when set, runs before a new recording session is
 	// answered (tests use it to race a CANCEL).
@@ -204,6 +210,11 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, c := range calls {
 		s.endCall(c, "siprec-shutdown")
 	}
+	// From here a request still being handled ends its call itself, so
+	// no endCall adds to bg while it is waited for.
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
 	s.bg.Wait()
 	s.ua.Close()
 	return err
@@ -216,13 +227,29 @@ func (s *Server) endCall(c *call, reason string) {
 		return
 	}
 	id := c.sess.ID
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
+	end := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if _, err := s.m.End(ctx, id, reason); err != nil && !errors.Is(err, media.ErrNotFound) {
 			s.log.Warnw("ending SIPREC session", "session", id, "error", err)
 		}
+	}
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		end()
+		return
+	}
+	s.bg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.bg.Done()
+		end()
 	}()
+}
+
+// sdesAllowed reports whether SDES keys in req's offer may be used: it
+// came over TLS, or plain SIP is allowed to carry them.
+func (s *Server) sdesAllowed(req *sip.Request) bool {
+	return s.cfg.SDESOverPlainSIP || strings.EqualFold(req.Transport(), "TLS")
 }

@@ -13,17 +13,23 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+	pion "github.com/pion/srtp/v3"
 
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/internal/testenv"
+	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/media/srtp"
+	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
 // TestSIPRECOverTLS forks a call to the running gateway's SIPREC TLS
 // listener (certificate from the config, issued by the operator's CA) and
-// records it; what a host on the path tries instead is refused: plain SIP
-// to the TLS port gets no answer and opens no session, and TLS below 1.2
-// is not negotiated.
+// records it, then a second one with SDES-SRTP media keyed in the TLS
+// offer; what a host on the path tries instead is refused: plain SIP to
+// the TLS port gets no answer and opens no session, and TLS below 1.2 is
+// not negotiated.
 func TestSIPRECOverTLS(t *testing.T) {
 	ca := testenv.NewCA(t, "mediaseal SIP test CA")
 	cert, key := ca.Issue(2, false)
@@ -149,5 +155,76 @@ func TestSIPRECOverTLS(t *testing.T) {
 	}
 	if sum := sess.Summary(); sum.Status != "COMPLETE" || sum.EndReason != "siprec-bye" {
 		t.Fatalf("summary %+v", sum)
+	}
+
+	// The same over SDES-SRTP: RTP/SAVP lines with the SRC's keys, which
+	// TLS keeps from the path. The answer keys its own direction; the
+	// media is recorded decrypted.
+	keys := [2]srtp.Crypto{}
+	for i := range keys {
+		if keys[i], err = srtp.Generate(1, srtp.AESCM128SHA1_80); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sdesSDP := strings.ReplaceAll(sdp, "RTP/AVP", "RTP/SAVP")
+	sdesSDP = strings.Replace(sdesSDP, "a=label:1\r\n", "a=label:1\r\na=crypto:"+keys[0].Attribute()+"\r\n", 1)
+	sdesSDP = strings.Replace(sdesSDP, "a=label:2\r\n", "a=label:2\r\na=crypto:"+keys[1].Attribute()+"\r\n", 1)
+	callID = sip.CallIDHeader(fmt.Sprintf("tls-sdes-%d@src", time.Now().UnixNano()))
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	invite = request(sip.INVITE, nil, "multipart/mixed;boundary=b", strings.Replace(body, sdp, sdesSDP, 1))
+	invite.AppendHeader(sip.NewHeader("Require", "siprec"))
+	res = do(invite)
+	if res.StatusCode != 200 || strings.Count(string(res.Body()), "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:") != 2 ||
+		strings.Contains(string(res.Body()), keys[0].Attribute()) {
+		t.Fatalf("SDES INVITE over TLS: %d %v\n%s", res.StatusCode, res.GetHeader("Reason"), res.Body())
+	}
+	to = sip.HeaderClone(res.To()).(*sip.ToHeader)
+	ack = request(sip.ACK, to, "", "")
+	ack.CSeq().SeqNo = invite.CSeq().SeqNo
+	if err := client.WriteRequest(ack); err != nil {
+		t.Fatal(err)
+	}
+	ss = tg.Media().Sessions()
+	if len(ss) != 1 {
+		t.Fatalf("%d sessions", len(ss))
+	}
+	sess = ss[0]
+	for i, a := range sess.Addrs() {
+		tx, err := pion.CreateContext(keys[i].Key[:16], keys[i].Key[16:], pion.ProtectionProfileAes128CmHmacSha1_80)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := net.Dial("udp", a.RTP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		freq := []float64{pcapCallerHz, pcapAgentHz}[i]
+		for n := range 100 {
+			p, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(n), Timestamp: uint32(n * 160), SSRC: uint32(0x5000 + i)},
+				Payload: gatewaytest.Tone(freq, n)}).Marshal()
+			b, err := tx.EncryptRTP(nil, p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.Write(b)
+			time.Sleep(time.Millisecond)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if res := do(request(sip.BYE, to, "", "")); res.StatusCode != 200 {
+		t.Fatalf("BYE: %d", res.StatusCode)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(tg.Media().Sessions()) > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if sum := sess.Summary(); sum.Status != "COMPLETE" || sum.Records != 200 || sum.Dropped[media.DropAuth] != 0 {
+		t.Fatalf("SDES call summary %+v", sum)
+	}
+	wav, _ := tg.ExportTrack(sess.RecordingID, playback.FormatWAVStereo, "")
+	w := gatewaytest.ParseWAV(t, wav)
+	if l, r := w.Samples[0], w.Samples[1]; len(l) < 15000 || goertzel(l, pcapCallerHz) < 10*goertzel(l, pcapAgentHz) ||
+		goertzel(r, pcapAgentHz) < 10*goertzel(r, pcapCallerHz) {
+		t.Fatalf("SDES recording does not carry the caller's tone left and the agent's right (%d samples)", len(l))
 	}
 }
