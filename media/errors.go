@@ -7,6 +7,10 @@ var (
 	ErrNotFound = errors.New("media: session not found")
 	// ErrBadRequest means a session request is invalid; wrapped with the field.
 	ErrBadRequest = errors.New("media: invalid session request")
+	// ErrSRTPRequired: a recorded session has a plain RTP track where the
+	// gateway (media.srtp: required) or the call's policy (requireSrtp)
+	// requires SRTP.
+	ErrSRTPRequired = errors.New("media: SRTP required")
 	// ErrCapacity means the gateway cannot take another session now
 	// (session limit, no free ports, spool full).
 	ErrCapacity = errors.New("media: at capacity")

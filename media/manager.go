@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/kms"
@@ -38,6 +39,11 @@ type Config struct {
 	// of a track without a declared source is latched. Zero (the default)
 	// turns latching off: every UDP track must declare its source.
 	LatchWindow time.Duration
+	// SRTP is the gateway's SRTP rule: "required" refuses a recorded
+	// session with a plain RTP track (ErrSRTPRequired), "off" refuses
+	// SRTP tracks, anything else lets each track choose. A policy with
+	// requireSrtp requires it for the calls it records.
+	SRTP string
 	// FinalWriteRetry bounds how long a call's final chunk is retried
 	// while the spool refuses writes (default DefaultFinalWriteRetry).
 	FinalWriteRetry time.Duration
@@ -130,6 +136,13 @@ type Observer interface {
 // flushes (metrics). Flushed is called after every flush attempt.
 type FlushObserver interface {
 	Flushed(s *Session, t FlushTiming)
+}
+
+// RefusalObserver is optionally implemented by an Observer that counts
+// sessions the manager refuses by rule (metrics), whichever ingest path
+// asked: Refused returns the counter of reason.
+type RefusalObserver interface {
+	Refused(reason string) prometheus.Counter
 }
 
 // FlushTiming describes one flush: when it fell due (zero for the flush
@@ -327,6 +340,9 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 		if len(tracks) == 0 {
 			dec.Record, dec.Reason = false, "policy "+dec.Policy.ID+" records audio only and the call has no audio track"
 		}
+	}
+	if err := m.checkSRTP(req, dec); err != nil {
+		return nil, err
 	}
 	sid, _, err := newID(16)
 	if err != nil {

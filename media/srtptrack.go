@@ -8,6 +8,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/mediaseal/mediaseal/media/srtp"
+	"github.com/mediaseal/mediaseal/policy"
 )
 
 // TrackSRTP asks for SDES-SRTP (RFC 4568 keying) on a track of the session
@@ -203,6 +204,38 @@ func (s *Session) GeneratedSRTP() []string {
 		}
 	}
 	return out
+}
+
+// RefusedSRTPRequired is the refusal reason (metrics) of ErrSRTPRequired.
+const RefusedSRTPRequired = "srtp_required"
+
+// checkSRTP applies the gateway's SRTP rule and the policy's to a session
+// about to be recorded. Ingest paths that deliver packets themselves
+// (External: WHIP's DTLS-SRTP) protect media in transit on their own.
+func (m *Manager) checkSRTP(req Request, dec policy.Decision) error {
+	if m.cfg.SRTP == "off" {
+		for i, t := range req.Tracks {
+			if t.SRTP != nil {
+				return fmt.Errorf("%w: tracks[%d].srtp: SRTP is off on this gateway (media.srtp)", ErrBadRequest, i)
+			}
+		}
+	}
+	if !dec.Record || req.External || (m.cfg.SRTP != "required" && !dec.Policy.RequireSRTP) {
+		return nil
+	}
+	for i, t := range req.Tracks {
+		if t.SRTP == nil {
+			by := "the gateway (media.srtp: required)"
+			if dec.Policy.RequireSRTP {
+				by = "policy " + dec.Policy.ID + " (requireSrtp)"
+			}
+			if r, ok := m.obs.(RefusalObserver); ok {
+				r.Refused(RefusedSRTPRequired).Inc()
+			}
+			return fmt.Errorf("%w: track %d (%s) is plain RTP and %s records only SRTP", ErrSRTPRequired, i, t.Label, by)
+		}
+	}
+	return nil
 }
 
 // ErrNotSRTP: a rekey names a track that is not keyed for SRTP.

@@ -12,6 +12,9 @@ import (
 
 	"github.com/pion/rtcp"
 	pion "github.com/pion/srtp/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/zap"
 
 	"github.com/mediaseal/mediaseal/media/srtp"
 	"github.com/mediaseal/mediaseal/policy"
@@ -234,5 +237,51 @@ func TestSRTPRekeyLosesNothing(t *testing.T) {
 	}
 	if err := s.RekeySRTP("agent", newKey.Attribute()); !errors.Is(err, ErrNotSRTP) {
 		t.Fatalf("rekey of a missing track: %v", err)
+	}
+}
+
+// The gateway's SRTP rule (media.srtp) and a policy's requireSrtp refuse a
+// recorded session with a plain RTP track, counted; "off" refuses SRTP.
+func TestSRTPRequiredByGatewayOrPolicy(t *testing.T) {
+	plain := TrackSpec{Label: "caller", Kind: "audio", Source: "127.0.0.1"}
+	keyed := plain
+	keyed.SRTP = &TrackSRTP{Generate: "AES_CM_128_HMAC_SHA1_80"}
+	pci := policy.Policy{ID: "pci", Name: "pci", RecordingType: policy.RecordingAudio, TargetIDs: []string{"pci"}, RequireSRTP: true}
+	for _, tc := range []struct {
+		name    string
+		mode    string
+		p       policy.Policy
+		queue   string
+		track   TrackSpec
+		wantErr error
+	}{
+		{"gateway requires, plain", "required", recordPolicy(false), "q", plain, ErrSRTPRequired},
+		{"gateway requires, SRTP", "required", recordPolicy(false), "q", keyed, nil},
+		{"policy requires, plain", "optional", pci, "pci", plain, ErrSRTPRequired},
+		{"policy requires, SRTP", "optional", pci, "pci", keyed, nil},
+		{"optional, plain", "optional", recordPolicy(false), "q", plain, nil},
+		{"off, SRTP", "off", recordPolicy(false), "q", keyed, ErrBadRequest},
+		{"off, plain", "off", recordPolicy(false), "q", plain, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			mx, err := NewMetrics(reg, zap.NewNop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tm := newTestManager(t, tc.p, func(c *Config, d *Deps) { c.SRTP = tc.mode; d.Observer = mx })
+			track := tc.track
+			_, err = tm.Create(context.Background(), Request{CallID: "c", QueueID: tc.queue, Direction: policy.DirectionInbound, Tracks: []TrackSpec{track}})
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
+				t.Fatalf("Create: %v, want %v", err, tc.wantErr)
+			}
+			want := 0.0
+			if tc.wantErr == ErrSRTPRequired {
+				want = 1
+			}
+			if got := testutil.ToFloat64(mx.Refused(RefusedSRTPRequired)); got != want {
+				t.Fatalf("srtp_required refusals counted %v, want %v", got, want)
+			}
+		})
 	}
 }

@@ -88,6 +88,9 @@ type Policy struct {
 	OnKeyUnavailable       string        `json:"onKeyUnavailable,omitempty" yaml:"onKeyUnavailable,omitempty"`
 	AllowGlobalCustomerKey bool          `json:"allowGlobalCustomerKey,omitempty" yaml:"allowGlobalCustomerKey,omitempty"`
 	RedactDTMF             bool          `json:"redactDtmf,omitempty" yaml:"redactDtmf,omitempty"`
+	// RequireSRTP: a call this policy records must carry every track as
+	// SRTP; one with a plain RTP track is refused (409, SIPREC 488).
+	RequireSRTP bool `json:"requireSrtp,omitempty" yaml:"requireSrtp,omitempty"`
 }
 
 // FieldError names the field of a policy that is invalid and why.

@@ -15,7 +15,18 @@ type MediaSource struct {
 	// of a track without a source may latch, when RequireSource is false.
 	// Once latched the sender is fixed; after the window no one can latch.
 	LatchWindow Duration `yaml:"latchWindow"`
+	// SRTP is whether tracks must arrive as SRTP: "optional" (default,
+	// each track says), "required" (a session with a plain RTP track is
+	// refused: 409, SIPREC 488) or "off" (SRTP tracks are refused).
+	SRTP string `yaml:"srtp"`
 }
+
+// media.srtp values.
+const (
+	SRTPOptional = "optional"
+	SRTPRequired = "required"
+	SRTPOff      = "off"
+)
 
 // DefaultLatchWindow is media.latchWindow's default.
 const DefaultLatchWindow = 2 * time.Second
@@ -38,11 +49,15 @@ func (m *MediaSource) Latching() time.Duration {
 
 func (m *MediaSource) applyDefaults() {
 	setInt(&m.LatchWindow, Duration(DefaultLatchWindow))
+	setStr(&m.SRTP, SRTPOptional)
 }
 
 func (m *MediaSource) validate() error {
 	if w := m.LatchWindow.D(); w < 100*time.Millisecond || w > maxLatchWindow {
 		return &FieldError{"media.latchWindow", w, "must be between 100ms and 10s"}
+	}
+	if m.SRTP != SRTPOptional && m.SRTP != SRTPRequired && m.SRTP != SRTPOff {
+		return &FieldError{"media.srtp", m.SRTP, "must be required, optional or off"}
 	}
 	return nil
 }

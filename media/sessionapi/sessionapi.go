@@ -130,6 +130,8 @@ func refusal(w http.ResponseWriter, err error) (refusal error, reason string) {
 	switch {
 	case errors.Is(err, media.ErrBadRequest):
 		return httpx.Errorf(http.StatusBadRequest, CodeInvalidSession, "invalid session: %v", err), ""
+	case errors.Is(err, media.ErrSRTPRequired):
+		return httpx.Errorf(http.StatusConflict, CodeSRTPRequired, "%v", err), "" // counted by the manager
 	case errors.Is(err, storage.ErrSpoolFull):
 		return unavailable(CodeSpoolFull, "recording spool full: object storage is not keeping up; retry later")
 	case errors.Is(err, storage.ErrSpoolUnwritable):

@@ -13,6 +13,11 @@ import (
 // HTTP to a listener other than loopback.
 const CodeTLSRequired = "tls_required"
 
+// CodeSRTPRequired refuses (409) a session with a plain RTP track where
+// the gateway or the call's policy records only SRTP; the media manager
+// counts such refusals (mediaseal_sessions_refused_total{reason="srtp_required"}).
+const CodeSRTPRequired = media.RefusedSRTPRequired
+
 // keysMayTravel refuses a request that asks for SRTP unless the exchange
 // is confidential: over TLS, or to a loopback listener (the media server
 // on the same host). Otherwise the key would cross the network in the

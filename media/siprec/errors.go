@@ -35,7 +35,7 @@ func Status(err error) (int, string) {
 	switch {
 	case errors.Is(err, ErrMediaType):
 		return 415, "Unsupported Media Type"
-	case errors.Is(err, ErrNoCodec):
+	case errors.Is(err, ErrNoCodec), errors.Is(err, media.ErrSRTPRequired):
 		return 488, "Not Acceptable Here"
 	case errors.Is(err, media.ErrBadRequest):
 		// e.g. no usable c= address while media.requireSource is on.

@@ -56,7 +56,7 @@ func (s *Server) reject(req *sip.Request, tx sip.ServerTransaction, err error, t
 	switch {
 	case errors.Is(err, ErrMediaType):
 		hdrs = append(hdrs, sip.NewHeader("Accept", acceptTypes))
-	case errors.Is(err, ErrSRTPOffer):
+	case errors.Is(err, ErrSRTPOffer), errors.Is(err, media.ErrSRTPRequired):
 		hdrs = append(hdrs, sip.NewHeader("Warning", `302 mediaseal "Incompatible transport protocol: SRTP needs RTP/SAVP with a usable a=crypto, over TLS; or offer RTP/AVP"`))
 	case errors.Is(err, ErrNoCodec):
 		hdrs = append(hdrs, sip.NewHeader("Warning", `305 mediaseal "Incompatible media format"`))

@@ -10,6 +10,7 @@ import (
 	pion "github.com/pion/srtp/v3"
 
 	"github.com/mediaseal/mediaseal/media/srtp"
+	"github.com/mediaseal/mediaseal/policy"
 )
 
 // sdesLine is an RTP/SAVP audio line offering crypto (a=crypto values).
@@ -174,4 +175,23 @@ func rtpPacket(seq uint16) []byte {
 	b[4], b[5], b[6], b[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
 	b[8], b[9], b[10], b[11] = 0, 0, 0x12, 0x34
 	return b
+}
+
+// A queue whose policy requires SRTP refuses a plain RTP recording with
+// 488 and a Warning; the same call offered as SDES-SRTP is recorded.
+func TestPolicyRequiringSRTPRefusesPlainOffer(t *testing.T) {
+	pci := policy.Policy{ID: "pci", Name: "pci", RecordingType: policy.RecordingAudio, TargetIDs: []string{"*"}, RequireSRTP: true}
+	s := startSRS(t, func(c *Config) { c.SDESOverPlainSIP = true }, pci)
+	res := s.invite(newDialog(), mpType, rsBody(sdpOffer(audioLine(7000, "1", "sendonly"), audioLine(7002, "2", "sendonly")), sample(t, "metadata-basic.xml")))
+	if res.StatusCode != 488 || res.GetHeader("Warning") == nil || !strings.Contains(fmt.Sprint(res.GetHeader("Reason")), "SRTP") {
+		t.Fatalf("plain offer to a queue requiring SRTP: %d %v %v", res.StatusCode, res.GetHeader("Warning"), res.GetHeader("Reason"))
+	}
+	if len(s.m.Sessions()) != 0 {
+		t.Fatal("a refused INVITE left a session")
+	}
+	k1, k2 := newKey(t, 1), newKey(t, 1)
+	res = s.invite(newDialog(), mpType, rsBody(sdpOffer(sdesLine(7000, "1", k1.Attribute()), sdesLine(7002, "2", k2.Attribute())), sample(t, "metadata-basic.xml")))
+	if res.StatusCode != 200 {
+		t.Fatalf("SDES offer to a queue requiring SRTP: %d %v", res.StatusCode, res.GetHeader("Reason"))
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/codec"
 	"github.com/mediaseal/mediaseal/playback"
@@ -103,4 +104,28 @@ func TestSessionAPISRTPWithFFmpeg(t *testing.T) {
 	if sum.Dropped[media.DropAuth] < 50 || sum.Records != 0 { // 50 RTP, and ffmpeg's plain RTCP
 		t.Fatalf("plain RTP to an SRTP track: %+v", sum)
 	}
+}
+
+// With media.srtp: required the running gateway refuses a plain RTP track
+// with 409 srtp_required, counts it, and records the same call as SRTP.
+func TestSRTPRequiredRefusesPlainSessions(t *testing.T) {
+	tg := gatewaytest.Start(t, func(c *config.Config) { c.Media.SRTP = config.SRTPRequired })
+	track := map[string]any{"label": "caller", "kind": "audio", "source": "127.0.0.1"}
+	body := func() map[string]any {
+		return map[string]any{"callId": "pci-1", "queueId": "pci", "direction": "INBOUND", "tracks": []map[string]any{track}}
+	}
+	var refused gatewaytest.ErrorBody
+	if code := tg.Do("POST", "/v1/sessions", body(), &refused); code != http.StatusConflict || refused.Code != "srtp_required" ||
+		!strings.Contains(refused.Message, "SRTP") {
+		t.Fatalf("plain track with media.srtp required: %d %+v", code, refused)
+	}
+	if v := gatewaytest.CounterWith(gatewaytest.Scrape(t, tg.URL)["mediaseal_sessions_refused_total"], map[string]string{"reason": "srtp_required"}); v != 1 {
+		t.Fatalf("srtp_required refusals counted %v, want 1", v)
+	}
+	track["srtp"] = map[string]string{"generate": "AEAD_AES_128_GCM"}
+	var s gatewaytest.Session
+	if code := tg.Do("POST", "/v1/sessions", body(), &s); code != http.StatusCreated || !s.Recorded {
+		t.Fatalf("SRTP track with media.srtp required: %d %+v", code, s)
+	}
+	tg.End(s)
 }
