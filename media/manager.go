@@ -361,7 +361,8 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 			return nil, fmt.Errorf("%w: %w", ErrCapacity, err)
 		}
 		if s.lc, err = m.deps.Recordings.Begin(recording.Start{SessionID: sid, CallID: req.CallID, QueueID: req.QueueID,
-			Direction: req.Direction, CallerID: req.CallerID, AgentID: req.AgentID, PolicyID: dec.Policy.ID, PolicyVersion: dec.Policy.Version, StartedAt: now}); err != nil {
+			Direction: req.Direction, CallerID: req.CallerID, AgentID: req.AgentID, PolicyID: dec.Policy.ID, PolicyVersion: dec.Policy.Version, StartedAt: now,
+			Tracks: indexTracks(req, tracks)}); err != nil {
 			return nil, err
 		}
 		s.RecordingID = s.lc.ID()

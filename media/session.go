@@ -50,6 +50,9 @@ type Request struct {
 	// External is set by ingest paths that deliver packets themselves
 	// (WHIP, tests) through Session.Push instead of allocated UDP ports.
 	External bool `json:"-"`
+	// Transport is how an External path's media travelled (e.g.
+	// recording.TransportDTLSSRTP for WHIP), for the index.
+	Transport string `json:"-"`
 }
 
 // State of a session's recording key.

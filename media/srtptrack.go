@@ -9,6 +9,8 @@ import (
 
 	"github.com/mediaseal/mediaseal/media/srtp"
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/recording"
+	"github.com/mediaseal/mediaseal/storage/seal"
 )
 
 // TrackSRTP asks for SDES-SRTP (RFC 4568 keying) on a track of the session
@@ -204,6 +206,39 @@ func (s *Session) GeneratedSRTP() []string {
 		}
 	}
 	return out
+}
+
+// indexTracks describes the tracks for the recordings index: codec and
+// how each travelled (RTP, SRTP and its suite, or the External path's).
+func indexTracks(req Request, tracks []seal.Track) []recording.Track {
+	out := make([]recording.Track, len(tracks))
+	for i, t := range tracks {
+		out[i] = recording.Track{Label: t.Label, Kind: t.Kind, Codec: t.Codec, Transport: recording.TransportRTP}
+		switch spec := req.Tracks[i].SRTP; {
+		case req.External && req.Transport != "":
+			out[i].Transport = req.Transport
+		case spec != nil:
+			out[i].Transport, out[i].Suite = recording.TransportSRTP, spec.suite()
+		}
+	}
+	return out
+}
+
+// suite is the suite t names (validated by check before).
+func (t *TrackSRTP) suite() string {
+	if t.Generate != "" {
+		s, _ := srtp.ParseSuite(t.Generate)
+		return string(s)
+	}
+	c, more, err := srtp.ParseCrypto(t.Crypto)
+	clear(c.Key)
+	for _, m := range more {
+		clear(m.Key)
+	}
+	if err != nil {
+		return ""
+	}
+	return string(c.Suite)
 }
 
 // RefusedSRTPRequired is the refusal reason (metrics) of ErrSRTPRequired.

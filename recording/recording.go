@@ -23,7 +23,28 @@ type Start struct {
 	PolicyID          string
 	PolicyVersion     int64
 	StartedAt         time.Time
+	// Tracks are the call's tracks as they arrived, for the index.
+	Tracks []Track
 }
+
+// Track is one track of a recording as the index shows it: what it
+// carried and how it travelled to the gateway.
+type Track struct {
+	Label string `json:"label"`
+	Kind  string `json:"kind"`
+	Codec string `json:"codec"`
+	// Transport is RTP (plain), SRTP (SDES-keyed, Suite names the suite)
+	// or DTLS-SRTP (WHIP).
+	Transport string `json:"transport"`
+	Suite     string `json:"suite,omitempty"`
+}
+
+// Transports of Track.
+const (
+	TransportRTP      = "RTP"
+	TransportSRTP     = "SRTP"
+	TransportDTLSSRTP = "DTLS-SRTP"
+)
 
 // Recording is one recording in its life cycle. Media calls its methods
 // as the call goes (Open when the key arrives, KeyReady, Durable, then one
@@ -86,7 +107,8 @@ func (r *Recording) Started() error {
 	s, st := r.svc, r.start
 	row := Row{ID: r.id, SessionID: st.SessionID, OrgID: s.d.OrgID, CallID: st.CallID, QueueID: st.QueueID,
 		Direction: st.Direction, PolicyID: st.PolicyID, PolicyVersion: st.PolicyVersion, StartedAt: st.StartedAt,
-		GatewayID: s.d.GatewayID, ObjectKey: r.key, AgentID: st.AgentID, Caller: NormalizeCaller(st.CallerID, s.d.CallerRegion)}
+		GatewayID: s.d.GatewayID, ObjectKey: r.key, AgentID: st.AgentID, Caller: NormalizeCaller(st.CallerID, s.d.CallerRegion),
+		Tracks: st.Tracks}
 	if !s.ix.tryQueue(indexOp{what: "create", id: r.id, do: func(ctx context.Context, ix Index) error { return ix.Create(ctx, row) }}) {
 		return fmt.Errorf("%w: %d writes queued", ErrIndexBehind, len(s.ix.q))
 	}

@@ -35,6 +35,9 @@ type recordingJSON struct {
 	DurableAt *time.Time       `json:"durableAt,omitempty"`
 	GatewayID string           `json:"gatewayId,omitempty"`
 	UpdatedAt time.Time        `json:"updatedAt"`
+	// Tracks say how each track travelled (RTP, SRTP and its suite,
+	// DTLS-SRTP); absent for recordings indexed before they were kept.
+	Tracks []recording.Track `json:"tracks,omitempty"`
 }
 
 type recordingPolicy struct {
@@ -55,7 +58,7 @@ func toRecordingJSON(r store.Recording) recordingJSON {
 		Key:       recordingKeyJSON{r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback},
 		ObjectKey: r.ObjectKey, Status: r.Status, Chunks: r.Chunks, Bytes: r.Bytes, SHA256: r.SHA256,
 		StartedAt: r.StartedAt, EndedAt: timePtr(r.EndedAt), DurableAt: timePtr(r.DurableAt),
-		GatewayID: r.GatewayID, UpdatedAt: r.UpdatedAt}
+		GatewayID: r.GatewayID, UpdatedAt: r.UpdatedAt, Tracks: r.Tracks}
 }
 
 var recordingParams = map[string]bool{"callId": true, "agentId": true, "caller": true, "cursor": true, "queueId": true, "from": true, "to": true, "keyId": true, "status": true,

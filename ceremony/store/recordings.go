@@ -3,14 +3,17 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mediaseal/mediaseal/recording"
 )
 
 const recordingColumns = `id, session_id, org_id, call_id, queue_id, direction, policy_id, policy_version,
 	key_provider, key_id, key_version, fallback, wrapped_dek, object_key, status, chunks, bytes, sha256,
-	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context, agent_id, caller`
+	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context, agent_id, caller, tracks`
 
 var finalStatuses = map[string]bool{
 	RecordingComplete: true, RecordingTruncated: true, RecordingRecovered: true, RecordingFailed: true,
@@ -37,11 +40,11 @@ func (s *SQL) CreateRecording(ctx context.Context, r Recording) error {
 		r.StartedAt = now
 	}
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO recordings (`+recordingColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		r.ID, r.SessionID, r.OrgID, r.CallID, r.QueueID, r.Direction, r.PolicyID, r.PolicyVersion,
 		r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback, r.WrappedDEK, r.ObjectKey, r.Status,
 		r.Chunks, r.Bytes, r.SHA256, r.StartedAt.UnixNano(), nanos(r.EndedAt), nanos(r.DurableAt),
-		r.GatewayID, now.UnixNano(), r.KMSContext, r.AgentID, r.Caller)
+		r.GatewayID, now.UnixNano(), r.KMSContext, r.AgentID, r.Caller, tracksJSON(r.Tracks))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("%w: recording %s", ErrDuplicate, r.ID)
 	}
@@ -173,11 +176,17 @@ func scanRecording(sc scanner) (Recording, error) {
 	var r Recording
 	var started, updated int64
 	var ended, durable sql.NullInt64
+	var tracks string
 	err := sc.Scan(&r.ID, &r.SessionID, &r.OrgID, &r.CallID, &r.QueueID, &r.Direction, &r.PolicyID, &r.PolicyVersion,
 		&r.KeyProvider, &r.KeyID, &r.KeyVersion, &r.Fallback, &r.WrappedDEK, &r.ObjectKey, &r.Status,
-		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext, &r.AgentID, &r.Caller)
+		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext, &r.AgentID, &r.Caller, &tracks)
 	if err != nil {
 		return Recording{}, err
+	}
+	if tracks != "" {
+		if err := json.Unmarshal([]byte(tracks), &r.Tracks); err != nil {
+			return Recording{}, fmt.Errorf("store: recording %s tracks: %w", r.ID, err)
+		}
 	}
 	r.StartedAt = time.Unix(0, started).UTC()
 	r.UpdatedAt = time.Unix(0, updated).UTC()
@@ -192,4 +201,13 @@ func scanRecording(sc scanner) (Recording, error) {
 func (s *SQL) queryRecordings(ctx context.Context, what string, c conds, limit int) ([]Recording, error) {
 	return list(ctx, s, listQuery{what: what, columns: recordingColumns, table: "recordings",
 		conds: c, order: "started_at, id", limit: limit}, scanRecording)
+}
+
+// tracksJSON is the tracks column: "" for none (rows that predate it).
+func tracksJSON(ts []recording.Track) string {
+	if len(ts) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(ts) // strings only: cannot fail
+	return string(b)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
+	"github.com/mediaseal/mediaseal/recording"
 )
 
 func sampleRecording(id string, started time.Time) store.Recording {
@@ -19,6 +20,8 @@ func sampleRecording(id string, started time.Time) store.Recording {
 		KeyProvider: "aws-kms", KeyID: "cmk-1", KeyVersion: "v1", Fallback: true,
 		WrappedDEK: []byte{0, 1, 2, 0xff, 0}, ObjectKey: "recordings/" + id + ".seal",
 		StartedAt: started, GatewayID: "gw-a",
+		Tracks: []recording.Track{{Label: "caller", Kind: "audio", Codec: "PCMU", Transport: recording.TransportSRTP, Suite: "AEAD_AES_256_GCM"},
+			{Label: "agent", Kind: "audio", Codec: "PCMA", Transport: recording.TransportRTP}},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mediaseal/mediaseal/policy"
+	"github.com/mediaseal/mediaseal/recording"
 )
 
 // Store is the one repository interface of the control plane. [*SQL]
@@ -116,6 +117,9 @@ type Recording struct {
 	// is E.164 when it parses (recording.NormalizeCaller).
 	AgentID string
 	Caller  string
+	// Tracks are the recording's tracks as they arrived (label, kind,
+	// codec, transport); nil for rows that predate them.
+	Tracks []recording.Track
 	// PolicyID and PolicyVersion are the policy version the recording
 	// started under.
 	PolicyID      string

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/mediaseal/mediaseal/ceremony/store"
 )
@@ -26,6 +27,19 @@ func keyLine(ctx context.Context, st *store.SQL, id string) string {
 	}
 	if rec.Status == store.RecordingShredded {
 		s += " SHREDDED"
+	}
+	// How each track reached the gateway: an auditor's proof that the
+	// call was protected in transit (or was not).
+	var ts []string
+	for _, t := range rec.Tracks {
+		tr := t.Transport
+		if t.Suite != "" {
+			tr += "/" + t.Suite
+		}
+		ts = append(ts, t.Label+":"+t.Codec+":"+tr)
+	}
+	if len(ts) > 0 {
+		s += " tracks=" + strings.Join(ts, ",")
 	}
 	return s
 }

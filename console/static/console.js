@@ -330,6 +330,10 @@ async function openRecording(id) {
     ['Ended', fmtTime(x.endedAt)], ['Stored (upload)', x.durableAt ? 'uploaded ' + fmtTime(x.durableAt) : 'not yet'],
     ['SHA-256', x.sha256], ['Gateway', x.gatewayId],
   ];
+  // How each track travelled: an auditor's answer to "was it encrypted in transit".
+  for (const t of x.tracks || []) {
+    fields.push(['Track ' + t.label, t.kind + ', ' + t.codec + ', ' + t.transport + (t.suite ? ' (' + t.suite + ')' : '')]);
+  }
   const dl = $('recording-fields');
   dl.replaceChildren();
   for (const [k, v] of fields) dl.append(el('dt', { text: k }), el('dd', { text: v === undefined || v === null ? '' : String(v) }));

@@ -16,6 +16,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/recording"
 )
 
 var errClosed = errors.New("whip: server closed")
@@ -132,7 +133,8 @@ func (s *Server) open(ctx context.Context, meta Meta, info offerInfo, offer []by
 		return nil, "", err
 	}
 	sess, err := s.m.Create(ctx, media.Request{CallID: meta.CallID, QueueID: meta.QueueID, Direction: meta.Direction,
-		CallerID: meta.CallerID, AgentID: meta.AgentID, Tracks: tracks, External: true})
+		CallerID: meta.CallerID, AgentID: meta.AgentID, Tracks: tracks, External: true,
+		Transport: recording.TransportDTLSSRTP})
 	if err != nil {
 		return nil, "", err
 	}

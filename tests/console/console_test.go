@@ -90,6 +90,9 @@ func TestConsoleCeremony(t *testing.T) {
 		t.Fatalf("requester's sections: %s", got)
 	}
 	req.openRecording(recID, chromedp.SendKeys(chromedp.CSS("#q-queueId"), "pci"))
+	if details := eval[string](req, `document.getElementById('recording-fields').textContent`); !strings.Contains(details, "Track calleraudio, PCMU, RTP") {
+		t.Fatalf("details do not say how the caller's track travelled: %s", details)
+	}
 	req.do("propose",
 		chromedp.WaitVisible(chromedp.CSS("#playback-request")),
 		chromedp.SendKeys(chromedp.CSS("#playback-reason"), reason),

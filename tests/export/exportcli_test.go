@@ -48,7 +48,7 @@ func TestCeremonyExportCLI(t *testing.T) {
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
 			t.Fatalf("a refused export left %s", out)
 		}
-		if msg, err := run("verify", "--recording", id); err != nil || !strings.Contains(msg, "COMPLETE") {
+		if msg, err := run("verify", "--recording", id); err != nil || !strings.Contains(msg, "COMPLETE") || !strings.Contains(msg, "tracks=caller:PCMU:RTP") {
 			t.Fatalf("verify %s: %v\n%s", id, err, msg)
 		}
 	}

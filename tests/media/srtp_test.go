@@ -79,6 +79,12 @@ func TestSessionAPISRTPWithFFmpeg(t *testing.T) {
 	if sum.Status != "COMPLETE" || sum.Packets != 300 || sum.Records != 300 || sum.Dropped[media.DropAuth] != 0 {
 		t.Fatalf("summary: %+v", sum)
 	}
+	// The index says how each track travelled, for an auditor.
+	idx := tg.Principal("auditor-1").Must(200, "GET", "/api/v2/recordings/"+s.RecordingID, nil)
+	if tr := fmt.Sprint(idx["tracks"]); !strings.Contains(tr, "label:caller suite:AES_CM_128_HMAC_SHA1_80 transport:SRTP") ||
+		!strings.Contains(tr, "label:agent transport:RTP") {
+		t.Fatalf("indexed tracks %s", tr)
+	}
 	b, res := tg.ExportTrack(s.RecordingID, playback.FormatWAV, "caller")
 	if res.Status.String() != "COMPLETE" {
 		t.Fatalf("status %s", res.Status)
