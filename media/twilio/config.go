@@ -1,7 +1,9 @@
 package twilio
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -35,12 +37,17 @@ const (
 
 // Config configures the endpoint.
 type Config struct {
+	// Enabled mounts the endpoint (Mount does nothing otherwise).
+	Enabled bool
 	// Path is the WebSocket endpoint's path (DefaultPath).
 	Path string
 	// Auth is AuthBearer or AuthSignature.
 	Auth string
 	// AuthToken is the account's auth token (AuthSignature): the HMAC key.
 	AuthToken []byte
+	// AuthTokenFile holds AuthToken when AuthToken is empty: the secret
+	// stays out of the configuration.
+	AuthTokenFile string
 	// AccountSid, when set, is the only account whose streams are taken
 	// (start.accountSid must equal it).
 	AccountSid string
@@ -85,6 +92,13 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
+	}
+	if c.Auth == AuthSignature && len(c.AuthToken) == 0 && c.AuthTokenFile != "" {
+		b, err := os.ReadFile(c.AuthTokenFile)
+		if err != nil {
+			return fmt.Errorf("twilio: auth token: %w", err)
+		}
+		c.AuthToken = bytes.TrimSpace(b)
 	}
 	switch {
 	case c.Auth != AuthBearer && c.Auth != AuthSignature:

@@ -66,6 +66,23 @@ func New(deps Deps) (*Server, error) {
 	return s, nil
 }
 
+// Mount builds the endpoint and mounts it when Config.Enabled is set; a
+// configuration it cannot use is logged and the endpoint stays off, so no
+// stream is taken unauthenticated.
+func Mount(mux httpx.Router, deps Deps) {
+	if !deps.Config.Enabled {
+		return
+	}
+	s, err := New(deps)
+	if err != nil {
+		if deps.Config.Logger != nil {
+			deps.Config.Logger.Error("Twilio endpoint disabled", zap.Error(err))
+		}
+		return
+	}
+	s.Register(mux)
+}
+
 // Register mounts the endpoint at Config.Path.
 func (s *Server) Register(mux httpx.Router) {
 	mux.HandleFunc("GET "+s.cfg.Path, s.serve)
