@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -77,14 +78,19 @@ func (st *stream) run(ctx context.Context) (reason string) {
 			}
 		}
 	}()
+	// A Read whose context expires drops the connection without a close
+	// frame: the idle timer closes it properly instead, and Read returns.
+	var idle atomic.Bool
+	timer := time.AfterFunc(st.srv.cfg.IdleTimeout, func() {
+		idle.Store(true)
+		_ = st.conn.Close(websocket.StatusPolicyViolation, fmt.Sprintf("idle: nothing for %s", st.srv.cfg.IdleTimeout))
+	})
+	defer timer.Stop()
 	for {
-		rctx, cancel := context.WithTimeout(ctx, st.srv.cfg.IdleTimeout)
-		typ, data, err := st.conn.Read(rctx)
-		idle := rctx.Err() != nil && ctx.Err() == nil
-		cancel()
+		typ, data, err := st.conn.Read(ctx)
 		switch {
-		case err != nil && idle:
-			st.close(&closeError{websocket.StatusPolicyViolation, "idle", fmt.Errorf("nothing for %s", st.srv.cfg.IdleTimeout)})
+		case err != nil && idle.Load():
+			st.srv.log.Infow("Twilio stream closed", "stream", st.sid, "reason", "idle")
 			return "idle"
 		case err != nil && strings.Contains(err.Error(), "read limited"):
 			return "too_big" // the library has closed with 1009
@@ -92,6 +98,9 @@ func (st *stream) run(ctx context.Context) (reason string) {
 			return "disconnect"
 		case typ != websocket.MessageText:
 			return st.close(protocolErr("binary", errors.New("Media Streams messages are text")))
+		}
+		if !timer.Reset(st.srv.cfg.IdleTimeout) {
+			return "idle" // fired while this message was read
 		}
 		if st.sess != nil {
 			select {
