@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"os"
 	"strings"
@@ -127,24 +126,6 @@ func liveSession(t *testing.T, tg *gatewaytest.Gateway, callID string) *media.Se
 	}
 	t.Fatalf("no session for call %s", callID)
 	return nil
-}
-
-func goertzel(samples []int16, freq float64) float64 {
-	k := 2 * math.Cos(2*math.Pi*freq/8000)
-	var s1, s2 float64
-	for _, x := range samples {
-		s0 := float64(x) + k*s1 - s2
-		s2, s1 = s1, s0
-	}
-	return s1*s1 + s2*s2 - k*s1*s2
-}
-
-func rms(s []int16) float64 {
-	var sum float64
-	for _, x := range s {
-		sum += float64(x) * float64(x)
-	}
-	return math.Sqrt(sum / float64(max(len(s), 1)))
 }
 
 // twilioCounter reads a counter of the endpoint from /metrics.

@@ -108,16 +108,16 @@ func TestTwilioStreamRecordsBothTracks(t *testing.T) {
 	for f := 0; f < len(w.Samples[0])/frame-1; f++ {
 		at := float64(f) / 10
 		l, rt := w.Samples[0][f*frame:(f+1)*frame], w.Samples[1][f*frame:(f+1)*frame]
-		if gr, ga := goertzel(rt, agentHz), goertzel(rt, callerHz); ga*10 > gr {
+		if gr, ga := gatewaytest.Goertzel(rt, agentHz), gatewaytest.Goertzel(rt, callerHz); ga*10 > gr {
 			t.Errorf("%.1f s: right channel is not the agent's %d Hz", at, agentHz)
 		}
 		switch {
 		case at > gapFrom && at+0.1 < gapTo: // wholly inside the gap
-			if rms(l) > 50 {
-				t.Errorf("%.1f s: left channel not silent in the caller's gap (rms %.0f)", at, rms(l))
+			if gatewaytest.RMS(l) > 50 {
+				t.Errorf("%.1f s: left channel not silent in the caller's gap (rms %.0f)", at, gatewaytest.RMS(l))
 			}
 		case at+0.1 <= gapFrom || at >= gapTo+0.05:
-			if gc, ga := goertzel(l, callerHz), goertzel(l, agentHz); gc < 10*ga || rms(l) < 1000 {
+			if gc, ga := gatewaytest.Goertzel(l, callerHz), gatewaytest.Goertzel(l, agentHz); gc < 10*ga || gatewaytest.RMS(l) < 1000 {
 				t.Errorf("%.1f s: left channel is not the caller's %d Hz", at, callerHz)
 			}
 		}
