@@ -144,6 +144,21 @@ func TestTwilioBadStreams(t *testing.T) {
 	if ss := tg.Media().Sessions(); len(ss) != 0 {
 		t.Errorf("%d sessions left behind by refused streams", len(ss))
 	}
+	// A repeated chunk and a chunk overlapping audio already placed are
+	// dropped and counted; the stream goes on to its stop.
+	c, _ := dial(t, wsURL(tg), bearer)
+	stop := msgs[len(msgs)-1]
+	stop = stop[:strings.Index(stop, `"sequenceNumber":"`)] + `"sequenceNumber":"5"` + stop[strings.Index(stop, `","streamSid"`)+1:]
+	overlap := strings.Replace(seq(media1, "2", "4"), `"chunk":"1"`, `"chunk":"2"`, 1)
+	send(t, c, []string{connected, start, media1, seq(media1, "2", "3"), overlap, stop}, false)
+	if code, text := closeOf(t, c); code != websocket.StatusNormalClosure {
+		t.Errorf("stream with dropped chunks closed %d %q", code, text)
+	}
+	for _, reason := range []string{"chunk_order", "overlap"} {
+		if n := twilioCounter(t, tg, "mediaseal_twilio_dropped_total", reason); n != 1 {
+			t.Errorf("dropped %s = %v, want 1", reason, n)
+		}
+	}
 	if code, _ := tg.Readyz(); code != http.StatusOK {
 		t.Errorf("readyz %d after the bad streams", code)
 	}
