@@ -38,6 +38,7 @@ type Config struct {
 	Policies  []policy.Policy `yaml:"policies"`
 	SIPREC    SIPREC          `yaml:"siprec"`
 	WHIP      WHIP            `yaml:"whip"`
+	Twilio    Twilio          `yaml:"twilio"`
 	Debug     Debug           `yaml:"debug"`
 	Ceremony  Ceremony        `yaml:"ceremony"`
 	Audit     Audit           `yaml:"audit"`

@@ -84,6 +84,7 @@ func (c *Config) ApplyDefaults() {
 	setStr(&c.Store.Driver, DefaultStoreDriver)
 	c.SIPREC.applyDefaults()
 	c.WHIP.applyDefaults()
+	c.Twilio.applyDefaults()
 	c.Ceremony.applyDefaults()
 	c.Audit.applyDefaults()
 	c.Gateway.applyDefaults()

@@ -75,6 +75,9 @@ func (c *Config) Validate() error {
 	if err := c.WHIP.validate(); err != nil {
 		return err
 	}
+	if err := c.Twilio.validate(); err != nil {
+		return err
+	}
 	if err := c.Ceremony.validate(); err != nil {
 		return err
 	}

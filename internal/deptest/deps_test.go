@@ -38,7 +38,7 @@ var layers = [][]string{
 	{"recording"},
 	// Sessions and their ingest protocols.
 	{"media"},
-	{"media/siprec", "media/whip", "media/sessionapi"},
+	{"media/siprec", "media/whip", "media/sessionapi", "media/twilio"},
 	// Opening, verifying and exporting sealed recordings.
 	{"playback"},
 	// The control plane of the ceremony, bottom first.
@@ -63,7 +63,7 @@ var layers = [][]string{
 	{"bench/plot", "cmd/mediaseal"},
 	{"cmd/mediaseal-bench"},
 	// End-to-end tests of the assembled gateway.
-	{"tests/ceremony", "tests/media", "tests/storage", "tests/cluster", "tests/keys", "tests/export", "tests/whip", "tests/console"},
+	{"tests/ceremony", "tests/media", "tests/storage", "tests/cluster", "tests/keys", "tests/export", "tests/whip", "tests/console", "tests/twilio"},
 	{"internal/deptest"},
 }
 

@@ -23,7 +23,7 @@ func (g *Gateway) handler() http.Handler {
 		Logger: g.log, Refused: func(reason string) { g.metrics.Refused(reason).Inc() }}).Register(mux)
 	g.cp.Routes(mux)
 	g.cp.AuditHeadRoutes(mux, auth)
-	g.whipRoutes(mux, auth)
+	g.ingestRoutes(mux, auth)
 	httpx.HealthRoutes(mux, g.readyChecks()...)
 	mux.Handle("/api/v2/", g.cp.Handler())
 	mux.Handle("GET "+console.Prefix, console.Handler()) // static files; it acts only through /api/v2

@@ -9,11 +9,12 @@ import (
 	"github.com/mediaseal/mediaseal/internal/adapters"
 	"github.com/mediaseal/mediaseal/media/sessionapi"
 	"github.com/mediaseal/mediaseal/media/siprec"
+	"github.com/mediaseal/mediaseal/media/twilio"
 	"github.com/mediaseal/mediaseal/media/whip"
 )
 
 // The ingest protocols beside the session API: SIPREC (its own
-// listeners) and WHIP (routes on the API listener).
+// listeners), WHIP and Twilio (routes on the API listener).
 
 // startSIPREC opens the SIPREC listeners when siprec.enabled is set and
 // serves them until the returned stop (idempotent; Run calls it before the
@@ -43,13 +44,12 @@ func (g *Gateway) SIPAddr(transport string) string {
 	return g.sip.Addr(transport)
 }
 
-// whipPath is where the WHIP endpoint is mounted; session URLs are below it.
-const whipPath = "/whip"
-
-// whipRoutes mounts POST /whip and the WHIP session URLs, authorized like
-// the session API (scope media:ingest). WHIP sessions end with the media
-// manager: its shutdown ends every call, which closes the PeerConnections.
-func (g *Gateway) whipRoutes(mux httpx.Router, auth httpx.Authorizer) {
+// ingestRoutes mounts the Twilio endpoint (/twilio/v1), POST /whip and
+// the WHIP session URLs below it, authorized like the session API (scope
+// media:ingest). Their sessions end with the media manager: its shutdown
+// ends every call, which closes the PeerConnections and WebSockets.
+func (g *Gateway) ingestRoutes(mux httpx.Router, auth httpx.Authorizer) {
+	twilio.Mount(mux, twilio.Deps{Media: g.media, Authorizer: auth, Registerer: g.reg, Config: adapters.Twilio(g.cfg, g.log)})
 	if g.cfg.WHIP.Disabled {
 		return
 	}
@@ -58,5 +58,5 @@ func (g *Gateway) whipRoutes(mux httpx.Router, auth httpx.Authorizer) {
 		g.log.Error("WHIP endpoint disabled", zap.Error(err))
 		return
 	}
-	srv.Register(mux, whipPath, httpx.Scoped(auth, sessionapi.ScopeIngest))
+	srv.Register(mux, "/whip", httpx.Scoped(auth, sessionapi.ScopeIngest))
 }

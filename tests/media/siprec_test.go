@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"flag"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -124,24 +123,8 @@ func needSIPp(t testing.TB) string {
 	return p
 }
 
-// goertzel is the power of freq in samples (8 kHz).
-func goertzel(samples []int16, freq float64) float64 {
-	k := 2 * math.Cos(2*math.Pi*freq/8000)
-	var s1, s2 float64
-	for _, x := range samples {
-		s0 := float64(x) + k*s1 - s2
-		s2, s1 = s1, s0
-	}
-	return s1*s1 + s2*s2 - k*s1*s2
-}
-
-func rms(s []int16) float64 {
-	var sum float64
-	for _, x := range s {
-		sum += float64(x) * float64(x)
-	}
-	return math.Sqrt(sum / float64(max(len(s), 1)))
-}
+// goertzel is the power of freq in samples (8 kHz); rms their level.
+var goertzel, rms = gatewaytest.Goertzel, gatewaytest.RMS
 
 // TestSIPRECWithSIPp: sipp is the SRC. It opens a recording session over
 // UDP, plays both streams from the pcap, pauses with a=inactive for 2 s,

@@ -1,0 +1,162 @@
+package twilio
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/httpx"
+	"github.com/mediaseal/mediaseal/media"
+)
+
+// Deps is what the endpoint needs.
+type Deps struct {
+	Media *media.Manager
+	// Authorizer checks bearer tokens (AuthBearer); the session API's.
+	Authorizer httpx.Authorizer
+	// Registerer takes the endpoint's counters; nil: not registered.
+	Registerer prometheus.Registerer
+	Config     Config
+}
+
+// Server is the Media Streams endpoint.
+type Server struct {
+	cfg  Config
+	m    *media.Manager
+	auth httpx.Authorizer
+	log  *zap.SugaredLogger
+	// refused counts upgrades refused before the WebSocket exists (by
+	// reason), ended counts streams by how they ended, dropped counts
+	// what a live stream could not record.
+	refused, ended, dropped *prometheus.CounterVec
+
+	mu   sync.Mutex
+	live map[string]int // live streams by principal
+}
+
+// New returns the endpoint, or an error for an invalid Config.
+func New(deps Deps) (*Server, error) {
+	cfg := deps.Config
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if deps.Media == nil || (cfg.Auth == AuthBearer && deps.Authorizer == nil) {
+		return nil, errors.New("twilio: New needs Deps.Media and, for bearer auth, Deps.Authorizer")
+	}
+	s := &Server{cfg: cfg, m: deps.Media, auth: deps.Authorizer, log: cfg.Logger.Sugar(), live: map[string]int{},
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_twilio_refused_total",
+			Help: "Twilio Media Streams upgrades refused before the WebSocket, by reason."}, []string{"reason"}),
+		ended: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_twilio_streams_ended_total",
+			Help: "Twilio Media Streams ended, by reason (stop, disconnect, idle, malformed, ...)."}, []string{"reason"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_twilio_dropped_total",
+			Help: "Twilio messages of live streams not recorded, by reason."}, []string{"reason"}),
+	}
+	if deps.Registerer != nil {
+		for _, c := range []prometheus.Collector{s.refused, s.ended, s.dropped} {
+			if err := deps.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("twilio: register metrics: %w", err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// Mount builds the endpoint and mounts it when Config.Enabled is set; a
+// configuration it cannot use is logged and the endpoint stays off, so no
+// stream is taken unauthenticated.
+func Mount(mux httpx.Router, deps Deps) {
+	if !deps.Config.Enabled {
+		return
+	}
+	s, err := New(deps)
+	if err != nil {
+		if deps.Config.Logger != nil {
+			deps.Config.Logger.Error("Twilio endpoint disabled", zap.Error(err))
+		}
+		return
+	}
+	s.Register(mux)
+}
+
+// Register mounts the endpoint at Config.Path.
+func (s *Server) Register(mux httpx.Router) {
+	mux.HandleFunc("GET "+s.cfg.Path, s.serve)
+}
+
+// Counters returns the counters (for tests): refused, ended, dropped.
+func (s *Server) Counters() (refused, ended, dropped *prometheus.CounterVec) {
+	return s.refused, s.ended, s.dropped
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	principal, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	if !s.acquire(principal) {
+		s.refused.WithLabelValues("principal_limit").Inc()
+		httpx.WriteError(w, &httpx.Error{Status: http.StatusTooManyRequests, Code: httpx.CodeTooManyRequests,
+			Message: fmt.Sprintf("principal has %d live Twilio streams", s.cfg.MaxPerPrincipal)})
+		return
+	}
+	defer s.release(principal)
+	// Twilio sends no Origin; a browser page does, and is refused unless
+	// it is this host's own (the library's default check).
+	conn, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		s.refused.WithLabelValues("upgrade").Inc()
+		return // Accept has answered
+	}
+	conn.SetReadLimit(s.cfg.MaxMessageBytes)
+	st := &stream{srv: s, conn: conn, principal: principal}
+	reason := st.run(r.Context())
+	s.ended.WithLabelValues(reason).Inc()
+}
+
+// authenticate checks the upgrade request before the upgrade; on a
+// refusal it has answered 401 (or 403 for a token without the scope).
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if s.cfg.Auth == AuthSignature {
+		if !VerifySignature(r, s.cfg.AuthToken, requestURL(r, s.cfg.PublicURL)) {
+			s.refused.WithLabelValues("bad_signature").Inc()
+			httpx.WriteError(w, &httpx.Error{Status: http.StatusUnauthorized, Code: httpx.CodeUnauthenticated,
+				Message: "missing or invalid " + SignatureHeader})
+			return "", false
+		}
+		return "twilio-account:" + s.cfg.AccountSid, true
+	}
+	p, err := s.auth.Authorize(r, ScopeIngest)
+	if err != nil {
+		reason := "unauthenticated"
+		if errors.Is(err, httpx.ErrForbidden) {
+			reason = "forbidden"
+		}
+		s.refused.WithLabelValues(reason).Inc()
+		httpx.WriteError(w, httpx.AuthError(w, ScopeIngest, err))
+		return "", false
+	}
+	return p.ID, true
+}
+
+func (s *Server) acquire(principal string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.live[principal] >= s.cfg.MaxPerPrincipal {
+		return false
+	}
+	s.live[principal]++
+	return true
+}
+
+func (s *Server) release(principal string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.live[principal]--; s.live[principal] <= 0 {
+		delete(s.live, principal)
+	}
+}
