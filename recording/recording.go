@@ -33,17 +33,19 @@ type Track struct {
 	Label string `json:"label"`
 	Kind  string `json:"kind"`
 	Codec string `json:"codec"`
-	// Transport is RTP (plain), SRTP (SDES-keyed, Suite names the suite)
-	// or DTLS-SRTP (WHIP).
+	// Transport is RTP (plain), SRTP (SDES-keyed, Suite names the suite),
+	// DTLS-SRTP (WHIP) or WebSocket (a platform's stream: TLS when the API
+	// listener has it, or the proxy in front of it).
 	Transport string `json:"transport"`
 	Suite     string `json:"suite,omitempty"`
 }
 
 // Transports of Track.
 const (
-	TransportRTP      = "RTP"
-	TransportSRTP     = "SRTP"
-	TransportDTLSSRTP = "DTLS-SRTP"
+	TransportRTP       = "RTP"
+	TransportSRTP      = "SRTP"
+	TransportDTLSSRTP  = "DTLS-SRTP"
+	TransportWebSocket = "WebSocket"
 )
 
 // Recording is one recording in its life cycle. Media calls its methods

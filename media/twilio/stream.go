@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/mediaseal/mediaseal/media"
+	"github.com/mediaseal/mediaseal/recording"
 	"github.com/mediaseal/mediaseal/storage"
 	"github.com/mediaseal/mediaseal/storage/seal"
 )
@@ -191,7 +192,7 @@ func (st *stream) start(ctx context.Context, m Message) error {
 	}
 	p := s.Params
 	req := media.Request{CallID: p["callId"], QueueID: p["queueId"], Direction: strings.ToUpper(p["direction"]),
-		CallerID: p["callerId"], AgentID: p["agentId"], External: true}
+		CallerID: p["callerId"], AgentID: p["agentId"], External: true, Transport: recording.TransportWebSocket}
 	if req.CallID == "" {
 		req.CallID = s.CallSid
 	}

@@ -2,12 +2,8 @@ package media_test
 
 import (
 	"bytes"
-	"context"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -15,7 +11,6 @@ import (
 	pion "github.com/pion/srtp/v3"
 
 	"github.com/mediaseal/mediaseal/internal/config"
-	"github.com/mediaseal/mediaseal/internal/testenv"
 	"github.com/mediaseal/mediaseal/media"
 	"github.com/mediaseal/mediaseal/media/srtp"
 	"github.com/mediaseal/mediaseal/playback"
@@ -42,29 +37,7 @@ func TestSIPRECSDESWithSIPp(t *testing.T) {
 		c.SIPREC.Auth.AllowFrom = []string{"127.0.0.0/8"}
 		c.SIPREC.SDESOverPlainSIP = true // this sipp has no TLS
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	mp := 37000 + os.Getpid()%1000*4
-	cmd := exec.CommandContext(ctx, sippBin, "-sf", "srs-uac-sdes.xml", "-t", "u1", "-i", "127.0.0.1", "-p", "0",
-		"-mp", strconv.Itoa(mp), "-m", "1", "-nostdin", "-timeout", "40s", "-trace_err",
-		"-error_file", filepath.Join(t.TempDir(), "sipp-errors.log"), tg.SIPAddr("udp"))
-	cmd.Dir = filepath.Join(testenv.RepoRoot(t), "testdata", "siprec")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var sess *media.Session
-	for deadline := time.Now().Add(10 * time.Second); sess == nil && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if ss := tg.Media().Sessions(); len(ss) > 0 {
-			sess = ss[0]
-		}
-	}
-	if sess == nil {
-		cancel()
-		cmd.Wait()
-		t.Fatalf("no session opened by sipp:\n%s", out.String())
-	}
+	cmd, out, sess := runSIPp(t, tg, sippBin, "srs-uac-sdes.xml", 37000)
 	addrs := sess.Addrs()
 	if len(addrs) != 2 || addrs[0].SRTP == nil || addrs[1].SRTP == nil {
 		t.Fatalf("tracks %+v: want two SRTP tracks", addrs)

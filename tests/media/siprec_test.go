@@ -107,6 +107,34 @@ func TestSIPRECPcapGolden(t *testing.T) {
 	}
 }
 
+// runSIPp starts sipp with scenario (testdata/siprec) against tg's UDP
+// SIPREC listener, media ports from mpBase, and returns it, its output
+// and the session it opened (caught while live).
+func runSIPp(t *testing.T, tg *gatewaytest.Gateway, sippBin, scenario string, mpBase int) (*exec.Cmd, *bytes.Buffer, *media.Session) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	mp := mpBase + os.Getpid()%1000*4
+	cmd := exec.CommandContext(ctx, sippBin, "-sf", scenario, "-t", "u1", "-i", "127.0.0.1", "-p", "0",
+		"-mp", strconv.Itoa(mp), "-m", "1", "-nostdin", "-timeout", "40s", "-trace_err",
+		"-error_file", filepath.Join(t.TempDir(), "sipp-errors.log"), tg.SIPAddr("udp"))
+	cmd.Dir = filepath.Join(testenv.RepoRoot(t), "testdata", "siprec")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if ss := tg.Media().Sessions(); len(ss) > 0 {
+			return cmd, &out, ss[0]
+		}
+	}
+	cancel()
+	cmd.Wait()
+	t.Fatalf("no session opened by sipp:\n%s", out.String())
+	return nil, nil, nil
+}
+
 func needSIPp(t testing.TB) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -141,31 +169,7 @@ func TestSIPRECWithSIPp(t *testing.T) {
 			c.Policies[i].RedactDTMF = true
 		}
 	})
-	dir := filepath.Join(testenv.RepoRoot(t), "testdata", "siprec")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	mp := 36000 + os.Getpid()%1000*4
-	cmd := exec.CommandContext(ctx, sippBin, "-sf", "srs-uac.xml", "-t", "u1", "-i", "127.0.0.1", "-p", "0",
-		"-mp", strconv.Itoa(mp), "-m", "1", "-nostdin", "-timeout", "40s", "-trace_err",
-		"-error_file", filepath.Join(t.TempDir(), "sipp-errors.log"), tg.SIPAddr("udp"))
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Catch the session while it is live.
-	var sess *media.Session
-	for deadline := time.Now().Add(10 * time.Second); sess == nil && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if ss := tg.Media().Sessions(); len(ss) > 0 {
-			sess = ss[0]
-		}
-	}
-	if sess == nil {
-		cancel()
-		cmd.Wait()
-		t.Fatalf("no session opened by sipp:\n%s", out.String())
-	}
+	cmd, out, sess := runSIPp(t, tg, sippBin, "srs-uac.xml", 36000)
 	addrs := sess.Addrs()
 	if len(addrs) != 2 || addrs[0].Label != "caller" || addrs[1].Label != "agent" {
 		t.Fatalf("tracks %+v", addrs)
