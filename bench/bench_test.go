@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -52,6 +53,33 @@ func TestSpawnRunVerifies(t *testing.T) {
 		t.Fatal("no spool commits read from the gateway")
 	case res.GatewayCPUPerPacket <= 0 || res.GeneratorCPUPerPacket <= 0 || res.StreamsPerCoreEst <= 0:
 		t.Fatalf("no per-packet CPU: gateway %v µs, generator %v µs, per core %v", res.GatewayCPUPerPacket, res.GeneratorCPUPerPacket, res.StreamsPerCoreEst)
+	}
+}
+
+// TestSpawnRunSRTP: the generator sends SRTP under the keys the gateway
+// generated; every packet is recorded (so each authenticated and
+// decrypted: an SRTP packet taken as plain RTP would fail the stamp
+// check) and the recordings verify by decryption.
+func TestSpawnRunSRTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns the gateway")
+	}
+	bin := filepath.Join(t.TempDir(), "mediaseal")
+	if err := BuildGateway(context.Background(), "..", bin); err != nil {
+		t.Fatal(err)
+	}
+	cfg := RunConfig{Streams: 20, Duration: 2 * time.Second, Spawn: SpawnConfig{Bin: bin, PortMin: 53000 + os.Getpid()%100*40},
+		MaxLateness: time.Second, SRTP: "AES_CM_128_HMAC_SHA1_80"}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(20 * 100); !res.Verified || res.RecordedPkts != want || res.LostPackets != 0 || res.SRTP != cfg.SRTP {
+		t.Fatalf("SRTP run: verified %v, recorded %d of %d, lost %d, srtp %q: %v", res.Verified, res.RecordedPkts, want, res.LostPackets, res.SRTP, res.Errors)
+	}
+	cfg.SRTP = "NULL_HMAC_SHA1_80"
+	if _, err := Run(context.Background(), cfg); !errors.Is(err, ErrConfig) {
+		t.Fatalf("unknown suite: %v", err)
 	}
 }
 

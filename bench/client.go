@@ -37,10 +37,16 @@ func NewClient(base, token string) *Client {
 }
 
 type trackSpec struct {
-	Label  string `json:"label"`
-	Kind   string `json:"kind"`
-	Codec  string `json:"codec"`
-	Source string `json:"source"`
+	Label  string   `json:"label"`
+	Kind   string   `json:"kind"`
+	Codec  string   `json:"codec"`
+	Source string   `json:"source"`
+	SRTP   *srtpAsk `json:"srtp,omitempty"`
+}
+
+// srtpAsk has the gateway generate each track's SRTP key.
+type srtpAsk struct {
+	Generate string `json:"generate"`
 }
 
 type createReq struct {
@@ -58,6 +64,9 @@ type Session struct {
 	Tracks      []struct {
 		Label string `json:"label"`
 		RTP   string `json:"rtp"`
+		SRTP  *struct {
+			Crypto string `json:"crypto"`
+		} `json:"srtp"`
 	} `json:"tracks"`
 	Created time.Time `json:"-"`
 }
@@ -118,8 +127,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	return nil
 }
 
-// Create opens a call with the given number of tracks of codec.
-func (c *Client) Create(ctx context.Context, callID, codec string, tracks int) (*Session, error) {
+// Create opens a call with the given number of tracks of codec, each
+// SRTP of suite srtpSuite with a key the gateway generates ("" plain).
+func (c *Client) Create(ctx context.Context, callID, codec string, tracks int, srtpSuite string) (*Session, error) {
 	c.srcOnce.Do(func() {
 		if c.Source == "" {
 			c.Source, c.srcErr = localSource(c.Base)
@@ -130,7 +140,11 @@ func (c *Client) Create(ctx context.Context, callID, codec string, tracks int) (
 	}
 	req := createReq{CallID: callID, QueueID: benchQueue, Direction: "INBOUND"}
 	for i := range tracks {
-		req.Tracks = append(req.Tracks, trackSpec{Label: fmt.Sprintf("t%d", i), Kind: "audio", Codec: codec, Source: c.Source})
+		t := trackSpec{Label: fmt.Sprintf("t%d", i), Kind: "audio", Codec: codec, Source: c.Source}
+		if srtpSuite != "" {
+			t.SRTP = &srtpAsk{Generate: srtpSuite}
+		}
+		req.Tracks = append(req.Tracks, t)
 	}
 	var s Session
 	if err := c.do(ctx, http.MethodPost, "/v1/sessions", req, &s); err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/mediaseal/mediaseal/media/srtp"
 )
 
 // RunConfig is one load run.
@@ -12,10 +14,13 @@ type RunConfig struct {
 	TracksPerCall int           // 1 (default) or 2
 	Duration      time.Duration // per stream, after its ramp start
 	Codec         string        // pcmu, pcma, opus
-	Ptime         time.Duration
-	Ramp          time.Duration // stream starts spread over this
-	Workers       int           // generator goroutines (default: one per core)
-	GenNice       int           // nice value of the generator's sending threads (0: unchanged)
+	// SRTP, a suite name, has every track sent as SRTP under a key the
+	// gateway generates ("" plain RTP).
+	SRTP    string
+	Ptime   time.Duration
+	Ramp    time.Duration // stream starts spread over this
+	Workers int           // generator goroutines (default: one per core)
+	GenNice int           // nice value of the generator's sending threads (0: unchanged)
 	// Target is a running gateway (with TokenFile); otherwise Spawn.
 	Target    string
 	TokenFile string
@@ -86,6 +91,9 @@ func (c *RunConfig) defaults() error {
 	}
 	if _, err := LookupCodec(c.Codec); err != nil {
 		return err
+	}
+	if _, ok := srtp.ParseSuite(c.SRTP); c.SRTP != "" && !ok {
+		return fmt.Errorf("%w: --srtp %q (want one of %v)", ErrConfig, c.SRTP, srtp.Suites)
 	}
 	if c.Spawn.Bin != "" && c.Spawn.PortMin == 0 {
 		c.Spawn.PortMin = 30000

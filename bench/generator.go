@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	pion "github.com/pion/srtp/v3"
 )
 
 // batchSize is the most datagrams handed to one sendmmsg.
@@ -31,8 +33,11 @@ type Stream struct {
 	phase time.Duration // offset within the packet period
 	pkt   []byte
 	raw   rawAddr
-	next  uint32 // next packet index
-	sent  uint32
+	// enc encrypts each packet as SRTP into wire (--srtp); nil: pkt is sent.
+	enc  *pion.Context
+	wire []byte
+	next uint32 // next packet index
+	sent uint32
 }
 
 // GenConfig paces the generator.
@@ -199,6 +204,11 @@ func (g *Generator) work(ctx context.Context, start time.Time, streams []*Stream
 			}
 			res.Lateness.Add(int64(now.Sub(d)))
 			stamp(s.pkt, s.next, tsStep, nowNs)
+			if s.enc != nil {
+				// The media server's cost of SRTP, paid by the generator as
+				// it would be by a sender on another machine.
+				s.wire, _ = s.enc.EncryptRTP(s.wire[:0], s.pkt, nil)
+			}
 			batch[n] = s
 			n++
 			s.next++
@@ -221,4 +231,12 @@ func (g *Generator) work(ctx context.Context, start time.Time, streams []*Stream
 	}
 	res.Elapsed = last.Sub(first)
 	return res, nil
+}
+
+// out is the datagram to send: the SRTP form when the stream encrypts.
+func (s *Stream) out() []byte {
+	if s.enc != nil {
+		return s.wire
+	}
+	return s.pkt
 }

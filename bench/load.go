@@ -50,7 +50,7 @@ func runLoad(ctx context.Context, cfg RunConfig, t loadTarget) (*Result, error) 
 	if err := t.accepts(codec); err != nil {
 		return nil, err
 	}
-	res := &Result{Mode: t.mode(), Streams: cfg.Streams, Calls: cfg.Streams / cfg.TracksPerCall, Codec: codec.Name,
+	res := &Result{Mode: t.mode(), Streams: cfg.Streams, Calls: cfg.Streams / cfg.TracksPerCall, Codec: codec.Name, SRTP: cfg.SRTP,
 		PtimeMs: float64(cfg.Ptime) / 1e6, DurationS: cfg.Duration.Seconds(), Pinned: cfg.GenCPUs != "", LoadAvgStart: LoadAvg()}
 	if cfg.BaselineDuration > 0 {
 		// Before the recorder starts, so the two do not share the CPU.

@@ -13,24 +13,30 @@ import (
 
 // Result is one run's report (JSON field names as the issue lists them).
 type Result struct {
-	Mode          string  `json:"mode"` // gateway or baseline
-	Streams       int     `json:"streams"`
-	Calls         int     `json:"calls"`
-	Codec         string  `json:"codec"`
-	PtimeMs       float64 `json:"ptime_ms"`
-	DurationS     float64 `json:"duration_s"`
-	OfferedPPS    float64 `json:"offered_pps"`
-	RecordedPPS   float64 `json:"recorded_pps"`
-	SentPackets   int64   `json:"sent_packets"`
-	RecordedPkts  int64   `json:"recorded_packets"`
-	LostPackets   int64   `json:"lost_packets"`
-	LossRatio     float64 `json:"loss_ratio"`
-	LossyStreams  int     `json:"lossy_streams"`
-	Verified      bool    `json:"verified_by_decryption"`
-	Incomplete    int     `json:"incomplete_recordings"`
-	IngestLag     Summary `json:"ingest_lag"`
-	FlushDelayP50 float64 `json:"flush_delay_p50_ms"`
-	FlushDelayP99 float64 `json:"flush_delay_p99_ms"`
+	Mode    string `json:"mode"` // gateway or baseline
+	Streams int    `json:"streams"`
+	Calls   int    `json:"calls"`
+	Codec   string `json:"codec"`
+	// SRTP is the suite the tracks were sent under ("" plain RTP);
+	// PlainCPUPerPacket is the gateway's CPU per packet of the plain run
+	// the same invocation made first, and SRTPCPURatio this run's over it.
+	SRTP              string  `json:"srtp,omitempty"`
+	PlainCPUPerPacket float64 `json:"plain_cpu_us_per_packet,omitempty"`
+	SRTPCPURatio      float64 `json:"srtp_cpu_ratio,omitempty"`
+	PtimeMs           float64 `json:"ptime_ms"`
+	DurationS         float64 `json:"duration_s"`
+	OfferedPPS        float64 `json:"offered_pps"`
+	RecordedPPS       float64 `json:"recorded_pps"`
+	SentPackets       int64   `json:"sent_packets"`
+	RecordedPkts      int64   `json:"recorded_packets"`
+	LostPackets       int64   `json:"lost_packets"`
+	LossRatio         float64 `json:"loss_ratio"`
+	LossyStreams      int     `json:"lossy_streams"`
+	Verified          bool    `json:"verified_by_decryption"`
+	Incomplete        int     `json:"incomplete_recordings"`
+	IngestLag         Summary `json:"ingest_lag"`
+	FlushDelayP50     float64 `json:"flush_delay_p50_ms"`
+	FlushDelayP99     float64 `json:"flush_delay_p99_ms"`
 	// FlushTookP99 is the flush itself (seal, write, commit), without the
 	// wait for a flush worker; SpoolCommits the spool's commits so far.
 	FlushTookP99   float64        `json:"flush_took_p99_ms"`
@@ -113,6 +119,10 @@ func (r *Result) WriteTable(w io.Writer) {
 	runNote, sentNote := peerHead(r)
 	row("run", "%s%s, %d streams (%d calls), %s %gms, %gs", r.Mode, runNote, r.Streams, r.Calls, r.Codec, r.PtimeMs, r.DurationS)
 	row("valid", "%s", valid)
+	if r.SRTP != "" {
+		row("SRTP", "%s: gateway CPU per packet %.2f µs against %.2f µs plain in the same invocation (×%.2f)",
+			r.SRTP, r.GatewayCPUPerPacket, r.PlainCPUPerPacket, r.SRTPCPURatio)
+	}
 	row("offered / recorded pps", "%.0f / %.0f", r.OfferedPPS, r.RecordedPPS)
 	row("sent / recorded packets", "%d / %d (lost %d, loss %.6f %%, lossy streams %d)%s", r.SentPackets, r.RecordedPkts, r.LostPackets, 100*r.LossRatio, r.LossyStreams, sentNote)
 	if r.Mode == PeerRTPEngine {

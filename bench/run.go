@@ -212,7 +212,7 @@ func openSessions(ctx context.Context, cl *Client, cfg RunConfig, codec Codec, r
 	}
 	t0 := time.Now()
 	forEach(calls, cfg.Concurrency, bar, func(i int) {
-		sessions[i], errs[i] = cl.Create(ctx, fmt.Sprintf("bench-%d-%d", t0.UnixNano(), i), codec.Name, cfg.TracksPerCall)
+		sessions[i], errs[i] = cl.Create(ctx, fmt.Sprintf("bench-%d-%d", t0.UnixNano(), i), codec.Name, cfg.TracksPerCall, cfg.SRTP)
 	})
 	res.SessionsPerSec = round(float64(calls)/time.Since(t0).Seconds(), 0)
 	if err := errors.Join(errs...); err != nil {
@@ -232,7 +232,13 @@ func openSessions(ctx context.Context, cl *Client, cfg RunConfig, codec Codec, r
 			if cfg.Ramp > 0 {
 				start = time.Duration(int64(cfg.Ramp) * int64(n) / int64(cfg.Streams))
 			}
-			streams = append(streams, &Stream{Dest: d, SSRC: ssrc, Start: start})
+			st := &Stream{Dest: d, SSRC: ssrc, Start: start}
+			if cfg.SRTP != "" {
+				if st.enc, err = streamSender(s, t); err != nil {
+					return sessions, nil, nil, err
+				}
+			}
+			streams = append(streams, st)
 			refs = append(refs, StreamRef{RecordingID: sessions[i].RecordingID, Track: uint8(t), SSRC: ssrc})
 		}
 	}

@@ -79,8 +79,9 @@ func newSender(dest netip.AddrPort, batch int) (*sender, error) {
 // counted and skipped. Each accepted datagram counts for its stream.
 func (s *sender) send(batch []*Stream) (sent, failed int) {
 	for i, st := range batch {
-		s.iovs[i].Base = &st.pkt[0]
-		s.iovs[i].SetLen(len(st.pkt))
+		b := st.out()
+		s.iovs[i].Base = &b[0]
+		s.iovs[i].SetLen(len(b))
 		s.msgs[i].hdr.Name = (*byte)(unsafe.Pointer(&st.raw.sa))
 		s.msgs[i].hdr.Namelen = st.raw.len
 	}

@@ -30,7 +30,7 @@ func newSender(dest netip.AddrPort, _ int) (*sender, error) {
 
 func (s *sender) send(batch []*Stream) (sent, failed int) {
 	for _, st := range batch {
-		if _, err := s.conn.WriteToUDPAddrPort(st.pkt, st.raw.ap); err != nil {
+		if _, err := s.conn.WriteToUDPAddrPort(st.out(), st.raw.ap); err != nil {
 			failed++
 			continue
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mediaseal/mediaseal/bench"
@@ -20,7 +22,7 @@ func newRun() *cobra.Command {
 			if peer != "" {
 				return runPeer(cmd, f, cfg, peer)
 			}
-			res, err := bench.Run(cmd.Context(), cfg)
+			res, err := runSRTPOrPlain(cmd, cfg)
 			if err != nil {
 				return err
 			}
@@ -64,4 +66,33 @@ func newBaseline() *cobra.Command {
 	}
 	f.register(cmd.Flags(), false)
 	return cmd
+}
+
+// runSRTPOrPlain is one run, or with --srtp a plain run and then the SRTP
+// run of the same streams, the second reporting its CPU per packet
+// against the first: SRTP's cost measured on the same machine, same load.
+func runSRTPOrPlain(cmd *cobra.Command, cfg bench.RunConfig) (*bench.Result, error) {
+	if cfg.SRTP == "" {
+		return bench.Run(cmd.Context(), cfg)
+	}
+	plainCfg := cfg
+	plainCfg.SRTP = ""
+	plain, err := bench.Run(cmd.Context(), plainCfg)
+	if err != nil {
+		return nil, fmt.Errorf("the plain run: %w", err)
+	}
+	plain.WriteTable(cmd.OutOrStdout())
+	fmt.Fprintln(cmd.OutOrStdout())
+	res, err := bench.Run(cmd.Context(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.PlainCPUPerPacket = plain.GatewayCPUPerPacket
+	if plain.GatewayCPUPerPacket > 0 {
+		res.SRTPCPURatio = res.GatewayCPUPerPacket / plain.GatewayCPUPerPacket
+	}
+	if !plain.Valid {
+		res.Valid, res.InvalidReason = false, "the plain run it is compared with was not valid: "+plain.InvalidReason
+	}
+	return res, nil
 }

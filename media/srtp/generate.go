@@ -3,6 +3,8 @@ package srtp
 import (
 	"crypto/rand"
 	"fmt"
+
+	pion "github.com/pion/srtp/v3"
 )
 
 // Generate returns a fresh Crypto of suite s with tag from crypto/rand:
@@ -19,4 +21,26 @@ func Generate(tag uint32, s Suite) (Crypto, error) {
 		return Crypto{}, fmt.Errorf("srtp: key generation: %w", err)
 	}
 	return Crypto{Tag: tag, Suite: s, Key: key}, nil
+}
+
+// NewSender is an encrypting context keyed by c: the media server's side
+// of a track, for the bench's generator and tests.
+func NewSender(c Crypto) (*pion.Context, error) {
+	p, ok := profiles[c.Suite]
+	if !ok {
+		return nil, cryptoErr("suite not supported (want one of %v)", Suites)
+	}
+	kl, _ := c.Suite.keyLens()
+	if len(c.Key) <= kl {
+		return nil, cryptoErr("key too short for %s", c.Suite)
+	}
+	var opts []pion.ContextOption
+	if len(c.MKI) > 0 {
+		opts = append(opts, pion.MasterKeyIndicator(c.MKI))
+	}
+	ctx, err := pion.CreateContext(c.Key[:kl], c.Key[kl:], p, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("srtp: %s sender: %w", c.Suite, err)
+	}
+	return ctx, nil
 }

@@ -12,12 +12,7 @@ import (
 // sender is a pion encrypting context keyed like c: the far end.
 func sender(t *testing.T, c Crypto) *pion.Context {
 	t.Helper()
-	kl, _ := c.Suite.keyLens()
-	var opts []pion.ContextOption
-	if len(c.MKI) > 0 {
-		opts = append(opts, pion.MasterKeyIndicator(c.MKI))
-	}
-	ctx, err := pion.CreateContext(c.Key[:kl], c.Key[kl:], profiles[c.Suite], opts...)
+	ctx, err := NewSender(c)
 	if err != nil {
 		t.Fatal(err)
 	}
