@@ -1,6 +1,8 @@
 package siprec
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -44,6 +46,8 @@ func FuzzSplitBody(f *testing.F) {
 func FuzzSDP(f *testing.F) {
 	f.Add([]byte(testSDP))
 	f.Add([]byte("v=0\r\nm=audio 0 RTP/AVP 0\r\na=inactive\r\n"))
+	f.Add([]byte("v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 7000 RTP/SAVP 0\r\na=crypto:2 F8_128_HMAC_SHA1_80 inline:AAAA\r\n" +
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4\r\na=label:1\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		o, err := ParseSDP(b)
 		if err != nil {
@@ -52,6 +56,15 @@ func FuzzSDP(f *testing.F) {
 		for _, m := range o.Media {
 			if c, ok := m.pickCodec(); ok && strings.ContainsAny(c.rtpmapStr, "\r\n") {
 				t.Fatalf("codec description with a line break: %q", c.rtpmapStr)
+			}
+			// The accepted a=crypto is one the line offered, and its
+			// answer attribute (from the same tag and suite) is one line.
+			if v, tag, suite, ok := m.pickCrypto(); ok {
+				st := &stream{}
+				if !slices.Contains(m.crypto, v) || !sdesStream(st, m) || strings.ContainsAny(st.answerCrypto, "\r\n") ||
+					!strings.HasPrefix(st.answerCrypto, fmt.Sprintf("%d %s inline:", tag, suite)) {
+					t.Fatalf("crypto %q (tag %d %s) answered %q", v, tag, suite, st.answerCrypto)
+				}
 			}
 		}
 	})
