@@ -308,9 +308,22 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.attempts, m.dead)
+		reg.MustRegister(m)
 	}
 	return m
+}
+
+// Describe and Collect make Metrics a prometheus.Collector, so it can be
+// made before the registry is known and registered later.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	m.attempts.Describe(ch)
+	m.dead.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	m.attempts.Collect(ch)
+	m.dead.Collect(ch)
 }
 
 func (m *Metrics) observe(result string) {
