@@ -51,8 +51,11 @@ type Event struct {
 	Source  string
 	Subject string
 	// RecordingID orders delivery: per subscription, events of one
-	// recording go out in Time order. Empty: the event is ordered alone.
+	// recording go out in Time order.
 	RecordingID string
+	// OrderKey orders events that have no recording (e.g. "approval:<id>");
+	// empty: RecordingID, and without one the event is ordered alone.
+	OrderKey string
 	// Time is when the change happened; zero: now.
 	Time time.Time
 	// Data is marshalled to a JSON object; nil: {}.

@@ -79,7 +79,10 @@ func Append(ctx context.Context, tx Execer, dialect string, ev Event) (string, e
 		ev.ID, ev.Type, ev.Source, ev.Subject, ev.RecordingID, at, data, ev.Caller); err != nil {
 		return "", fmt.Errorf("events: append %s %s: %w", ev.Type, ev.ID, err)
 	}
-	orderKey := ev.RecordingID
+	orderKey := ev.OrderKey
+	if orderKey == "" {
+		orderKey = ev.RecordingID
+	}
 	if orderKey == "" {
 		orderKey = ev.ID
 	}

@@ -51,3 +51,43 @@ func finishedEvent(r Recording) events.Event {
 		"bytes": r.Bytes, "sha256": r.SHA256, "objectKey": r.ObjectKey, "startedAt": r.StartedAt, "endedAt": r.EndedAt,
 	})
 }
+
+// approvalEvent reports a proposal: what and by whom, never the canonical
+// parameters (they may name keys or recordings the subscriber need not
+// see). Events of one proposal are ordered.
+func approvalEvent(typ string, a Approval) events.Event {
+	data := map[string]any{"approvalId": a.ID, "operation": a.Operation, "target": a.Target, "proposer": a.Proposer,
+		"required": a.Required, "status": a.Status, "expiresAt": a.ExpiresAt}
+	if a.VetoedBy != "" {
+		data["vetoedBy"] = a.VetoedBy
+	}
+	if a.ExecutedBy != "" {
+		data["executedBy"] = a.ExecutedBy
+	}
+	return events.Event{Type: typ, Subject: "approvals/" + a.ID, OrderKey: "approval:" + a.ID, Data: data}
+}
+
+// approvalTransition names the event of a status change ("" for none).
+func approvalTransition(from, to string) string {
+	if from == to {
+		return ""
+	}
+	switch to {
+	case ApprovalApproved, ApprovalScheduled:
+		return events.TypeApprovalApproved
+	case ApprovalExecuted:
+		return events.TypeApprovalExecuted
+	case ApprovalVetoed:
+		return events.TypeApprovalVetoed
+	}
+	return ""
+}
+
+// jobEvent reports a job's progress (its checkpoint summary) or its end.
+func jobEvent(typ, id, progress string, extra map[string]any) events.Event {
+	data := map[string]any{"jobId": id, "progress": progress}
+	for k, v := range extra {
+		data[k] = v
+	}
+	return events.Event{Type: typ, Subject: "jobs/" + id, OrderKey: "job:" + id, Data: data}
+}

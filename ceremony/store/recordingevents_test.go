@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,105 @@ func TestRecordingEventsInTheSameTransaction(t *testing.T) {
 		ds, err := o.ListDeliveries(ctx, sub.ID, events.DeliveryPending, 0)
 		if err != nil || len(ds) != 3 {
 			t.Fatalf("pending deliveries = %d, %v; want 3", len(ds), err)
+		}
+	})
+}
+
+// A proposal's life emits requested, approved (once, at the transition)
+// and vetoed, in its transactions; a refused update emits nothing.
+func TestApprovalEventsInTheSameTransaction(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *store.SQL, _ store.Config) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		a, err := s.CreateApproval(ctx, store.Approval{Operation: "key.bind", Target: "k", Canonical: `{"secretish":"x"}`, Digest: "d",
+			Proposer: "ka1", Required: 2, Pool: 3, EligibleRoles: []string{"key_admin"}, Status: store.ApprovalPending,
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := func(status string, fail bool) {
+			_, err := s.UpdateApproval(ctx, a.ID, func(a *store.Approval, _ []store.ApprovalVote) (*store.ApprovalVote, error) {
+				a.Status = status
+				if status == store.ApprovalVetoed {
+					a.VetoedBy = "auditor-1"
+				}
+				if fail {
+					return nil, errors.New("refused")
+				}
+				return nil, nil
+			})
+			if (err != nil) != fail {
+				t.Fatalf("update to %s: %v", status, err)
+			}
+		}
+		set(store.ApprovalExecuted, true) // rolled back: no event
+		set(store.ApprovalApproved, false)
+		set(store.ApprovalApproved, false) // no transition: no event
+		set(store.ApprovalVetoed, false)
+		rows, err := s.DB().QueryContext(ctx, `SELECT type, data FROM event_outbox ORDER BY event_time, id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var types []string
+		for rows.Next() {
+			var typ string
+			var data []byte
+			if err := rows.Scan(&typ, &data); err != nil {
+				t.Fatal(err)
+			}
+			types = append(types, typ)
+			if strings.Contains(string(data), "secretish") {
+				t.Errorf("%s carries the canonical parameters: %s", typ, data)
+			}
+		}
+		want := []string{events.TypeApprovalRequested, events.TypeApprovalApproved, events.TypeApprovalVetoed}
+		if strings.Join(types, ",") != strings.Join(want, ",") {
+			t.Fatalf("events %v, want %v", types, want)
+		}
+	})
+}
+
+// A job's checkpoint emits job.progress and its end job.completed, each in
+// the transaction of the change; a refused checkpoint emits nothing.
+func TestJobEventsInTheSameTransaction(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *store.SQL, _ store.Config) {
+		ctx := context.Background()
+		j, err := s.CreateJob(ctx, store.Job{Kind: "rewrap", Spec: "{}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		until := time.Now().Add(time.Minute)
+		if _, err := s.ClaimJob(ctx, j.ID, "gw1", until); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CheckpointJob(ctx, store.JobCheckpoint{JobID: j.ID, Owner: "intruder", Progress: `{"done":1}`, LeaseUntil: until}); err == nil {
+			t.Fatal("a checkpoint by a non-owner succeeded")
+		}
+		if _, err := s.CheckpointJob(ctx, store.JobCheckpoint{JobID: j.ID, Owner: "gw1", Progress: `{"done":1}`, LeaseUntil: until}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishJob(ctx, j.ID, "gw1", store.JobCompleted, `{"done":2}`, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishJob(ctx, j.ID, "gw1", store.JobCompleted, `{"done":2}`, ""); err == nil {
+			t.Fatal("a second finish succeeded")
+		}
+		var types []string
+		rows, err := s.DB().QueryContext(ctx, `SELECT type FROM event_outbox ORDER BY event_time, id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var typ string
+			if err := rows.Scan(&typ); err != nil {
+				t.Fatal(err)
+			}
+			types = append(types, typ)
+		}
+		if got := strings.Join(types, ","); got != events.TypeJobProgress+","+events.TypeJobCompleted {
+			t.Fatalf("events %s", got)
 		}
 	})
 }
