@@ -225,3 +225,27 @@ func (o *Outbox) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// Prune deletes what is older than before and settled: delivered and dead
+// deliveries, then events without a delivery left. Pending deliveries and
+// their events stay whatever their age. It returns how many events went.
+func (o *Outbox) Prune(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := o.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, o.q(`DELETE FROM event_deliveries WHERE event_time < ? AND state <> ?`),
+			before.UnixNano(), DeliveryPending); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, o.q(`DELETE FROM event_outbox WHERE event_time < ?
+			AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = event_outbox.id)`), before.UnixNano())
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("events: prune before %s: %w", before.Format(time.RFC3339), err)
+	}
+	return n, nil
+}

@@ -440,3 +440,43 @@ func TestRotationSignsWithBothSecrets(t *testing.T) {
 	}
 	drain(t, w, func() bool { return len(rOld.events()) == 2 })
 }
+
+// Prune removes settled old events only: a pending one stays at any age.
+func TestPruneKeepsPending(t *testing.T) {
+	forDialects(t, func(t *testing.T, o *Outbox) {
+		ctx := context.Background()
+		sub, err := o.CreateSubscription(ctx, Subscription{URL: "http://placeholder/", Types: []string{"*"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, srv := newReceiver(t, sub.Secret)
+		sub.URL = srv.URL
+		if _, err := o.UpdateSubscription(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-48 * time.Hour)
+		if _, err := o.Append(ctx, Event{Type: TypeJobCompleted, Time: old}); err != nil {
+			t.Fatal(err)
+		}
+		drain(t, &Worker{Outbox: o, Owner: "gw"}, func() bool { return len(r.events()) == 1 })
+		pending, err := o.Append(ctx, Event{Type: TypeJobCompleted, Time: old}) // never delivered: no worker runs
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Append(ctx, Event{Type: TypeJobCompleted}); err != nil { // recent
+			t.Fatal(err)
+		}
+		n, err := o.Prune(ctx, time.Now().Add(-24*time.Hour))
+		if err != nil || n != 1 {
+			t.Fatalf("Prune = %d, %v; want 1", n, err)
+		}
+		var left int
+		if err := o.db.QueryRow(`SELECT COUNT(*) FROM event_outbox`).Scan(&left); err != nil || left != 2 {
+			t.Fatalf("events left = %d, %v; want 2", left, err)
+		}
+		ds, err := o.ListDeliveries(ctx, sub.ID, DeliveryPending, 0)
+		if err != nil || len(ds) != 2 || ds[0].EventID != pending {
+			t.Fatalf("pending after prune = %+v, %v", ds, err)
+		}
+	})
+}

@@ -39,6 +39,9 @@ type Worker struct {
 	// MaxBackoff, with jitter: a uniform pick in its upper half.
 	BaseBackoff, MaxBackoff time.Duration
 	Metrics                 *Metrics
+	// Retain is how long settled events stay for replay (default 30
+	// days); older ones are pruned hourly by Run.
+	Retain time.Duration
 
 	now func() time.Time
 }
@@ -73,6 +76,9 @@ func (w *Worker) defaults() {
 	if w.MaxBackoff <= 0 {
 		w.MaxBackoff = 10 * time.Minute
 	}
+	if w.Retain <= 0 {
+		w.Retain = 30 * 24 * time.Hour
+	}
 	if w.now == nil {
 		w.now = time.Now
 	}
@@ -84,8 +90,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.Owner == "" {
 		return fmt.Errorf("%w: worker needs an owner", ErrInvalid)
 	}
-	lastGauge := time.Time{}
+	lastGauge, lastPrune := time.Time{}, time.Time{}
 	for {
+		if time.Since(lastPrune) > time.Hour {
+			if n, err := w.Outbox.Prune(ctx, w.now().Add(-w.Retain)); err != nil && ctx.Err() == nil {
+				w.Logger.Warn("events: prune", zap.Error(err))
+			} else if n > 0 {
+				w.Logger.Info("events: pruned settled events", zap.Int64("events", n), zap.Duration("olderThan", w.Retain))
+			}
+			lastPrune = time.Now()
+		}
 		n, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			w.Logger.Warn("events: delivery round failed", zap.Error(err))
