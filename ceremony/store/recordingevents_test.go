@@ -33,10 +33,10 @@ func TestRecordingEventsInTheSameTransaction(t *testing.T) {
 		if err := s.CreateRecording(ctx, rec); err == nil {
 			t.Fatal("duplicate create succeeded")
 		}
-		if err := s.FinishRecording(ctx, rec.ID, store.RecordingComplete, 3, 300, "abc", ""); err != nil {
+		if err := s.FinishRecording(ctx, rec.ID, store.RecordingComplete, 3, 300, "abc", rec.ObjectKey); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.FinishRecording(ctx, rec.ID, store.RecordingComplete, 3, 300, "abc", ""); err != nil {
+		if err := s.FinishRecording(ctx, rec.ID, store.RecordingComplete, 3, 300, "abc", rec.ObjectKey); err != nil {
 			t.Fatal(err)
 		}
 		rows, err := s.DB().QueryContext(ctx, `SELECT e.type, e.data, e.caller FROM event_outbox e ORDER BY e.event_time, e.id`)
@@ -63,13 +63,26 @@ func TestRecordingEventsInTheSameTransaction(t *testing.T) {
 				t.Errorf("finished data: %s", data)
 			}
 		}
-		want := []string{events.TypeRecordingStarted, events.TypeRecordingKeyFallback, events.TypeRecordingFinished}
+		want := []string{events.TypeRecordingStarted, events.TypeRecordingKeyFallback, events.TypeRecordingFinished,
+			events.TypeRecordingUploaded}
 		if strings.Join(types, ",") != strings.Join(want, ",") {
 			t.Fatalf("events %v, want %v", types, want)
 		}
 		ds, err := o.ListDeliveries(ctx, sub.ID, events.DeliveryPending, 0)
-		if err != nil || len(ds) != 3 {
-			t.Fatalf("pending deliveries = %d, %v; want 3", len(ds), err)
+		if err != nil || len(ds) != 4 {
+			t.Fatalf("pending deliveries = %d, %v; want 4", len(ds), err)
+		}
+		// A failed recording (no object) is finished without an upload.
+		failed := sampleRecording(store.NewID(), time.Now().UTC())
+		if err := s.CreateRecording(ctx, failed); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishRecording(ctx, failed.ID, store.RecordingFailed, 0, 0, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		var uploads int
+		if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM event_outbox WHERE type = 'recording.uploaded'`).Scan(&uploads); err != nil || uploads != 1 {
+			t.Fatalf("uploaded events = %d, %v; want 1", uploads, err)
 		}
 	})
 }

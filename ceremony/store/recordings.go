@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mediaseal/mediaseal/ceremony/events"
 )
 
 const recordingColumns = `id, session_id, org_id, call_id, queue_id, direction, policy_id, policy_version,
@@ -103,7 +105,15 @@ func (s *SQL) FinishRecording(ctx context.Context, id, status string, chunks, by
 		if err != nil {
 			return err
 		}
-		return s.appendEvents(ctx, tx, finishedEvent(r))
+		evs := []events.Event{finishedEvent(r)}
+		if objectKey != "" {
+			// The recording service finishes a row with its object key
+			// only once the object is stored and checked against the
+			// spool file: the upload is done too.
+			evs = append(evs, recordingEvent(events.TypeRecordingUploaded, r, map[string]any{
+				"objectKey": r.ObjectKey, "bytes": r.Bytes, "sha256": r.SHA256}))
+		}
+		return s.appendEvents(ctx, tx, evs...)
 	})
 	if err != nil {
 		return fmt.Errorf("store: finish recording %s: %w", id, err)
