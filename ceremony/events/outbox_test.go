@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // receiver records verified webhooks; fail decides a status per request.
@@ -258,6 +260,22 @@ func TestRetryDeadLetterOrderingAndReplay(t *testing.T) {
 		r.mu.Unlock()
 		if tries != 1+3*3 {
 			t.Errorf("receiver saw %d requests, want 10 (1 + 3 events x 3 attempts)", tries)
+		}
+		if got := testutil.ToFloat64(w.Metrics.attempts.WithLabelValues("dead")); got != 3 {
+			t.Errorf("dead counter = %v, want 3", got)
+		}
+		if got := testutil.ToFloat64(w.Metrics.attempts.WithLabelValues("retry")); got != 6 {
+			t.Errorf("retry counter = %v, want 6", got)
+		}
+		if n, err := o.CountDead(ctx); err != nil || n != 3 {
+			t.Errorf("CountDead = %d, %v; want 3", n, err)
+		}
+		// Run exports the dead letters as a gauge.
+		rctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		_ = w.Run(rctx)
+		cancel()
+		if got := testutil.ToFloat64(w.Metrics.dead); got != 3 {
+			t.Errorf("dead-letter gauge = %v, want 3", got)
 		}
 		for i, d := range dead() {
 			if d.EventID != r1[i] || d.Attempts != 3 || d.LastStatus != http.StatusServiceUnavailable {
