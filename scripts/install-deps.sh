@@ -34,7 +34,7 @@ bash "$repo/scripts/install-rtpengine.sh" # its own script: it also stops a daem
 # The tools are independent installs: run them side by side (the Go modules'
 # downloads and links overlap) and fail if any fails.
 pids=()
-for s in install-local-kms.sh install-versitygw.sh install-axe.sh; do
+for s in install-local-kms.sh install-versitygw.sh install-axe.sh install-standardwebhooks.sh; do
 	bash "$repo/scripts/$s" &
 	pids+=($!)
 done

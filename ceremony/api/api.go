@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mediaseal/mediaseal/ceremony/events"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/httpx"
 	"github.com/mediaseal/mediaseal/kms"
@@ -45,6 +46,8 @@ type Deps struct {
 	// PlatformKeyID is the platform keyring key id (config
 	// kms.platformKey): the only key a policy may name as the platform key.
 	PlatformKeyID string
+	// Events is the lifecycle-event outbox (events.go); nil answers 404.
+	Events *events.Outbox
 }
 
 // Route is one endpoint with the scope it needs.
@@ -84,7 +87,7 @@ func (s *server) routes() []Route {
 		{"GET", "/api/v2/recordings", ScopeRecordingsRead, s.listRecordings},
 		{"GET", "/api/v2/recordings/{id}", ScopeRecordingsRead, s.getRecording},
 		{"GET", "/api/v2/gateways", ScopeRecordingsRead, s.listGateways}, // gateways.go
-	}, append(append(s.ceremonyRoutes(), s.jobRoutes()...), s.quorumRoutes()...)...)
+	}, append(append(append(s.ceremonyRoutes(), s.jobRoutes()...), s.quorumRoutes()...), s.eventRoutes()...)...)
 }
 
 // New returns the API handler. Deps.Store and Deps.Authorizer are required.

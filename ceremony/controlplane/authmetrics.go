@@ -7,10 +7,12 @@ import (
 )
 
 // RegisterMetrics exports the control plane's metrics: failed
-// authentications and the audit anchoring (after Open; none before).
+// authentications, the audit anchoring (after Open; none before) and the
+// delivery of lifecycle events.
 func (s *Service) RegisterMetrics(reg prometheus.Registerer) {
 	s.registerAuthMetrics(reg)
 	s.registerAuditMetrics(reg)
+	reg.MustRegister(s.eventMetrics)
 }
 
 // registerAuthMetrics exports mediaseal_auth_failures_total: every failed

@@ -14,6 +14,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/ceremony/auth"
+	"github.com/mediaseal/mediaseal/ceremony/events"
 	"github.com/mediaseal/mediaseal/ceremony/jobs"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
@@ -131,13 +132,16 @@ type Service struct {
 	// is the set of usable key references the last refresh saw.
 	usableMu sync.Mutex
 	usable   map[kms.KeyRef]bool
+
+	// eventMetrics count the webhook deliveries of this gateway's worker.
+	eventMetrics *events.Metrics
 }
 
 // New seeds the config's keys and policies into the store (one gateway at
 // a time) and loads the catalog. It is enough for offline use (export,
 // audit tools); Open and Run start the rest.
 func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
-	s := &Service{cfg: cfg, deps: deps, log: deps.Logger, st: deps.Store}
+	s := &Service{cfg: cfg, deps: deps, log: deps.Logger, st: deps.Store, eventMetrics: events.NewMetrics(nil)}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -152,7 +156,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 
 // Run runs the background work of an opened control plane (signed audit
 // checkpoints, the approval sweep, the jobs and the rotation scheduler,
-// the catalog refresh) until ctx is done, then flushes the aggregated
+// the catalog refresh, the lifecycle events' webhooks) until ctx is done, then flushes the aggregated
 // authentication failures and signs the audit head on the way out.
 func (s *Service) Run(ctx context.Context) error {
 	if s.auth == nil {
@@ -166,6 +170,7 @@ func (s *Service) Run(ctx context.Context) error {
 	run(func() { s.audit.Run(ctx, auditCheckpointEvery) })
 	run(func() { s.sweepApprovals(ctx, s.cfg.SweepInterval) })
 	run(func() { s.refreshLoop(ctx) })
+	run(func() { s.deliverEvents(ctx) })
 	if svc := s.jobs; svc != nil {
 		run(func() { _ = svc.Runner.Run(ctx) })
 		run(func() { svc.KeyRotator.Run(ctx, jobs.DefaultRotationCheck) })
@@ -277,7 +282,7 @@ func (s *Service) Handler() http.Handler {
 	st, cer := s.apiDeps()
 	h := api.New(api.Deps{Store: st, KMS: s.deps.Providers, OrgRegion: s.cfg.OrgRegion, CallerRegion: s.cfg.CallerRegion, Authorizer: authz,
 		Logger: s.log, MaxBodyBytes: s.cfg.MaxBodyBytes, DescribeTimeout: s.cfg.KMSTimeout,
-		Ceremony: cer, Jobs: s.jobsAPI(), PlatformKeyID: s.cfg.PlatformKeyID})
+		Ceremony: cer, Jobs: s.jobsAPI(), PlatformKeyID: s.cfg.PlatformKeyID, Events: s.Events()})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mediaseal/mediaseal/ceremony/events"
 )
 
 // Approval statuses.
@@ -89,8 +91,14 @@ func (s *SQL) CreateApproval(ctx context.Context, a Approval) (Approval, error) 
 		return Approval{}, fmt.Errorf("%w: approval needs operation, canonical form, digest, proposer and status", ErrInvalid)
 	}
 	a.Version = 1
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO approvals (`+approvalColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), approvalArgs(a)...)
+	// The proposal and its approval.requested event commit together.
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO approvals (`+approvalColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), approvalArgs(a)...); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, approvalEvent(events.TypeApprovalRequested, a))
+	})
 	if isUniqueViolation(err) {
 		return Approval{}, fmt.Errorf("%w: approval %s", ErrDuplicate, a.ID)
 	}
@@ -165,7 +173,7 @@ func (s *SQL) UpdateApproval(ctx context.Context, id string, fn func(a *Approval
 		if err := s.readApproval(ctx, tx, id, true, &a, &votes); err != nil {
 			return err
 		}
-		prev := a.Version
+		prev, prevStatus := a.Version, a.Status
 		vote, err := fn(&a, votes)
 		if err != nil {
 			return err
@@ -194,6 +202,9 @@ func (s *SQL) UpdateApproval(ctx context.Context, id string, fn func(a *Approval
 			return fmt.Errorf("%w: approval %s changed concurrently", ErrConflict, id)
 		}
 		out = a
+		if typ := approvalTransition(prevStatus, a.Status); typ != "" {
+			return s.appendEvents(ctx, tx, approvalEvent(typ, a))
+		}
 		return nil
 	})
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mediaseal/mediaseal/ceremony/events"
 )
 
 // Job statuses. PENDING and RUNNING jobs are resumed by a runner after a
@@ -189,14 +191,19 @@ func (s *SQL) FinishJob(ctx context.Context, id, owner, status, progress, errTex
 		return fmt.Errorf("%w: final job status %q", ErrInvalid, status)
 	}
 	now := s.now().UnixNano()
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE jobs SET status = ?, progress = ?, error = ?, pending = '',
+	// The final status and its job.completed event commit together.
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE jobs SET status = ?, progress = ?, error = ?, pending = '',
 		owner = '', lease_until = NULL, updated_at = ?, finished_at = ? WHERE id = ? AND owner = ? AND status = ?`),
-		status, progress, errText, now, now, id, owner, JobRunning)
-	if err != nil {
-		return fmt.Errorf("store: finish job %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: job %s is not running under %q", ErrConflict, id, owner)
-	}
-	return nil
+			status, progress, errText, now, now, id, owner, JobRunning)
+		if err != nil {
+			return fmt.Errorf("store: finish job %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: job %s is not running under %q", ErrConflict, id, owner)
+		}
+		return s.appendEvents(ctx, tx, jobEvent(events.TypeJobCompleted, id, progress,
+			map[string]any{"status": status, "error": errText}))
+	})
+	return err
 }

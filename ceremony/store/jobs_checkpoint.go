@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mediaseal/mediaseal/ceremony/events"
 )
 
 // EnvelopeChange replaces the key envelope of one recording (a rewrap):
@@ -74,6 +76,9 @@ func (s *SQL) CheckpointJob(ctx context.Context, c JobCheckpoint) (cancelRequest
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: job %s is not running under %q", ErrConflict, c.JobID, c.Owner)
+		}
+		if err := s.appendEvents(ctx, tx, jobEvent(events.TypeJobProgress, c.JobID, c.Progress, nil)); err != nil {
+			return err
 		}
 		return tx.QueryRowContext(ctx, s.q(`SELECT cancel_requested FROM jobs WHERE id = ?`), c.JobID).Scan(&cancelRequested)
 	})

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mediaseal/mediaseal/ceremony/events"
 	"github.com/mediaseal/mediaseal/recording"
 )
 
@@ -39,12 +40,18 @@ func (s *SQL) CreateRecording(ctx context.Context, r Recording) error {
 	if r.StartedAt.IsZero() {
 		r.StartedAt = now
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO recordings (`+recordingColumns+`)
+	// The row and its recording.started event commit together.
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO recordings (`+recordingColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		r.ID, r.SessionID, r.OrgID, r.CallID, r.QueueID, r.Direction, r.PolicyID, r.PolicyVersion,
-		r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback, r.WrappedDEK, r.ObjectKey, r.Status,
-		r.Chunks, r.Bytes, r.SHA256, r.StartedAt.UnixNano(), nanos(r.EndedAt), nanos(r.DurableAt),
-		r.GatewayID, now.UnixNano(), r.KMSContext, r.AgentID, r.Caller, tracksJSON(r.Tracks))
+			r.ID, r.SessionID, r.OrgID, r.CallID, r.QueueID, r.Direction, r.PolicyID, r.PolicyVersion,
+			r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback, r.WrappedDEK, r.ObjectKey, r.Status,
+			r.Chunks, r.Bytes, r.SHA256, r.StartedAt.UnixNano(), nanos(r.EndedAt), nanos(r.DurableAt),
+			r.GatewayID, now.UnixNano(), r.KMSContext, r.AgentID, r.Caller, tracksJSON(r.Tracks)); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, startedEvents(r)...)
+	})
 	if isUniqueViolation(err) {
 		return fmt.Errorf("%w: recording %s", ErrDuplicate, r.ID)
 	}
@@ -81,14 +88,39 @@ func (s *SQL) FinishRecording(ctx context.Context, id, status string, chunks, by
 		return fmt.Errorf("%w: final status %q (want COMPLETE, TRUNCATED, RECOVERED or FAILED)", ErrInvalid, status)
 	}
 	now := s.now().UnixNano()
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE recordings SET status = ?, chunks = ?, bytes = ?, sha256 = ?,
+	// The final status and its recording.finished event commit together;
+	// a retried finish changes nothing and emits nothing.
+	var finished bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE recordings SET status = ?, chunks = ?, bytes = ?, sha256 = ?,
 		object_key = CASE WHEN CAST(? AS TEXT) = '' THEN object_key ELSE ? END, ended_at = ?, updated_at = ?
 		WHERE id = ? AND status = ?`),
-		status, chunks, bytes, sha256, objectKey, objectKey, now, now, id, RecordingActive)
+			status, chunks, bytes, sha256, objectKey, objectKey, now, now, id, RecordingActive)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		finished = true
+		r, err := scanRecording(tx.QueryRowContext(ctx, s.q(`SELECT `+recordingColumns+` FROM recordings WHERE id = ?`), id))
+		if err != nil {
+			return err
+		}
+		evs := []events.Event{finishedEvent(r)}
+		if objectKey != "" {
+			// The recording service finishes a row with its object key
+			// only once the object is stored and checked against the
+			// spool file: the upload is done too.
+			evs = append(evs, recordingEvent(events.TypeRecordingUploaded, r, map[string]any{
+				"objectKey": r.ObjectKey, "bytes": r.Bytes, "sha256": r.SHA256}))
+		}
+		return s.appendEvents(ctx, tx, evs...)
+	})
 	if err != nil {
 		return fmt.Errorf("store: finish recording %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
+	if finished {
 		return nil
 	}
 	cur, err := s.GetRecording(ctx, id)

@@ -41,7 +41,9 @@ var layers = [][]string{
 	{"media/siprec", "media/whip", "media/sessionapi", "media/twilio"},
 	// Opening, verifying and exporting sealed recordings.
 	{"playback"},
-	// The control plane of the ceremony, bottom first.
+	// The control plane of the ceremony, bottom first. The events outbox
+	// is below the store so store transactions can append to it.
+	{"ceremony/events"},
 	{"ceremony/store"},
 	{"ceremony/audit"},
 	{"ceremony/auth", "ceremony/audit/s3anchor"},
@@ -63,7 +65,7 @@ var layers = [][]string{
 	{"bench/plot", "cmd/mediaseal"},
 	{"cmd/mediaseal-bench"},
 	// End-to-end tests of the assembled gateway.
-	{"tests/ceremony", "tests/media", "tests/storage", "tests/cluster", "tests/keys", "tests/export", "tests/whip", "tests/console", "tests/twilio"},
+	{"tests/ceremony", "tests/media", "tests/storage", "tests/cluster", "tests/keys", "tests/export", "tests/whip", "tests/console", "tests/twilio", "tests/events"},
 	{"internal/deptest"},
 }
 

@@ -38,7 +38,7 @@ func (g *Gateway) newServices() error {
 	if err != nil {
 		return err
 	}
-	g.broker, err = broker.New(adapters.Broker(cfg), g.providers, broker.WithMetrics(kmsMetrics), broker.WithAudit(g.auditKeyEvent))
+	g.broker, err = broker.New(adapters.Broker(cfg), g.providers, broker.WithMetrics(g.cp.BreakerEvents(kmsMetrics)), broker.WithAudit(g.auditKeyEvent))
 	if err != nil {
 		return err
 	}
