@@ -41,6 +41,10 @@ type Deps struct {
 	// UploadAttempt bounds one upload attempt, so a hung store is counted
 	// as down (default uploader.DefaultAttemptTimeout).
 	UploadAttempt time.Duration
+	// StorageOutage, when set, is told when the object store starts
+	// looking down and when it works again (uploader.Config.Outage: it
+	// must not block).
+	StorageOutage func(down bool)
 	Registerer    prometheus.Registerer
 	Logger        *zap.Logger
 }
@@ -81,7 +85,7 @@ func New(d Deps) (*Service, error) {
 	}
 	s.ix = newIndexWriter(d.Index, d.Logger, s.m)
 	if d.Objects != nil {
-		cfg := uploader.Config{Store: d.Objects, Done: s.uploaded,
+		cfg := uploader.Config{Store: d.Objects, Done: s.uploaded, Outage: d.StorageOutage,
 			MinBackoff: 500 * time.Millisecond, MaxBackoff: d.UploadRetryMax, AttemptTimeout: d.UploadAttempt,
 			Logger: slog.New(zapslog.NewHandler(d.Logger.Core()))}
 		if d.Registerer != nil {

@@ -79,7 +79,7 @@ func (g *Gateway) newRecordings(reg prometheus.Registerer) (*recording.Service, 
 	k := g.recordingKeys()
 	return recording.New(recording.Deps{OrgID: g.cfg.Org.ID, CallerRegion: g.cfg.Org.CallerRegion, GatewayID: g.id, Spool: g.spool, Objects: g.objects,
 		Index: k.Index, Provider: k.Provider, KMSTimeout: k.Timeout, UploadRetryMax: g.cfg.Spool.RetryMax.D(),
-		UploadAttempt: time.Minute, Registerer: reg, Logger: g.log})
+		UploadAttempt: time.Minute, StorageOutage: g.cp.StorageEvents(), Registerer: reg, Logger: g.log})
 }
 
 func (g *Gateway) recordingKeys() recording.Keys {

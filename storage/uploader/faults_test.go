@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -49,8 +50,11 @@ func TestStorageOutage(t *testing.T) {
 			contents := readAll(t, items)
 			rec := &recorder{}
 			m := uploader.NewMetrics(prometheus.NewRegistry())
+			var omu sync.Mutex
+			var outages []bool
 			u, err := uploader.New(uploader.Config{
 				Store: store, Done: rec.done, Concurrency: 1, Metrics: m,
+				Outage:     func(down bool) { omu.Lock(); outages = append(outages, down); omu.Unlock() },
 				MinBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond,
 				AttemptTimeout: 600 * time.Millisecond, // generous: CI shares 2 cores
 			})
@@ -86,6 +90,12 @@ func TestStorageOutage(t *testing.T) {
 			drain(t, u, 60*time.Second)
 			t.Logf("%s: backlog of 5 drained %v after the store returned", mode, time.Since(start).Round(time.Millisecond))
 			checkStored(t, store, items, contents)
+			// One outage reported once, however many attempts failed in it.
+			omu.Lock()
+			if fmt.Sprint(outages) != "[true false]" {
+				t.Errorf("outage transitions %v, want [true false]", outages)
+			}
+			omu.Unlock()
 			got := rec.order()
 			if len(got) != len(items) {
 				t.Fatalf("Done called %d times, want %d", len(got), len(items))

@@ -59,6 +59,11 @@ type Config struct {
 	// Failed, when set, is told about an item given up for good (invalid
 	// key, file missing); the file stays where it is.
 	Failed func(it Item, err error)
+	// Outage, when set, is told when the store starts looking down (an
+	// attempt failed as unavailable, timed out or refused while none was
+	// failing) and when it works again. It is called with the uploader's
+	// lock held, in order: it must not block.
+	Outage func(down bool)
 	// Concurrency bounds parallel uploads.
 	Concurrency int
 	// MinBackoff and MaxBackoff bound the wait before retrying an item:
@@ -343,6 +348,9 @@ func (u *Uploader) settle(e *entry, err error) (gaveUp bool) {
 	defer u.endProbeLocked(e) // after gate and outages are updated
 	if err == nil {
 		u.removeLocked(e)
+		if u.outages > 0 && u.cfg.Outage != nil {
+			u.cfg.Outage(false)
+		}
 		u.gate, u.outages = time.Time{}, 0 // the store works again
 		u.changedLocked()
 		log.Info("uploaded", "bytes", e.size)
@@ -357,6 +365,9 @@ func (u *Uploader) settle(e *entry, err error) (gaveUp bool) {
 	}
 	var d time.Duration
 	if outage(kind) {
+		if u.outages == 0 && u.cfg.Outage != nil {
+			u.cfg.Outage(true)
+		}
 		u.outages++
 		d = u.backoff(u.outages)
 		u.gate = time.Now().Add(d)
