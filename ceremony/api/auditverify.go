@@ -19,9 +19,10 @@ type AuditVerification struct {
 	// Anchor names where the anchored heads came from ("" when none is
 	// configured: a cut tail cannot then be told).
 	Anchor string `json:"anchor"`
-	// Keys says where the checkpoint keys came from ("database": a proof
-	// against the database's holder needs the CLI with the auditor's
-	// pinned keys, --keys).
+	// Keys says where the checkpoint keys came from: "pinned" (the
+	// auditor's, audit.pinnedKeysFile) or "database" (a proof against the
+	// database's holder then needs pinned keys: that config, or the CLI's
+	// --keys).
 	Keys      string `json:"keys"`
 	BrokenSeq int64  `json:"brokenSeq,omitempty"`
 	BrokenID  string `json:"brokenId,omitempty"`

@@ -23,6 +23,14 @@ func (s *Service) verifyAudit(ctx context.Context) (api.AuditVerification, error
 	if err != nil {
 		return out, fmt.Errorf("reading the audit keys: %w", err)
 	}
+	// Pinned keys replace the database's, never fall back to them: a file
+	// that cannot be read is a verification that cannot run.
+	if f := s.cfg.AuditPinnedKeysFile; f != "" {
+		if keys, err = audit.ReadPinnedKeys(f); err != nil {
+			return out, fmt.Errorf("reading the pinned audit keys (audit.pinnedKeysFile): %w", err)
+		}
+		out.Keys = "pinned"
+	}
 	var heads []store.AuditCheckpoint
 	if s.deps.Anchor != nil {
 		an, err := s.deps.Anchor(ctx)

@@ -32,6 +32,10 @@ const PolicyRefresh = 2 * time.Second
 // as plain values (the gateway translates its config file into it).
 type Config struct {
 	OrgID, OrgRegion string
+	// AuditPinnedKeysFile holds the audit checkpoint keys the auditor
+	// exported (audit.ReadPinnedKeys): the API's verification uses them
+	// instead of the database's ("" : the database's).
+	AuditPinnedKeysFile string
 	// CallerRegion reads national caller numbers in a recordings search.
 	CallerRegion string
 	// GatewayID names this gateway in the audit log and in its claims on

@@ -2,11 +2,9 @@ package main
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -34,28 +32,6 @@ func newAudit(g *globals) *cobra.Command {
 	return cmd
 }
 
-// readPinned reads "kid=base64(public key)" lines: keys the operator
-// trusts, which replace the keys stored with the log.
-func readPinned(path string) (map[string]ed25519.PublicKey, error) {
-	if path == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]ed25519.PublicKey{}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		kid, k, ok := strings.Cut(strings.TrimSpace(line), "=")
-		pub, err := base64.StdEncoding.DecodeString(k)
-		if !ok || err != nil || len(pub) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("%s: want kid=base64(Ed25519 public key) per line", path)
-		}
-		out[kid] = pub
-	}
-	return out, nil
-}
-
 func newAuditVerify(g *globals) *cobra.Command {
 	var file, pubkeys, anchorFile string
 	cmd := &cobra.Command{
@@ -68,7 +44,7 @@ altered entry. Give the audit keys the auditor exported at the ceremony
 (--keys): keys read from the database prove nothing against its holder.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			stderr := cmd.ErrOrStderr()
-			pinned, err := readPinned(pubkeys)
+			pinned, err := audit.ReadPinnedKeys(pubkeys)
 			if err != nil {
 				return err
 			}

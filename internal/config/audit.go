@@ -9,6 +9,10 @@ import (
 // outside the control-plane database.
 type Audit struct {
 	Anchor AuditAnchor `yaml:"anchor"`
+	// PinnedKeysFile holds the checkpoint keys the auditor exported
+	// (`mediaseal audit keys export`): GET /api/v2/audit/verify, and so the
+	// console, verify with them instead of the keys in the database.
+	PinnedKeysFile string `yaml:"pinnedKeysFile"`
 }
 
 // AuditAnchor is the write-once place signed heads are published to as

@@ -36,7 +36,7 @@ func (s *Stores) ControlPlane(ctx context.Context, cfg *config.Config) (*control
 // the gateway named gatewayID. The gateway and the operator tools share
 // it, so that both read the quorum the same config names.
 func ControlPlaneConfig(cfg *config.Config, gatewayID string) controlplane.Config {
-	c := controlplane.Config{OrgID: cfg.Org.ID, OrgRegion: cfg.Org.Region, CallerRegion: cfg.Org.CallerRegion, GatewayID: gatewayID, DataDir: cfg.DataDir,
+	c := controlplane.Config{OrgID: cfg.Org.ID, OrgRegion: cfg.Org.Region, AuditPinnedKeysFile: cfg.Audit.PinnedKeysFile, CallerRegion: cfg.Org.CallerRegion, GatewayID: gatewayID, DataDir: cfg.DataDir,
 		PlatformKeyID: cfg.KMS.PlatformKey, KMSTimeout: cfg.KMS.Timeout.D(), MaxBodyBytes: int64(cfg.API.MaxBodyBytes),
 		AcceptAdminToken: cfg.Ceremony.AcceptAdminToken(), Bootstrap: cfg.Ceremony.Bootstrap(), SweepInterval: cfg.Ceremony.Sweep(),
 		SeedRules: quorumRules(cfg.Ceremony), PlatformPlayback: cfg.Ceremony.PlatformPlaybackNeedsQuorum(),
