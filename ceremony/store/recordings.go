@@ -10,7 +10,7 @@ import (
 
 const recordingColumns = `id, session_id, org_id, call_id, queue_id, direction, policy_id, policy_version,
 	key_provider, key_id, key_version, fallback, wrapped_dek, object_key, status, chunks, bytes, sha256,
-	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context, agent_id, caller`
+	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context, agent_id, caller, retain_until`
 
 var finalStatuses = map[string]bool{
 	RecordingComplete: true, RecordingTruncated: true, RecordingRecovered: true, RecordingFailed: true,
@@ -37,11 +37,11 @@ func (s *SQL) CreateRecording(ctx context.Context, r Recording) error {
 		r.StartedAt = now
 	}
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO recordings (`+recordingColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		r.ID, r.SessionID, r.OrgID, r.CallID, r.QueueID, r.Direction, r.PolicyID, r.PolicyVersion,
 		r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback, r.WrappedDEK, r.ObjectKey, r.Status,
 		r.Chunks, r.Bytes, r.SHA256, r.StartedAt.UnixNano(), nanos(r.EndedAt), nanos(r.DurableAt),
-		r.GatewayID, now.UnixNano(), r.KMSContext, r.AgentID, r.Caller)
+		r.GatewayID, now.UnixNano(), r.KMSContext, r.AgentID, r.Caller, retainNanos(r.RetainUntil))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("%w: recording %s", ErrDuplicate, r.ID)
 	}
@@ -173,9 +173,10 @@ func scanRecording(sc scanner) (Recording, error) {
 	var r Recording
 	var started, updated int64
 	var ended, durable sql.NullInt64
+	var retain int64
 	err := sc.Scan(&r.ID, &r.SessionID, &r.OrgID, &r.CallID, &r.QueueID, &r.Direction, &r.PolicyID, &r.PolicyVersion,
 		&r.KeyProvider, &r.KeyID, &r.KeyVersion, &r.Fallback, &r.WrappedDEK, &r.ObjectKey, &r.Status,
-		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext, &r.AgentID, &r.Caller)
+		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext, &r.AgentID, &r.Caller, &retain)
 	if err != nil {
 		return Recording{}, err
 	}
@@ -183,6 +184,9 @@ func scanRecording(sc scanner) (Recording, error) {
 	r.UpdatedAt = time.Unix(0, updated).UTC()
 	r.EndedAt = fromNanos(ended)
 	r.DurableAt = fromNanos(durable)
+	if retain != 0 {
+		r.RetainUntil = time.Unix(0, retain).UTC()
+	}
 	return r, nil
 }
 
@@ -192,4 +196,14 @@ func scanRecording(sc scanner) (Recording, error) {
 func (s *SQL) queryRecordings(ctx context.Context, what string, c conds, limit int) ([]Recording, error) {
 	return list(ctx, s, listQuery{what: what, columns: recordingColumns, table: "recordings",
 		conds: c, order: "started_at, id", limit: limit}, scanRecording)
+}
+
+// retainNanos stores the zero retain-until (no retention configured) as 0,
+// the column's NOT NULL default, so rows made before migration 0010 and
+// rows without retention read back alike.
+func retainNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
