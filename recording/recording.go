@@ -23,6 +23,10 @@ type Start struct {
 	PolicyID          string
 	PolicyVersion     int64
 	StartedAt         time.Time
+	// RetainUntil is fixed here, at creation (policy.RetainUntil): the
+	// index row and the object's S3 lock retention both take it; zero:
+	// no retention.
+	RetainUntil time.Time
 }
 
 // Recording is one recording in its life cycle. Media calls its methods
@@ -86,7 +90,8 @@ func (r *Recording) Started() error {
 	s, st := r.svc, r.start
 	row := Row{ID: r.id, SessionID: st.SessionID, OrgID: s.d.OrgID, CallID: st.CallID, QueueID: st.QueueID,
 		Direction: st.Direction, PolicyID: st.PolicyID, PolicyVersion: st.PolicyVersion, StartedAt: st.StartedAt,
-		GatewayID: s.d.GatewayID, ObjectKey: r.key, AgentID: st.AgentID, Caller: NormalizeCaller(st.CallerID, s.d.CallerRegion)}
+		GatewayID: s.d.GatewayID, ObjectKey: r.key, AgentID: st.AgentID, Caller: NormalizeCaller(st.CallerID, s.d.CallerRegion),
+		RetainUntil: st.RetainUntil}
 	if !s.ix.tryQueue(indexOp{what: "create", id: r.id, do: func(ctx context.Context, ix Index) error { return ix.Create(ctx, row) }}) {
 		return fmt.Errorf("%w: %d writes queued", ErrIndexBehind, len(s.ix.q))
 	}
