@@ -25,7 +25,10 @@ import (
 
 // Config is the media side of the gateway configuration.
 type Config struct {
-	OrgID             string
+	OrgID string
+	// RetentionDays is the organisation's default retention, taken when a
+	// policy sets no retentionDays; 0: none.
+	RetentionDays     int
 	BindAddr          netip.Addr
 	AdvertiseAddr     netip.Addr
 	PortMin, PortMax  int
@@ -362,7 +365,7 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 		}
 		if s.lc, err = m.deps.Recordings.Begin(recording.Start{SessionID: sid, CallID: req.CallID, QueueID: req.QueueID,
 			Direction: req.Direction, CallerID: req.CallerID, AgentID: req.AgentID, PolicyID: dec.Policy.ID, PolicyVersion: dec.Policy.Version, StartedAt: now,
-			Tracks: indexTracks(req, tracks)}); err != nil {
+			Tracks: indexTracks(req, tracks), RetainUntil: dec.Policy.RetainUntil(now, m.cfg.RetentionDays)}); err != nil {
 			return nil, err
 		}
 		s.RecordingID = s.lc.ID()

@@ -91,6 +91,9 @@ type Policy struct {
 	// RequireSRTP: a call this policy records must carry every track as
 	// SRTP; one with a plain RTP track is refused (409, SIPREC 488).
 	RequireSRTP bool `json:"requireSrtp,omitempty" yaml:"requireSrtp,omitempty"`
+	// RetentionDays is how long a recording made under this policy is kept;
+	// 0 takes the organisation's default (see RetainUntil).
+	RetentionDays int `json:"retentionDays,omitempty" yaml:"retentionDays,omitempty"`
 }
 
 // FieldError names the field of a policy that is invalid and why.
@@ -189,6 +192,9 @@ func (p *Policy) Validate() error {
 	if p.RecordingType != RecordingNone && p.labelsCustomerKey() && p.IsGlobal() && !p.AllowGlobalCustomerKey {
 		return &FieldError{"targetIds", p.TargetIDs,
 			"a customer-managed key on every queue widens the blast radius of a KMS outage; name the queues or set allowGlobalCustomerKey: true"}
+	}
+	if p.RetentionDays < 0 || p.RetentionDays > MaxRetentionDays {
+		return &FieldError{"retentionDays", p.RetentionDays, fmt.Sprintf("must be 0 (organisation default) to %d", MaxRetentionDays)}
 	}
 	return p.Conditions.validate()
 }

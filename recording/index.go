@@ -22,6 +22,8 @@ type Row struct {
 	// AgentID and Caller (E.164 when it parses) are search fields.
 	AgentID, Caller string
 	Tracks          []Track
+	// RetainUntil is fixed at creation; zero: no retention.
+	RetainUntil time.Time
 	// Read back only: the current envelope (a rewrap replaces it in the
 	// index, not in the object) and the progress counted so far.
 	Envelope   seal.Envelope

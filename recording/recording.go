@@ -25,6 +25,10 @@ type Start struct {
 	StartedAt         time.Time
 	// Tracks are the call's tracks as they arrived, for the index.
 	Tracks []Track
+	// RetainUntil is fixed here, at creation (policy.RetainUntil): the
+	// index row and the object's S3 lock retention both take it; zero:
+	// no retention.
+	RetainUntil time.Time
 }
 
 // Track is one track of a recording as the index shows it: what it
@@ -110,7 +114,7 @@ func (r *Recording) Started() error {
 	row := Row{ID: r.id, SessionID: st.SessionID, OrgID: s.d.OrgID, CallID: st.CallID, QueueID: st.QueueID,
 		Direction: st.Direction, PolicyID: st.PolicyID, PolicyVersion: st.PolicyVersion, StartedAt: st.StartedAt,
 		GatewayID: s.d.GatewayID, ObjectKey: r.key, AgentID: st.AgentID, Caller: NormalizeCaller(st.CallerID, s.d.CallerRegion),
-		Tracks: st.Tracks}
+		Tracks: st.Tracks, RetainUntil: st.RetainUntil}
 	if !s.ix.tryQueue(indexOp{what: "create", id: r.id, do: func(ctx context.Context, ix Index) error { return ix.Create(ctx, row) }}) {
 		return fmt.Errorf("%w: %d writes queued", ErrIndexBehind, len(s.ix.q))
 	}

@@ -52,7 +52,7 @@ func (s *Service) restored(ctx context.Context, e storage.SpoolEntry) *Recording
 	}
 	if s.d.Index != nil {
 		if row, err := s.d.Index.Get(ctx, e.ID); err == nil {
-			r.key, r.chunks = row.ObjectKey, row.Chunks
+			r.key, r.chunks, r.start.RetainUntil = row.ObjectKey, row.Chunks, row.RetainUntil
 		}
 	}
 	if r.key == "" {

@@ -33,7 +33,11 @@ func (s *Service) upload(r *Recording) {
 	s.mu.Lock()
 	s.queued[r.key] = r
 	s.mu.Unlock()
-	s.up.Enqueue(uploader.Item{Key: r.key, Path: e.Path, Queued: e.ModTime})
+	// The object lock retention is the one the index row was created
+	// with, so the object store refuses to delete it early whatever the
+	// database later says.
+	s.up.Enqueue(uploader.Item{Key: r.key, Path: e.Path, Queued: e.ModTime,
+		Options: storage.PutOptions{RetainUntil: r.start.RetainUntil}})
 }
 
 // uploaded is the uploader's Done: the object is confirmed in storage

@@ -20,7 +20,7 @@ func (x RecordingIndex) Create(ctx context.Context, r recording.Row) error {
 	err := x.SQL.CreateRecording(ctx, Recording{ID: r.ID, SessionID: r.SessionID, OrgID: r.OrgID,
 		CallID: r.CallID, QueueID: r.QueueID, Direction: r.Direction, PolicyID: r.PolicyID, PolicyVersion: r.PolicyVersion,
 		Status: RecordingActive, StartedAt: r.StartedAt, GatewayID: r.GatewayID, ObjectKey: r.ObjectKey,
-		AgentID: r.AgentID, Caller: r.Caller, Tracks: r.Tracks})
+		AgentID: r.AgentID, Caller: r.Caller, Tracks: r.Tracks, RetainUntil: r.RetainUntil})
 	if errors.Is(err, ErrDuplicate) {
 		return nil // a retry of a create that landed (ids are random)
 	}
@@ -59,7 +59,7 @@ func (x RecordingIndex) Get(ctx context.Context, id string) (recording.Row, erro
 	}
 	return recording.Row{ID: r.ID, SessionID: r.SessionID, OrgID: r.OrgID, CallID: r.CallID, QueueID: r.QueueID,
 		Direction: r.Direction, PolicyID: r.PolicyID, PolicyVersion: r.PolicyVersion, ObjectKey: r.ObjectKey,
-		StartedAt: r.StartedAt, GatewayID: r.GatewayID, Chunks: r.Chunks, AgentID: r.AgentID, Caller: r.Caller, Tracks: r.Tracks, KMSContext: r.KMSContext,
+		StartedAt: r.StartedAt, GatewayID: r.GatewayID, Chunks: r.Chunks, AgentID: r.AgentID, Caller: r.Caller, Tracks: r.Tracks, KMSContext: r.KMSContext, RetainUntil: r.RetainUntil,
 		Envelope: seal.Envelope{Key: seal.KeyRef{Provider: r.KeyProvider, KeyID: r.KeyID, KeyVersion: r.KeyVersion, Fallback: r.Fallback},
 			WrappedDEK: r.WrappedDEK}}, nil
 }

@@ -14,7 +14,7 @@ import (
 
 const recordingColumns = `id, session_id, org_id, call_id, queue_id, direction, policy_id, policy_version,
 	key_provider, key_id, key_version, fallback, wrapped_dek, object_key, status, chunks, bytes, sha256,
-	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context, agent_id, caller, tracks`
+	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context, agent_id, caller, tracks, retain_until`
 
 var finalStatuses = map[string]bool{
 	RecordingComplete: true, RecordingTruncated: true, RecordingRecovered: true, RecordingFailed: true,
@@ -43,11 +43,11 @@ func (s *SQL) CreateRecording(ctx context.Context, r Recording) error {
 	// The row and its recording.started event commit together.
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO recordings (`+recordingColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			r.ID, r.SessionID, r.OrgID, r.CallID, r.QueueID, r.Direction, r.PolicyID, r.PolicyVersion,
 			r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback, r.WrappedDEK, r.ObjectKey, r.Status,
 			r.Chunks, r.Bytes, r.SHA256, r.StartedAt.UnixNano(), nanos(r.EndedAt), nanos(r.DurableAt),
-			r.GatewayID, now.UnixNano(), r.KMSContext, r.AgentID, r.Caller, tracksJSON(r.Tracks)); err != nil {
+			r.GatewayID, now.UnixNano(), r.KMSContext, r.AgentID, r.Caller, tracksJSON(r.Tracks), retainNanos(r.RetainUntil)); err != nil {
 			return err
 		}
 		return s.appendEvents(ctx, tx, startedEvents(r)...)
@@ -209,9 +209,10 @@ func scanRecording(sc scanner) (Recording, error) {
 	var started, updated int64
 	var ended, durable sql.NullInt64
 	var tracks string
+	var retain int64
 	err := sc.Scan(&r.ID, &r.SessionID, &r.OrgID, &r.CallID, &r.QueueID, &r.Direction, &r.PolicyID, &r.PolicyVersion,
 		&r.KeyProvider, &r.KeyID, &r.KeyVersion, &r.Fallback, &r.WrappedDEK, &r.ObjectKey, &r.Status,
-		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext, &r.AgentID, &r.Caller, &tracks)
+		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext, &r.AgentID, &r.Caller, &tracks, &retain)
 	if err != nil {
 		return Recording{}, err
 	}
@@ -224,6 +225,9 @@ func scanRecording(sc scanner) (Recording, error) {
 	r.UpdatedAt = time.Unix(0, updated).UTC()
 	r.EndedAt = fromNanos(ended)
 	r.DurableAt = fromNanos(durable)
+	if retain != 0 {
+		r.RetainUntil = time.Unix(0, retain).UTC()
+	}
 	return r, nil
 }
 
@@ -242,4 +246,14 @@ func tracksJSON(ts []recording.Track) string {
 	}
 	b, _ := json.Marshal(ts) // strings only: cannot fail
 	return string(b)
+}
+
+// retainNanos stores the zero retain-until (no retention configured) as 0,
+// the column's NOT NULL default, so rows made before migration 0010 and
+// rows without retention read back alike.
+func retainNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }

@@ -148,6 +148,11 @@ type Recording struct {
 	DurableAt  time.Time // when the last counted chunk became durable
 	GatewayID  string
 	UpdatedAt  time.Time
+	// RetainUntil is fixed when the recording is created (policy
+	// retentionDays, else the organisation default); zero: no retention.
+	// No store method changes it: on S3 the object's lock retention holds
+	// the same date, so editing this column cannot delete early.
+	RetainUntil time.Time
 }
 
 // RecordingFilter selects recordings; zero fields do not filter.

@@ -34,8 +34,8 @@ func Media(cfg *config.Config) (media.Config, error) {
 		OrgID: cfg.Org.ID, BindAddr: bind, AdvertiseAddr: adv, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
 		InactivityTimeout: cfg.Media.InactivityTimeout.D(), MaxPendingBytes: int(cfg.Media.MaxPendingBytes),
 		SocketBuffer: int(cfg.Media.SocketBuffer), MaxSessions: cfg.Media.MaxSessions, LatchWindow: cfg.Media.Latching(), SRTP: cfg.Media.SRTP,
-		FlushInterval: cfg.Recording.FlushInterval.D(),
-		SealOptions:   []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)},
+		FlushInterval: cfg.Recording.FlushInterval.D(), RetentionDays: cfg.Recording.RetentionDays,
+		SealOptions: []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)},
 	}, nil
 }
 

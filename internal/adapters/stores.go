@@ -19,7 +19,7 @@ func Objects(ctx context.Context, cfg *config.Config) (storage.Store, error) {
 	}
 	c := cfg.Storage.S3
 	st, err := s3store.New(ctx, s3store.Config{Bucket: c.Bucket, Region: c.Region, Endpoint: c.Endpoint,
-		PathStyle: c.PathStyle, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey})
+		PathStyle: c.PathStyle, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, LockMode: c.LockMode})
 	if err != nil {
 		return nil, fmt.Errorf("storage.s3: %w", err)
 	}

@@ -104,6 +104,9 @@ type Recording struct {
 	FlushInterval Duration `yaml:"flushInterval"`
 	MaxChunkSize  Size     `yaml:"maxChunkSize"`
 	Compression   bool     `yaml:"compression"`
+	// RetentionDays is the organisation's default retention, for
+	// policies that set no retentionDays; 0: none (docs/retention.md).
+	RetentionDays int `yaml:"retentionDays"`
 }
 
 // Storage selects and configures the object store.
@@ -126,6 +129,10 @@ type StorageS3 struct {
 	PathStyle       bool   `yaml:"pathStyle"`
 	AccessKeyID     string `yaml:"accessKeyId"`
 	SecretAccessKey string `yaml:"secretAccessKey"`
+	// LockMode is the object-lock mode of a recording's retention:
+	// GOVERNANCE (default) or COMPLIANCE (no one, root included, can
+	// shorten it).
+	LockMode string `yaml:"lockMode"`
 }
 
 // Spool configures the durable local spool of ciphertext.
