@@ -38,6 +38,9 @@ type recordingJSON struct {
 	// Tracks say how each track travelled (RTP, SRTP and its suite,
 	// DTLS-SRTP); absent for recordings indexed before they were kept.
 	Tracks []recording.Track `json:"tracks,omitempty"`
+	// RetainUntil is the end of the recording's retention, fixed at its
+	// creation (docs/retention.md); absent: none configured.
+	RetainUntil *time.Time `json:"retainUntil,omitempty"`
 }
 
 type recordingPolicy struct {
@@ -58,7 +61,7 @@ func toRecordingJSON(r store.Recording) recordingJSON {
 		Key:       recordingKeyJSON{r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback},
 		ObjectKey: r.ObjectKey, Status: r.Status, Chunks: r.Chunks, Bytes: r.Bytes, SHA256: r.SHA256,
 		StartedAt: r.StartedAt, EndedAt: timePtr(r.EndedAt), DurableAt: timePtr(r.DurableAt),
-		GatewayID: r.GatewayID, UpdatedAt: r.UpdatedAt, Tracks: r.Tracks}
+		GatewayID: r.GatewayID, UpdatedAt: r.UpdatedAt, Tracks: r.Tracks, RetainUntil: timePtr(r.RetainUntil)}
 }
 
 var recordingParams = map[string]bool{"callId": true, "agentId": true, "caller": true, "cursor": true, "queueId": true, "from": true, "to": true, "keyId": true, "status": true,

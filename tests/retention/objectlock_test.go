@@ -2,6 +2,7 @@ package retention_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -47,6 +48,11 @@ func TestRetainUntilIsObjectLock(t *testing.T) {
 	rec := gatewaytest.WaitIndexStatus(t, gw.Gateway, call.RecordingID, store.RecordingComplete)
 	if want := rec.StartedAt.AddDate(0, 0, 3); !rec.RetainUntil.Equal(want) {
 		t.Fatalf("index retain-until %v, want started %v + 3 days = %v", rec.RetainUntil, rec.StartedAt, want)
+	}
+	// The API shows it to whoever may read the index.
+	got := gw.Principal("auditor-1").Must(200, "GET", "/api/v2/recordings/"+call.RecordingID, nil)
+	if at, err := time.Parse(time.RFC3339Nano, fmt.Sprint(got["retainUntil"])); err != nil || !at.Equal(rec.RetainUntil) {
+		t.Fatalf("API retainUntil %v, want %v", got["retainUntil"], rec.RetainUntil)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
