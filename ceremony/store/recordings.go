@@ -14,7 +14,7 @@ import (
 
 const recordingColumns = `id, session_id, org_id, call_id, queue_id, direction, policy_id, policy_version,
 	key_provider, key_id, key_version, fallback, wrapped_dek, object_key, status, chunks, bytes, sha256,
-	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context, agent_id, caller, tracks, retain_until`
+	started_at, ended_at, durable_at, gateway_id, updated_at, kms_context, agent_id, caller, tracks, retain_until, deleted_at, deletion_proof`
 
 var finalStatuses = map[string]bool{
 	RecordingComplete: true, RecordingTruncated: true, RecordingRecovered: true, RecordingFailed: true,
@@ -43,7 +43,7 @@ func (s *SQL) CreateRecording(ctx context.Context, r Recording) error {
 	// The row and its recording.started event commit together.
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO recordings (`+recordingColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '')`),
 			r.ID, r.SessionID, r.OrgID, r.CallID, r.QueueID, r.Direction, r.PolicyID, r.PolicyVersion,
 			r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback, r.WrappedDEK, r.ObjectKey, r.Status,
 			r.Chunks, r.Bytes, r.SHA256, r.StartedAt.UnixNano(), nanos(r.EndedAt), nanos(r.DurableAt),
@@ -209,10 +209,10 @@ func scanRecording(sc scanner) (Recording, error) {
 	var started, updated int64
 	var ended, durable sql.NullInt64
 	var tracks string
-	var retain int64
+	var retain, deleted int64
 	err := sc.Scan(&r.ID, &r.SessionID, &r.OrgID, &r.CallID, &r.QueueID, &r.Direction, &r.PolicyID, &r.PolicyVersion,
 		&r.KeyProvider, &r.KeyID, &r.KeyVersion, &r.Fallback, &r.WrappedDEK, &r.ObjectKey, &r.Status,
-		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext, &r.AgentID, &r.Caller, &tracks, &retain)
+		&r.Chunks, &r.Bytes, &r.SHA256, &started, &ended, &durable, &r.GatewayID, &updated, &r.KMSContext, &r.AgentID, &r.Caller, &tracks, &retain, &deleted, &r.DeletionProof)
 	if err != nil {
 		return Recording{}, err
 	}
@@ -227,6 +227,9 @@ func scanRecording(sc scanner) (Recording, error) {
 	r.DurableAt = fromNanos(durable)
 	if retain != 0 {
 		r.RetainUntil = time.Unix(0, retain).UTC()
+	}
+	if deleted > 0 { // -1: claimed, still being deleted
+		r.DeletedAt = time.Unix(0, deleted).UTC()
 	}
 	return r, nil
 }

@@ -103,6 +103,8 @@ const (
 	RecordingTruncated = "TRUNCATED"
 	RecordingRecovered = "RECOVERED"
 	RecordingFailed    = "FAILED"
+	// RecordingDeleted: the retention sweeper deleted the objects.
+	RecordingDeleted = "DELETED"
 )
 
 // Recording is one row of the recordings index.
@@ -153,6 +155,11 @@ type Recording struct {
 	// No store method changes it: on S3 the object's lock retention holds
 	// the same date, so editing this column cannot delete early.
 	RetainUntil time.Time
+	// DeletedAt is when the retention sweeper deleted the recording's
+	// objects (status DELETED): the row stays as a tombstone, without the
+	// wrapped DEK, and DeletionProof (JSON) names what was deleted.
+	DeletedAt     time.Time
+	DeletionProof string
 }
 
 // RecordingFilter selects recordings; zero fields do not filter.
