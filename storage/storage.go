@@ -114,3 +114,28 @@ func (r *ReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, err
 }
+
+// LegalHolder is a Store that can put an object under legal hold: while
+// the flag is on the store itself refuses to delete the object, whatever
+// its retention or a lifecycle rule says (S3 object lock legal hold).
+type LegalHolder interface {
+	SetLegalHold(ctx context.Context, key string, on bool) error
+}
+
+// DeletedVersion is one stored version a Purge removed.
+type DeletedVersion struct {
+	Key       string `json:"key"`
+	VersionID string `json:"versionId,omitempty"`
+	// DeleteMarker: the version was a delete marker, not data.
+	DeleteMarker bool   `json:"deleteMarker,omitempty"`
+	Size         int64  `json:"size"`
+	ETag         string `json:"etag,omitempty"`
+}
+
+// Purger is a Store that keeps versions (an object-lock bucket) and can
+// delete every version of an object, not only hide it behind a delete
+// marker as Delete does. A version still retained or held is refused by
+// the store, and Purge fails with what it deleted so far.
+type Purger interface {
+	Purge(ctx context.Context, key string) ([]DeletedVersion, error)
+}

@@ -48,6 +48,9 @@ type Deps struct {
 	PlatformKeyID string
 	// Events is the lifecycle-event outbox (events.go); nil answers 404.
 	Events *events.Outbox
+	// Retention holds the legal holds and the sweeper's dry run
+	// (legalholds.go); nil answers 404.
+	Retention Retention
 }
 
 // Route is one endpoint with the scope it needs.
@@ -87,7 +90,7 @@ func (s *server) routes() []Route {
 		{"GET", "/api/v2/recordings", ScopeRecordingsRead, s.listRecordings},
 		{"GET", "/api/v2/recordings/{id}", ScopeRecordingsRead, s.getRecording},
 		{"GET", "/api/v2/gateways", ScopeRecordingsRead, s.listGateways}, // gateways.go
-	}, append(append(append(s.ceremonyRoutes(), s.jobRoutes()...), s.quorumRoutes()...), s.eventRoutes()...)...)
+	}, append(append(append(s.ceremonyRoutes(), s.jobRoutes()...), s.quorumRoutes()...), append(s.eventRoutes(), s.retentionRoutes()...)...)...)
 }
 
 // New returns the API handler. Deps.Store and Deps.Authorizer are required.

@@ -230,7 +230,7 @@ func TestAuthorizationLayer(t *testing.T) {
 func TestRoutesDeclareScopes(t *testing.T) {
 	known := map[string]bool{api.ScopePolicyRead: true, api.ScopePolicyWrite: true, api.ScopeKeyRead: true,
 		api.ScopeKeyWrite: true, api.ScopeRecordingsRead: true, api.ScopeAuditRead: true, api.ScopePlayback: true,
-		api.ScopeApprovalsRead: true, api.ScopeApprovalsPropose: true, api.ScopeApprovalsApprove: true, api.ScopeApprovalsVeto: true}
+		api.ScopeApprovalsRead: true, api.ScopeApprovalsPropose: true, api.ScopeApprovalsApprove: true, api.ScopeApprovalsVeto: true, api.ScopeLegalHold: true}
 	seen := map[string]bool{}
 	for _, rt := range api.Routes() {
 		if !known[rt.Scope] {

@@ -13,6 +13,7 @@ const (
 	ScopeKeyRead        = "key_management:read"
 	ScopeKeyWrite       = "key_management:write"
 	ScopeRecordingsRead = "recording:read"
+	ScopeLegalHold      = "legal_hold"
 )
 
 // Principal is who made a request.

@@ -33,7 +33,9 @@ const (
 	CodeInternal           = httpx.CodeInternal
 	CodeRegionMismatch     = "region_mismatch"
 	CodeKeyState           = "key_state"
-	CodeKMSUnavailable     = "kms_unavailable"
+	// CodeLegalHold: the operation would destroy recordings under legal hold.
+	CodeLegalHold      = "legal_hold"
+	CodeKMSUnavailable = "kms_unavailable"
 )
 
 func errorf(status int, code, format string, args ...any) *Error {

@@ -142,6 +142,8 @@ func (s *server) gateFor(rt Route, r *http.Request) (approvals.Execution, bool, 
 		return approvals.Execution{Operation: approvals.OpKeyDisable, Target: r.PathValue("keyId")}, true, nil
 	case "POST /api/v2/keys/{keyId}/deletion":
 		return approvals.Execution{Operation: approvals.OpKeyDelete, Target: r.PathValue("keyId")}, true, nil
+	case "POST /api/v2/legal-holds/{id}/release":
+		return approvals.Execution{Operation: approvals.OpLegalHoldRelease, Target: r.PathValue("id")}, true, nil
 	case "POST /api/v2/recordings/policies", "PUT /api/v2/recordings/policies/{id}", "DELETE /api/v2/recordings/policies/{id}":
 		return s.policyGate(r)
 	case "GET /api/v2/recordings/{id}/{part}":

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mediaseal/mediaseal/ceremony/jobs"
 	"github.com/mediaseal/mediaseal/kms"
 )
 
@@ -66,8 +67,13 @@ func (s *server) scheduleKeyDeletion(w http.ResponseWriter, r *http.Request) err
 	n, err := lc.ShredKey(r.Context(), k.ID, actor(r).ID)
 	if err != nil {
 		var refused *Error
-		if errors.As(err, &refused) { // e.g. the platform key: not left half-deleted
+		held := errors.Is(err, jobs.ErrLegalHold)
+		if errors.As(err, &refused) || held { // e.g. the platform key: not left half-deleted
 			_, _ = s.deps.Store.UpdateKeyState(r.Context(), k.ID, prev)
+		}
+		if held {
+			s.audit(r, "key delete refused", zap.String("key", k.ID), zap.String("reason", err.Error()))
+			return errorf(http.StatusConflict, CodeLegalHold, "key %s is not deleted: %v", k.ID, err)
 		}
 		s.audit(r, "key delete refused", zap.String("key", k.ID), zap.String("reason", err.Error()))
 		return keyOpError(k.ID, err)

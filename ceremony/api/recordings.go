@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -41,6 +42,10 @@ type recordingJSON struct {
 	// RetainUntil is the end of the recording's retention, fixed at its
 	// creation (docs/retention.md); absent: none configured.
 	RetainUntil *time.Time `json:"retainUntil,omitempty"`
+	// DeletedAt and DeletionProof: the retention sweeper deleted the
+	// recording's objects (status DELETED); the row is a tombstone.
+	DeletedAt     *time.Time      `json:"deletedAt,omitempty"`
+	DeletionProof json.RawMessage `json:"deletionProof,omitempty"`
 }
 
 type recordingPolicy struct {
@@ -61,7 +66,16 @@ func toRecordingJSON(r store.Recording) recordingJSON {
 		Key:       recordingKeyJSON{r.KeyProvider, r.KeyID, r.KeyVersion, r.Fallback},
 		ObjectKey: r.ObjectKey, Status: r.Status, Chunks: r.Chunks, Bytes: r.Bytes, SHA256: r.SHA256,
 		StartedAt: r.StartedAt, EndedAt: timePtr(r.EndedAt), DurableAt: timePtr(r.DurableAt),
-		GatewayID: r.GatewayID, UpdatedAt: r.UpdatedAt, Tracks: r.Tracks, RetainUntil: timePtr(r.RetainUntil)}
+		GatewayID: r.GatewayID, UpdatedAt: r.UpdatedAt, Tracks: r.Tracks, RetainUntil: timePtr(r.RetainUntil),
+		DeletedAt: timePtr(r.DeletedAt), DeletionProof: rawJSON(r.DeletionProof)}
+}
+
+// rawJSON is a stored JSON text as is, nil when empty.
+func rawJSON(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
 }
 
 var recordingParams = map[string]bool{"callId": true, "agentId": true, "caller": true, "cursor": true, "queueId": true, "from": true, "to": true, "keyId": true, "status": true,

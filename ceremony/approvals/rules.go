@@ -13,6 +13,9 @@ const (
 	OpKeyDisable = "key.disable"           // POST /api/v2/keys/{keyId}/disable
 	OpKeyDelete  = "key.delete"            // POST /api/v2/keys/{keyId}/deletion
 	OpPlayback   = "recording.playback"    // GET /api/v2/recordings/{id}/media
+	// OpLegalHoldRelease ends a legal hold: its recordings may be deleted
+	// again (POST /api/v2/legal-holds/{id}/release).
+	OpLegalHoldRelease = "legal_hold.release"
 	// OpQuorum changes the stored rule of the operation it targets
 	// (PUT /api/v2/ceremony/quorum/{operation}); its own rule is the
 	// strictest the store holds (StrictestRule).
@@ -67,6 +70,8 @@ func DefaultRules() map[string]Rule {
 			Delay: DefaultDeleteDelay, Vetoers: vetoers},
 		OpPlayback: {Approvals: 2, Eligible: []string{auth.RoleKeyAdmin, auth.RolePolicyAdmin, auth.RoleApprover},
 			ProposeScope: auth.ScopePlayback, Vetoers: vetoers, PlatformPlayback: true},
+		OpLegalHoldRelease: {Approvals: 1, Eligible: []string{auth.RoleLegalOfficer, auth.RoleKeyAdmin},
+			ProposeScope: auth.ScopeLegalHold, Vetoers: vetoers},
 		OpQuorum: {Approvals: 2, Eligible: []string{auth.RoleKeyAdmin, auth.RolePolicyAdmin},
 			ProposeScope: auth.ScopeKeyWrite, Vetoers: vetoers},
 	}

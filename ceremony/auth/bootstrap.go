@@ -26,6 +26,7 @@ var DefaultBootstrap = []BootstrapPrincipal{
 	{"auditor-1", "Auditor", []string{RoleAuditor}},
 	{"media-service-1", "Media service", []string{RoleMediaService}},
 	{"playback-requester-1", "Playback requester", []string{RolePlaybackRequester}},
+	{"legal-officer-1", "Legal officer", []string{RoleLegalOfficer}},
 }
 
 // Credentials is the file written for each bootstrapped principal.

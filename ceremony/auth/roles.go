@@ -22,6 +22,8 @@ const (
 	ScopeApprovalsApprove = "approvals:approve"
 	ScopeApprovalsVeto    = "approvals:veto"
 	ScopeMetricsRead      = "metrics:read"
+	// ScopeLegalHold sets legal holds and proposes their release.
+	ScopeLegalHold = "legal_hold"
 )
 
 // Roles.
@@ -33,6 +35,8 @@ const (
 	RolePlaybackRequester = "playback_requester"
 	RoleApprover          = "approver"
 	RoleMonitor           = "monitor"
+	// RoleLegalOfficer places recordings under legal hold.
+	RoleLegalOfficer = "legal_officer"
 )
 
 // roleScopes maps every role to its scopes.
@@ -48,6 +52,8 @@ var roleScopes = map[string][]string{
 	RoleApprover:          {ScopeApprovalsRead, ScopeApprovalsApprove},
 	// RoleMonitor is for Prometheus scrapers: metrics and nothing else.
 	RoleMonitor: {ScopeMetricsRead},
+	RoleLegalOfficer: {ScopeLegalHold, ScopeRecordingsRead, ScopeApprovalsRead, ScopeApprovalsPropose,
+		ScopeApprovalsApprove},
 }
 
 // conflicts are scope pairs no principal may hold together.

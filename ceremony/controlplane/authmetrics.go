@@ -13,6 +13,9 @@ func (s *Service) RegisterMetrics(reg prometheus.Registerer) {
 	s.registerAuthMetrics(reg)
 	s.registerAuditMetrics(reg)
 	reg.MustRegister(s.eventMetrics)
+	if s.retention != nil {
+		reg.MustRegister(s.retention.Collector())
+	}
 }
 
 // registerAuthMetrics exports mediaseal_auth_failures_total: every failed

@@ -14,6 +14,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/approvals"
 	"github.com/mediaseal/mediaseal/ceremony/audit"
 	"github.com/mediaseal/mediaseal/ceremony/auth"
+	"github.com/mediaseal/mediaseal/ceremony/retention"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms/broker"
 )
@@ -77,6 +78,10 @@ func (s *Service) Open(ctx context.Context, adminTokenFile string) error {
 	}
 	s.adminToken = adminToken
 	s.authz = ceremonyAuthorizer{svc: s.auth, admin: api.BootstrapToken(adminToken), adminToken: adminToken}
+	if s.deps.Objects != nil {
+		s.retention = retention.New(retention.Config{Store: s.st, Objects: s.deps.Objects, Audit: s.audit, Gateway: s.cfg.GatewayID,
+			Interval: s.cfg.RetentionInterval, Logger: s.log.With(zap.String("component", "retention"))})
+	}
 	svc, err := s.jobsService()
 	if err != nil {
 		s.log.Error("background jobs disabled", zap.Error(err))

@@ -16,6 +16,7 @@ import (
 	"github.com/mediaseal/mediaseal/ceremony/auth"
 	"github.com/mediaseal/mediaseal/ceremony/events"
 	"github.com/mediaseal/mediaseal/ceremony/jobs"
+	"github.com/mediaseal/mediaseal/ceremony/retention"
 	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/kms"
 	"github.com/mediaseal/mediaseal/policy"
@@ -53,6 +54,9 @@ type Config struct {
 	// Bootstrap creates the first principals on first start.
 	Bootstrap     bool
 	SweepInterval time.Duration
+	// RetentionInterval is the time between retention sweeps (default
+	// retention.DefaultInterval).
+	RetentionInterval time.Duration
 	// Approvals sets the quorum's expiry and windows (its Rules are
 	// ignored: the rules live in the store, seeded from SeedRules).
 	Approvals approvals.Config
@@ -131,6 +135,7 @@ type Service struct {
 	authz      api.Authorizer
 	adminToken string
 	jobs       *jobs.Service
+	retention  *retention.Sweeper // nil without an object store
 
 	// usableMu orders catalog refreshes' reports of retired keys; usable
 	// is the set of usable key references the last refresh saw.
@@ -175,6 +180,9 @@ func (s *Service) Run(ctx context.Context) error {
 	run(func() { s.sweepApprovals(ctx, s.cfg.SweepInterval) })
 	run(func() { s.refreshLoop(ctx) })
 	run(func() { s.deliverEvents(ctx) })
+	if sw := s.retention; sw != nil {
+		run(func() { sw.Run(ctx) })
+	}
 	if svc := s.jobs; svc != nil {
 		run(func() { _ = svc.Runner.Run(ctx) })
 		run(func() { svc.KeyRotator.Run(ctx, jobs.DefaultRotationCheck) })
@@ -286,7 +294,8 @@ func (s *Service) Handler() http.Handler {
 	st, cer := s.apiDeps()
 	h := api.New(api.Deps{Store: st, KMS: s.deps.Providers, OrgRegion: s.cfg.OrgRegion, CallerRegion: s.cfg.CallerRegion, Authorizer: authz,
 		Logger: s.log, MaxBodyBytes: s.cfg.MaxBodyBytes, DescribeTimeout: s.cfg.KMSTimeout,
-		Ceremony: cer, Jobs: s.jobsAPI(), PlatformKeyID: s.cfg.PlatformKeyID, Events: s.Events()})
+		Ceremony: cer, Jobs: s.jobsAPI(), PlatformKeyID: s.cfg.PlatformKeyID, Events: s.Events(),
+		Retention: s.retentionAPI()})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -64,6 +64,8 @@ func (s *Service) syncQuorumRules(ctx context.Context) error {
 			return fmt.Errorf("audit the seeded quorum rules: %w", err)
 		}
 		s.log.Info("seeded the quorum rules into the shared store; from now on they change only by a ceremony.quorum proposal")
+	} else if err := s.addNewQuorumRules(ctx, rows, by); err != nil {
+		return err
 	}
 	stored, err := s.st.ListQuorumRules(ctx)
 	if err != nil {
@@ -149,4 +151,28 @@ func (s *Service) PlatformPlaybackNeedsQuorum(ctx context.Context) (bool, error)
 		}
 	}
 	return true, nil
+}
+
+// addNewQuorumRules gives a store seeded by an older gateway the rules of
+// operations introduced since (their seed values), audited; without them
+// every proposal would be refused, as the quorum fails closed on a
+// missing rule.
+func (s *Service) addNewQuorumRules(ctx context.Context, rows []store.QuorumRule, by string) error {
+	added, err := s.st.AddQuorumRules(ctx, rows, by)
+	if err != nil || len(added) == 0 {
+		return err
+	}
+	details := map[string]any{"gateway": s.cfg.GatewayID}
+	for _, r := range rows {
+		if slices.Contains(added, r.Operation) {
+			details[r.Operation] = map[string]any{"approvals": r.Approvals, "of": r.Of, "eligibleRoles": r.EligibleRoles,
+				"delay": r.Delay.String(), "vetoers": r.Vetoers}
+		}
+	}
+	if _, err := s.audit.Record(ctx, audit.Event{Actor: "system", Action: "ceremony.quorum.added",
+		Target: "quorum_rules", Outcome: audit.OutcomeSuccess, Details: details}); err != nil {
+		return fmt.Errorf("audit the added quorum rules: %w", err)
+	}
+	s.log.Info("added the quorum rules of new operations to the shared store", zap.Strings("operations", added))
+	return nil
 }

@@ -18,6 +18,9 @@ var (
 	ErrVerify = errors.New("jobs: resealed object does not verify")
 	// ErrShredRefused means the key may not be shredded (the platform key).
 	ErrShredRefused = errors.New("jobs: key may not be shredded")
+	// ErrLegalHold means the key protects recordings under legal hold: it
+	// is not destroyed while a hold stands (a scheduled deletion retries).
+	ErrLegalHold = errors.New("jobs: the key protects recordings under legal hold")
 	// ErrNotDestroyable means the key's provider cannot destroy keys.
 	ErrNotDestroyable = errors.New("jobs: provider cannot destroy keys")
 	// ErrNotRotatable means the key's provider cannot rotate on demand.

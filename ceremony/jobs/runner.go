@@ -44,6 +44,8 @@ type Store interface {
 	ScanRecordings(ctx context.Context, scope store.JobScope, after store.JobCursor, limit int) ([]store.Recording, error)
 	GetPolicy(ctx context.Context, id string) (store.StoredPolicy, error)
 	ShredRecordings(ctx context.Context, provider, keyID string) (int64, error)
+	// HeldRecordingsOfKey counts the key's recordings under legal hold.
+	HeldRecordingsOfKey(ctx context.Context, provider, keyID string) (int64, error)
 }
 
 var _ Store = (*store.SQL)(nil)

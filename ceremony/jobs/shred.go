@@ -12,8 +12,9 @@ import (
 // in its provider first (so no envelope of it, in the index or in any
 // object header, can be unwrapped again), then its recordings are marked
 // SHREDDED in the index. It is the mechanism only: the quorum and the
-// delay of a key deletion are checked before it is called. A retry after
-// a failure finishes the job.
+// delay of a key deletion are checked before it is called. A key that
+// protects a recording under legal hold is not destroyed (ErrLegalHold).
+// A retry after a failure finishes the job.
 func (r *Runner) ShredKey(ctx context.Context, ref kms.KeyRef, actor string) (int64, error) {
 	ev := Event{At: time.Now().UTC(), Actor: actor, Action: ActionKeyShredded, Target: ref.String(), Outcome: "failure",
 		Details: map[string]any{"provider": ref.Provider, "keyId": ref.KeyID}}
@@ -35,6 +36,16 @@ func (r *Runner) ShredKey(ctx context.Context, ref kms.KeyRef, actor string) (in
 	d, ok := p.(kms.Destroyer)
 	if !ok {
 		return fail(fmt.Errorf("%w: %q", ErrNotDestroyable, ref.Provider))
+	}
+	// A hold outranks a key deletion: destroying the key would destroy
+	// held recordings as surely as deleting them. A store that cannot say
+	// refuses too.
+	held, err := r.deps.Store.HeldRecordingsOfKey(ctx, ref.Provider, ref.KeyID)
+	if err != nil {
+		return fail(fmt.Errorf("cannot tell whether %s protects held recordings: %w", ref, err))
+	}
+	if held > 0 {
+		return fail(fmt.Errorf("%w: %s protects %d held recording(s); the deletion waits until their holds are released", ErrLegalHold, ref, held))
 	}
 	if err := d.DestroyKey(ctx, ref); err != nil {
 		return fail(fmt.Errorf("destroy %s: %w", ref, err))

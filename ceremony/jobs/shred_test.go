@@ -65,3 +65,37 @@ func TestShredRefusesPlatformKey(t *testing.T) {
 		t.Fatalf("platform key shred: %v", err)
 	}
 }
+
+// A key protecting a recording under legal hold is not destroyed: the
+// shred refuses before the provider is asked, the recording still
+// unwraps, and once the hold is released the same shred goes through.
+func TestShredWaitsForLegalHold(t *testing.T) {
+	k := localKMSKit(t)
+	ctx := context.Background()
+	e := newEnv(t, k)
+	held := e.record(store.RecordingComplete, 5)
+	aud := &events{}
+	r := e.runner(Config{}, aud)
+	h, err := e.st.CreateLegalHold(ctx, store.LegalHold{CallID: held.CallID, Reason: "litigation", CreatedBy: "legal-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.ShredKey(ctx, k.ref, "ceremony"); !errors.Is(err, ErrLegalHold) || n != 0 {
+		t.Fatalf("shred under a hold: %d %v, want ErrLegalHold", n, err)
+	}
+	got, _ := e.st.GetRecording(ctx, held.ID)
+	if got.Status == store.RecordingShredded {
+		t.Fatal("a held recording was marked SHREDDED")
+	}
+	dek, err := k.provider.Unwrap(ctx, k.ref, held.WrappedDEK, recordingkey.ForRecording(testOrg, held.ID, "pci"))
+	if err != nil {
+		t.Fatalf("the key of a held recording was destroyed: %v", err)
+	}
+	clear(dek)
+	if _, err := e.st.ReleaseLegalHold(ctx, h.ID, "approval-1"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.ShredKey(ctx, k.ref, "ceremony"); err != nil || n != 1 {
+		t.Fatalf("shred after the release: %d %v", n, err)
+	}
+}

@@ -106,6 +106,31 @@ func (s *SQL) SeedQuorumRules(ctx context.Context, rules []QuorumRule, by string
 	return seeded, nil
 }
 
+// AddQuorumRules stores the rules of operations the store has no rule
+// for yet (an operation a newer gateway introduced, on a store seeded by
+// an older one) and returns their names. Stored rules are never touched:
+// a rule changes only by a ceremony.quorum proposal.
+func (s *SQL) AddQuorumRules(ctx context.Context, rules []QuorumRule, by string) ([]string, error) {
+	var added []string
+	now := s.now().UTC()
+	for _, r := range rules {
+		if r.Operation == "" {
+			return added, fmt.Errorf("%w: quorum rule without an operation", ErrInvalid)
+		}
+		res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO quorum_rules (`+quorumColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, '')
+			ON CONFLICT (operation) DO NOTHING`),
+			r.Operation, r.Approvals, r.Of, joinRoles(r.EligibleRoles), int64(r.Delay), joinRoles(r.Vetoers),
+			r.PlatformPlayback, now.UnixNano(), by)
+		if err != nil {
+			return added, fmt.Errorf("store: add quorum rule %s: %w", r.Operation, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			added = append(added, r.Operation)
+		}
+	}
+	return added, nil
+}
+
 // UpdateQuorumRule replaces the rule of r.Operation if its stored version
 // is still r.Version (ErrConflict otherwise: it changed since the caller
 // read it; ErrNotFound if the operation has no rule). It returns the rule

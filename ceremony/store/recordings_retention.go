@@ -37,10 +37,11 @@ func heldByOf(table string) string {
 }
 
 // ClaimExpired marks an expired, unheld recording as being deleted and
-// appends its retention.expired event, in one transaction; false when the
-// recording is no longer eligible (a hold was set, another gateway
-// claimed it, or it is not expired at now). A claimed recording stays
-// claimed until FinishDeletion.
+// appends its retention.expired event, in one transaction. It is true too
+// for a recording an earlier pass claimed and did not finish (that pass
+// died: the deletion goes on), false when the recording is not eligible
+// (a hold was set, it is not expired at now, or it is already a
+// tombstone). A claimed recording stays claimed until FinishDeletion.
 func (s *SQL) ClaimExpired(ctx context.Context, id string, now time.Time) (bool, error) {
 	claimed := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -51,6 +52,9 @@ func (s *SQL) ClaimExpired(ctx context.Context, id string, now time.Time) (bool,
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			var mark int64
+			err := tx.QueryRowContext(ctx, s.q(`SELECT deleted_at FROM recordings WHERE id = ?`), id).Scan(&mark)
+			claimed = err == nil && mark == deletingMark
 			return nil
 		}
 		claimed = true

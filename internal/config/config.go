@@ -107,6 +107,10 @@ type Recording struct {
 	// RetentionDays is the organisation's default retention, for
 	// policies that set no retentionDays; 0: none (docs/retention.md).
 	RetentionDays int `yaml:"retentionDays"`
+	// RetentionSweepInterval is the time between the retention sweeper's
+	// passes (deleting expired recordings, syncing legal-hold flags);
+	// 0: one hour.
+	RetentionSweepInterval Duration `yaml:"retentionSweepInterval"`
 }
 
 // Storage selects and configures the object store.

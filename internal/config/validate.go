@@ -39,6 +39,8 @@ func (c *Config) Validate() error {
 		{c.Recording.FlushInterval.D() >= 10e6 && c.Recording.FlushInterval.D() <= 60e9, "recording.flushInterval", c.Recording.FlushInterval.D(), "must be between 10ms and 60s"},
 		{c.Recording.MaxChunkSize >= 4<<10 && c.Recording.MaxChunkSize <= 4<<20, "recording.maxChunkSize", c.Recording.MaxChunkSize, "must be between 4KiB and 4MiB"},
 		{c.Recording.RetentionDays >= 0 && c.Recording.RetentionDays <= policy.MaxRetentionDays, "recording.retentionDays", c.Recording.RetentionDays, "must be 0 (none) to 36500"},
+		{c.Recording.RetentionSweepInterval == 0 || (c.Recording.RetentionSweepInterval.D() >= 10e6 && c.Recording.RetentionSweepInterval.D() <= 86400e9),
+			"recording.retentionSweepInterval", c.Recording.RetentionSweepInterval.D(), "must be 0 (one hour) or between 10ms and 24h"},
 		{c.Storage.S3.LockMode == "" || oneOf(c.Storage.S3.LockMode, "GOVERNANCE", "COMPLIANCE"), "storage.s3.lockMode", c.Storage.S3.LockMode, "must be GOVERNANCE or COMPLIANCE"},
 		{oneOf(c.Storage.Type, "fs", "s3"), "storage.type", c.Storage.Type, "must be fs or s3"},
 		{c.Storage.Type != "s3" || c.Storage.S3.Bucket != "", "storage.s3.bucket", c.Storage.S3.Bucket, "must be set when storage.type is s3"},

@@ -46,7 +46,7 @@ var layers = [][]string{
 	{"ceremony/events"},
 	{"ceremony/store"},
 	{"ceremony/audit"},
-	{"ceremony/auth", "ceremony/audit/s3anchor"},
+	{"ceremony/auth", "ceremony/audit/s3anchor", "ceremony/retention"},
 	{"ceremony/approvals"},
 	{"ceremony/jobs"},
 	{"ceremony/api"},
