@@ -154,6 +154,25 @@ func TestRetentionSweepAndLegalHold(t *testing.T) {
 			t.Errorf("audit has no %q", want)
 		}
 	}
+	// Each step's lifecycle event was written with it (the outbox).
+	kinds := map[string]int{}
+	rows, err := gw.Store().DB().Query(`SELECT type FROM event_outbox`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		kinds[k]++
+	}
+	rows.Close()
+	for k, n := range map[string]int{"legal_hold.set": 1, "legal_hold.released": 1, "retention.expired": 2, "recording.deleted": 2} {
+		if kinds[k] != n {
+			t.Errorf("%d %s events in the outbox, want %d (all: %v)", kinds[k], k, n, kinds)
+		}
+	}
 	list := auditor.Must(200, "GET", "/api/v2/legal-holds?active=false", nil)
 	if ents := list["entities"].([]any); len(ents) != 1 || ents[0].(map[string]any)["active"] != false {
 		t.Fatalf("holds %v", list)
