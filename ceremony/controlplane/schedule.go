@@ -103,6 +103,18 @@ func (s *Service) executeScheduled(ctx context.Context, a store.Approval, approv
 			s.recordScheduled(ctx, actor, "key.deleted", k.ID, audit.OutcomeSuccess, details)
 			return nil
 		}
+		// A key protecting held recordings keeps its state (so they stay
+		// readable, as litigation needs) and the deletion is retried.
+		if ref, ok := lc.ref(k); ok {
+			held, err := s.st.HeldRecordingsOfKey(ctx, ref.Provider, ref.KeyID)
+			if err != nil {
+				return err
+			}
+			if held > 0 {
+				return fmt.Errorf("%w: %s protects %d held recording(s); the deletion waits until their holds are released",
+					jobs.ErrLegalHold, k.ID, held)
+			}
+		}
 		prev := k.State
 		if _, err := s.st.UpdateKeyState(ctx, k.ID, string(kms.StatePendingDeletion)); err != nil {
 			return err
