@@ -65,7 +65,7 @@ func TestReceiverSuites(t *testing.T) {
 				}
 				seq++
 			}
-			if roc, ok := rx.ctx.ROC(0x1234); !ok || roc != 1 {
+			if roc, ok := rx.roc(0x1234); !ok || roc != 1 {
 				t.Fatalf("ROC %d %v after the wrap, want 1", roc, ok)
 			}
 			sr, _ := (&rtcp.SenderReport{SSRC: 0x1234, NTPTime: 42}).Marshal()
