@@ -38,7 +38,7 @@ var layers = [][]string{
 	{"recording"},
 	// Sessions and their ingest protocols.
 	{"media"},
-	{"media/siprec", "media/whip", "media/sessionapi", "media/twilio"},
+	{"media/siprec", "media/whip", "media/sessionapi", "media/twilio", "media/audiohook"},
 	// Opening, verifying and exporting sealed recordings.
 	{"playback"},
 	// The control plane of the ceremony, bottom first. The events outbox
