@@ -39,6 +39,7 @@ type Config struct {
 	SIPREC    SIPREC          `yaml:"siprec"`
 	WHIP      WHIP            `yaml:"whip"`
 	Twilio    Twilio          `yaml:"twilio"`
+	AudioHook AudioHook       `yaml:"audiohook"`
 	Debug     Debug           `yaml:"debug"`
 	Ceremony  Ceremony        `yaml:"ceremony"`
 	Audit     Audit           `yaml:"audit"`

@@ -85,6 +85,7 @@ func (c *Config) ApplyDefaults() {
 	c.SIPREC.applyDefaults()
 	c.WHIP.applyDefaults()
 	c.Twilio.applyDefaults()
+	c.AudioHook.applyDefaults()
 	c.Ceremony.applyDefaults()
 	c.Audit.applyDefaults()
 	c.Gateway.applyDefaults()

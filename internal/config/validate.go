@@ -79,6 +79,9 @@ func (c *Config) Validate() error {
 	if err := c.WHIP.validate(); err != nil {
 		return err
 	}
+	if err := c.AudioHook.validate(); err != nil {
+		return err
+	}
 	if err := c.Twilio.validate(); err != nil {
 		return err
 	}

@@ -7,14 +7,14 @@ import (
 
 	"github.com/mediaseal/mediaseal/httpx"
 	"github.com/mediaseal/mediaseal/internal/adapters"
+	"github.com/mediaseal/mediaseal/media/audiohook"
 	"github.com/mediaseal/mediaseal/media/sessionapi"
 	"github.com/mediaseal/mediaseal/media/siprec"
 	"github.com/mediaseal/mediaseal/media/twilio"
 	"github.com/mediaseal/mediaseal/media/whip"
 )
 
-// The ingest protocols beside the session API: SIPREC (its own
-// listeners), WHIP and Twilio (routes on the API listener).
+// The ingest protocols beside the session API: SIPREC, WHIP, Twilio, AudioHook.
 
 // startSIPREC opens the SIPREC listeners when siprec.enabled is set and
 // serves them until the returned stop (idempotent; Run calls it before the
@@ -44,12 +44,12 @@ func (g *Gateway) SIPAddr(transport string) string {
 	return g.sip.Addr(transport)
 }
 
-// ingestRoutes mounts the Twilio endpoint (/twilio/v1), POST /whip and
-// the WHIP session URLs below it, authorized like the session API (scope
-// media:ingest). Their sessions end with the media manager: its shutdown
-// ends every call, which closes the PeerConnections and WebSockets.
+// ingestRoutes mounts the Twilio (/twilio/v1) and AudioHook
+// (/audiohook/v1) endpoints, POST /whip and the WHIP session URLs below
+// it. Their sessions end with the media manager's shutdown.
 func (g *Gateway) ingestRoutes(mux httpx.Router, auth httpx.Authorizer) {
 	twilio.Mount(mux, twilio.Deps{Media: g.media, Authorizer: auth, Registerer: g.reg, Config: adapters.Twilio(g.cfg, g.log)})
+	audiohook.Mount(mux, audiohook.Deps{Media: g.media, Registerer: g.reg, Config: adapters.AudioHook(g.cfg, g.log)})
 	if g.cfg.WHIP.Disabled {
 		return
 	}

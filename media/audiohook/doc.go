@@ -1,7 +1,5 @@
-// Package audiohook is the start of mediaseal's Genesys AudioHook Monitor
-// ingest (issue 20). So far it holds only the strict parser of the
-// protocol's JSON message envelope ([Parse]) and of the
-// Signature-Input header AudioHook signs its upgrade with ([ParseSigInput]); the WebSocket server, the
-// state machine, the signature verification and the gateway wiring are not built
-// yet.
+// Package audiohook records calls a Genesys AudioHook Monitor client
+// streams (docs/audiohook.md): the signed WebSocket upgrade ([Verifier]),
+// the message state machine, and stereo PCMU split into the caller and
+// agent tracks of a media session, placed by the protocol's position.
 package audiohook

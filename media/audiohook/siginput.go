@@ -18,6 +18,9 @@ type SigInput struct {
 	Nonce      string
 	KeyID      string
 	Alg        string
+	// order is the parameters' order in the header: the signature base
+	// re-encodes them in it (RFC 9421 §2.3).
+	order []string
 }
 
 // ErrSigInput marks every Signature-Input parse failure.
@@ -83,6 +86,17 @@ func ParseSigInput(h string) (SigInput, error) {
 }
 
 func (s *SigInput) set(k, v string) error {
+	for _, o := range s.order {
+		if o == k {
+			return fmt.Errorf("%w: parameter %q twice", ErrSigInput, k)
+		}
+	}
+	s.order = append(s.order, k)
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e || v[i] == '\\' {
+			return fmt.Errorf("%w: %s holds a character a structured-field string cannot", ErrSigInput, k)
+		}
+	}
 	switch k {
 	case "created", "expires":
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -104,4 +118,37 @@ func (s *SigInput) set(k, v string) error {
 		return fmt.Errorf("%w: unknown parameter %q", ErrSigInput, k)
 	}
 	return nil
+}
+
+// Params is the signature's parameters as the signature base carries them
+// ("@signature-params"): the component list, then each parameter in the
+// header's order, strings quoted, integers bare.
+func (s SigInput) Params() string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, c := range s.Components {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Quote(c))
+	}
+	b.WriteByte(')')
+	for _, k := range s.order {
+		b.WriteByte(';')
+		b.WriteString(k)
+		b.WriteByte('=')
+		switch k {
+		case "created":
+			b.WriteString(strconv.FormatInt(s.Created, 10))
+		case "expires":
+			b.WriteString(strconv.FormatInt(s.Expires, 10))
+		case "nonce":
+			b.WriteString(strconv.Quote(s.Nonce))
+		case "keyid":
+			b.WriteString(strconv.Quote(s.KeyID))
+		case "alg":
+			b.WriteString(strconv.Quote(s.Alg))
+		}
+	}
+	return b.String()
 }
