@@ -62,17 +62,21 @@ func TestAudioHookUpgradeSignature(t *testing.T) {
 	}
 	other := base64Secret("another-secret-of-32-bytes-long!")
 	for name, u := range map[string]func(u *upgrade){
-		"replayed nonce":      func(u *upgrade) { u.nonce, u.session, u.correlation = good.nonce, good.session, good.correlation },
-		"wrong secret":        func(u *upgrade) { u.secret = other },
-		"unknown key":         func(u *upgrade) { u.key, u.keyid = "someone-elses-key", "someone-elses-key" },
-		"keyid not the key":   func(u *upgrade) { u.keyid = "someone-elses-key" },
-		"stale":               func(u *upgrade) { u.created, u.expires = time.Now().Add(-20*time.Minute).Unix(), time.Now().Add(-19*time.Minute).Unix() },
-		"from the future":     func(u *upgrade) { u.created, u.expires = time.Now().Add(10*time.Minute).Unix(), time.Now().Add(11*time.Minute).Unix() },
+		"replayed nonce":    func(u *upgrade) { u.nonce, u.session, u.correlation = good.nonce, good.session, good.correlation },
+		"wrong secret":      func(u *upgrade) { u.secret = other },
+		"unknown key":       func(u *upgrade) { u.key, u.keyid = "someone-elses-key", "someone-elses-key" },
+		"keyid not the key": func(u *upgrade) { u.keyid = "someone-elses-key" },
+		"stale": func(u *upgrade) {
+			u.created, u.expires = time.Now().Add(-20*time.Minute).Unix(), time.Now().Add(-19*time.Minute).Unix()
+		},
+		"from the future": func(u *upgrade) {
+			u.created, u.expires = time.Now().Add(10*time.Minute).Unix(), time.Now().Add(11*time.Minute).Unix()
+		},
 		"too long a life":     func(u *upgrade) { u.expires = time.Now().Add(24 * time.Hour).Unix() },
 		"api key not covered": func(u *upgrade) { u.components = []string{"@request-target", "@authority", "audiohook-session-id"} },
 		"session id changed":  func(u *upgrade) { u.tamper = func(h http.Header) { h.Set("Audiohook-Session-Id", newUUID()) } },
 		"unsigned":            func(u *upgrade) { u.tamper = func(h http.Header) { h.Del("Signature"); h.Del("Signature-Input") } },
-		"other organization": func(u *upgrade) { u.org = "00000000-0000-0000-0000-000000000001" },
+		"other organization":  func(u *upgrade) { u.org = "00000000-0000-0000-0000-000000000001" },
 	} {
 		up := newUpgrade(tg)
 		u(up)

@@ -35,11 +35,11 @@ var secret = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef012345678
 // the AudioHook headers, as the protocol's signature profile covers them.
 type upgrade struct {
 	url, session, correlation, org, key string
-	keyid, nonce                      string
-	created, expires                  int64
-	secret                            string
-	components                        []string // default: the six the profile covers
-	tamper                            func(h http.Header)
+	keyid, nonce                        string
+	created, expires                    int64
+	secret                              string
+	components                          []string // default: the six the profile covers
+	tamper                              func(h http.Header)
 }
 
 func newUpgrade(tg *gatewaytest.Gateway) *upgrade {
@@ -212,7 +212,7 @@ func (cl *client) expect(typ string) map[string]any {
 func openParams(conversation string, media ...map[string]any) map[string]any {
 	return map[string]any{"organizationId": orgID, "conversationId": conversation,
 		"participant": map[string]any{"id": newUUID(), "ani": "+441632960123", "aniName": "A Caller", "dnis": "+441632960999"},
-		"media":        media, "language": "en-GB",
+		"media":       media, "language": "en-GB",
 		"customConfig": map[string]any{"queueId": "support", "agentId": "agent-7", "direction": "inbound"}}
 }
 
