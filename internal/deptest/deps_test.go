@@ -65,7 +65,7 @@ var layers = [][]string{
 	{"bench/plot", "cmd/mediaseal"},
 	{"cmd/mediaseal-bench"},
 	// End-to-end tests of the assembled gateway.
-	{"tests/ceremony", "tests/media", "tests/storage", "tests/cluster", "tests/keys", "tests/export", "tests/whip", "tests/console", "tests/twilio", "tests/events", "tests/retention"},
+	{"tests/ceremony", "tests/media", "tests/storage", "tests/cluster", "tests/keys", "tests/export", "tests/whip", "tests/console", "tests/twilio", "tests/audiohook", "tests/events", "tests/retention"},
 	{"internal/deptest"},
 }
 

@@ -232,3 +232,21 @@ func counter(t *testing.T, tg *gatewaytest.Gateway, name, reason string) float64
 }
 
 func base64Secret(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// waitCounter waits until a counter reaches want (a session's end is
+// counted once its WebSocket has closed).
+func waitCounter(t *testing.T, tg *gatewaytest.Gateway, name, reason string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := counter(t, tg, name, reason)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s{reason=%s} = %v, want %v", name, reason, got, want)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
