@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,13 +27,10 @@ type Server struct {
 	m      *media.Manager
 	log    *zap.SugaredLogger
 	verify *Verifier
-	// refused counts upgrades refused before the WebSocket (by reason),
-	// ended sessions by how they ended, dropped what a live session could
-	// not record.
+	// refused, ended and dropped are the endpoint's counters
+	// (media.EndpointCounters).
 	refused, ended, dropped *prometheus.CounterVec
-
-	mu   sync.Mutex
-	live map[string]int // live sessions by integration
+	limit                   *media.LiveLimit
 }
 
 // New returns the endpoint, or an error for an invalid Config.
@@ -46,22 +42,15 @@ func New(deps Deps) (*Server, error) {
 	if deps.Media == nil {
 		return nil, errors.New("audiohook: New needs Deps.Media")
 	}
-	s := &Server{cfg: cfg, m: deps.Media, log: cfg.Logger.Sugar(), live: map[string]int{},
+	s := &Server{cfg: cfg, m: deps.Media, log: cfg.Logger.Sugar(),
 		verify: &Verifier{Integrations: cfg.Integrations, MaxSkew: cfg.MaxSkew, MaxAge: cfg.MaxAge, Now: cfg.Now},
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_audiohook_refused_total",
-			Help: "AudioHook upgrades refused before the WebSocket, by reason."}, []string{"reason"}),
-		ended: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_audiohook_sessions_ended_total",
-			Help: "AudioHook sessions ended, by reason (close, disconnect, idle, protocol errors...)."}, []string{"reason"}),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_audiohook_dropped_total",
-			Help: "AudioHook audio or messages of live sessions not recorded, by reason."}, []string{"reason"}),
 	}
-	if deps.Registerer != nil {
-		for _, c := range []prometheus.Collector{s.refused, s.ended, s.dropped} {
-			if err := deps.Registerer.Register(c); err != nil {
-				return nil, fmt.Errorf("audiohook: register metrics: %w", err)
-			}
-		}
+	c, err := media.NewEndpointCounters(deps.Registerer, "audiohook", "sessions", "AudioHook")
+	if err != nil {
+		return nil, err
 	}
+	s.refused, s.ended, s.dropped = c.Refused, c.Ended, c.Dropped
+	s.limit = &media.LiveLimit{Max: cfg.MaxPerKey}
 	return s, nil
 }
 
@@ -112,13 +101,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			Message: HeaderSessionID + " is required (at most 64 characters)"})
 		return
 	}
-	if !s.acquire(ig.Name) {
+	if !s.limit.Acquire(ig.Name) {
 		s.refused.WithLabelValues("key_limit").Inc()
 		httpx.WriteError(w, &httpx.Error{Status: http.StatusTooManyRequests, Code: httpx.CodeTooManyRequests,
 			Message: fmt.Sprintf("integration has %d live AudioHook sessions", s.cfg.MaxPerKey)})
 		return
 	}
-	defer s.release(ig.Name)
+	defer s.limit.Release(ig.Name)
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		s.refused.WithLabelValues("upgrade").Inc()
@@ -127,22 +116,4 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(max(s.cfg.MaxMessageBytes, s.cfg.MaxFrameBytes))
 	st := &stream{srv: s, conn: conn, integration: ig.Name, id: id, org: r.Header.Get(HeaderOrganizationID)}
 	s.ended.WithLabelValues(st.run(r.Context())).Inc()
-}
-
-func (s *Server) acquire(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.live[key] >= s.cfg.MaxPerKey {
-		return false
-	}
-	s.live[key]++
-	return true
-}
-
-func (s *Server) release(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.live[key]--; s.live[key] <= 0 {
-		delete(s.live, key)
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,13 +29,10 @@ type Server struct {
 	m    *media.Manager
 	auth httpx.Authorizer
 	log  *zap.SugaredLogger
-	// refused counts upgrades refused before the WebSocket exists (by
-	// reason), ended counts streams by how they ended, dropped counts
-	// what a live stream could not record.
+	// refused, ended and dropped are the endpoint's counters
+	// (media.EndpointCounters).
 	refused, ended, dropped *prometheus.CounterVec
-
-	mu   sync.Mutex
-	live map[string]int // live streams by principal
+	limit                   *media.LiveLimit
 }
 
 // New returns the endpoint, or an error for an invalid Config.
@@ -48,21 +44,13 @@ func New(deps Deps) (*Server, error) {
 	if deps.Media == nil || (cfg.Auth == AuthBearer && deps.Authorizer == nil) {
 		return nil, errors.New("twilio: New needs Deps.Media and, for bearer auth, Deps.Authorizer")
 	}
-	s := &Server{cfg: cfg, m: deps.Media, auth: deps.Authorizer, log: cfg.Logger.Sugar(), live: map[string]int{},
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_twilio_refused_total",
-			Help: "Twilio Media Streams upgrades refused before the WebSocket, by reason."}, []string{"reason"}),
-		ended: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_twilio_streams_ended_total",
-			Help: "Twilio Media Streams ended, by reason (stop, disconnect, idle, malformed, ...)."}, []string{"reason"}),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mediaseal_twilio_dropped_total",
-			Help: "Twilio messages of live streams not recorded, by reason."}, []string{"reason"}),
+	s := &Server{cfg: cfg, m: deps.Media, auth: deps.Authorizer, log: cfg.Logger.Sugar()}
+	c, err := media.NewEndpointCounters(deps.Registerer, "twilio", "streams", "Twilio Media Streams")
+	if err != nil {
+		return nil, err
 	}
-	if deps.Registerer != nil {
-		for _, c := range []prometheus.Collector{s.refused, s.ended, s.dropped} {
-			if err := deps.Registerer.Register(c); err != nil {
-				return nil, fmt.Errorf("twilio: register metrics: %w", err)
-			}
-		}
-	}
+	s.refused, s.ended, s.dropped = c.Refused, c.Ended, c.Dropped
+	s.limit = &media.LiveLimit{Max: cfg.MaxPerPrincipal}
 	return s, nil
 }
 
@@ -98,13 +86,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !s.acquire(principal) {
+	if !s.limit.Acquire(principal) {
 		s.refused.WithLabelValues("principal_limit").Inc()
 		httpx.WriteError(w, &httpx.Error{Status: http.StatusTooManyRequests, Code: httpx.CodeTooManyRequests,
 			Message: fmt.Sprintf("principal has %d live Twilio streams", s.cfg.MaxPerPrincipal)})
 		return
 	}
-	defer s.release(principal)
+	defer s.limit.Release(principal)
 	// Twilio sends no Origin; a browser page does, and is refused unless
 	// it is this host's own (the library's default check).
 	conn, err := websocket.Accept(w, r, nil)
@@ -141,22 +129,4 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		return "", false
 	}
 	return p.ID, true
-}
-
-func (s *Server) acquire(principal string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.live[principal] >= s.cfg.MaxPerPrincipal {
-		return false
-	}
-	s.live[principal]++
-	return true
-}
-
-func (s *Server) release(principal string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.live[principal]--; s.live[principal] <= 0 {
-		delete(s.live, principal)
-	}
 }
