@@ -16,7 +16,10 @@ type RunConfig struct {
 	Codec         string        // pcmu, pcma, opus
 	// SRTP, a suite name, has every track sent as SRTP under a key the
 	// gateway generates ("" plain RTP).
-	SRTP    string
+	SRTP string
+	// Ingest is IngestRTP (default) or IngestAudioHook: Streams AudioHook
+	// sessions, each stereo (RunAudioHook).
+	Ingest  string
 	Ptime   time.Duration
 	Ramp    time.Duration // stream starts spread over this
 	Workers int           // generator goroutines (default: one per core)
@@ -91,6 +94,14 @@ func (c *RunConfig) defaults() error {
 	}
 	if _, err := LookupCodec(c.Codec); err != nil {
 		return err
+	}
+	switch {
+	case c.Ingest == "":
+		c.Ingest = IngestRTP
+	case c.Ingest != IngestRTP && c.Ingest != IngestAudioHook:
+		return fmt.Errorf("%w: --ingest %q (want rtp or audiohook)", ErrConfig, c.Ingest)
+	case c.Ingest == IngestAudioHook && (c.SRTP != "" || c.Ptime != 20*time.Millisecond):
+		return fmt.Errorf("%w: --ingest audiohook sends 20 ms PCMU frames: no --srtp, --ptime 20ms", ErrConfig)
 	}
 	if _, ok := srtp.ParseSuite(c.SRTP); c.SRTP != "" && !ok {
 		return fmt.Errorf("%w: --srtp %q (want one of %v)", ErrConfig, c.SRTP, srtp.Suites)

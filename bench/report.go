@@ -23,20 +23,28 @@ type Result struct {
 	SRTP              string  `json:"srtp,omitempty"`
 	PlainCPUPerPacket float64 `json:"plain_cpu_us_per_packet,omitempty"`
 	SRTPCPURatio      float64 `json:"srtp_cpu_ratio,omitempty"`
-	PtimeMs           float64 `json:"ptime_ms"`
-	DurationS         float64 `json:"duration_s"`
-	OfferedPPS        float64 `json:"offered_pps"`
-	RecordedPPS       float64 `json:"recorded_pps"`
-	SentPackets       int64   `json:"sent_packets"`
-	RecordedPkts      int64   `json:"recorded_packets"`
-	LostPackets       int64   `json:"lost_packets"`
-	LossRatio         float64 `json:"loss_ratio"`
-	LossyStreams      int     `json:"lossy_streams"`
-	Verified          bool    `json:"verified_by_decryption"`
-	Incomplete        int     `json:"incomplete_recordings"`
-	IngestLag         Summary `json:"ingest_lag"`
-	FlushDelayP50     float64 `json:"flush_delay_p50_ms"`
-	FlushDelayP99     float64 `json:"flush_delay_p99_ms"`
+	// Ingest is "audiohook" for a run of AudioHook sessions; CPUPerFrame
+	// is the gateway's CPU per stereo frame, RTPCPUPerFrame the same audio
+	// as two RTP packets in the run the same invocation made first, and
+	// IngestCPURatio the first over the second.
+	Ingest         string  `json:"ingest,omitempty"`
+	CPUPerFrame    float64 `json:"cpu_us_per_frame,omitempty"`
+	RTPCPUPerFrame float64 `json:"rtp_cpu_us_per_frame,omitempty"`
+	IngestCPURatio float64 `json:"ingest_cpu_ratio,omitempty"`
+	PtimeMs        float64 `json:"ptime_ms"`
+	DurationS      float64 `json:"duration_s"`
+	OfferedPPS     float64 `json:"offered_pps"`
+	RecordedPPS    float64 `json:"recorded_pps"`
+	SentPackets    int64   `json:"sent_packets"`
+	RecordedPkts   int64   `json:"recorded_packets"`
+	LostPackets    int64   `json:"lost_packets"`
+	LossRatio      float64 `json:"loss_ratio"`
+	LossyStreams   int     `json:"lossy_streams"`
+	Verified       bool    `json:"verified_by_decryption"`
+	Incomplete     int     `json:"incomplete_recordings"`
+	IngestLag      Summary `json:"ingest_lag"`
+	FlushDelayP50  float64 `json:"flush_delay_p50_ms"`
+	FlushDelayP99  float64 `json:"flush_delay_p99_ms"`
 	// FlushTookP99 is the flush itself (seal, write, commit), without the
 	// wait for a flush worker; SpoolCommits the spool's commits so far.
 	FlushTookP99   float64        `json:"flush_took_p99_ms"`
@@ -123,14 +131,22 @@ func (r *Result) WriteTable(w io.Writer) {
 		row("SRTP", "%s: gateway CPU per packet %.2f µs against %.2f µs plain in the same invocation (×%.2f)",
 			r.SRTP, r.GatewayCPUPerPacket, r.PlainCPUPerPacket, r.SRTPCPURatio)
 	}
+	if r.Ingest == IngestAudioHook {
+		row("AudioHook", "gateway CPU per stereo frame %.2f µs against %.2f µs for the same audio as RTP in the same invocation (×%.2f)",
+			r.CPUPerFrame, r.RTPCPUPerFrame, r.IngestCPURatio)
+	}
 	row("offered / recorded pps", "%.0f / %.0f", r.OfferedPPS, r.RecordedPPS)
 	row("sent / recorded packets", "%d / %d (lost %d, loss %.6f %%, lossy streams %d)%s", r.SentPackets, r.RecordedPkts, r.LostPackets, 100*r.LossRatio, r.LossyStreams, sentNote)
 	if r.Mode == PeerRTPEngine {
 		peerRows(row, r)
 	}
-	if r.Mode == modeGateway {
+	if r.Mode == modeGateway || r.Mode == modeAudioHook {
 		row("verified by decryption", "%v (incomplete recordings %d)", r.Verified, r.Incomplete)
-		row("ingest lag ms p50/p99/max", "%.2f / %.2f / %.2f", r.IngestLag.P50, r.IngestLag.P99, r.IngestLag.Max)
+		if r.Mode == modeAudioHook {
+			row("ingest lag", "n/a: AudioHook audio is placed by the protocol's position, not by arrival")
+		} else {
+			row("ingest lag ms p50/p99/max", "%.2f / %.2f / %.2f", r.IngestLag.P50, r.IngestLag.P99, r.IngestLag.Max)
+		}
 		row("flush delay ms p50/p99", "%.2f / %.2f (the flush itself p99 %.2f; %d spool commits)", r.FlushDelayP50, r.FlushDelayP99, r.FlushTookP99, r.SpoolCommits)
 		row("recording lag p99 ms", "%.2f (ingest p99 + flush delay p99; beyond the flush interval)", r.LagP99)
 		row("DEK latency ms p50/p99/mean", "%.2f / %.2f / %.2f (p50/p99 interpolated in the gateway's buckets; mean exact)", r.DEKLatencyP50, r.DEKLatencyP99, r.DEKLatencyMean)

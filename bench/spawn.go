@@ -26,6 +26,14 @@ type SpawnConfig struct {
 	// KMS, when set, binds the bench queue to a customer key in an AWS KMS
 	// compatible server (local-kms behind the delaying proxy).
 	KMS *SpawnKMS
+	// AudioHook, when set, configures an AudioHook integration.
+	AudioHook *SpawnAudioHook
+}
+
+// SpawnAudioHook is the AudioHook integration of an --ingest audiohook run.
+type SpawnAudioHook struct {
+	APIKey     string
+	SecretFile string // the base64 client secret
 }
 
 // SpawnKMS is the customer key of a --kms-latency run.
@@ -99,6 +107,10 @@ store: {driver: sqlite}
 `, region, dataDir, apiPort, c.PortMin, c.PortMax, fi)
 	if c.DebugAddr != "" {
 		fmt.Fprintf(&b, "debug: {addr: %q}\n", c.DebugAddr)
+	}
+	if a := c.AudioHook; a != nil {
+		fmt.Fprintf(&b, "audiohook: {maxSessionsPerKey: 100000, idleTimeout: 60s, integrations: [{name: bench, apiKey: %q, clientSecretFile: %q}]}\n",
+			a.APIKey, a.SecretFile)
 	}
 	if c.KMS != nil {
 		c.KMS.writeYAML(&b, kmsTimeout)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/mediaseal/mediaseal/ceremony/store"
 	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/playback"
 	"github.com/mediaseal/mediaseal/playback/offline"
@@ -15,9 +16,14 @@ import (
 // StreamRef ties a generated stream to where the gateway recorded it.
 type StreamRef struct {
 	RecordingID string
-	Track       uint8
-	SSRC        uint32
-	Sent        uint32 // packets the generator handed to the kernel
+	// CallID finds the recording when the ingest does not name it to the
+	// sender (AudioHook): the index's recording of that call.
+	CallID string
+	Track  uint8
+	// SSRC is the stream's in the stamp check; 0 when the gateway chose it
+	// (AudioHook wraps the audio in RTP itself).
+	SSRC uint32
+	Sent uint32 // packets the generator handed to the kernel
 }
 
 // Verification is what decrypting the recordings showed.
@@ -56,6 +62,9 @@ func VerifyOffline(ctx context.Context, configPath string, refs []StreamRef, wor
 		return nil, fmt.Errorf("%w: open gateway data: %v", ErrVerify, err)
 	}
 	defer st.Close()
+	if err := resolveCalls(ctx, st.Index, refs); err != nil {
+		return nil, err
+	}
 	byRec := map[string][]int{} // recording → stream indexes
 	var order []string
 	for i, r := range refs {
@@ -151,7 +160,7 @@ func verifyRecording(ctx context.Context, pb *playback.Service, id string, refs 
 		}
 		j, ok := byTrack[r.Track]
 		st, valid := ParseStamp(r.Data)
-		if !ok || !valid || st.SSRC != refs[idx[j]].SSRC || int(st.Index/64) >= len(seen[j]) {
+		if !ok || !valid || (refs[idx[j]].SSRC != 0 && st.SSRC != refs[idx[j]].SSRC) || int(st.Index/64) >= len(seen[j]) {
 			res.foreign++
 			return nil
 		}
@@ -172,4 +181,29 @@ func verifyRecording(ctx context.Context, pb *playback.Service, id string, refs 
 		res.err = fmt.Errorf("%w: %v", ErrVerify, res.err)
 	}
 	return res
+}
+
+// resolveCalls fills the RecordingID of refs named by call id only, from
+// the index: each call must have exactly one recording.
+func resolveCalls(ctx context.Context, idx *store.SQL, refs []StreamRef) error {
+	found := map[string]string{}
+	for i, r := range refs {
+		if r.RecordingID != "" || r.CallID == "" {
+			continue
+		}
+		id, ok := found[r.CallID]
+		if !ok {
+			recs, err := idx.ListRecordings(ctx, store.RecordingFilter{CallID: r.CallID, Limit: 2})
+			if err != nil {
+				return fmt.Errorf("%w: recordings of call %s: %v", ErrVerify, r.CallID, err)
+			}
+			if len(recs) != 1 {
+				return fmt.Errorf("%w: call %s has %d recordings, want 1", ErrVerify, r.CallID, len(recs))
+			}
+			id = recs[0].ID
+			found[r.CallID] = id
+		}
+		refs[i].RecordingID = id
+	}
+	return nil
 }

@@ -25,6 +25,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, withTarget bool) {
 	fs.IntVar(&c.TracksPerCall, "tracks", 1, "tracks per call (1 or 2); calls = streams / tracks")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long each stream sends")
 	fs.StringVar(&c.Codec, "codec", "pcmu", "pcmu, pcma or opus")
+	fs.StringVar(&c.Ingest, "ingest", "rtp", "rtp, or audiohook: --streams AudioHook sessions (stereo), after an RTP run of the same audio in the same invocation to compare with")
 	fs.StringVar(&c.SRTP, "srtp", "", "send every track as SRTP of this suite (e.g. AES_CM_128_HMAC_SHA1_80), after a plain run in the same invocation to compare with")
 	fs.DurationVar(&c.Ptime, "ptime", 20*time.Millisecond, "packet time")
 	fs.DurationVar(&c.Ramp, "ramp", 0, "spread stream starts over this long")

@@ -72,6 +72,9 @@ func newBaseline() *cobra.Command {
 // run of the same streams, the second reporting its CPU per packet
 // against the first: SRTP's cost measured on the same machine, same load.
 func runSRTPOrPlain(cmd *cobra.Command, cfg bench.RunConfig) (*bench.Result, error) {
+	if cfg.Ingest == bench.IngestAudioHook {
+		return runAudioHook(cmd, cfg)
+	}
 	if cfg.SRTP == "" {
 		return bench.Run(cmd.Context(), cfg)
 	}
@@ -93,6 +96,32 @@ func runSRTPOrPlain(cmd *cobra.Command, cfg bench.RunConfig) (*bench.Result, err
 	}
 	if !plain.Valid {
 		res.Valid, res.InvalidReason = false, "the plain run it is compared with was not valid: "+plain.InvalidReason
+	}
+	return res, nil
+}
+
+// runAudioHook is an RTP run of the same audio (each session's two
+// channels as a two-track call) and then the AudioHook run, which reports
+// its CPU per stereo frame against two RTP packets of the first.
+func runAudioHook(cmd *cobra.Command, cfg bench.RunConfig) (*bench.Result, error) {
+	rtpCfg := cfg
+	rtpCfg.Ingest, rtpCfg.Streams, rtpCfg.TracksPerCall = bench.IngestRTP, 2*cfg.Streams, 2
+	rtp, err := bench.Run(cmd.Context(), rtpCfg)
+	if err != nil {
+		return nil, fmt.Errorf("the RTP run: %w", err)
+	}
+	rtp.WriteTable(cmd.OutOrStdout())
+	fmt.Fprintln(cmd.OutOrStdout())
+	res, err := bench.RunAudioHook(cmd.Context(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.RTPCPUPerFrame = 2 * rtp.GatewayCPUPerPacket
+	if res.RTPCPUPerFrame > 0 {
+		res.IngestCPURatio = res.CPUPerFrame / res.RTPCPUPerFrame
+	}
+	if !rtp.Valid {
+		res.Valid, res.InvalidReason = false, "the RTP run it is compared with was not valid: "+rtp.InvalidReason
 	}
 	return res, nil
 }
