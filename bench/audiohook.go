@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,26 +96,32 @@ func RunAudioHook(ctx context.Context, cfg RunConfig) (*Result, error) {
 	}
 
 	smp := startSampler(pid, nil)
+	var waitProfile func() error
+	if cfg.ProfilePath != "" && cfg.Spawn.DebugAddr != "" {
+		waitProfile = profileSteady(ctx, cfg.Spawn.DebugAddr, cfg.ProfilePath, cfg.Duration+cfg.Ramp)
+	}
 	cpu0, _ := CPUSeconds(pid)
 	self0, _ := CPUSeconds(os.Getpid())
 	start := time.Now().Add(100 * time.Millisecond)
 	frames := cfg.packets()
+	// A few senders each write their share of the sessions' frames at
+	// every tick: a goroutine and a timer per session would cost the
+	// machine more than the frames themselves.
+	workers := min(n, 4*runtime.NumCPU())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var late Hist
 	var sendErrs atomic.Int64
-	for i, s := range sessions {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			at := start
-			if cfg.Ramp > 0 {
-				at = at.Add(time.Duration(int64(cfg.Ramp) * int64(i) / int64(n)))
+			var mine []*ahSession
+			for i := w; i < n; i += workers {
+				mine = append(mine, sessions[i])
 			}
 			var h Hist
-			if err := s.send(ctx, at, cfg.Ptime, frames, &h); err != nil {
-				sendErrs.Add(1)
-			}
+			sendErrs.Add(sendFrames(ctx, mine, start, cfg.Ptime, frames, &h))
 			mu.Lock()
 			late.Merge(&h)
 			mu.Unlock()
@@ -126,6 +133,11 @@ func RunAudioHook(ctx context.Context, cfg RunConfig) (*Result, error) {
 	cpu1, _ := CPUSeconds(pid)
 	self1, _ := CPUSeconds(os.Getpid())
 	peak := smp.stop()
+	if waitProfile != nil {
+		if err := waitProfile(); err != nil {
+			res.Errors = append(res.Errors, "profile: "+err.Error())
+		}
+	}
 
 	forEach(n, cfg.Concurrency, nil, func(i int) { sessions[i].close(ctx, cfg.Ptime) })
 	var refs []StreamRef
@@ -265,34 +277,46 @@ func (s *ahSession) message(ctx context.Context, typ, position string, params an
 	return s.conn.Write(wctx, websocket.MessageText, b)
 }
 
-// send writes frames, one every ptime from start: each channel's 160
-// bytes start with the stamp (send time, frame index).
-func (s *ahSession) send(ctx context.Context, start time.Time, ptime time.Duration, frames uint32, late *Hist) error {
+// sendFrames writes every session's frame at each tick from start, one
+// tick per ptime: each channel's 160 bytes start with the stamp (send
+// time, frame index). A session whose write fails stops; it returns how
+// many did.
+func sendFrames(ctx context.Context, sessions []*ahSession, start time.Time, ptime time.Duration, frames uint32, late *Hist) int64 {
 	samples := int(ptime * 8000 / time.Second)
 	frame := make([]byte, 2*samples)
 	for i := range frame {
 		frame[i] = 0xFF // μ-law silence
 	}
+	failed := make([]bool, len(sessions))
 	var st [stampLen]byte
 	for k := range frames {
 		due := start.Add(time.Duration(k) * ptime)
 		time.Sleep(time.Until(due))
-		now := time.Now()
-		late.Add(int64(now.Sub(due)))
-		binary.BigEndian.PutUint64(st[:], uint64(now.UnixNano()))
-		binary.BigEndian.PutUint32(st[8:], k)
-		for i, b := range st {
-			frame[2*i], frame[2*i+1] = b, b
+		for i, s := range sessions {
+			if failed[i] {
+				continue
+			}
+			now := time.Now()
+			late.Add(int64(now.Sub(due)))
+			binary.BigEndian.PutUint64(st[:], uint64(now.UnixNano()))
+			binary.BigEndian.PutUint32(st[8:], k)
+			for j, b := range st {
+				frame[2*j], frame[2*j+1] = b, b
+			}
+			if err := s.conn.Write(ctx, websocket.MessageBinary, frame); err != nil {
+				failed[i] = true
+				continue
+			}
+			s.sent++
 		}
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := s.conn.Write(wctx, websocket.MessageBinary, frame)
-		cancel()
-		if err != nil {
-			return err
-		}
-		s.sent++
 	}
-	return nil
+	n := int64(0)
+	for _, f := range failed {
+		if f {
+			n++
+		}
+	}
+	return n
 }
 
 // close ends the session as a client does and waits for closed.

@@ -83,6 +83,34 @@ func TestSpawnRunSRTP(t *testing.T) {
 	}
 }
 
+// TestSpawnRunAudioHook: signed AudioHook sessions of stamped stereo
+// frames; both channels of every frame are found in the recordings by
+// decryption (a frame split into the wrong tracks or lost would fail the
+// per-track stamp count), and the CPU per frame is measured.
+func TestSpawnRunAudioHook(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns the gateway")
+	}
+	bin := filepath.Join(t.TempDir(), "mediaseal")
+	if err := BuildGateway(context.Background(), "..", bin); err != nil {
+		t.Fatal(err)
+	}
+	cfg := RunConfig{Streams: 10, Duration: 2 * time.Second, Spawn: SpawnConfig{Bin: bin, PortMin: 54000 + os.Getpid()%100*40},
+		MaxLateness: time.Second, Ingest: IngestAudioHook}
+	res, err := RunAudioHook(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(10 * 2 * 100); !res.Verified || res.SentPackets != want || res.RecordedPkts != want || res.LostPackets != 0 || res.CPUPerFrame <= 0 {
+		t.Fatalf("AudioHook run: verified %v, sent %d, recorded %d of %d, CPU per frame %v: %v", res.Verified, res.SentPackets,
+			res.RecordedPkts, want, res.CPUPerFrame, res.Errors)
+	}
+	cfg.SRTP = "AES_CM_128_HMAC_SHA1_80"
+	if _, err := RunAudioHook(context.Background(), cfg); !errors.Is(err, ErrConfig) {
+		t.Fatalf("--srtp with audiohook: %v", err)
+	}
+}
+
 func TestHistQuantiles(t *testing.T) {
 	cases := []struct {
 		name    string
