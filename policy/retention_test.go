@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -44,5 +45,43 @@ func TestValidateRetentionDays(t *testing.T) {
 		if err := p.Validate(); err != nil {
 			t.Errorf("retentionDays %d: Validate = %v, want nil", days, err)
 		}
+	}
+}
+
+// Shortening a queue's retention, moving it to a shorter policy, or a new
+// policy taking its calls with a shorter one is flagged; lengthening,
+// platform edits that keep the retention, and queues that recorded
+// nothing before are not.
+func TestRetentionEffect(t *testing.T) {
+	mk := func(id string, queues []string, days int) Policy {
+		p := Policy{ID: id, Name: id, RecordingType: RecordingAudio, TargetType: TargetQueue, TargetIDs: queues,
+			Status: StatusEnabled, RetentionDays: days, EncryptionKeyReference: &KeyReference{KeyID: "platform", ProviderType: ProviderPlatform}}
+		p.Normalize()
+		return p
+	}
+	set := func(ps ...Policy) *Set {
+		s, err := LiveSet(ps, func(p Policy, err error) { t.Fatalf("%s: %v", p.ID, err) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := set(mk("pci", []string{"pci"}, 365), mk("rest", []string{"*"}, 0))
+	for name, c := range map[string]struct {
+		after *Set
+		want  []string
+	}{
+		"shortened":        {set(mk("pci", []string{"pci"}, 30), mk("rest", []string{"*"}, 0)), []string{"pci"}},
+		"lengthened":       {set(mk("pci", []string{"pci"}, 3650), mk("rest", []string{"*"}, 0)), nil},
+		"org default kept": {set(mk("pci", []string{"pci"}, 365), mk("rest", []string{"*"}, 0), mk("sales", []string{"sales"}, 0)), nil},
+		"new shorter":      {set(mk("pci", []string{"pci"}, 365), mk("rest", []string{"*"}, 0), mk("sales", []string{"sales"}, 7)), []string{"sales"}},
+		"deleted":          {set(mk("rest", []string{"*"}, 0)), nil}, // falls to the org default, 400 > 365
+	} {
+		if got := RetentionEffect(before, c.after, 400); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %q, want %q", name, got, c.want)
+		}
+	}
+	if got := RetentionEffect(before, set(mk("rest", []string{"*"}, 0)), 30); !slices.Equal(got, []string{"pci"}) {
+		t.Errorf("deleted, org default 30 days: %q", got)
 	}
 }

@@ -48,6 +48,9 @@ type Deps struct {
 	PlatformKeyID string
 	// Events is the lifecycle-event outbox (events.go); nil answers 404.
 	Events *events.Outbox
+	// OrgRetentionDays is recording.retentionDays, the retention of
+	// policies that set none (the policy gate compares retentions).
+	OrgRetentionDays int
 	// Retention holds the legal holds and the sweeper's dry run
 	// (legalholds.go); nil answers 404.
 	Retention Retention

@@ -62,7 +62,8 @@ func (s *server) decodePolicyBody(r *http.Request) (policy.Policy, error) {
 // possible outcomes before and after the change, and any change that may
 // move a call on or off a customer key, to another customer key, or to
 // another failure mode or recording type under one needs the
-// policy.encryption_key quorum. Whatever it cannot check (bad body, store
+// policy.encryption_key quorum; otherwise one that may keep a queue's
+// recordings for less time needs the policy.retention quorum. Whatever it cannot check (bad body, store
 // failure) is refused, never let through.
 func (s *server) policyGate(r *http.Request) (approvals.Execution, bool, error) {
 	ctx := r.Context()
@@ -127,11 +128,20 @@ func (s *server) policyGate(r *http.Request) (approvals.Execution, bool, error) 
 	if err != nil {
 		return approvals.Execution{}, false, err
 	}
+	op, what := approvals.OpPolicyKey, "changes the customer key of"
+	if len(affected) == 0 {
+		// A change that keeps the keys may still shorten how long calls
+		// to come are kept: deleting recordings is no one writer's call.
+		if affected, err = s.retentionEffect(before, after); err != nil {
+			return approvals.Execution{}, false, err
+		}
+		op, what = approvals.OpPolicyRetention, "shortens the retention of"
+	}
 	if len(affected) == 0 {
 		return approvals.Execution{}, false, nil
 	}
 	if id == "" {
-		return approvals.Execution{}, false, fieldError("id", "this policy changes the customer key of queues %q: send an id, the change is approved by policy id", affected)
+		return approvals.Execution{}, false, fieldError("id", "this policy %s queues %q: send an id, the change is approved by policy id", what, affected)
 	}
 	var params json.RawMessage
 	if next != nil {
@@ -142,7 +152,22 @@ func (s *server) policyGate(r *http.Request) (approvals.Execution, bool, error) 
 	if err != nil {
 		return approvals.Execution{}, false, err
 	}
-	return approvals.Execution{Operation: approvals.OpPolicyKey, Target: id, Parameters: params}, true, nil
+	return approvals.Execution{Operation: op, Target: id, Parameters: params}, true, nil
+}
+
+// retentionEffect lists the queues whose recordings to come the change
+// from before to after may keep for less time (policy.RetentionEffect,
+// with the organisation default the recorder uses).
+func (s *server) retentionEffect(before, after []policy.Policy) ([]string, error) {
+	a, err := policy.LiveSet(before, nil)
+	if err != nil {
+		return nil, storeUnavailable(fmt.Errorf("stored policies: %w", err))
+	}
+	b, err := policy.LiveSet(after, nil)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	}
+	return policy.RetentionEffect(a, b, s.deps.OrgRetentionDays), nil
 }
 
 // customerKeyEffect lists the queues whose customer-key outcome the change

@@ -16,6 +16,9 @@ const (
 	// OpLegalHoldRelease ends a legal hold: its recordings may be deleted
 	// again (POST /api/v2/legal-holds/{id}/release).
 	OpLegalHoldRelease = "legal_hold.release"
+	// OpPolicyRetention is a policy write that may keep some queue's
+	// future recordings for less time than before (policy.RetentionEffect).
+	OpPolicyRetention = "policy.retention"
 	// OpQuorum changes the stored rule of the operation it targets
 	// (PUT /api/v2/ceremony/quorum/{operation}); its own rule is the
 	// strictest the store holds (StrictestRule).
@@ -70,6 +73,8 @@ func DefaultRules() map[string]Rule {
 			Delay: DefaultDeleteDelay, Vetoers: vetoers},
 		OpPlayback: {Approvals: 2, Eligible: []string{auth.RoleKeyAdmin, auth.RolePolicyAdmin, auth.RoleApprover},
 			ProposeScope: auth.ScopePlayback, Vetoers: vetoers, PlatformPlayback: true},
+		OpPolicyRetention: {Approvals: 1, Eligible: []string{auth.RoleLegalOfficer, auth.RoleKeyAdmin},
+			ProposeScope: auth.ScopePolicyWrite, Vetoers: vetoers},
 		OpLegalHoldRelease: {Approvals: 1, Eligible: []string{auth.RoleLegalOfficer, auth.RoleKeyAdmin},
 			ProposeScope: auth.ScopeLegalHold, Vetoers: vetoers},
 		OpQuorum: {Approvals: 2, Eligible: []string{auth.RoleKeyAdmin, auth.RolePolicyAdmin},

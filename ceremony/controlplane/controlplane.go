@@ -57,6 +57,8 @@ type Config struct {
 	// RetentionInterval is the time between retention sweeps (default
 	// retention.DefaultInterval).
 	RetentionInterval time.Duration
+	// RetentionDays is recording.retentionDays, the organisation default.
+	RetentionDays int
 	// Approvals sets the quorum's expiry and windows (its Rules are
 	// ignored: the rules live in the store, seeded from SeedRules).
 	Approvals approvals.Config
@@ -295,7 +297,7 @@ func (s *Service) Handler() http.Handler {
 	h := api.New(api.Deps{Store: st, KMS: s.deps.Providers, OrgRegion: s.cfg.OrgRegion, CallerRegion: s.cfg.CallerRegion, Authorizer: authz,
 		Logger: s.log, MaxBodyBytes: s.cfg.MaxBodyBytes, DescribeTimeout: s.cfg.KMSTimeout,
 		Ceremony: cer, Jobs: s.jobsAPI(), PlatformKeyID: s.cfg.PlatformKeyID, Events: s.Events(),
-		Retention: s.retentionAPI()})
+		Retention: s.retentionAPI(), OrgRetentionDays: s.cfg.RetentionDays})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -39,8 +39,8 @@ func ControlPlaneConfig(cfg *config.Config, gatewayID string) controlplane.Confi
 	c := controlplane.Config{OrgID: cfg.Org.ID, OrgRegion: cfg.Org.Region, AuditPinnedKeysFile: cfg.Audit.PinnedKeysFile, CallerRegion: cfg.Org.CallerRegion, GatewayID: gatewayID, DataDir: cfg.DataDir,
 		PlatformKeyID: cfg.KMS.PlatformKey, KMSTimeout: cfg.KMS.Timeout.D(), MaxBodyBytes: int64(cfg.API.MaxBodyBytes),
 		AcceptAdminToken: cfg.Ceremony.AcceptAdminToken(), Bootstrap: cfg.Ceremony.Bootstrap(), SweepInterval: cfg.Ceremony.Sweep(),
-		RetentionInterval: cfg.Recording.RetentionSweepInterval.D(),
-		SeedRules:         quorumRules(cfg.Ceremony), PlatformPlayback: cfg.Ceremony.PlatformPlaybackNeedsQuorum(),
+		RetentionInterval: cfg.Recording.RetentionSweepInterval.D(), RetentionDays: cfg.Recording.RetentionDays,
+		SeedRules: quorumRules(cfg.Ceremony), PlatformPlayback: cfg.Ceremony.PlatformPlaybackNeedsQuorum(),
 		PlatformPlaybackQuorum: cfg.Ceremony.PlatformPlaybackQuorum, Policies: cfg.Policies,
 		SealOptions: []seal.Option{seal.WithMaxChunkSize(int(cfg.Recording.MaxChunkSize)), seal.WithCompression(cfg.Recording.Compression)}}
 	c.Quorum = map[string]controlplane.QuorumOverride{}

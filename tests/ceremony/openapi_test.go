@@ -4,11 +4,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/mediaseal/mediaseal/ceremony/api"
+	"github.com/mediaseal/mediaseal/internal/config"
 	"github.com/mediaseal/mediaseal/tests/gatewaytest"
 )
 
@@ -18,7 +21,14 @@ import (
 // spec operation no route serves, or a control-plane scope the spec
 // misstates fails it. A new endpoint fails here until it is documented.
 func TestOpenAPICoversTheRouter(t *testing.T) {
-	tg := gatewaytest.Start(t, nil)
+	// Every optional endpoint on, so the router serves all it can.
+	secret := filepath.Join(t.TempDir(), "audiohook.secret")
+	if err := os.WriteFile(secret, []byte("MDEyMzQ1Njc4OWFiY2RlZg=="), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg := gatewaytest.Start(t, func(c *config.Config) {
+		c.AudioHook.Integrations = []config.AudioHookIntegration{{Name: "genesys", APIKey: "api-key-123", ClientSecretFile: secret}}
+	})
 	doc, _, err := gatewaytest.Spec()
 	if err != nil {
 		t.Fatal(err)
