@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,6 +102,7 @@ type stream struct {
 	pos           int64 // samples placed so far (the timeline)
 	anchor        time.Time
 	pkt           []byte
+	buf           []byte // the message being read
 	clientPaused  atomic.Bool
 	pauseSent     atomic.Bool
 	// ownPause: the client's paused started the session's pause, so its
@@ -126,8 +128,13 @@ func (st *stream) run(ctx context.Context) (reason string) {
 		_ = st.conn.Close(websocket.StatusPolicyViolation, "idle")
 	})
 	defer timer.Stop()
+	// Reads take no context: coder/websocket arms a timer per read for a
+	// cancellable one, a cost on every 20 ms frame. The connection is
+	// closed once when ctx ends instead, which ends the read.
+	stop := context.AfterFunc(ctx, func() { _ = st.conn.CloseNow() })
+	defer stop()
 	for {
-		typ, data, err := st.conn.Read(ctx)
+		typ, data, err := st.read()
 		switch {
 		case err != nil && idle.Load():
 			return "idle"
@@ -467,6 +474,29 @@ func (st *stream) watchPause(ctx context.Context) {
 		case !paused && st.pauseSent.Load():
 			st.pauseSent.Store(false)
 			_ = st.send(ctx, "resume", struct{}{})
+		}
+	}
+}
+
+// read reads one message into the stream's buffer (reused: a frame is
+// the whole message, copied out before the next read).
+func (st *stream) read() (websocket.MessageType, []byte, error) {
+	typ, r, err := st.conn.Reader(context.Background())
+	if err != nil {
+		return 0, nil, err
+	}
+	st.buf = st.buf[:0]
+	for {
+		if len(st.buf) == cap(st.buf) {
+			st.buf = append(st.buf, 0)[:len(st.buf)]
+		}
+		n, err := r.Read(st.buf[len(st.buf):cap(st.buf)])
+		st.buf = st.buf[:len(st.buf)+n]
+		if err == io.EOF {
+			return typ, st.buf, nil
+		}
+		if err != nil {
+			return 0, nil, err
 		}
 	}
 }
