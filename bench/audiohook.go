@@ -112,10 +112,18 @@ func RunAudioHook(ctx context.Context, cfg RunConfig) (*Result, error) {
 	var mu sync.Mutex
 	var late Hist
 	var sendErrs atomic.Int64
+	var niceErr atomic.Pointer[error]
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// At the generator's priority, as the RTP generator sends:
+			// the gateway, not the sender, should absorb the contention.
+			restore, err := prioritize(cfg.GenNice)
+			if err != nil {
+				niceErr.Store(&err)
+			}
+			defer restore()
 			var mine []*ahSession
 			for i := w; i < n; i += workers {
 				mine = append(mine, sessions[i])
@@ -150,6 +158,11 @@ func RunAudioHook(ctx context.Context, cfg RunConfig) (*Result, error) {
 	}
 	res.SentPackets, res.SendErrors = 2*sentFrames, sendErrs.Load()
 	res.GenLateness = late.Summarize()
+	if e := niceErr.Load(); e != nil {
+		res.Errors = append(res.Errors, fmt.Sprintf("sender nice %d: %v", cfg.GenNice, *e))
+	} else {
+		res.GenNice = cfg.GenNice
+	}
 	res.takeRecorderCPU(cpu1-cpu0, wall, res.SentPackets, cfg.Ptime)
 	res.takeGeneratorCPU(self1-self0, wall, res.SentPackets)
 	if sentFrames > 0 {
