@@ -125,11 +125,15 @@ func RunAudioHook(ctx context.Context, cfg RunConfig) (*Result, error) {
 			}
 			defer restore()
 			var mine []*ahSession
+			var phases []time.Duration
 			for i := w; i < n; i += workers {
-				mine = append(mine, sessions[i])
+				// Sessions are spread over the tick, as the RTP generator
+				// spreads its streams: a burst of every frame at once would
+				// measure the burst, not the schedule.
+				mine, phases = append(mine, sessions[i]), append(phases, time.Duration(int64(cfg.Ptime)*int64(i)/int64(n)))
 			}
 			var h Hist
-			sendErrs.Add(sendFrames(ctx, mine, start, cfg.Ptime, frames, &h))
+			sendErrs.Add(sendFrames(ctx, mine, phases, start, cfg.Ptime, frames, &h))
 			mu.Lock()
 			late.Merge(&h)
 			mu.Unlock()
@@ -291,10 +295,10 @@ func (s *ahSession) message(ctx context.Context, typ, position string, params an
 }
 
 // sendFrames writes every session's frame at each tick from start, one
-// tick per ptime: each channel's 160 bytes start with the stamp (send
-// time, frame index). A session whose write fails stops; it returns how
-// many did.
-func sendFrames(ctx context.Context, sessions []*ahSession, start time.Time, ptime time.Duration, frames uint32, late *Hist) int64 {
+// tick per ptime, each session at its phase within the tick (ascending):
+// each channel's 160 bytes start with the stamp (send time, frame index).
+// A session whose write fails stops; it returns how many did.
+func sendFrames(ctx context.Context, sessions []*ahSession, phases []time.Duration, start time.Time, ptime time.Duration, frames uint32, late *Hist) int64 {
 	samples := int(ptime * 8000 / time.Second)
 	frame := make([]byte, 2*samples)
 	for i := range frame {
@@ -303,11 +307,16 @@ func sendFrames(ctx context.Context, sessions []*ahSession, start time.Time, pti
 	failed := make([]bool, len(sessions))
 	var st [stampLen]byte
 	for k := range frames {
-		due := start.Add(time.Duration(k) * ptime)
-		time.Sleep(time.Until(due))
+		tick := start.Add(time.Duration(k) * ptime)
 		for i, s := range sessions {
 			if failed[i] {
 				continue
+			}
+			// Frames due within a millisecond go together: a sleep per
+			// frame would cost the sender more than the frame.
+			due := tick.Add(phases[i])
+			if d := time.Until(due); d > time.Millisecond {
+				time.Sleep(d)
 			}
 			now := time.Now()
 			late.Add(int64(now.Sub(due)))
