@@ -48,6 +48,9 @@ type Deps struct {
 	PlatformKeyID string
 	// Events is the lifecycle-event outbox (events.go); nil answers 404.
 	Events *events.Outbox
+	// AudioHook manages the AudioHook integrations (audiohook.go); nil
+	// answers 404.
+	AudioHook AudioHookAdmin
 	// OrgRetentionDays is recording.retentionDays, the retention of
 	// policies that set none (the policy gate compares retentions).
 	OrgRetentionDays int
@@ -93,7 +96,7 @@ func (s *server) routes() []Route {
 		{"GET", "/api/v2/recordings", ScopeRecordingsRead, s.listRecordings},
 		{"GET", "/api/v2/recordings/{id}", ScopeRecordingsRead, s.getRecording},
 		{"GET", "/api/v2/gateways", ScopeRecordingsRead, s.listGateways}, // gateways.go
-	}, append(append(append(s.ceremonyRoutes(), s.jobRoutes()...), s.quorumRoutes()...), append(s.eventRoutes(), s.retentionRoutes()...)...)...)
+	}, append(append(append(s.ceremonyRoutes(), s.jobRoutes()...), s.quorumRoutes()...), append(append(s.eventRoutes(), s.retentionRoutes()...), s.audioHookRoutes()...)...)...)
 }
 
 // New returns the API handler. Deps.Store and Deps.Authorizer are required.

@@ -99,7 +99,7 @@ func (s *server) auditEvent(r *http.Request, event string, fields []zap.Field) {
 		f.AddTo(enc)
 	}
 	target := ""
-	for _, k := range []string{"legalHold", "key", "policy", "recording", "approval"} {
+	for _, k := range []string{"legalHold", "integration", "key", "policy", "recording", "approval"} {
 		if v, ok := enc.Fields[k].(string); ok {
 			target = v
 			break

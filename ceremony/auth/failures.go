@@ -28,6 +28,7 @@ const (
 const (
 	FailureBearerToken  = "bearer_token"  // a bad, expired or revoked bearer token
 	FailureClientSecret = "client_secret" // a wrong client id or secret at a token endpoint
+	FailureAudioHook    = "audiohook"     // a refused AudioHook upgrade signature
 )
 
 // failureLog aggregates failed authentications so that an attacker
@@ -62,7 +63,7 @@ func newFailureLog(rec Recorder, interval time.Duration, max int) *failureLog {
 		max = DefaultMaxFailureKeys
 	}
 	return &failureLog{rec: rec, interval: interval, max: max, entries: map[string]*failureAgg{},
-		counts: map[string]*atomic.Uint64{FailureBearerToken: {}, FailureClientSecret: {}}}
+		counts: map[string]*atomic.Uint64{FailureBearerToken: {}, FailureClientSecret: {}, FailureAudioHook: {}}}
 }
 
 // failed counts one failure of kind under key and audits it unless an
@@ -167,6 +168,14 @@ func (s *Service) Failures(kind string) uint64 {
 // FlushFailures writes the pending aggregated failures to the audit log
 // (call on shutdown so no count is lost).
 func (s *Service) FlushFailures(ctx context.Context) { s.failures.flush(ctx) }
+
+// Failed records a failed authentication at another endpoint (kind
+// FailureAudioHook): counted, and audited as action on target with the
+// same aggregation per key as the token endpoints', so a flood of
+// refusals cannot flood the audit log.
+func (s *Service) Failed(ctx context.Context, kind, key, action, target, reason string) {
+	s.failures.failed(ctx, kind, key, action, target, reason)
+}
 
 // sourceOf is the request's source address (host only), the key of
 // failures that name no existing client.

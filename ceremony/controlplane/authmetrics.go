@@ -25,7 +25,7 @@ func (s *Service) registerAuthMetrics(reg prometheus.Registerer) {
 	if svc == nil {
 		return
 	}
-	for _, kind := range []string{auth.FailureBearerToken, auth.FailureClientSecret} {
+	for _, kind := range []string{auth.FailureBearerToken, auth.FailureClientSecret, auth.FailureAudioHook} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mediaseal_auth_failures_total",
 			Help:        "Failed authentications (bad, expired or revoked bearer tokens; wrong client credentials at the token endpoints), by kind.",
 			ConstLabels: prometheus.Labels{"kind": kind}}, func() float64 { return float64(svc.Failures(kind)) }))

@@ -297,7 +297,7 @@ func (s *Service) Handler() http.Handler {
 	h := api.New(api.Deps{Store: st, KMS: s.deps.Providers, OrgRegion: s.cfg.OrgRegion, CallerRegion: s.cfg.CallerRegion, Authorizer: authz,
 		Logger: s.log, MaxBodyBytes: s.cfg.MaxBodyBytes, DescribeTimeout: s.cfg.KMSTimeout,
 		Ceremony: cer, Jobs: s.jobsAPI(), PlatformKeyID: s.cfg.PlatformKeyID, Events: s.Events(),
-		Retention: s.retentionAPI(), OrgRetentionDays: s.cfg.RetentionDays})
+		Retention: s.retentionAPI(), OrgRetentionDays: s.cfg.RetentionDays, AudioHook: audioHookAdmin{s}})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -12,7 +12,13 @@ import (
 
 // Events is the lifecycle-event outbox of the control-plane store
 // (subscriptions, dead letters, replay; ceremony/events).
-func (s *Service) Events() *events.Outbox { return events.New(s.st.DB(), s.st.Dialect()) }
+func (s *Service) Events() *events.Outbox {
+	o := events.New(s.st.DB(), s.st.Dialect())
+	if p := s.deps.Providers[s.deps.PlatformKey.Provider]; p != nil {
+		o.Secrets = webhookSecrets{provider: p, key: s.deps.PlatformKey}
+	}
+	return o
+}
 
 // deliverEvents runs this gateway's webhook worker until ctx ends. Every
 // gateway on a shared store runs one; leases make each delivery one

@@ -104,7 +104,11 @@ type Outbox struct {
 	// AllowHTTP accepts http:// subscription URLs (tests, loopback
 	// receivers); otherwise only https:// is accepted.
 	AllowHTTP bool
-	now       func() time.Time
+	// Secrets wraps subscription secrets (secrets.go); nil stores them as
+	// they are.
+	Secrets SecretKeeper
+	now     func() time.Time
+	opened  openedSecrets
 }
 
 // New returns the outbox of db (a store opened with migration 0009).

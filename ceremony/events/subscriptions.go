@@ -75,20 +75,20 @@ func (o *Outbox) CreateSubscription(ctx context.Context, s Subscription) (Subscr
 	if err := checkState(s.State); err != nil {
 		return Subscription{}, err
 	}
-	secret, err := NewSecret()
-	if err != nil {
-		return Subscription{}, err
-	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return Subscription{}, fmt.Errorf("events: new id: %w", err)
+	}
+	secret, stored, err := o.newSecret(ctx, id.String())
+	if err != nil {
+		return Subscription{}, err
 	}
 	now := o.now().UTC()
 	s.ID, s.Secret, s.CreatedAt, s.UpdatedAt, s.Rotating = id.String(), secret, now, now, false
 	if _, err := o.db.ExecContext(ctx, o.q(`INSERT INTO event_subscriptions
 		(id, url, types, secret, secret_prev, see_caller, state, description, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)`),
-		s.ID, s.URL, joinTypes(s.Types), secret, boolInt(s.SeeCaller), s.State, s.Description, s.CreatedBy,
+		s.ID, s.URL, joinTypes(s.Types), stored, boolInt(s.SeeCaller), s.State, s.Description, s.CreatedBy,
 		now.UnixNano(), now.UnixNano()); err != nil {
 		return Subscription{}, fmt.Errorf("events: create subscription: %w", err)
 	}
@@ -190,12 +190,12 @@ func (o *Outbox) DeleteSubscription(ctx context.Context, id string) error {
 // EndRotation, so receivers can switch at their pace. Rotating again while
 // rotating drops the oldest secret. It returns the new secret.
 func (o *Outbox) RotateSecret(ctx context.Context, id string) (Subscription, error) {
-	secret, err := NewSecret()
+	secret, stored, err := o.newSecret(ctx, id)
 	if err != nil {
 		return Subscription{}, err
 	}
 	res, err := o.db.ExecContext(ctx, o.q(`UPDATE event_subscriptions SET secret_prev = secret, secret = ?, updated_at = ?
-		WHERE id = ?`), secret, o.now().UnixNano(), id)
+		WHERE id = ?`), stored, o.now().UnixNano(), id)
 	if err != nil {
 		return Subscription{}, fmt.Errorf("events: rotate secret of %s: %w", id, err)
 	}

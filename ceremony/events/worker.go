@@ -222,9 +222,16 @@ func (w *Worker) deliver(ctx context.Context, l leased) error {
 	if err != nil {
 		return w.fail(ctx, l, attempts, 0, err)
 	}
-	secrets := []string{secret}
-	if prev != "" {
-		secrets = append(secrets, prev)
+	var secrets []string
+	for _, st := range []string{secret, prev} {
+		if st == "" {
+			continue
+		}
+		open, err := o.openSecret(ctx, l.subID, st)
+		if err != nil {
+			return w.fail(ctx, l, attempts, 0, err)
+		}
+		secrets = append(secrets, open)
 	}
 	ts := w.now()
 	sig, err := Sign(e.ID, ts, body, secrets...)

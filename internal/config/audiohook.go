@@ -7,9 +7,10 @@ import (
 )
 
 // AudioHook configures the Genesys AudioHook Monitor endpoint on the API
-// listener (docs/audiohook.md). It is on when an integration is
-// configured: upgrades are signed with an integration's API key and
-// client secret, so without one nothing could authenticate.
+// listener (docs/audiohook.md). It is on, like Twilio's: upgrades are
+// signed with the API key and client secret of an integration made
+// through the control plane's API (or, for a gateway without one, listed
+// here), so until one exists nothing can connect.
 type AudioHook struct {
 	Disabled bool `yaml:"disabled"`
 	// Path of the WebSocket endpoint; default /audiohook/v1.
@@ -49,7 +50,7 @@ const (
 var audioHookNameRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // Enabled reports whether the endpoint is mounted.
-func (a *AudioHook) Enabled() bool { return !a.Disabled && len(a.Integrations) > 0 }
+func (a *AudioHook) Enabled() bool { return !a.Disabled }
 
 func (a *AudioHook) applyDefaults() {
 	setStr(&a.Path, DefaultAudioHookPath)

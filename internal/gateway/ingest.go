@@ -49,7 +49,7 @@ func (g *Gateway) SIPAddr(transport string) string {
 // it. Their sessions end with the media manager's shutdown.
 func (g *Gateway) ingestRoutes(mux httpx.Router, auth httpx.Authorizer) {
 	twilio.Mount(mux, twilio.Deps{Media: g.media, Authorizer: auth, Registerer: g.reg, Config: adapters.Twilio(g.cfg, g.log)})
-	audiohook.Mount(mux, audiohook.Deps{Media: g.media, Registerer: g.reg, Config: adapters.AudioHook(g.cfg, g.log)})
+	audiohook.Mount(mux, audiohook.Deps{Media: g.media, Registerer: g.reg, Integrations: g.cp.AudioHookSource(), Config: adapters.AudioHook(g.cfg, g.log)})
 	if g.cfg.WHIP.Disabled {
 		return
 	}

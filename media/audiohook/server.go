@@ -18,7 +18,9 @@ type Deps struct {
 	Media *media.Manager
 	// Registerer takes the endpoint's counters; nil: not registered.
 	Registerer prometheus.Registerer
-	Config     Config
+	// Integrations are the control plane's (nil: only Config's).
+	Integrations Source
+	Config       Config
 }
 
 // Server is the AudioHook Monitor endpoint.
@@ -36,14 +38,14 @@ type Server struct {
 // New returns the endpoint, or an error for an invalid Config.
 func New(deps Deps) (*Server, error) {
 	cfg := deps.Config
-	if err := cfg.setDefaults(); err != nil {
+	if err := cfg.setDefaults(deps.Integrations != nil); err != nil {
 		return nil, err
 	}
 	if deps.Media == nil {
 		return nil, errors.New("audiohook: New needs Deps.Media")
 	}
 	s := &Server{cfg: cfg, m: deps.Media, log: cfg.Logger.Sugar(),
-		verify: &Verifier{Integrations: cfg.Integrations, MaxSkew: cfg.MaxSkew, MaxAge: cfg.MaxAge, Now: cfg.Now},
+		verify: &Verifier{Integrations: cfg.Integrations, Source: deps.Integrations, MaxSkew: cfg.MaxSkew, MaxAge: cfg.MaxAge, Now: cfg.Now},
 	}
 	c, err := media.NewEndpointCounters(deps.Registerer, "audiohook", "sessions", "AudioHook")
 	if err != nil {
@@ -88,8 +90,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			reason = se.Reason
 		}
 		s.refused.WithLabelValues(reason).Inc()
+		if s.verify.Source != nil {
+			s.verify.Source.Refused(r.Context(), reason, r.Header.Get(HeaderAPIKey), r)
+		}
 		s.log.Infow("AudioHook upgrade refused", "reason", reason, "error", err, "remote", r.RemoteAddr,
 			"session", r.Header.Get(HeaderSessionID))
+		if reason == RefusedUnavailable { // could not check: refused, and said so
+			httpx.WriteError(w, &httpx.Error{Status: http.StatusServiceUnavailable, Code: httpx.CodeUnavailable,
+				Message: "AudioHook integrations cannot be read now"})
+			return
+		}
 		httpx.WriteError(w, &httpx.Error{Status: http.StatusUnauthorized, Code: httpx.CodeUnauthenticated,
 			Message: "AudioHook signature refused: " + reason})
 		return

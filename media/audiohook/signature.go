@@ -1,6 +1,7 @@
 package audiohook
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -51,6 +52,8 @@ const (
 	RefusedReplay    = "replayed_nonce"
 	RefusedBad       = "bad_signature"
 	RefusedOrg       = "organization"
+	// RefusedUnavailable: the integrations could not be read (fail closed).
+	RefusedUnavailable = "unavailable"
 )
 
 // SigError is a refused upgrade signature.
@@ -65,11 +68,24 @@ func refuse(reason, format string, args ...any) error {
 	return &SigError{Reason: reason, Err: fmt.Errorf(format, args...)}
 }
 
+// Source finds integrations kept elsewhere (the control plane's) and
+// hears of every refused upgrade (the audit log).
+type Source interface {
+	// Lookup returns the active integration of apiKey; found false when
+	// there is none. An error is a refusal (fail closed).
+	Lookup(ctx context.Context, apiKey string) (ig Integration, found bool, err error)
+	// Refused records a refused upgrade: the reason, the API key it named
+	// (not a secret) and the request.
+	Refused(ctx context.Context, reason, apiKey string, r *http.Request)
+}
+
 // Verifier checks upgrade signatures against the configured integrations
 // and remembers nonces until their signature expires, so a captured
 // upgrade cannot be replayed.
 type Verifier struct {
 	Integrations []Integration
+	// Source, when set, is asked for API keys Integrations does not hold.
+	Source Source
 	// MaxSkew is the clock difference allowed on created and expires.
 	MaxSkew time.Duration
 	// MaxAge bounds a signature's life (expires - created, or created's
@@ -113,6 +129,12 @@ func (v *Verifier) Verify(r *http.Request) (Integration, error) {
 		return Integration{}, refuse(RefusedMalformed, "the signature has no nonce")
 	}
 	ig, ok := v.integration(key)
+	if !ok && v.Source != nil {
+		var err error
+		if ig, ok, err = v.Source.Lookup(r.Context(), key); err != nil {
+			return Integration{}, refuse(RefusedUnavailable, "integrations cannot be read now: %v", err)
+		}
+	}
 	if !ok || subtle.ConstantTimeCompare([]byte(si.KeyID), []byte(key)) != 1 {
 		return Integration{}, refuse(RefusedUnknown, "keyid and X-API-KEY name no configured integration")
 	}

@@ -37,6 +37,15 @@ func TestSubscriptionsAPIScopesAndAudit(t *testing.T) {
 	if id == "" || !strings.HasPrefix(secret, "whsec_") {
 		t.Fatalf("create answered %v", created)
 	}
+	// The database holds the secret wrapped under the platform key, bound
+	// to its subscription: its holder can neither read it nor move it.
+	var stored string
+	if err := tg.Store().DB().QueryRow(`SELECT secret FROM event_subscriptions WHERE id = ?`, id).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored == secret || strings.Contains(stored, strings.TrimPrefix(secret, "whsec_")) || !strings.HasPrefix(stored, "kms:") {
+		t.Fatalf("the database holds the secret readable: %q", stored)
+	}
 	got := auditor.Must(200, "GET", base+"/"+id, nil)
 	if _, ok := got["secret"]; ok {
 		t.Errorf("a read returned the secret: %v", got)
