@@ -30,6 +30,9 @@ const (
 	LabelAgent      = "agent"
 )
 
+// probeConversation is the conversation id of Genesys's connection probe.
+const probeConversation = "00000000-0000-0000-0000-000000000000"
+
 // SampleRate is the only rate taken: PCMU at 8 kHz.
 const SampleRate = 8000
 
@@ -95,6 +98,7 @@ type stream struct {
 	clientSeq int64
 
 	lastServerSeq int64 // the highest serverseq the client acknowledged
+	opened        bool  // open was answered (sess is nil for a probe)
 	sess          *media.Session
 	channels      []int // session track index per channel of the audio
 	ssrc          []uint32
@@ -222,11 +226,25 @@ func (st *stream) message(ctx context.Context, data []byte) error {
 		return fail("sequence", "serverseq %d (sent %d, acknowledged %d)", m.ServerSeq, sent, st.lastServerSeq)
 	}
 	st.lastServerSeq = m.ServerSeq
-	if st.sess == nil {
+	if !st.opened {
 		if m.Type != "open" {
 			return fail("state", "%s before open", m.Type)
 		}
 		return st.open(ctx, m)
+	}
+	if st.sess == nil { // a connection probe: answered, nothing recorded
+		switch m.Type {
+		case "open":
+			return fail("state", "open twice")
+		case "ping":
+			return st.send(ctx, "pong", struct{}{})
+		case "close":
+			if err := st.send(ctx, "closed", struct{}{}); err != nil {
+				return err
+			}
+			return errClosed
+		}
+		return nil
 	}
 	if err := st.position(m.Position); err != nil {
 		return err
@@ -279,6 +297,13 @@ func (st *stream) open(ctx context.Context, m Message) error {
 	chosen, ok := choose(p.Media)
 	if !ok {
 		return fail("media", "no offered media can be recorded (want PCMU at 8000 Hz, external and/or internal)")
+	}
+	st.opened = true
+	if p.ConversationID == probeConversation {
+		// Genesys checks a new integration's endpoint with a session of
+		// the nil conversation: it is answered like any, never recorded.
+		st.srv.log.Infow("AudioHook connection probe", "session", st.id, "integration", st.integration)
+		return st.send(ctx, "opened", map[string]any{"startPaused": false, "media": []Media{chosen}})
 	}
 	cfg := st.srv.cfg
 	cc := func(k string) string {
@@ -393,8 +418,11 @@ func (st *stream) span(raw json.RawMessage) error {
 // 20 ms RTP packets placed at the timeline's position.
 func (st *stream) audio(frame []byte) error {
 	switch {
-	case st.sess == nil:
+	case !st.opened:
 		return fail("state", "audio before opened")
+	case st.sess == nil: // a probe's audio is not recorded
+		st.srv.dropped.WithLabelValues("probe").Inc()
+		return nil
 	case int64(len(frame)) > st.srv.cfg.MaxFrameBytes:
 		return fail("too_big", "audio frame of %d bytes", len(frame))
 	case len(frame)%len(st.channels) != 0:

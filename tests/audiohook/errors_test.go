@@ -113,6 +113,22 @@ func TestAudioHookProtocolErrors(t *testing.T) {
 	for reason, n := range want {
 		waitCounter(t, tg, "mediaseal_audiohook_sessions_ended_total", reason, n)
 	}
+	// Genesys's connection probe (the nil conversation) is answered and
+	// closed like a session, and records nothing.
+	before := len(tg.Media().Sessions())
+	probe, _ := newUpgrade(tg).dial(t)
+	probe.send("open", openParams("00000000-0000-0000-0000-000000000000", pcmuStereo))
+	probe.expect("opened")
+	probe.audio(40*time.Millisecond, callerHz, agentHz)
+	probe.send("ping", map[string]any{})
+	probe.expect("pong")
+	if n := len(tg.Media().Sessions()); n != before {
+		t.Errorf("the probe opened a session (%d sessions, %d before)", n, before)
+	}
+	probe.send("close", map[string]any{"reason": "end"})
+	probe.expect("closed")
+	waitCounter(t, tg, "mediaseal_audiohook_sessions_ended_total", "close", 1)
+
 	// A session that goes quiet is ended by the idle timeout.
 	cl := opened(t)
 	deadline := time.After(5 * time.Second)
