@@ -18,29 +18,7 @@ func newEvents(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "events", Short: "Webhook subscriptions: list, show, create, update, delete, rotate, dead letters, replay"}
 	f.register(cmd)
 	const base = "/api/v2/events/subscriptions"
-	call := func(cmd *cobra.Command, method, path string, body any) error {
-		c, err := f.client()
-		if err != nil {
-			return err
-		}
-		ctx, cancel := cmdContext(cmd)
-		defer cancel()
-		var raw []byte
-		if body != nil {
-			if raw, err = json.Marshal(body); err != nil {
-				return err
-			}
-		}
-		r, err := c.do(ctx, method, path, raw, nil)
-		if err != nil {
-			return err
-		}
-		if len(r.Body) == 0 {
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), "done")
-			return err
-		}
-		return printJSON(cmd.OutOrStdout(), r.Body)
-	}
+	call := jsonCall(f)
 	simple := func(use, short, method, suffix string) *cobra.Command {
 		return &cobra.Command{Use: use + " SUBSCRIPTION_ID", Short: short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,7 +39,42 @@ func newEvents(g *globals) *cobra.Command {
 	return cmd
 }
 
-type eventsCall func(cmd *cobra.Command, method, path string, body any) error
+type eventsCall func(cmd *cobra.Command, method, path string, body any, header ...string) error
+
+// jsonCall sends a JSON body (nil: none) with optional header name/value
+// pairs and prints the JSON answer ("done" for an empty one).
+func jsonCall(f *apiFlags) eventsCall {
+	return func(cmd *cobra.Command, method, path string, body any, header ...string) error {
+		c, err := f.client()
+		if err != nil {
+			return err
+		}
+		ctx, cancel := cmdContext(cmd)
+		defer cancel()
+		var raw []byte
+		if body != nil {
+			if raw, err = json.Marshal(body); err != nil {
+				return err
+			}
+		}
+		var h map[string]string
+		for i := 0; i+1 < len(header); i += 2 {
+			if h == nil {
+				h = map[string]string{}
+			}
+			h[header[i]] = header[i+1]
+		}
+		r, err := c.do(ctx, method, path, raw, h)
+		if err != nil {
+			return err
+		}
+		if len(r.Body) == 0 {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "done")
+			return err
+		}
+		return printJSON(cmd.OutOrStdout(), r.Body)
+	}
+}
 
 // newEventsWrite is `events create` (no argument) or `events update ID`.
 func newEventsWrite(use string, call eventsCall, base string) *cobra.Command {

@@ -47,7 +47,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newPolicies(g), newKeys(g), newRecordings(g))
 	root.AddCommand(newToken(g), newApprovals(g), newAudit(g))
 	root.AddCommand(newJobs(g))
-	root.AddCommand(newEvents(g))
+	root.AddCommand(newEvents(g), newLegalHolds(g), newAudioHook(g))
 	root.AddCommand(newQuorum(g))
 	return root
 }
