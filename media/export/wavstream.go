@@ -1,0 +1,341 @@
+package export
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/mediaseal/mediaseal/media/codec"
+)
+
+// maxStreamSegments bounds what a [StreamPlan] keeps per track; a
+// recording cut into more segments than this is rebuilt by the Builder.
+const maxStreamSegments = 4096
+
+// StreamPlan rebuilds the placement of every track without keeping any
+// packet: it is fed the records once (the plan pass) and keeps, per track,
+// the numbering of each source and one small entry per segment. It mirrors
+// the [Builder] exactly for recordings whose packets arrived in order
+// (each source's sequence numbers strictly increasing within a run, runs
+// never resumed); for anything else Streamable reports false and the
+// caller rebuilds with the Builder. Feeds ([StreamPlan.NewFeed]) then read
+// the records again and place each media packet where the Builder would.
+type StreamPlan struct {
+	h      Header
+	maxDur time.Duration
+	p      planner
+	segs   [][]*segInfo // placed segments per track, after Finish
+	tl     *Timeline
+	reason string
+	done   bool
+}
+
+// segInfo is what placement needs of a segment: no packets.
+type segInfo struct {
+	ssrc             uint32
+	gen              int
+	n                int   // media packets
+	base, lastTS     int64 // extended timestamps of the first and last packet
+	firstArr         int64
+	extent           int64
+	startArr, endArr int64
+	tail             [anchorWindow]int64 // t0 of the last packets (ring)
+	start            int64
+}
+
+// planner is the streaming front end shared by every pass: numbering,
+// runs, pauses and segment splitting, fed records in recording order.
+type planner struct {
+	tracks  []*streamTrack
+	ignored int
+	lastArr int64
+	reason  string // why the recording cannot stream; "" while it can
+}
+
+type streamGen struct{ maxSeq, lastTS int64 }
+
+type runInfo struct {
+	ok                   bool
+	ssrc                 uint32
+	gen, epoch           int
+	lastArr, maxSeq, seq int64
+}
+
+type streamTrack struct {
+	t        Track
+	decode   codec.DecodeFunc
+	ssrcs    map[uint32][]streamGen
+	epoch    int
+	paused   bool
+	pauseAt  int64
+	pauseNS  int64
+	lastEnd  int64
+	cur, prv runInfo
+	seg      *segInfo // open segment of the current run, nil at a new run
+	segs     []*segInfo
+	media    int64 // media packets so far: the rank of the next frame
+	sum      Summary
+}
+
+func newPlanner(h Header) planner {
+	var p planner
+	for _, t := range h.Tracks {
+		st := &streamTrack{t: t, ssrcs: map[uint32][]streamGen{}, lastEnd: -1}
+		st.sum.Label = t.Label
+		if dec, err := codec.Lookup(t.Codec); err == nil && t.Kind != "video" {
+			st.decode = dec
+		} else if p.reason == "" {
+			p.reason = fmt.Sprintf("track %q (%s %s) does not decode to PCM", t.Label, t.Kind, t.Codec)
+		}
+		p.tracks = append(p.tracks, st)
+	}
+	return p
+}
+
+// placed is one media packet as a pass sees it.
+type placed struct {
+	track uint8
+	seg   int // index in the track's segments
+	ts    int64
+	rank  int64
+	pay   []byte
+}
+
+// add takes one record; it returns the media packet it carries, if any.
+func (p *planner) add(r Record) (placed, bool) {
+	valid := r.Arrival >= 0 && r.Arrival <= maxArrival
+	if valid {
+		p.lastArr = max(p.lastArr, r.Arrival)
+	}
+	switch r.Type {
+	case RecordPacket:
+		if int(r.Track) >= len(p.tracks) {
+			p.ignored++
+			return placed{}, false
+		}
+		t := p.tracks[r.Track]
+		t.sum.Packets++
+		if !valid {
+			t.sum.Malformed++
+			return placed{}, false
+		}
+		pl, ok := t.packet(p, r)
+		pl.track = r.Track
+		return pl, ok
+	case RecordPause, RecordResume:
+		if !valid || (r.Track != AllTracks && int(r.Track) >= len(p.tracks)) {
+			p.ignored++
+			return placed{}, false
+		}
+		for i, t := range p.tracks {
+			if r.Track == AllTracks || int(r.Track) == i {
+				pause := r.Type == RecordPause
+				switch {
+				case pause && !t.paused:
+					t.paused, t.pauseAt = true, r.Arrival
+					t.sum.Pauses++
+				case !pause && t.paused:
+					t.paused = false
+					t.pauseNS += max(0, r.Arrival-t.pauseAt)
+					t.lastEnd = max(t.lastEnd, r.Arrival)
+					t.epoch++
+				}
+			}
+		}
+	default:
+		p.ignored++
+	}
+	return placed{}, false
+}
+
+func (p *planner) refuse(format string, a ...any) {
+	if p.reason == "" {
+		p.reason = fmt.Sprintf(format, a...)
+	}
+}
+
+func (t *streamTrack) packet(p *planner, r Record) (placed, bool) {
+	if t.paused {
+		t.sum.DroppedPaused++
+		return placed{}, false
+	}
+	if len(r.Data) == 0 || r.Data[0]>>6 != 2 {
+		t.sum.Malformed++
+		return placed{}, false
+	}
+	if isRTCP(r.Data) {
+		t.sum.NonMedia++
+		return placed{}, false
+	}
+	var pk rtp.Packet // as the Builder parses it, padding and all
+	if err := pk.Unmarshal(r.Data); err != nil {
+		t.sum.Malformed++
+		return placed{}, false
+	}
+	h, payload := &pk.Header, pk.Payload
+	gens := t.ssrcs[h.SSRC]
+	if gens == nil {
+		t.sum.SSRCs++
+	}
+	gen := -1
+	var d int64
+	for g := len(gens) - 1; g >= 0; g-- {
+		dd := int64(int16(h.SequenceNumber - uint16(gens[g].maxSeq)))
+		if dd <= maxDropout && dd >= -maxDropout {
+			gen, d = g, dd
+			break
+		}
+	}
+	var seq, ts int64
+	if gen < 0 {
+		if len(gens) > 0 {
+			t.sum.Restarts++
+		}
+		gen = len(gens)
+		seq, ts = int64(h.SequenceNumber), int64(h.Timestamp)
+		gens = append(gens, streamGen{maxSeq: seq})
+	} else {
+		if d <= 0 { // a duplicate or a late packet: only the Builder sorts
+			p.refuse("track %q: packets out of order", t.t.Label)
+			return placed{}, false
+		}
+		seq = gens[gen].maxSeq + d
+		ts = gens[gen].lastTS + int64(int32(h.Timestamp-uint32(gens[gen].lastTS)))
+	}
+	gens[gen].maxSeq, gens[gen].lastTS = seq, ts
+	t.ssrcs[h.SSRC] = gens
+
+	// Runs, as Builder.runFor: one that goes back to the previous run
+	// (a straggler) would interleave two runs' packets.
+	if c := t.cur; !(c.ok && c.ssrc == h.SSRC && c.gen == gen && c.epoch == t.epoch) {
+		if v := t.prv; c.ok && v.ok && v.ssrc == h.SSRC && v.gen == gen && v.epoch == t.epoch &&
+			r.Arrival-v.lastArr <= stragglerWindow && seq <= v.maxSeq+stragglerSeq {
+			p.refuse("track %q: a straggler of an earlier run", t.t.Label)
+			return placed{}, false
+		}
+		t.prv, t.cur = t.cur, runInfo{ok: true, ssrc: h.SSRC, gen: gen, epoch: t.epoch, lastArr: r.Arrival, maxSeq: seq, seq: seq}
+		t.seg = nil
+	} else {
+		t.sum.Lost += int(seq - t.cur.seq - 1)
+		t.cur.seq = seq
+		t.cur.lastArr = max(t.cur.lastArr, r.Arrival)
+		t.cur.maxSeq = max(t.cur.maxSeq, seq)
+	}
+	if h.PayloadType != t.t.PayloadType {
+		t.sum.NonMedia++
+		return placed{}, false
+	}
+	t.sum.Media++
+	rate := t.t.ClockRate
+	if s := t.seg; s != nil {
+		drift := (r.Arrival - s.firstArr) - ticksToNS(ts-s.base, rate)
+		if ts < s.lastTS || abs64(drift) > maxSkew {
+			t.seg = nil
+		}
+	}
+	if t.seg == nil {
+		if len(t.segs) >= maxStreamSegments {
+			p.refuse("track %q: more than %d segments", t.t.Label, maxStreamSegments)
+			return placed{}, false
+		}
+		t.seg = &segInfo{ssrc: h.SSRC, gen: gen, base: ts, firstArr: r.Arrival, startArr: tickLimit}
+		t.segs = append(t.segs, t.seg)
+	}
+	s := t.seg
+	ticks := int64(len(payload)) // G.711: one byte a sample
+	s.extent = max(s.extent, ts-s.base+ticks)
+	t0 := r.Arrival - ticksToNS(ts-s.base, rate)
+	if s.n < anchorWindow {
+		s.startArr = min(s.startArr, t0)
+	}
+	s.tail[s.n%anchorWindow] = t0
+	s.n++
+	s.lastTS = ts
+	t.media++
+	return placed{seg: len(t.segs) - 1, ts: ts, rank: t.media, pay: payload}, true
+}
+
+// NewStreamPlan checks the header and returns an empty plan.
+func NewStreamPlan(h Header, o Options) (*StreamPlan, error) {
+	if _, err := NewBuilder(h, Options{MaxDuration: o.MaxDuration}); err != nil {
+		return nil, err // the same checks as the Builder's
+	}
+	if o.MaxDuration == 0 {
+		o.MaxDuration = DefaultMaxDuration
+	}
+	return &StreamPlan{h: h, maxDur: o.MaxDuration, p: newPlanner(h)}, nil
+}
+
+// Add takes one record of the plan pass.
+func (sp *StreamPlan) Add(r Record) {
+	if sp.p.reason == "" {
+		sp.p.add(r)
+	}
+}
+
+// Finish places every segment. It returns the tracks (Offset, Length and
+// Summary as the Builder's; no Frames) or, when the recording cannot
+// stream, a nil Timeline and the reason. The error is the Builder's
+// ErrTooLong.
+func (sp *StreamPlan) Finish() (*Timeline, string, error) {
+	if sp.p.reason != "" {
+		return nil, sp.p.reason, nil
+	}
+	tl := &Timeline{Header: sp.h, Ignored: sp.p.ignored}
+	for _, t := range sp.p.tracks {
+		tt, err := t.place(sp.p.lastArr, sp.maxDur)
+		if err != nil {
+			return nil, "", err
+		}
+		tl.Tracks = append(tl.Tracks, tt)
+		sp.segs = append(sp.segs, t.segs)
+	}
+	sp.tl, sp.done = tl, true
+	return tl, "", nil
+}
+
+// place is trackState.finish without the packets.
+func (t *streamTrack) place(recEnd int64, maxDur time.Duration) (TrackTimeline, error) {
+	rate := t.t.ClockRate
+	sum := t.sum
+	pausedNS, lastEnd := t.pauseNS, t.lastEnd
+	if t.paused {
+		pausedNS += max(0, recEnd-t.pauseAt)
+		lastEnd = max(lastEnd, recEnd)
+	}
+	sum.Paused = time.Duration(pausedNS)
+	var length int64
+	for i, s := range t.segs {
+		s.endArr = tickLimit
+		for j := range min(s.n, anchorWindow) {
+			s.endArr = min(s.endArr, s.tail[j])
+		}
+		s.endArr += ticksToNS(s.extent, rate)
+		if i > 0 {
+			prev := t.segs[i-1]
+			prevEnd := prev.start + prev.extent
+			s.start = max(0, prevEnd+nsToTicks(s.startArr-prev.endArr, rate))
+			if s.ssrc == prev.ssrc && s.gen == prev.gen {
+				byTS := prev.start + (s.base - prev.base)
+				if byTS >= prevEnd && abs64(byTS-s.start) <= nsToTicks(tsTolerance, rate) {
+					s.start = byTS
+				}
+			}
+		}
+		length = max(length, s.start+s.extent)
+	}
+	if n := len(t.segs); n > 0 {
+		sum.Offset = time.Duration(max(0, t.segs[0].startArr))
+		last := t.segs[n-1]
+		if lastEnd > last.endArr {
+			length = max(length, last.start+last.extent+nsToTicks(lastEnd-last.endArr, rate))
+		}
+	}
+	if limit := nsToTicks(int64(maxDur), rate); length > limit {
+		return TrackTimeline{}, fmt.Errorf("%w: track %q would last %v (max %v)",
+			ErrTooLong, t.t.Label, time.Duration(ticksToNS(length, rate)), maxDur)
+	}
+	sum.Duration = time.Duration(ticksToNS(length, rate))
+	return TrackTimeline{Track: t.t, Offset: sum.Offset, Length: length, Summary: sum}, nil
+}
