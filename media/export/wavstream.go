@@ -33,15 +33,11 @@ type StreamPlan struct {
 
 // segInfo is what placement needs of a segment: no packets.
 type segInfo struct {
-	ssrc             uint32
-	gen              int
-	n                int   // media packets
-	base, lastTS     int64 // extended timestamps of the first and last packet
-	firstArr         int64
-	extent           int64
-	startArr, endArr int64
-	tail             [anchorWindow]int64 // t0 of the last packets (ring)
-	start            int64
+	segPlace
+	n        int   // media packets
+	lastTS   int64 // extended timestamp of the last packet
+	firstArr int64
+	tail     [anchorWindow]int64 // t0 of the last packets (ring)
 }
 
 // planner is the streaming front end shared by every pass: numbering,
@@ -239,7 +235,7 @@ func (t *streamTrack) packet(p *planner, r Record) (placed, bool) {
 			p.refuse("track %q: more than %d segments", t.t.Label, maxStreamSegments)
 			return placed{}, false
 		}
-		t.seg = &segInfo{ssrc: h.SSRC, gen: gen, base: ts, firstArr: r.Arrival, startArr: tickLimit}
+		t.seg = &segInfo{segPlace: segPlace{ssrc: h.SSRC, gen: gen, base: ts, startArr: tickLimit}, firstArr: r.Arrival}
 		t.segs = append(t.segs, t.seg)
 	}
 	s := t.seg
@@ -305,37 +301,18 @@ func (t *streamTrack) place(recEnd int64, maxDur time.Duration) (TrackTimeline, 
 		lastEnd = max(lastEnd, recEnd)
 	}
 	sum.Paused = time.Duration(pausedNS)
-	var length int64
-	for i, s := range t.segs {
+	for _, s := range t.segs {
 		s.endArr = tickLimit
 		for j := range min(s.n, anchorWindow) {
 			s.endArr = min(s.endArr, s.tail[j])
 		}
 		s.endArr += ticksToNS(s.extent, rate)
-		if i > 0 {
-			prev := t.segs[i-1]
-			prevEnd := prev.start + prev.extent
-			s.start = max(0, prevEnd+nsToTicks(s.startArr-prev.endArr, rate))
-			if s.ssrc == prev.ssrc && s.gen == prev.gen {
-				byTS := prev.start + (s.base - prev.base)
-				if byTS >= prevEnd && abs64(byTS-s.start) <= nsToTicks(tsTolerance, rate) {
-					s.start = byTS
-				}
-			}
-		}
-		length = max(length, s.start+s.extent)
 	}
-	if n := len(t.segs); n > 0 {
-		sum.Offset = time.Duration(max(0, t.segs[0].startArr))
-		last := t.segs[n-1]
-		if lastEnd > last.endArr {
-			length = max(length, last.start+last.extent+nsToTicks(lastEnd-last.endArr, rate))
-		}
+	length, offset, err := placeSegments(len(t.segs), func(i int) *segPlace { return &t.segs[i].segPlace }, t.t, lastEnd, maxDur)
+	if err != nil {
+		return TrackTimeline{}, err
 	}
-	if limit := nsToTicks(int64(maxDur), rate); length > limit {
-		return TrackTimeline{}, fmt.Errorf("%w: track %q would last %v (max %v)",
-			ErrTooLong, t.t.Label, time.Duration(ticksToNS(length, rate)), maxDur)
-	}
+	sum.Offset = offset
 	sum.Duration = time.Duration(ticksToNS(length, rate))
 	return TrackTimeline{Track: t.t, Offset: sum.Offset, Length: length, Summary: sum}, nil
 }

@@ -268,44 +268,26 @@ func (w *swapOnWrite) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// TestPCAPExportObjectChangedMidway: a PCAP export verifies the whole
-// recording, then streams it in a second read; an object that changes
-// between the two (the store's holder swapping it) fails the export with
-// ErrIntegrity when the changed chunk is read, instead of ending as if
-// it were whole.
-func TestPCAPExportObjectChangedMidway(t *testing.T) {
-	var sw *swappingStore
-	r := newRealStoresWith(t, func(st storage.Store) storage.Store { sw = &swappingStore{Store: st}; return sw })
-	r.record(t, "call", 2*time.Minute)
-	out := &swapOnWrite{s: sw}
-	_, err := r.svc.Export(t.Context(), "call", playback.FormatPCAP, "", playback.Options{}, out)
-	if !errors.Is(err, playback.ErrIntegrity) || !strings.Contains(err.Error(), "changed while it was exported") {
-		t.Fatalf("export of an object changed midway: %v (%d bytes written)", err, out.n)
-	}
-	// The same object, unchanged, exports whole.
-	sw.swap.Store(false)
-	res, err := r.svc.Export(t.Context(), "call", playback.FormatPCAP, "", playback.Options{}, io.Discard)
-	if err != nil || !res.Verified || res.Packets != 2*6000 {
-		t.Fatalf("unchanged export: %v %+v", err, res)
-	}
-}
-
-// TestWAVExportObjectChangedMidway: the WAV export's later reads (the
-// writing pass streams while it reads) must end as the verifying read
-// did; an object swapped once the first bytes went out fails the export
-// with ErrIntegrity.
-func TestWAVExportObjectChangedMidway(t *testing.T) {
-	var sw *swappingStore
-	r := newRealStoresWith(t, func(st storage.Store) storage.Store { sw = &swappingStore{Store: st}; return sw })
-	r.record(t, "call", 2*time.Minute)
-	out := &swapOnWrite{s: sw}
-	_, err := r.svc.Export(t.Context(), "call", playback.FormatWAVStereo, "", playback.Options{}, out)
-	if !errors.Is(err, playback.ErrIntegrity) || !strings.Contains(err.Error(), "changed while it was exported") {
-		t.Fatalf("WAV export of an object changed midway: %v (%d bytes written)", err, out.n)
-	}
-	sw.swap.Store(false)
-	res, err := r.svc.Export(t.Context(), "call", playback.FormatWAVStereo, "", playback.Options{}, io.Discard)
-	if err != nil || !res.Verified || res.WAVFallback != "" {
-		t.Fatalf("unchanged export: %v %+v", err, res)
+// TestExportObjectChangedMidway: a PCAP export verifies the whole
+// recording, then streams it in a second read; a WAV export streams in its
+// third (writing) read. An object that changes after the verifying read
+// (the store's holder swapping it) fails the export with ErrIntegrity when
+// the changed chunk is read, instead of ending as if it were whole.
+func TestExportObjectChangedMidway(t *testing.T) {
+	for _, format := range []string{playback.FormatPCAP, playback.FormatWAVStereo} {
+		var sw *swappingStore
+		r := newRealStoresWith(t, func(st storage.Store) storage.Store { sw = &swappingStore{Store: st}; return sw })
+		r.record(t, "call", 2*time.Minute)
+		out := &swapOnWrite{s: sw}
+		_, err := r.svc.Export(t.Context(), "call", format, "", playback.Options{}, out)
+		if !errors.Is(err, playback.ErrIntegrity) || !strings.Contains(err.Error(), "changed while it was exported") {
+			t.Fatalf("%s export of an object changed midway: %v (%d bytes written)", format, err, out.n)
+		}
+		// The same object, unchanged, exports whole.
+		sw.swap.Store(false)
+		res, err := r.svc.Export(t.Context(), "call", format, "", playback.Options{}, io.Discard)
+		if err != nil || !res.Verified || res.WAVFallback != "" || (format == playback.FormatPCAP && res.Packets != 2*6000) {
+			t.Fatalf("unchanged %s export: %v %+v", format, err, res)
+		}
 	}
 }
