@@ -1,7 +1,6 @@
 package export
 
 import (
-	"errors"
 	"fmt"
 	"io"
 )
@@ -10,10 +9,6 @@ import (
 // whose frames come more than this behind the furthest one fed (in
 // samples at the track's rate) is written by the Builder instead.
 const maxWAVLagSeconds = 10
-
-// ErrChanged: a later pass over a recording did not read what the plan
-// pass read.
-var ErrChanged = errors.New("export: recording changed between passes")
 
 // ReadPass reads every record of a recording, from the start, into fn.
 // Each call is a new read; an error ends the export.
@@ -46,12 +41,11 @@ func (f *feed) add(r Record) {
 	if !ok {
 		return
 	}
-	segs := f.sp.segs[pl.track]
-	if pl.seg >= len(segs) {
-		f.err = fmt.Errorf("%w: track %d has more than %d segments", ErrChanged, pl.track, len(segs))
+	if int(pl.track) >= len(f.sp.segs) || pl.seg >= len(f.sp.segs[pl.track]) {
+		f.err = fmt.Errorf("%w: track %d has segments the plan has not", ErrChanged, pl.track)
 		return
 	}
-	s := segs[pl.seg]
+	s := f.sp.segs[pl.track][pl.seg]
 	for c, ch := range f.chans {
 		if ch.Track == pl.track {
 			f.err = f.fn(c, Frame{Pos: s.start + pl.ts - s.base, Payload: pl.pay}, pl.rank)

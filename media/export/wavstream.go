@@ -26,9 +26,6 @@ type StreamPlan struct {
 	maxDur time.Duration
 	p      planner
 	segs   [][]*segInfo // placed segments per track, after Finish
-	tl     *Timeline
-	reason string
-	done   bool
 }
 
 // segInfo is what placement needs of a segment: no packets.
@@ -287,7 +284,6 @@ func (sp *StreamPlan) Finish() (*Timeline, string, error) {
 		tl.Tracks = append(tl.Tracks, tt)
 		sp.segs = append(sp.segs, t.segs)
 	}
-	sp.tl, sp.done = tl, true
 	return tl, "", nil
 }
 

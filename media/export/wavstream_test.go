@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -173,4 +174,37 @@ func FuzzStreamWAV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		compareStream(t, []Track{pcmuTrack, {Label: "agent", Kind: "audio", Codec: "PCMA", ClockRate: 8000}}, fuzzRecords(data), "fuzz")
 	})
+}
+
+// TestStreamWAVRecordsChanged: a later read that does not read what the
+// plan pass read (a packet more, a packet less, one moved) fails with
+// ErrChanged.
+func TestStreamWAVRecordsChanged(t *testing.T) {
+	s := stream{ssrc: 1, seq: 100, ts: 0}
+	recs := s.packets(t, 0, 50)
+	h := Header{Tracks: []Track{pcmuTrack}}
+	for name, change := range map[string]func([]Record) []Record{
+		"one less": func(r []Record) []Record { return r[:49] },
+		"one more": func(r []Record) []Record { return append(r[:50:50], s.packet(t, 50)) },
+		"reordered": func(r []Record) []Record {
+			r = append([]Record(nil), r...)
+			r[10], r[11] = r[11], r[10]
+			return r
+		},
+	} {
+		for _, bad := range []int{2, 3} { // the measuring or the writing read
+			n := 0
+			read := func(fn func(Record)) error {
+				n++
+				in := recs
+				if n == bad {
+					in = change(recs)
+				}
+				return slicePass(in)(fn)
+			}
+			if _, _, err := StreamWAV(io.Discard, h, Options{}, read, "caller"); !errors.Is(err, ErrChanged) {
+				t.Errorf("%s in read %d: %v", name, bad, err)
+			}
+		}
+	}
 }
