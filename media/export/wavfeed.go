@@ -30,15 +30,20 @@ func (sp *StreamPlan) newFeed(chans []WAVChannel, fn func(c int, f Frame, rank i
 }
 
 func (f *feed) add(r Record) {
-	if f.err != nil {
-		return
+	if f.err == nil {
+		f.p.add(r, f.emit)
+		f.check()
 	}
-	pl, ok := f.p.add(r)
-	if f.p.reason != "" {
+}
+
+func (f *feed) check() {
+	if f.err == nil && f.p.reason != "" {
 		f.err = fmt.Errorf("%w: %s", ErrChanged, f.p.reason)
-		return
 	}
-	if !ok {
+}
+
+func (f *feed) emit(pl placed) {
+	if f.err != nil {
 		return
 	}
 	if int(pl.track) >= len(f.sp.segs) || pl.seg >= len(f.sp.segs[pl.track]) {
@@ -56,6 +61,10 @@ func (f *feed) add(r Record) {
 
 // close checks that the pass read what the plan pass read.
 func (f *feed) close() error {
+	if f.err == nil {
+		f.p.flush(f.emit)
+		f.check()
+	}
 	if f.err != nil {
 		return f.err
 	}

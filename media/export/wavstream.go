@@ -1,13 +1,19 @@
 package export
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pion/rtp"
 
 	"github.com/mediaseal/mediaseal/media/codec"
 )
+
+// reorderWindow is how many packets of a track a stream holds to put
+// them back in sequence order; a packet later than that falls back.
+const reorderWindow = 64
 
 // maxStreamSegments bounds what a [StreamPlan] keeps per track; a
 // recording cut into more segments than this is rebuilt by the Builder.
@@ -46,7 +52,10 @@ type planner struct {
 	reason  string // why the recording cannot stream; "" while it can
 }
 
-type streamGen struct{ maxSeq, lastTS int64 }
+type streamGen struct {
+	maxSeq, lastTS int64
+	seen           map[int64]struct{} // numbers within maxDropout of maxSeq
+}
 
 type runInfo struct {
 	ok                   bool
@@ -68,13 +77,16 @@ type streamTrack struct {
 	seg      *segInfo // open segment of the current run, nil at a new run
 	segs     []*segInfo
 	media    int64 // media packets so far: the rank of the next frame
+	index    uint8
+	buf      []held // the reorder window, by sequence number
+	released bool   // cur.seq is the last packet released of the run
 	sum      Summary
 }
 
 func newPlanner(h Header) planner {
 	var p planner
 	for _, t := range h.Tracks {
-		st := &streamTrack{t: t, ssrcs: map[uint32][]streamGen{}, lastEnd: -1}
+		st := &streamTrack{t: t, ssrcs: map[uint32][]streamGen{}, lastEnd: -1, index: uint8(len(p.tracks))}
 		st.sum.Label = t.Label
 		if dec, err := codec.Lookup(t.Codec); err == nil && t.Kind != "video" {
 			st.decode = dec
@@ -95,8 +107,8 @@ type placed struct {
 	pay   []byte
 }
 
-// add takes one record; it returns the media packet it carries, if any.
-func (p *planner) add(r Record) (placed, bool) {
+// add takes one record and hands emit the media packets it releases.
+func (p *planner) add(r Record, emit func(placed)) {
 	valid := r.Arrival >= 0 && r.Arrival <= maxArrival
 	if valid {
 		p.lastArr = max(p.lastArr, r.Arrival)
@@ -105,21 +117,19 @@ func (p *planner) add(r Record) (placed, bool) {
 	case RecordPacket:
 		if int(r.Track) >= len(p.tracks) {
 			p.ignored++
-			return placed{}, false
+			return
 		}
 		t := p.tracks[r.Track]
 		t.sum.Packets++
 		if !valid {
 			t.sum.Malformed++
-			return placed{}, false
+			return
 		}
-		pl, ok := t.packet(p, r)
-		pl.track = r.Track
-		return pl, ok
+		t.packet(p, r, emit)
 	case RecordPause, RecordResume:
 		if !valid || (r.Track != AllTracks && int(r.Track) >= len(p.tracks)) {
 			p.ignored++
-			return placed{}, false
+			return
 		}
 		for i, t := range p.tracks {
 			if r.Track == AllTracks || int(r.Track) == i {
@@ -139,7 +149,13 @@ func (p *planner) add(r Record) (placed, bool) {
 	default:
 		p.ignored++
 	}
-	return placed{}, false
+}
+
+// flush releases every packet still held.
+func (p *planner) flush(emit func(placed)) {
+	for _, t := range p.tracks {
+		t.releaseAll(p, emit)
+	}
 }
 
 func (p *planner) refuse(format string, a ...any) {
@@ -148,23 +164,23 @@ func (p *planner) refuse(format string, a ...any) {
 	}
 }
 
-func (t *streamTrack) packet(p *planner, r Record) (placed, bool) {
+func (t *streamTrack) packet(p *planner, r Record, emit func(placed)) {
 	if t.paused {
 		t.sum.DroppedPaused++
-		return placed{}, false
+		return
 	}
 	if len(r.Data) == 0 || r.Data[0]>>6 != 2 {
 		t.sum.Malformed++
-		return placed{}, false
+		return
 	}
 	if isRTCP(r.Data) {
 		t.sum.NonMedia++
-		return placed{}, false
+		return
 	}
 	var pk rtp.Packet // as the Builder parses it, padding and all
 	if err := pk.Unmarshal(r.Data); err != nil {
 		t.sum.Malformed++
-		return placed{}, false
+		return
 	}
 	h, payload := &pk.Header, pk.Payload
 	gens := t.ssrcs[h.SSRC]
@@ -187,17 +203,31 @@ func (t *streamTrack) packet(p *planner, r Record) (placed, bool) {
 		}
 		gen = len(gens)
 		seq, ts = int64(h.SequenceNumber), int64(h.Timestamp)
-		gens = append(gens, streamGen{maxSeq: seq})
+		gens = append(gens, streamGen{maxSeq: seq, seen: map[int64]struct{}{}})
+		t.ssrcs[h.SSRC] = gens
 	} else {
-		if d <= 0 { // a duplicate or a late packet: only the Builder sorts
-			p.refuse("track %q: packets out of order", t.t.Label)
-			return placed{}, false
-		}
 		seq = gens[gen].maxSeq + d
 		ts = gens[gen].lastTS + int64(int32(h.Timestamp-uint32(gens[gen].lastTS)))
 	}
-	gens[gen].maxSeq, gens[gen].lastTS = seq, ts
-	t.ssrcs[h.SSRC] = gens
+	nb := &gens[gen]
+	if _, dup := nb.seen[seq]; dup {
+		t.sum.Duplicates++
+		return
+	}
+	nb.seen[seq] = struct{}{}
+	if seq < nb.maxSeq {
+		t.sum.Reordered++
+	}
+	nb.maxSeq, nb.lastTS = max(nb.maxSeq, seq), ts
+	if len(nb.seen) > 2*maxDropout {
+		// Numbers more than maxDropout below the highest are never
+		// looked up again (they would start a new numbering).
+		for k := range nb.seen {
+			if k < nb.maxSeq-maxDropout {
+				delete(nb.seen, k)
+			}
+		}
+	}
 
 	// Runs, as Builder.runFor: one that goes back to the previous run
 	// (a straggler) would interleave two runs' packets.
@@ -205,19 +235,59 @@ func (t *streamTrack) packet(p *planner, r Record) (placed, bool) {
 		if v := t.prv; c.ok && v.ok && v.ssrc == h.SSRC && v.gen == gen && v.epoch == t.epoch &&
 			r.Arrival-v.lastArr <= stragglerWindow && seq <= v.maxSeq+stragglerSeq {
 			p.refuse("track %q: a straggler of an earlier run", t.t.Label)
-			return placed{}, false
+			return
 		}
-		t.prv, t.cur = t.cur, runInfo{ok: true, ssrc: h.SSRC, gen: gen, epoch: t.epoch, lastArr: r.Arrival, maxSeq: seq, seq: seq}
-		t.seg = nil
+		t.releaseAll(p, emit) // the previous run is complete
+		t.prv, t.cur = t.cur, runInfo{ok: true, ssrc: h.SSRC, gen: gen, epoch: t.epoch, lastArr: r.Arrival, maxSeq: seq}
+		t.seg, t.released = nil, false
 	} else {
-		t.sum.Lost += int(seq - t.cur.seq - 1)
-		t.cur.seq = seq
 		t.cur.lastArr = max(t.cur.lastArr, r.Arrival)
 		t.cur.maxSeq = max(t.cur.maxSeq, seq)
 	}
-	if h.PayloadType != t.t.PayloadType {
+	// Hold the packet in the reorder window, in sequence order.
+	i, _ := slices.BinarySearchFunc(t.buf, seq, func(b held, s int64) int { return cmp.Compare(b.seq, s) })
+	t.buf = slices.Insert(t.buf, i, held{seq: seq, ts: ts, arrival: r.Arrival, ssrc: h.SSRC, gen: gen, pt: h.PayloadType,
+		pay: append([]byte(nil), payload...)})
+	if len(t.buf) > reorderWindow {
+		t.release(p, emit)
+	}
+}
+
+// held is a packet in a track's reorder window.
+type held struct {
+	seq, ts, arrival int64
+	ssrc             uint32
+	gen              int
+	pt               uint8
+	pay              []byte
+}
+
+func (t *streamTrack) releaseAll(p *planner, emit func(placed)) {
+	for len(t.buf) > 0 && p.reason == "" {
+		t.release(p, emit)
+	}
+	t.buf = t.buf[:0]
+}
+
+// release takes the lowest-numbered packet out of the window and places
+// it, as the Builder does each run's packets in sequence order.
+func (t *streamTrack) release(p *planner, emit func(placed)) {
+	hp := t.buf[0]
+	t.buf = slices.Delete(t.buf, 0, 1)
+	if t.released {
+		if hp.seq < t.cur.seq {
+			p.refuse("track %q: a packet more than %d behind", t.t.Label, reorderWindow)
+			return
+		}
+		t.sum.Lost += int(hp.seq - t.cur.seq - 1)
+	}
+	t.cur.seq, t.released = hp.seq, true
+	ts, payload, gen := hp.ts, hp.pay, hp.gen
+	r := Record{Arrival: hp.arrival}
+	h := struct{ SSRC uint32 }{hp.ssrc}
+	if hp.pt != t.t.PayloadType {
 		t.sum.NonMedia++
-		return placed{}, false
+		return
 	}
 	t.sum.Media++
 	rate := t.t.ClockRate
@@ -230,7 +300,7 @@ func (t *streamTrack) packet(p *planner, r Record) (placed, bool) {
 	if t.seg == nil {
 		if len(t.segs) >= maxStreamSegments {
 			p.refuse("track %q: more than %d segments", t.t.Label, maxStreamSegments)
-			return placed{}, false
+			return
 		}
 		t.seg = &segInfo{segPlace: segPlace{ssrc: h.SSRC, gen: gen, base: ts, startArr: tickLimit}, firstArr: r.Arrival}
 		t.segs = append(t.segs, t.seg)
@@ -246,7 +316,9 @@ func (t *streamTrack) packet(p *planner, r Record) (placed, bool) {
 	s.n++
 	s.lastTS = ts
 	t.media++
-	return placed{seg: len(t.segs) - 1, ts: ts, rank: t.media, pay: payload}, true
+	if emit != nil {
+		emit(placed{track: t.index, seg: len(t.segs) - 1, ts: ts, rank: t.media, pay: payload})
+	}
 }
 
 // NewStreamPlan checks the header and returns an empty plan.
@@ -263,7 +335,7 @@ func NewStreamPlan(h Header, o Options) (*StreamPlan, error) {
 // Add takes one record of the plan pass.
 func (sp *StreamPlan) Add(r Record) {
 	if sp.p.reason == "" {
-		sp.p.add(r)
+		sp.p.add(r, nil)
 	}
 }
 
@@ -272,6 +344,9 @@ func (sp *StreamPlan) Add(r Record) {
 // stream, a nil Timeline and the reason. The error is the Builder's
 // ErrTooLong.
 func (sp *StreamPlan) Finish() (*Timeline, string, error) {
+	if sp.p.reason == "" {
+		sp.p.flush(nil)
+	}
 	if sp.p.reason != "" {
 		return nil, sp.p.reason, nil
 	}

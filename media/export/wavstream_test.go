@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -149,21 +150,23 @@ func TestStreamWAVMatchesBuilder(t *testing.T) {
 	}
 }
 
-// TestStreamWAVFallsBack: a recording with a late packet is written by
-// the Builder, and StreamWAV says why.
+// TestStreamWAVFallsBack: a packet later than the reorder window makes
+// StreamWAV write with the Builder and say why; one within it streams.
 func TestStreamWAVFallsBack(t *testing.T) {
 	s := stream{ssrc: 1, seq: 100, ts: 0}
-	recs := s.packets(t, 0, 50)
-	recs[10], recs[11] = recs[11], recs[10]
 	h := Header{Tracks: []Track{pcmuTrack}}
-	var buf bytes.Buffer
-	_, fallback, err := StreamWAV(&buf, h, Options{}, slicePass(recs), "caller")
-	if err != nil || fallback == "" {
-		t.Fatalf("reordered: fallback %q, err %v", fallback, err)
-	}
-	recs[10], recs[11] = recs[11], recs[10]
-	if _, fallback, err = StreamWAV(&buf, h, Options{}, slicePass(recs), "caller"); err != nil || fallback != "" {
-		t.Fatalf("in order: fallback %q, err %v", fallback, err)
+	for _, c := range []struct {
+		late   int
+		stream bool
+	}{{1, true}, {reorderWindow, true}, {reorderWindow + 1, false}} {
+		recs := s.packets(t, 0, 200)
+		r := recs[10]
+		recs = slices.Insert(slices.Delete(recs, 10, 11), 10+c.late, r)
+		var buf bytes.Buffer
+		_, fallback, err := StreamWAV(&buf, h, Options{}, slicePass(recs), "caller")
+		if err != nil || (fallback == "") != c.stream {
+			t.Fatalf("a packet %d late: fallback %q, err %v", c.late, fallback, err)
+		}
 	}
 }
 
