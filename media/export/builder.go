@@ -75,6 +75,22 @@ type numbering struct {
 	seen   map[int64]struct{}
 }
 
+// accept notes packet seq (timestamp ts) as received, counting it as
+// reordered when a higher number came first; false for a duplicate.
+func (nb *numbering) accept(seq, ts int64, sum *Summary) bool {
+	if _, dup := nb.seen[seq]; dup {
+		sum.Duplicates++
+		return false
+	}
+	nb.seen[seq] = struct{}{}
+	if seq < nb.maxSeq {
+		sum.Reordered++
+	}
+	nb.maxSeq = max(nb.maxSeq, seq)
+	nb.lastTS = ts
+	return true
+}
+
 // ssrcState holds every numbering a source used; the index is the
 // generation. More than one only after a restart.
 type ssrcState struct {
@@ -267,17 +283,9 @@ func (t *trackState) addPacket(r Record) {
 		seq = nb.maxSeq + d
 		ts = nb.lastTS + int64(int32(p.Timestamp-uint32(nb.lastTS)))
 	}
-	nb := st.gens[gen]
-	if _, dup := nb.seen[seq]; dup {
-		t.sum.Duplicates++
+	if !st.gens[gen].accept(seq, ts, &t.sum) {
 		return
 	}
-	nb.seen[seq] = struct{}{}
-	if seq < nb.maxSeq {
-		t.sum.Reordered++
-	}
-	nb.maxSeq = max(nb.maxSeq, seq)
-	nb.lastTS = ts
 
 	pk := packet{
 		seq: seq, ts: ts, gen: gen, rawTS: p.Timestamp, arrival: r.Arrival,

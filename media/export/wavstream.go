@@ -52,11 +52,6 @@ type planner struct {
 	reason  string // why the recording cannot stream; "" while it can
 }
 
-type streamGen struct {
-	maxSeq, lastTS int64
-	seen           map[int64]struct{} // numbers within maxDropout of maxSeq
-}
-
 type runInfo struct {
 	ok                   bool
 	ssrc                 uint32
@@ -67,7 +62,7 @@ type runInfo struct {
 type streamTrack struct {
 	t        Track
 	decode   codec.DecodeFunc
-	ssrcs    map[uint32][]streamGen
+	ssrcs    map[uint32]*ssrcState
 	epoch    int
 	paused   bool
 	pauseAt  int64
@@ -86,7 +81,7 @@ type streamTrack struct {
 func newPlanner(h Header) planner {
 	var p planner
 	for _, t := range h.Tracks {
-		st := &streamTrack{t: t, ssrcs: map[uint32][]streamGen{}, lastEnd: -1, index: uint8(len(p.tracks))}
+		st := &streamTrack{t: t, ssrcs: map[uint32]*ssrcState{}, lastEnd: -1, index: uint8(len(p.tracks))}
 		st.sum.Label = t.Label
 		if dec, err := codec.Lookup(t.Codec); err == nil && t.Kind != "video" {
 			st.decode = dec
@@ -183,45 +178,35 @@ func (t *streamTrack) packet(p *planner, r Record, emit func(placed)) {
 		return
 	}
 	h, payload := &pk.Header, pk.Payload
-	gens := t.ssrcs[h.SSRC]
-	if gens == nil {
+	st := t.ssrcs[h.SSRC]
+	if st == nil {
+		st = &ssrcState{}
+		t.ssrcs[h.SSRC] = st
 		t.sum.SSRCs++
 	}
-	gen := -1
-	var d int64
-	for g := len(gens) - 1; g >= 0; g-- {
-		dd := int64(int16(h.SequenceNumber - uint16(gens[g].maxSeq)))
-		if dd <= maxDropout && dd >= -maxDropout {
-			gen, d = g, dd
-			break
-		}
-	}
 	var seq, ts int64
+	gen, d := st.locate(h.SequenceNumber)
 	if gen < 0 {
-		if len(gens) > 0 {
+		if len(st.gens) > 0 {
 			t.sum.Restarts++
 		}
-		gen = len(gens)
+		gen = len(st.gens)
+		st.gens = append(st.gens, &numbering{seen: map[int64]struct{}{}})
 		seq, ts = int64(h.SequenceNumber), int64(h.Timestamp)
-		gens = append(gens, streamGen{maxSeq: seq, seen: map[int64]struct{}{}})
-		t.ssrcs[h.SSRC] = gens
+		st.gens[gen].maxSeq = seq
 	} else {
-		seq = gens[gen].maxSeq + d
-		ts = gens[gen].lastTS + int64(int32(h.Timestamp-uint32(gens[gen].lastTS)))
+		nb := st.gens[gen]
+		seq = nb.maxSeq + d
+		ts = nb.lastTS + int64(int32(h.Timestamp-uint32(nb.lastTS)))
 	}
-	nb := &gens[gen]
-	if _, dup := nb.seen[seq]; dup {
-		t.sum.Duplicates++
+	nb := st.gens[gen]
+	if !nb.accept(seq, ts, &t.sum) {
 		return
 	}
-	nb.seen[seq] = struct{}{}
-	if seq < nb.maxSeq {
-		t.sum.Reordered++
-	}
-	nb.maxSeq, nb.lastTS = max(nb.maxSeq, seq), ts
 	if len(nb.seen) > 2*maxDropout {
 		// Numbers more than maxDropout below the highest are never
-		// looked up again (they would start a new numbering).
+		// looked up again (they would start a new numbering): the set
+		// stays bounded however long the call.
 		for k := range nb.seen {
 			if k < nb.maxSeq-maxDropout {
 				delete(nb.seen, k)
