@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/pion/rtp"
-
 	"github.com/mediaseal/mediaseal/media/codec"
 )
 
@@ -160,49 +158,11 @@ func (p *planner) refuse(format string, a ...any) {
 }
 
 func (t *streamTrack) packet(p *planner, r Record, emit func(placed)) {
-	if t.paused {
-		t.sum.DroppedPaused++
-		return
-	}
-	if len(r.Data) == 0 || r.Data[0]>>6 != 2 {
-		t.sum.Malformed++
-		return
-	}
-	if isRTCP(r.Data) {
-		t.sum.NonMedia++
-		return
-	}
-	var pk rtp.Packet // as the Builder parses it, padding and all
-	if err := pk.Unmarshal(r.Data); err != nil {
-		t.sum.Malformed++
+	pk, seq, ts, gen, nb, ok := numberPacket(r, t.paused, t.ssrcs, &t.sum)
+	if !ok {
 		return
 	}
 	h, payload := &pk.Header, pk.Payload
-	st := t.ssrcs[h.SSRC]
-	if st == nil {
-		st = &ssrcState{}
-		t.ssrcs[h.SSRC] = st
-		t.sum.SSRCs++
-	}
-	var seq, ts int64
-	gen, d := st.locate(h.SequenceNumber)
-	if gen < 0 {
-		if len(st.gens) > 0 {
-			t.sum.Restarts++
-		}
-		gen = len(st.gens)
-		st.gens = append(st.gens, &numbering{seen: map[int64]struct{}{}})
-		seq, ts = int64(h.SequenceNumber), int64(h.Timestamp)
-		st.gens[gen].maxSeq = seq
-	} else {
-		nb := st.gens[gen]
-		seq = nb.maxSeq + d
-		ts = nb.lastTS + int64(int32(h.Timestamp-uint32(nb.lastTS)))
-	}
-	nb := st.gens[gen]
-	if !nb.accept(seq, ts, &t.sum) {
-		return
-	}
 	if len(nb.seen) > 2*maxDropout {
 		// Numbers more than maxDropout below the highest are never
 		// looked up again (they would start a new numbering): the set
