@@ -42,6 +42,10 @@ type Result struct {
 	Problems []string
 	Tracks   []export.Summary
 	Packets  int
+	// WAVFallback says why a WAV export was rebuilt in memory instead of
+	// streamed (packets out of order, too wide a window); "" when it
+	// streamed, and for every other format.
+	WAVFallback string
 }
 
 func exportHeader(h *seal.Header) export.Header {
@@ -102,6 +106,10 @@ func (s *Service) Export(ctx context.Context, id, format, track string, opts Opt
 		return res, err
 	}
 	c := containers[format]
+	if format == FormatWAV || format == FormatWAVStereo {
+		err := exportWAV(rec, read, &first, &firstErr, h, c, track, w, &res)
+		return res, err
+	}
 	tl, err := buildTimeline(read, h, c.opts)
 	if err != nil {
 		return res, err

@@ -75,6 +75,22 @@ type numbering struct {
 	seen   map[int64]struct{}
 }
 
+// accept notes packet seq (timestamp ts) as received, counting it as
+// reordered when a higher number came first; false for a duplicate.
+func (nb *numbering) accept(seq, ts int64, sum *Summary) bool {
+	if _, dup := nb.seen[seq]; dup {
+		sum.Duplicates++
+		return false
+	}
+	nb.seen[seq] = struct{}{}
+	if seq < nb.maxSeq {
+		sum.Reordered++
+	}
+	nb.maxSeq = max(nb.maxSeq, seq)
+	nb.lastTS = ts
+	return true
+}
+
 // ssrcState holds every numbering a source used; the index is the
 // generation. More than one only after a restart.
 type ssrcState struct {
@@ -225,60 +241,10 @@ func isRTCP(b []byte) bool {
 }
 
 func (t *trackState) addPacket(r Record) {
-	if t.paused { // PCI secure pause: whatever got in is never exported
-		t.sum.DroppedPaused++
+	p, seq, ts, gen, _, ok := numberPacket(r, t.paused, t.ssrcs, &t.sum)
+	if !ok {
 		return
 	}
-	if len(r.Data) == 0 || r.Data[0]>>6 != 2 {
-		t.sum.Malformed++
-		return
-	}
-	if isRTCP(r.Data) {
-		t.sum.NonMedia++
-		return
-	}
-	var p rtp.Packet
-	if err := p.Unmarshal(r.Data); err != nil {
-		t.sum.Malformed++
-		return
-	}
-	st := t.ssrcs[p.SSRC]
-	if st == nil {
-		st = &ssrcState{}
-		t.ssrcs[p.SSRC] = st
-		t.sum.SSRCs++
-	}
-	var seq, ts int64
-	gen, d := st.locate(p.SequenceNumber)
-	if gen < 0 {
-		// A new source, or one that restarted its numbering: start afresh.
-		if len(st.gens) > 0 {
-			t.sum.Restarts++
-		}
-		gen = len(st.gens)
-		st.gens = append(st.gens, &numbering{seen: map[int64]struct{}{}})
-		seq, ts = int64(p.SequenceNumber), int64(p.Timestamp)
-		st.gens[gen].maxSeq = seq
-	} else {
-		// Unwrap against the highest sequence number and the previous
-		// timestamp: the signed 16/32-bit difference is the true step as
-		// long as reordering stays within half the number space.
-		nb := st.gens[gen]
-		seq = nb.maxSeq + d
-		ts = nb.lastTS + int64(int32(p.Timestamp-uint32(nb.lastTS)))
-	}
-	nb := st.gens[gen]
-	if _, dup := nb.seen[seq]; dup {
-		t.sum.Duplicates++
-		return
-	}
-	nb.seen[seq] = struct{}{}
-	if seq < nb.maxSeq {
-		t.sum.Reordered++
-	}
-	nb.maxSeq = max(nb.maxSeq, seq)
-	nb.lastTS = ts
-
 	pk := packet{
 		seq: seq, ts: ts, gen: gen, rawTS: p.Timestamp, arrival: r.Arrival,
 		ssrc: p.SSRC, pt: p.PayloadType, marker: p.Marker,
@@ -288,6 +254,58 @@ func (t *trackState) addPacket(r Record) {
 	ru.pkts = append(ru.pkts, pk)
 	ru.lastArr = max(ru.lastArr, pk.arrival)
 	ru.maxSeq = max(ru.maxSeq, pk.seq)
+}
+
+// numberPacket parses r and extends its numbering against the track's
+// sources (ssrcs), counting in sum what goes no further (paused,
+// malformed, RTCP, duplicate); ok is false for those. nb is the
+// numbering the packet belongs to.
+func numberPacket(r Record, paused bool, ssrcs map[uint32]*ssrcState, sum *Summary) (p rtp.Packet, seq, ts int64, gen int, nb *numbering, ok bool) {
+	if paused { // PCI secure pause: whatever got in is never exported
+		sum.DroppedPaused++
+		return p, 0, 0, 0, nil, false
+	}
+	if len(r.Data) == 0 || r.Data[0]>>6 != 2 {
+		sum.Malformed++
+		return p, 0, 0, 0, nil, false
+	}
+	if isRTCP(r.Data) {
+		sum.NonMedia++
+		return p, 0, 0, 0, nil, false
+	}
+	if err := p.Unmarshal(r.Data); err != nil {
+		sum.Malformed++
+		return p, 0, 0, 0, nil, false
+	}
+	st := ssrcs[p.SSRC]
+	if st == nil {
+		st = &ssrcState{}
+		ssrcs[p.SSRC] = st
+		sum.SSRCs++
+	}
+	var d int64
+	gen, d = st.locate(p.SequenceNumber)
+	if gen < 0 {
+		// A new source, or one that restarted its numbering: start afresh.
+		if len(st.gens) > 0 {
+			sum.Restarts++
+		}
+		gen = len(st.gens)
+		st.gens = append(st.gens, &numbering{seen: map[int64]struct{}{}})
+		seq, ts = int64(p.SequenceNumber), int64(p.Timestamp)
+		st.gens[gen].maxSeq = seq
+	} else {
+		// Unwrap against the highest sequence number and the previous
+		// timestamp: the signed 16/32-bit difference is the true step as
+		// long as reordering stays within half the number space.
+		nb = st.gens[gen]
+		seq = nb.maxSeq + d
+		ts = nb.lastTS + int64(int32(p.Timestamp-uint32(nb.lastTS)))
+	}
+	if !st.gens[gen].accept(seq, ts, sum) {
+		return p, 0, 0, 0, nil, false
+	}
+	return p, seq, ts, gen, st.gens[gen], true
 }
 
 // runFor picks the run a packet belongs to, opening a new one when the

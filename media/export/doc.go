@@ -25,6 +25,17 @@
 // ([WriteMKV], [WriteWebM]) interleave every track with cues and are
 // written from the whole Timeline.
 //
+// [StreamWAV] writes the same WAV bytes without a Timeline: a plan pass
+// ([StreamPlan]) runs the Builder's numbering, runs, pauses and segment
+// splitting over the records and keeps one small entry per segment, a
+// measuring pass finds the writer's window, and a writing pass decodes
+// each packet into that window, so an hour needs no more memory than a
+// minute. It puts each track's packets back in sequence order in a window
+// of 64 packets and drops duplicates as the Builder does (loss, pauses,
+// SSRC changes and restarts included); a packet later than the window, a
+// straggler of an earlier run or a writer window over ten seconds falls
+// back to the Builder, and StreamWAV says so.
+//
 // Nothing here touches the disk: every writer takes an io.Writer, so the
 // caller decides where (if anywhere) plaintext media goes.
 package export

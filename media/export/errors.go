@@ -25,4 +25,7 @@ var (
 	// ErrOrder: a timeline writer was fed a packet before the point it
 	// had already written out.
 	ErrOrder = errors.New("export: packet out of feed order")
+	// ErrChanged: a later read of a recording ([StreamWAV]) did not read
+	// what its plan pass read.
+	ErrChanged = errors.New("export: recording changed between passes")
 )

@@ -74,15 +74,20 @@ func (tl *Timeline) Track(label string) (*TrackTimeline, error) {
 // segment is a stretch of media packets of one SSRC whose RTP timestamps
 // are trusted for relative placement.
 type segment struct {
+	segPlace
+	pkts  []packet // sorted by sequence number
+	ticks []int64  // duration of each packet
+}
+
+// segPlace is what placing a segment on its track needs: no packets.
+type segPlace struct {
 	ssrc     uint32
 	gen      int
-	pkts     []packet // sorted by sequence number
-	ticks    []int64  // duration of each packet
-	base     int64    // extended timestamp of the first packet
-	extent   int64    // ticks from base to the end of the last packet
-	startArr int64    // estimated arrival of the first tick
-	endArr   int64    // estimated arrival of the end of the segment
-	start    int64    // position on the track timeline
+	base     int64 // extended timestamp of the first packet
+	extent   int64 // ticks from base to the end of the last packet
+	startArr int64 // estimated arrival of the first tick
+	endArr   int64 // estimated arrival of the end of the segment
+	start    int64 // position on the track timeline
 }
 
 // Finish orders, places and decodes every track. It fails only when a
@@ -126,38 +131,11 @@ func (t *trackState) finish(recEnd int64, maxDur time.Duration, noPCM bool) (Tra
 		segs = append(segs, t.split(media)...)
 	}
 
-	// Place segments one after another: each continues from where the
-	// previous one ended plus the arrival gap between them (silence for a
-	// pause, a hold or a transfer), or at its RTP-timestamp position when
-	// it is the same SSRC and the two agree.
-	var length int64
-	for i, s := range segs {
-		if i > 0 {
-			prev := segs[i-1]
-			prevEnd := prev.start + prev.extent
-			s.start = max(0, prevEnd+nsToTicks(s.startArr-prev.endArr, rate))
-			if s.ssrc == prev.ssrc && s.gen == prev.gen {
-				byTS := prev.start + (s.base - prev.base)
-				if byTS >= prevEnd && abs64(byTS-s.start) <= nsToTicks(tsTolerance, rate) {
-					s.start = byTS
-				}
-			}
-		}
-		length = max(length, s.start+s.extent)
+	length, offset, err := placeSegments(len(segs), func(i int) *segPlace { return &segs[i].segPlace }, t.t, lastEnd, maxDur)
+	if err != nil {
+		return TrackTimeline{}, err
 	}
-	if n := len(segs); n > 0 {
-		sum.Offset = time.Duration(max(0, segs[0].startArr))
-		// A pause that ended (or never ended) after the last media still
-		// took time: the track lasts until then.
-		last := segs[n-1]
-		if lastEnd > last.endArr {
-			length = max(length, last.start+last.extent+nsToTicks(lastEnd-last.endArr, rate))
-		}
-	}
-	if limit := nsToTicks(int64(maxDur), rate); length > limit {
-		return TrackTimeline{}, fmt.Errorf("%w: track %q would last %v (max %v)",
-			ErrTooLong, t.t.Label, time.Duration(ticksToNS(length, rate)), maxDur)
-	}
+	sum.Offset = offset
 	sum.Duration = time.Duration(ticksToNS(length, rate))
 
 	tt := TrackTimeline{Track: t.t, Offset: sum.Offset, Length: length}
@@ -181,6 +159,44 @@ func (t *trackState) finish(recEnd int64, maxDur time.Duration, noPCM bool) (Tra
 	return tt, nil
 }
 
+// placeSegments places a track's n segments (seg(i)) one after another:
+// each continues from where the previous one ended plus the arrival gap
+// between them (silence for a pause, a hold or a transfer), or at its
+// RTP-timestamp position when it is the same SSRC and the two agree. It
+// returns the track's length in ticks (to lastEnd, the end of the latest
+// pause, if that is later) and its offset, or ErrTooLong.
+func placeSegments(n int, seg func(int) *segPlace, t Track, lastEnd int64, maxDur time.Duration) (length int64, offset time.Duration, err error) {
+	rate := t.ClockRate
+	for i := range n {
+		s := seg(i)
+		if i > 0 {
+			prev := seg(i - 1)
+			prevEnd := prev.start + prev.extent
+			s.start = max(0, prevEnd+nsToTicks(s.startArr-prev.endArr, rate))
+			if s.ssrc == prev.ssrc && s.gen == prev.gen {
+				byTS := prev.start + (s.base - prev.base)
+				if byTS >= prevEnd && abs64(byTS-s.start) <= nsToTicks(tsTolerance, rate) {
+					s.start = byTS
+				}
+			}
+		}
+		length = max(length, s.start+s.extent)
+	}
+	if n > 0 {
+		offset = time.Duration(max(0, seg(0).startArr))
+		// A pause that ended (or never ended) after the last media still
+		// took time: the track lasts until then.
+		if last := seg(n - 1); lastEnd > last.endArr {
+			length = max(length, last.start+last.extent+nsToTicks(lastEnd-last.endArr, rate))
+		}
+	}
+	if limit := nsToTicks(int64(maxDur), rate); length > limit {
+		return 0, 0, fmt.Errorf("%w: track %q would last %v (max %v)",
+			ErrTooLong, t.Label, time.Duration(ticksToNS(length, rate)), maxDur)
+	}
+	return length, offset, nil
+}
+
 // split cuts one run's media packets (sorted by sequence number) into
 // segments wherever the timestamps stop agreeing with arrival times: a
 // timestamp going backwards, or drifting more than maxSkew.
@@ -198,7 +214,7 @@ func (t *trackState) split(media []packet) []*segment {
 			}
 		}
 		if cur == nil {
-			cur = &segment{ssrc: p.ssrc, gen: p.gen, base: p.ts}
+			cur = &segment{segPlace: segPlace{ssrc: p.ssrc, gen: p.gen, base: p.ts}}
 			segs = append(segs, cur)
 		}
 		cur.pkts = append(cur.pkts, p)

@@ -22,11 +22,11 @@ const wavBlock = 4096
 // WriteWAV writes the track labelled label as a mono 16-bit PCM WAV file at
 // the track's clock rate, starting at its first sample.
 func WriteWAV(w io.Writer, tl *Timeline, label string) error {
-	i, t, err := pcmTrack(tl, label)
+	chans, err := wavChannels(tl, []string{label})
 	if err != nil {
 		return err
 	}
-	return writeWAVTimeline(w, tl, []WAVChannel{{Track: i, Length: t.Length}})
+	return writeWAVTimeline(w, tl, chans)
 }
 
 // WriteWAVStereo writes two tracks as one stereo 16-bit PCM WAV file: left
@@ -35,17 +35,31 @@ func WriteWAV(w io.Writer, tl *Timeline, label string) error {
 // two stay aligned as they were heard; the file starts at the earlier of
 // the two and both channels are padded with silence to the same length.
 func WriteWAVStereo(w io.Writer, tl *Timeline, left, right string) error {
-	li, l, err := pcmTrack(tl, left)
+	chans, err := wavChannels(tl, []string{left, right})
 	if err != nil {
 		return err
 	}
+	return writeWAVTimeline(w, tl, chans)
+}
+
+// wavChannels lays out the WAV channels of labels (one or two) from the
+// tracks' Offset and Length; tl needs no Frames.
+func wavChannels(tl *Timeline, labels []string) ([]WAVChannel, error) {
+	li, l, err := pcmTrack(tl, labels[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(labels) == 1 {
+		return []WAVChannel{{Track: li, Length: l.Length}}, nil
+	}
+	left, right := labels[0], labels[1]
 	ri, r, err := pcmTrack(tl, right)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rate := l.Track.ClockRate
 	if r.Track.ClockRate != rate {
-		return fmt.Errorf("%w: %q at %d Hz, %q at %d Hz", ErrRateMismatch, left, rate, right, r.Track.ClockRate)
+		return nil, fmt.Errorf("%w: %q at %d Hz, %q at %d Hz", ErrRateMismatch, left, rate, right, r.Track.ClockRate)
 	}
 	lo, ro := int64(0), int64(0)
 	if l.Length > 0 {
@@ -62,7 +76,7 @@ func WriteWAVStereo(w io.Writer, tl *Timeline, left, right string) error {
 		ro = lo
 	}
 	first := min(lo, ro)
-	return writeWAVTimeline(w, tl, []WAVChannel{{Track: li, Delay: lo - first, Length: l.Length}, {Track: ri, Delay: ro - first, Length: r.Length}})
+	return []WAVChannel{{Track: li, Delay: lo - first, Length: l.Length}, {Track: ri, Delay: ro - first, Length: r.Length}}, nil
 }
 
 // pcmTrack finds a track that decodes to PCM, and its index.
@@ -150,13 +164,16 @@ type WAVWriter struct {
 	chans  []wavChannel
 	frames int64 // the file's length in sample frames
 	base   int64 // first sample frame not yet written out
-	pend   []int16
-	rank   []int64 // per pending sample: rank of the frame that wrote it (0: none)
-	fed    int64
-	dec    []int16
-	out    []byte
-	err    error
-	closed bool
+	// lag: frames may come this many sample frames before the furthest
+	// one fed (hi); 0 when fed in position order.
+	lag, hi int64
+	pend    []int16
+	rank    []int64 // per pending sample: rank of the frame that wrote it (0: none)
+	fed     int64
+	dec     []int16
+	out     []byte
+	err     error
+	closed  bool
 }
 
 type wavChannel struct {
@@ -250,8 +267,9 @@ func (ww *WAVWriter) writeFrame(c int, f Frame, rank int64) error {
 		ww.err = fmt.Errorf("%w: WAV frame at sample %d after sample %d was written", ErrOrder, at, ww.base)
 		return ww.err
 	}
-	// Nothing fed from now on starts before at: what precedes it is final.
-	if err := ww.flushTo(at); err != nil {
+	// Nothing fed from now on starts before hi-lag: what precedes it is final.
+	ww.hi = max(ww.hi, at)
+	if err := ww.flushTo(ww.hi - ww.lag); err != nil {
 		return err
 	}
 	ww.dec = ch.decode(ww.dec[:0], f.Payload)

@@ -168,11 +168,15 @@ func (p *peakHeap) sample() {
 }
 
 func exportPeak(t *testing.T, svc *playback.Service, id string) (uint64, playback.Result) {
+	return exportPeakAs(t, svc, id, playback.FormatPCAP)
+}
+
+func exportPeakAs(t *testing.T, svc *playback.Service, id, format string) (uint64, playback.Result) {
 	runtime.GC()
 	p := &peakHeap{}
 	p.sample()
 	base := p.peak
-	res, err := svc.Export(context.Background(), id, playback.FormatPCAP, "", playback.Options{}, p)
+	res, err := svc.Export(context.Background(), id, format, "", playback.Options{}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,6 +202,30 @@ func TestPCAPExportStreamsInConstantMemory(t *testing.T) {
 	}
 	if long > short+2<<20 {
 		t.Fatalf("heap grows with the recording: %d KiB for 1 min, %d KiB for 10 min", short>>10, long>>10)
+	}
+}
+
+// TestWAVExportStreamsInConstantMemory: a mono and a stereo WAV of a
+// 60-minute call need no more heap than those of a 10-minute one: the
+// export plans, measures and writes in three reads and keeps no packet
+// (the Builder it replaces held every payload: ~60 MB more for the hour).
+func TestWAVExportStreamsInConstantMemory(t *testing.T) {
+	r := newRealStores(t)
+	r.record(t, "short", 10*time.Minute)
+	r.record(t, "long", 60*time.Minute)
+	defer debug.SetGCPercent(debug.SetGCPercent(5)) // HeapAlloc close to the live heap
+	for _, format := range []string{playback.FormatWAV, playback.FormatWAVStereo} {
+		exportPeakAs(t, r.svc, "short", format) // warm up
+		short, sres := exportPeakAs(t, r.svc, "short", format)
+		long, lres := exportPeakAs(t, r.svc, "long", format)
+		t.Logf("%s: peak heap above the start: 10 min %d KiB, 60 min %d KiB", format, short>>10, long>>10)
+		if !lres.Verified || lres.WAVFallback != "" || sres.WAVFallback != "" || len(lres.Tracks) != 2 ||
+			lres.Tracks[0].Media != 180000 || lres.Tracks[1].Duration != 60*time.Minute {
+			t.Fatalf("%s: %+v", format, lres)
+		}
+		if long > short+2<<20 {
+			t.Fatalf("%s: heap grows with the recording: %d KiB for 10 min, %d KiB for 60 min", format, short>>10, long>>10)
+		}
 	}
 }
 
@@ -240,24 +268,26 @@ func (w *swapOnWrite) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// TestPCAPExportObjectChangedMidway: a PCAP export verifies the whole
-// recording, then streams it in a second read; an object that changes
-// between the two (the store's holder swapping it) fails the export with
-// ErrIntegrity when the changed chunk is read, instead of ending as if
-// it were whole.
-func TestPCAPExportObjectChangedMidway(t *testing.T) {
-	var sw *swappingStore
-	r := newRealStoresWith(t, func(st storage.Store) storage.Store { sw = &swappingStore{Store: st}; return sw })
-	r.record(t, "call", 2*time.Minute)
-	out := &swapOnWrite{s: sw}
-	_, err := r.svc.Export(t.Context(), "call", playback.FormatPCAP, "", playback.Options{}, out)
-	if !errors.Is(err, playback.ErrIntegrity) || !strings.Contains(err.Error(), "changed while it was exported") {
-		t.Fatalf("export of an object changed midway: %v (%d bytes written)", err, out.n)
-	}
-	// The same object, unchanged, exports whole.
-	sw.swap.Store(false)
-	res, err := r.svc.Export(t.Context(), "call", playback.FormatPCAP, "", playback.Options{}, io.Discard)
-	if err != nil || !res.Verified || res.Packets != 2*6000 {
-		t.Fatalf("unchanged export: %v %+v", err, res)
+// TestExportObjectChangedMidway: a PCAP export verifies the whole
+// recording, then streams it in a second read; a WAV export streams in its
+// third (writing) read. An object that changes after the verifying read
+// (the store's holder swapping it) fails the export with ErrIntegrity when
+// the changed chunk is read, instead of ending as if it were whole.
+func TestExportObjectChangedMidway(t *testing.T) {
+	for _, format := range []string{playback.FormatPCAP, playback.FormatWAVStereo} {
+		var sw *swappingStore
+		r := newRealStoresWith(t, func(st storage.Store) storage.Store { sw = &swappingStore{Store: st}; return sw })
+		r.record(t, "call", 2*time.Minute)
+		out := &swapOnWrite{s: sw}
+		_, err := r.svc.Export(t.Context(), "call", format, "", playback.Options{}, out)
+		if !errors.Is(err, playback.ErrIntegrity) || !strings.Contains(err.Error(), "changed while it was exported") {
+			t.Fatalf("%s export of an object changed midway: %v (%d bytes written)", format, err, out.n)
+		}
+		// The same object, unchanged, exports whole.
+		sw.swap.Store(false)
+		res, err := r.svc.Export(t.Context(), "call", format, "", playback.Options{}, io.Discard)
+		if err != nil || !res.Verified || res.WAVFallback != "" || (format == playback.FormatPCAP && res.Packets != 2*6000) {
+			t.Fatalf("unchanged %s export: %v %+v", format, err, res)
+		}
 	}
 }
