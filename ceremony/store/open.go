@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,7 +95,7 @@ func Open(ctx context.Context, cfg Config) (*SQL, error) {
 		return nil, fmt.Errorf("%w: neither PostgresDSN nor SQLitePath is set", ErrInvalid)
 	}
 	s.db.SetConnMaxIdleTime(5 * time.Minute)
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.ping(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", s.dialect, err)
 	}
@@ -164,4 +165,23 @@ func ignoreDone(err error) error {
 		return nil
 	}
 	return err
+}
+
+// ping connects once. A new SQLite connection switches the file to WAL,
+// and SQLite answers that switch SQLITE_BUSY at once, without its busy
+// handler, while another process (a gateway starting beside this one)
+// holds the file: that answer is retried for up to the busy timeout.
+func (s *SQL) ping(ctx context.Context) error {
+	deadline := time.Now().Add(DefaultSQLiteBusyTimeout)
+	for {
+		err := s.db.PingContext(ctx)
+		if err == nil || s.dialect != DialectSQLite || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
