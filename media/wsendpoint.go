@@ -5,6 +5,9 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/mediaseal/mediaseal/httpx"
 )
 
 // EndpointCounters are what every WebSocket ingest endpoint (Twilio,
@@ -64,4 +67,24 @@ func (l *LiveLimit) Release(key string) {
 	if l.live[key]--; l.live[key] <= 0 {
 		delete(l.live, key)
 	}
+}
+
+// Endpoint is an ingest endpoint that mounts its routes.
+type Endpoint interface{ Register(mux httpx.Router) }
+
+// MountEndpoint mounts an optional ingest endpoint when enabled: build
+// makes it, and an error (a configuration it cannot use) is logged and
+// leaves the endpoint off, so no call is taken unauthenticated.
+func MountEndpoint(mux httpx.Router, enabled bool, log *zap.Logger, name string, build func() (Endpoint, error)) {
+	if !enabled {
+		return
+	}
+	e, err := build()
+	if err != nil {
+		if log != nil {
+			log.Error(name+" endpoint disabled", zap.Error(err))
+		}
+		return
+	}
+	e.Register(mux)
 }

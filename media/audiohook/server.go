@@ -29,10 +29,10 @@ type Server struct {
 	m      *media.Manager
 	log    *zap.SugaredLogger
 	verify *Verifier
-	// refused, ended and dropped are the endpoint's counters
-	// (media.EndpointCounters).
-	refused, ended, dropped *prometheus.CounterVec
-	limit                   *media.LiveLimit
+	// EndpointCounters: upgrades refused, streams ended, what was
+	// not recorded, by reason.
+	media.EndpointCounters
+	limit *media.LiveLimit
 }
 
 // New returns the endpoint, or an error for an invalid Config.
@@ -51,7 +51,7 @@ func New(deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.refused, s.ended, s.dropped = c.Refused, c.Ended, c.Dropped
+	s.EndpointCounters = c
 	s.limit = &media.LiveLimit{Max: cfg.MaxPerKey}
 	return s, nil
 }
@@ -60,26 +60,11 @@ func New(deps Deps) (*Server, error) {
 // configuration it cannot use is logged and the endpoint stays off, so no
 // session is taken unauthenticated.
 func Mount(mux httpx.Router, deps Deps) {
-	if !deps.Config.Enabled {
-		return
-	}
-	s, err := New(deps)
-	if err != nil {
-		if deps.Config.Logger != nil {
-			deps.Config.Logger.Error("AudioHook endpoint disabled", zap.Error(err))
-		}
-		return
-	}
-	s.Register(mux)
+	media.MountEndpoint(mux, deps.Config.Enabled, deps.Config.Logger, "AudioHook", func() (media.Endpoint, error) { return New(deps) })
 }
 
 // Register mounts the endpoint at Config.Path.
 func (s *Server) Register(mux httpx.Router) { mux.HandleFunc("GET "+s.cfg.Path, s.serve) }
-
-// Counters returns the counters (for tests): refused, ended, dropped.
-func (s *Server) Counters() (refused, ended, dropped *prometheus.CounterVec) {
-	return s.refused, s.ended, s.dropped
-}
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	ig, err := s.verify.Verify(r)
@@ -89,7 +74,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &se) {
 			reason = se.Reason
 		}
-		s.refused.WithLabelValues(reason).Inc()
+		s.Refused.WithLabelValues(reason).Inc()
 		if s.verify.Source != nil {
 			s.verify.Source.Refused(r.Context(), reason, r.Header.Get(HeaderAPIKey), r)
 		}
@@ -106,13 +91,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.Header.Get(HeaderSessionID)
 	if id == "" || len(id) > 64 {
-		s.refused.WithLabelValues("session_id").Inc()
+		s.Refused.WithLabelValues("session_id").Inc()
 		httpx.WriteError(w, &httpx.Error{Status: http.StatusBadRequest, Code: httpx.CodeBadRequest,
 			Message: HeaderSessionID + " is required (at most 64 characters)"})
 		return
 	}
 	if !s.limit.Acquire(ig.Name) {
-		s.refused.WithLabelValues("key_limit").Inc()
+		s.Refused.WithLabelValues("key_limit").Inc()
 		httpx.WriteError(w, &httpx.Error{Status: http.StatusTooManyRequests, Code: httpx.CodeTooManyRequests,
 			Message: fmt.Sprintf("integration has %d live AudioHook sessions", s.cfg.MaxPerKey)})
 		return
@@ -120,10 +105,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.limit.Release(ig.Name)
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
-		s.refused.WithLabelValues("upgrade").Inc()
+		s.Refused.WithLabelValues("upgrade").Inc()
 		return
 	}
 	conn.SetReadLimit(max(s.cfg.MaxMessageBytes, s.cfg.MaxFrameBytes))
 	st := &stream{srv: s, conn: conn, integration: ig.Name, id: id, org: r.Header.Get(HeaderOrganizationID)}
-	s.ended.WithLabelValues(st.run(r.Context())).Inc()
+	s.Ended.WithLabelValues(st.run(r.Context())).Inc()
 }

@@ -271,7 +271,7 @@ func (st *stream) message(ctx context.Context, data []byte) error {
 	case "update":
 		return st.send(ctx, "updated", struct{}{})
 	case "error":
-		st.srv.dropped.WithLabelValues("client_error").Inc()
+		st.srv.Dropped.WithLabelValues("client_error").Inc()
 		st.srv.log.Infow("AudioHook client reported an error", "session", st.id, "parameters", string(m.Parameters))
 	case "close":
 		if err := st.send(ctx, "closed", struct{}{}); err != nil {
@@ -421,7 +421,7 @@ func (st *stream) audio(frame []byte) error {
 	case !st.opened:
 		return fail("state", "audio before opened")
 	case st.sess == nil: // a probe's audio is not recorded
-		st.srv.dropped.WithLabelValues("probe").Inc()
+		st.srv.Dropped.WithLabelValues("probe").Inc()
 		return nil
 	case int64(len(frame)) > st.srv.cfg.MaxFrameBytes:
 		return fail("too_big", "audio frame of %d bytes", len(frame))
@@ -429,7 +429,7 @@ func (st *stream) audio(frame []byte) error {
 		return fail("frame", "audio frame of %d bytes is not whole samples of %d channels", len(frame), len(st.channels))
 	}
 	if st.clientPaused.Load() {
-		st.srv.dropped.WithLabelValues("paused").Inc()
+		st.srv.Dropped.WithLabelValues("paused").Inc()
 		return nil
 	}
 	nch := len(st.channels)
@@ -469,7 +469,7 @@ func (st *stream) dtmf(raw json.RawMessage) {
 		Digit string `json:"digit"`
 	}
 	if json.Unmarshal(raw, &p) != nil || len(p.Digit) != 1 || !strings.Contains("0123456789*#ABCD", p.Digit) || st.channels[0] < 0 || !st.sess.Recorded() {
-		st.srv.dropped.WithLabelValues("dtmf_not_recorded").Inc()
+		st.srv.Dropped.WithLabelValues("dtmf_not_recorded").Inc()
 		return
 	}
 	data := []byte(`{"event":"dtmf","digit":"` + p.Digit + `"}`)
@@ -477,7 +477,7 @@ func (st *stream) dtmf(raw json.RawMessage) {
 		data = media.DTMFMarker
 	}
 	if !st.sess.Mark(st.channels[0], seal.RecordEvent, st.anchor.Add(time.Duration(st.pos)*time.Second/SampleRate), data) {
-		st.srv.dropped.WithLabelValues("dtmf_not_recorded").Inc()
+		st.srv.Dropped.WithLabelValues("dtmf_not_recorded").Inc()
 	}
 }
 

@@ -29,10 +29,10 @@ type Server struct {
 	m    *media.Manager
 	auth httpx.Authorizer
 	log  *zap.SugaredLogger
-	// refused, ended and dropped are the endpoint's counters
-	// (media.EndpointCounters).
-	refused, ended, dropped *prometheus.CounterVec
-	limit                   *media.LiveLimit
+	// EndpointCounters: upgrades refused, streams ended, what was
+	// not recorded, by reason.
+	media.EndpointCounters
+	limit *media.LiveLimit
 }
 
 // New returns the endpoint, or an error for an invalid Config.
@@ -49,7 +49,7 @@ func New(deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.refused, s.ended, s.dropped = c.Refused, c.Ended, c.Dropped
+	s.EndpointCounters = c
 	s.limit = &media.LiveLimit{Max: cfg.MaxPerPrincipal}
 	return s, nil
 }
@@ -58,27 +58,12 @@ func New(deps Deps) (*Server, error) {
 // configuration it cannot use is logged and the endpoint stays off, so no
 // stream is taken unauthenticated.
 func Mount(mux httpx.Router, deps Deps) {
-	if !deps.Config.Enabled {
-		return
-	}
-	s, err := New(deps)
-	if err != nil {
-		if deps.Config.Logger != nil {
-			deps.Config.Logger.Error("Twilio endpoint disabled", zap.Error(err))
-		}
-		return
-	}
-	s.Register(mux)
+	media.MountEndpoint(mux, deps.Config.Enabled, deps.Config.Logger, "Twilio", func() (media.Endpoint, error) { return New(deps) })
 }
 
 // Register mounts the endpoint at Config.Path.
 func (s *Server) Register(mux httpx.Router) {
 	mux.HandleFunc("GET "+s.cfg.Path, s.serve)
-}
-
-// Counters returns the counters (for tests): refused, ended, dropped.
-func (s *Server) Counters() (refused, ended, dropped *prometheus.CounterVec) {
-	return s.refused, s.ended, s.dropped
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +72,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.limit.Acquire(principal) {
-		s.refused.WithLabelValues("principal_limit").Inc()
+		s.Refused.WithLabelValues("principal_limit").Inc()
 		httpx.WriteError(w, &httpx.Error{Status: http.StatusTooManyRequests, Code: httpx.CodeTooManyRequests,
 			Message: fmt.Sprintf("principal has %d live Twilio streams", s.cfg.MaxPerPrincipal)})
 		return
@@ -97,13 +82,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// it is this host's own (the library's default check).
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
-		s.refused.WithLabelValues("upgrade").Inc()
+		s.Refused.WithLabelValues("upgrade").Inc()
 		return // Accept has answered
 	}
 	conn.SetReadLimit(s.cfg.MaxMessageBytes)
 	st := &stream{srv: s, conn: conn, principal: principal}
 	reason := st.run(r.Context())
-	s.ended.WithLabelValues(reason).Inc()
+	s.Ended.WithLabelValues(reason).Inc()
 }
 
 // authenticate checks the upgrade request before the upgrade; on a
@@ -111,7 +96,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if s.cfg.Auth == AuthSignature {
 		if !VerifySignature(r, s.cfg.AuthToken, requestURL(r, s.cfg.PublicURL)) {
-			s.refused.WithLabelValues("bad_signature").Inc()
+			s.Refused.WithLabelValues("bad_signature").Inc()
 			httpx.WriteError(w, &httpx.Error{Status: http.StatusUnauthorized, Code: httpx.CodeUnauthenticated,
 				Message: "missing or invalid " + SignatureHeader})
 			return "", false
@@ -124,7 +109,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		if errors.Is(err, httpx.ErrForbidden) {
 			reason = "forbidden"
 		}
-		s.refused.WithLabelValues(reason).Inc()
+		s.Refused.WithLabelValues(reason).Inc()
 		httpx.WriteError(w, httpx.AuthError(w, ScopeIngest, err))
 		return "", false
 	}

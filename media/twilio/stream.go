@@ -254,7 +254,7 @@ func (st *stream) media(md *Media) error {
 	lead := time.Duration(md.TimestampMS)*time.Millisecond - time.Since(st.anchor)
 	switch {
 	case md.Chunk <= t.lastChunk:
-		st.srv.dropped.WithLabelValues("chunk_order").Inc()
+		st.srv.Dropped.WithLabelValues("chunk_order").Inc()
 		return nil
 	case lead > st.srv.cfg.MaxLead:
 		return protocolErr("timestamp", fmt.Errorf("timestamp %d ms runs %s ahead of the stream's clock", md.TimestampMS, lead.Round(time.Millisecond)))
@@ -262,13 +262,13 @@ func (st *stream) media(md *Media) error {
 	tick := md.TimestampMS * (SampleRate / 1000)
 	if tick < t.endTick {
 		// Overlaps audio already placed: two chunks for one instant.
-		st.srv.dropped.WithLabelValues("overlap").Inc()
+		st.srv.Dropped.WithLabelValues("overlap").Inc()
 		return nil
 	}
 	t.lastChunk, t.endTick = md.Chunk, tick+int64(len(md.Audio))
 	if t.index < 0 {
 		if st.sess.Recorded() {
-			st.srv.dropped.WithLabelValues("track_not_started").Inc()
+			st.srv.Dropped.WithLabelValues("track_not_started").Inc()
 		}
 		return nil
 	}
@@ -289,7 +289,7 @@ func (st *stream) media(md *Media) error {
 func (st *stream) dtmf(d *DTMF) {
 	t := &st.tracks[trackOf(d.Track)]
 	if !st.sess.Recorded() || t.index < 0 {
-		st.srv.dropped.WithLabelValues("dtmf_not_recorded").Inc()
+		st.srv.Dropped.WithLabelValues("dtmf_not_recorded").Inc()
 		return
 	}
 	data := []byte(`{"event":"dtmf","digit":"` + d.Digit + `"}`) // Digit is one of 0-9*#A-D
@@ -298,6 +298,6 @@ func (st *stream) dtmf(d *DTMF) {
 	}
 	at := st.anchor.Add(time.Duration(t.endTick) * time.Second / SampleRate)
 	if !st.sess.Mark(t.index, seal.RecordEvent, at, data) {
-		st.srv.dropped.WithLabelValues("dtmf_not_recorded").Inc()
+		st.srv.Dropped.WithLabelValues("dtmf_not_recorded").Inc()
 	}
 }
