@@ -59,11 +59,14 @@ func (r *Record) check(ntracks int) error {
 // putRecord encodes r into b, which is exactly r.encodedLen() bytes; the
 // caller has checked r's size and type.
 func putRecord(b []byte, r *Record) {
-	_ = b[recordHeaderLen-1]
-	b[0], b[1] = byte(r.Type), r.Track
-	binary.BigEndian.PutUint16(b[2:], uint16(len(r.Data)))
-	binary.BigEndian.PutUint64(b[4:], uint64(r.Arrival))
+	putRecordHeader((*[recordHeaderLen]byte)(b), r)
 	copy(b[recordHeaderLen:], r.Data)
+}
+
+func putRecordHeader(h *[recordHeaderLen]byte, r *Record) {
+	h[0], h[1] = byte(r.Type), r.Track
+	binary.BigEndian.PutUint16(h[2:], uint16(len(r.Data)))
+	binary.BigEndian.PutUint64(h[4:], uint64(r.Arrival))
 }
 
 // decodeRecords parses an authenticated chunk plaintext into recs (reused),

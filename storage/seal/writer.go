@@ -3,6 +3,7 @@ package seal
 import (
 	"fmt"
 	"io"
+	"sync"
 )
 
 // WriterStats counts what a Writer has produced.
@@ -15,33 +16,37 @@ type WriterStats struct {
 
 // Writer seals records into a seal object. It is not safe for concurrent use.
 type Writer struct {
-	dst      io.Writer
-	cio      chunkIO
-	raw      *rawHeader
-	maxChunk int
-	compress bool
-	ntracks  int
-
-	// buf is the chunk being built: prefixLen reserved bytes, then the
-	// pending records; the chunk is sealed in place, so its capacity keeps
-	// tagLen spare. It grows on demand up to prefixLen+maxChunk+tagLen, so
-	// that a quiet call does not hold a full chunk of memory.
-	buf  []byte
-	zbuf []byte // [prefixLen reserved || compressed payload], same idea
-	// peak is the largest chunk frame built so far (prefix, records, tag);
-	// settled is set once the buffer has been fitted to it (see reserve).
-	peak    int
-	settled bool
-
-	index      uint32 // index of the next chunk
-	arrivalMax int64
-	stats      WriterStats
+	// The fields every record touches come first, so that a record costs
+	// as few cache lines as possible: a gateway writes into thousands of
+	// writers in turn, and each is cold when its call's next packet comes.
 
 	// err is sticky: after a failed write the object is unusable, and we must
 	// never seal the same index twice with different content (that would
 	// reuse a nonce), so every later call returns this error.
-	err    error
-	closed bool
+	err error
+
+	// The pending records are encoded back to back across blocks: the
+	// full ones in order, then cur, filled to tail; pending counts their
+	// bytes. Blocks come from blockPool and go back to it once their
+	// chunk is sealed, so a writer holds memory only for what is pending
+	// (see blockSize). cur is a field of its own so that a record goes
+	// into it without a load through the list of full ones.
+	cur        *block
+	tail       int
+	pending    int
+	maxChunk   int
+	ntracks    int
+	arrivalMax int64
+	stats      WriterStats
+
+	full     []*block
+	zbuf     []byte // [prefixLen reserved || compressed payload]
+	index    uint32 // index of the next chunk
+	closed   bool
+	compress bool
+	dst      io.Writer
+	raw      *rawHeader
+	cio      chunkIO
 }
 
 // NewWriter writes the header to dst immediately and returns a Writer. dek
@@ -106,7 +111,6 @@ func NewWriter(dst io.Writer, dek []byte, h Header, opts ...Option) (*Writer, er
 		maxChunk:   maxChunk,
 		compress:   o.compression,
 		ntracks:    len(h.Context.Tracks),
-		buf:        make([]byte, prefixLen, prefixLen+min(maxChunk, initialBuf)+tagLen),
 		zbuf:       make([]byte, prefixLen),
 		arrivalMax: noArrival,
 	}
@@ -141,53 +145,111 @@ func (w *Writer) WriteRecord(r Record) error {
 	if err := r.check(w.ntracks); err != nil {
 		return err
 	}
-	if w.pending()+n > w.maxChunk {
+	if w.pending+n > w.maxChunk {
 		if err := w.seal(chunkRegular); err != nil {
 			return err
 		}
 	}
-	w.reserve(n)
-	end := len(w.buf) + n
-	putRecord(w.buf[len(w.buf):end], &r)
-	w.buf = w.buf[:end]
+	if b := w.room(); len(b) >= n {
+		putRecord(b, &r)
+		w.tail += n
+	} else {
+		var h [recordHeaderLen]byte
+		putRecordHeader(&h, &r)
+		w.put(h[:])
+		w.put(r.Data)
+	}
+	w.pending += n
 	w.arrivalMax = max(w.arrivalMax, r.Arrival)
 	w.stats.Records++
 	w.stats.PlainBytes += int64(n)
 	// Seal a full chunk right away rather than on the next record, so that
 	// it reaches dst without waiting for more media.
-	if w.pending() == w.maxChunk {
+	if w.pending == w.maxChunk {
 		return w.seal(chunkRegular)
 	}
 	return nil
 }
 
-// initialBuf is the first capacity of a Writer's chunk buffer.
-const initialBuf = 4 << 10
+// blockSize is the unit in which writers hold pending records. A gateway
+// keeps a writer per live call, and flushes are spread over the interval,
+// so with blocks that go back to a shared pool at every flush a call holds
+// on average half an interval of media plus half a block; a buffer of its
+// own would hold a whole interval (its largest) for the call's life, and
+// growing it makes garbage in the bursts in which calls start.
+const blockSize = 2 << 10
 
-func (w *Writer) pending() int { return len(w.buf) - prefixLen }
+type block [blockSize]byte
 
-// reserve makes room for n more record bytes plus the tag.
-func (w *Writer) reserve(n int) {
-	if len(w.buf)+n+tagLen <= cap(w.buf) {
-		return
+var blockPool = sync.Pool{New: func() any { return new(block) }}
+
+// room is the free space of the current block (nil when there is none).
+func (w *Writer) room() []byte {
+	if w.cur == nil {
+		return nil
 	}
-	// The buffer is kept for the writer's life, once per live recording,
-	// so two costs matter: how far above its need it settles (times every
-	// live recording) and how much garbage growing it makes (recordings
-	// start in bursts, and garbage made at once raises the heap the
-	// runtime then keeps). So it grows by quarters while the first chunks
-	// show what a flush interval holds, is fitted once to that (see
-	// settle), and only then grows by sixteenths.
-	need := len(w.buf) + n + tagLen
-	step := cap(w.buf) / 4
-	if w.settled {
-		step = max(cap(w.buf), need) / 16
+	return w.cur[w.tail:]
+}
+
+// put appends b to the pending records, taking blocks as they fill.
+func (w *Writer) put(b []byte) {
+	for len(b) > 0 {
+		if w.cur == nil || w.tail == blockSize {
+			if w.cur != nil {
+				w.full = append(w.full, w.cur)
+			}
+			w.cur, w.tail = blockPool.Get().(*block), 0
+		}
+		n := copy(w.cur[w.tail:], b)
+		w.tail += n
+		b = b[n:]
 	}
-	c := min(max(cap(w.buf)+step, need+step), prefixLen+w.maxChunk+tagLen)
-	nb := make([]byte, len(w.buf), c)
-	copy(nb, w.buf)
-	clear(w.buf) // do not leave plaintext behind for the collector
-	w.buf = nb
+}
+
+// frames hold a chunk while it is sealed: [prefixLen || records || tag].
+// Only the writers flushing at one moment need one, not every live call.
+var frames = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledFrame bounds the frames kept for reuse (frames are allocated
+// in whole blocks): a recording with a larger max chunk size allocates
+// its own.
+const maxPooledFrame = (prefixLen + DefaultMaxChunkSize + tagLen + blockSize - 1) / blockSize * blockSize
+
+// gather moves the pending records into a frame from the pool, returns
+// their blocks (cleared: no plaintext is left for the next user) and
+// leaves the writer with nothing pending.
+func (w *Writer) gather() *[]byte {
+	fp := frames.Get().(*[]byte)
+	need := prefixLen + w.pending + tagLen
+	if cap(*fp) < need {
+		*fp = make([]byte, need, (need+blockSize-1)/blockSize*blockSize)
+	}
+	frame := (*fp)[:prefixLen+w.pending]
+	off := prefixLen
+	for _, b := range w.full {
+		off += copy(frame[off:], b[:])
+		clear(b[:])
+		blockPool.Put(b)
+	}
+	if w.cur != nil {
+		copy(frame[off:], w.cur[:w.tail])
+		clear(w.cur[:w.tail])
+		blockPool.Put(w.cur)
+	}
+	clear(w.full)
+	w.full, w.cur, w.tail, w.pending = w.full[:0], nil, 0, 0
+	*fp = frame
+	return fp
+}
+
+// release clears a frame's plaintext, if any is left, and pools it.
+func release(fp *[]byte, plain bool) {
+	if plain {
+		clear(*fp)
+	}
+	if cap(*fp) <= maxPooledFrame {
+		frames.Put(fp)
+	}
 }
 
 // Flush seals the pending records as a chunk so that they reach dst. It does
@@ -196,7 +258,7 @@ func (w *Writer) Flush() error {
 	if w.err != nil {
 		return w.err
 	}
-	if w.pending() == 0 {
+	if w.pending == 0 {
 		return nil
 	}
 	return w.seal(chunkRegular)
@@ -232,15 +294,17 @@ func (w *Writer) seal(typ chunkType) error {
 	p := prefix{
 		index:      w.index,
 		typ:        typ,
-		plainLen:   uint32(w.pending()),
+		plainLen:   uint32(w.pending),
 		arrivalMax: w.arrivalMax,
 	}
-	frame := w.buf
-	if w.compress && w.pending() > 0 {
-		z := zstdEncoder().EncodeAll(w.buf[prefixLen:], w.zbuf[:prefixLen])
+	fp := w.gather()
+	buf := *fp
+	frame := buf
+	if w.compress && len(buf) > prefixLen {
+		z := zstdEncoder().EncodeAll(buf[prefixLen:], w.zbuf[:prefixLen])
 		// Keep the compressed form only if it is strictly smaller; the
 		// reader relies on this to bound the sealed length.
-		if len(z)-prefixLen < w.pending() {
+		if len(z) < len(buf) {
 			if cap(z)-len(z) < tagLen {
 				z = append(z, make([]byte, tagLen)...)[:len(z)]
 			}
@@ -252,37 +316,17 @@ func (w *Writer) seal(typ chunkType) error {
 		w.zbuf = z[:prefixLen]
 	}
 	out := w.cio.seal(frame, &p)
-	if p.flags&flagCompressed != 0 {
-		clear(w.buf[prefixLen:]) // sealing in place overwrote only the compressed copy
-	}
+	// Sealing in place left ciphertext in the frame, unless it sealed the
+	// compressed copy.
+	defer release(fp, p.flags&flagCompressed != 0)
 
 	// Whatever happens to the write, this index is spent.
 	w.index++
-	w.peak = max(w.peak, len(w.buf)+tagLen)
-	w.buf = w.buf[:prefixLen]
 	if _, err := w.dst.Write(out); err != nil {
 		w.err = fmt.Errorf("seal: writing chunk %d: %w", p.index, err)
 		return w.err
 	}
 	w.stats.Chunks++
 	w.stats.SealedBytes += int64(len(out))
-	w.settle()
 	return nil
-}
-
-// settleAfter is how many chunks show what a flush interval holds: the
-// first may be short (the call's first packets, an early first flush).
-const settleAfter = 3
-
-// settle fits the chunk buffer, once, to a sixteenth above the largest
-// chunk of the first settleAfter (the quarter steps of growth may have
-// left it up to a quarter above).
-func (w *Writer) settle() {
-	if w.settled || w.index < settleAfter {
-		return
-	}
-	w.settled = true
-	if fit := w.peak + w.peak/16; cap(w.buf) > fit {
-		w.buf = make([]byte, prefixLen, fit)
-	}
 }
