@@ -183,10 +183,15 @@ type Manager struct {
 	sessions map[string]*Session
 	closed   bool
 	ended    CounterSnapshot // totals of ended sessions, for metrics
-	keyCtx   context.Context
-	keyStop  context.CancelFunc
-	keyWG    sync.WaitGroup
-	flushq   chan flushJob
+	// live is the idle check's list of sessions, reused from check to
+	// check; idleAt is when the next check is due (see tick).
+	live    []*Session
+	idleAt  time.Time
+	flushes flushSchedule
+	keyCtx  context.Context
+	keyStop context.CancelFunc
+	keyWG   sync.WaitGroup
+	flushq  chan flushJob
 	// flushMax bounds the flush workers (Config.FlushWorkers), flushLive
 	// counts them.
 	flushMax  int
@@ -404,7 +409,7 @@ func (m *Manager) Create(ctx context.Context, req Request) (*Session, error) {
 	// after half an interval, so that the call's first chunk is durable
 	// within one interval of its start even when a loaded disk makes that
 	// fsync slow (the key is there at once when the DEK pool is warm).
-	s.nextFlush.Store(now.Add(m.cfg.FlushInterval / 2).UnixNano())
+	m.flushes.add(s, now.Add(m.cfg.FlushInterval/2))
 	m.obs.SessionStarted(s)
 	for _, t := range s.tracks {
 		if t.rtp == nil {
@@ -484,10 +489,13 @@ func (m *Manager) Get(id string) (*Session, bool) {
 }
 
 // Sessions returns the live sessions.
-func (m *Manager) Sessions() []*Session {
+func (m *Manager) Sessions() []*Session { return m.sessionsInto(nil) }
+
+// sessionsInto appends the live sessions to out[:0].
+func (m *Manager) sessionsInto(out []*Session) []*Session {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]*Session, 0, len(m.sessions))
+	out = out[:0]
 	for _, s := range m.sessions {
 		out = append(out, s)
 	}
@@ -628,22 +636,35 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 }
 
+// tick queues the flushes that have fallen due and, every idleCheck,
+// ends the sessions that have been silent for the inactivity timeout.
 func (m *Manager) tick(now time.Time) {
+	m.flushes.take(now, m.cfg.FlushInterval, func(s *Session, due time.Time) {
+		select {
+		case m.flushq <- flushJob{s, due}:
+		default:
+			go s.flush(due)
+		}
+	})
+	if now.Before(m.idleAt) {
+		return
+	}
+	m.idleAt = now.Add(m.idleCheck())
 	inactive := now.Add(-m.cfg.InactivityTimeout).UnixNano()
-	for _, s := range m.Sessions() {
+	m.live = m.sessionsInto(m.live)
+	defer clear(m.live) // an ended session is not kept alive until the next check
+	for _, s := range m.live {
 		if s.lastActivity.Load() < inactive {
 			s.endOnce.Do(func() { go s.finish("inactivity-timeout") })
-			continue
-		}
-		if due := s.nextFlush.Load(); s.rec != nil && due <= now.UnixNano() {
-			s.nextFlush.Store(now.Add(m.cfg.FlushInterval).UnixNano())
-			select {
-			case m.flushq <- flushJob{s, time.Unix(0, due)}:
-			default:
-				go s.flush(time.Unix(0, due))
-			}
 		}
 	}
+}
+
+// idleCheck is how often silent sessions are looked for: a twentieth of
+// the inactivity timeout (a silent call ends at most 5 % late), at most a
+// second.
+func (m *Manager) idleCheck() time.Duration {
+	return min(m.cfg.InactivityTimeout/20, time.Second)
 }
 
 // startFlushers starts a worker per queued flush, up to the bound. It runs

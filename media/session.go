@@ -86,7 +86,6 @@ type Session struct {
 	envelope     atomic.Pointer[seal.Envelope]
 	keyDone      chan struct{} // closed once the key source has answered
 	kmsContext   atomic.Pointer[[]byte]
-	nextFlush    atomic.Int64
 	flushing     atomic.Bool
 
 	endOnce sync.Once
