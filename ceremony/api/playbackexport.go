@@ -52,6 +52,9 @@ type ExportReport struct {
 	Verified bool
 	// Problems: how a salvaged object departs from the index.
 	Problems []string
+	// WAVFallback: why a WAV export was built in memory rather than
+	// streamed ("" when it streamed).
+	WAVFallback string
 }
 
 // salvageParam parses the salvage query parameter: exactly "true" asks
@@ -100,5 +103,8 @@ func (rep ExportReport) auditDetails(d map[string]any, salvage bool) {
 	d["chunks"] = rep.Chunks
 	if len(rep.Problems) > 0 {
 		d["problems"] = rep.Problems
+	}
+	if rep.WAVFallback != "" {
+		d["wavFallback"] = rep.WAVFallback
 	}
 }

@@ -30,7 +30,8 @@ func (e Exporter) ExportRecording(ctx context.Context, req api.ExportRequest, w 
 
 // exportReport is what the playback API learns of an export.
 func exportReport(res playback.Result) api.ExportReport {
-	rep := api.ExportReport{IndexStatus: res.IndexStatus, Chunks: res.Chunks, Verified: res.Verified, Problems: res.Problems}
+	rep := api.ExportReport{IndexStatus: res.IndexStatus, Chunks: res.Chunks, Verified: res.Verified, Problems: res.Problems,
+		WAVFallback: res.WAVFallback}
 	if res.Status != seal.StatusUnknown {
 		rep.Status = res.Status.String()
 	}

@@ -138,6 +138,9 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 	if len(res.Problems) > 0 {
 		ev.Details["problems"] = res.Problems
 	}
+	if res.WAVFallback != "" {
+		ev.Details["wavFallback"] = res.WAVFallback
+	}
 	if err != nil {
 		ev.Outcome, ev.Details["reason"] = audit.OutcomeFailure, err.Error()
 	}
@@ -152,6 +155,9 @@ func (f *exportFlags) export(cmd *cobra.Command, g *globals, w io.Writer) (strin
 		fmt.Fprintf(&b, "%s: %s (%s, %d chunks, verified against the index)\n", f.out, f.format, res.Status, res.Chunks)
 	} else {
 		fmt.Fprintf(&b, "%s: %s (%s, %d chunks) SALVAGED, not the whole recording: %s\n", f.out, f.format, res.Status, res.Chunks, strings.Join(res.Problems, "; "))
+	}
+	if res.WAVFallback != "" {
+		fmt.Fprintf(&b, "  built in memory, not streamed: %s\n", res.WAVFallback)
 	}
 	for _, t := range res.Tracks {
 		fmt.Fprintf(&b, "  track %-8s %6.2fs  packets %d  lost %d  duplicates %d  reordered %d  paused %s\n",

@@ -83,7 +83,11 @@ func newRealStoresWith(t *testing.T, wrap func(storage.Store) storage.Store) *re
 
 // record seals a two-track PCMU call of length d, one chunk a second,
 // stores it and indexes it COMPLETE, as a gateway would.
-func (r *realStores) record(t *testing.T, id string, d time.Duration) {
+func (r *realStores) record(t *testing.T, id string, d time.Duration) { r.recordLate(t, id, d, -1) }
+
+// recordLate is record with packet late of the first track arriving 100
+// packets (2 s) after its time (-1: none).
+func (r *realStores) recordLate(t *testing.T, id string, d time.Duration, late int64) {
 	t.Helper()
 	ctx := t.Context()
 	ref := kms.KeyRef{Provider: local.ProviderName, KeyID: "platform"}
@@ -107,14 +111,23 @@ func (r *realStores) record(t *testing.T, id string, d time.Duration) {
 	}
 	pkt := make([]byte, 12+160)
 	pkt[0] = 0x80
+	put := func(i int64, tr uint8, arrival int64) {
+		binary.BigEndian.PutUint16(pkt[2:], uint16(i))
+		binary.BigEndian.PutUint32(pkt[4:], uint32(i*160))
+		pkt[11] = tr
+		if err := w.WriteRecord(seal.Record{Type: seal.RecordPacket, Track: tr, Arrival: arrival, Data: pkt}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for i := range int64(d / (20 * time.Millisecond)) {
 		for tr := range uint8(2) {
-			binary.BigEndian.PutUint16(pkt[2:], uint16(i))
-			binary.BigEndian.PutUint32(pkt[4:], uint32(i*160))
-			pkt[11] = tr
-			if err := w.WriteRecord(seal.Record{Type: seal.RecordPacket, Track: tr, Arrival: i * int64(20*time.Millisecond), Data: pkt}); err != nil {
-				t.Fatal(err)
+			if tr == 0 && i == late {
+				continue
 			}
+			put(i, tr, i*int64(20*time.Millisecond))
+		}
+		if late >= 0 && i == late+100 {
+			put(late, 0, i*int64(20*time.Millisecond))
 		}
 		if i%50 == 49 {
 			if err := w.Flush(); err != nil {
@@ -226,6 +239,31 @@ func TestWAVExportStreamsInConstantMemory(t *testing.T) {
 		if long > short+2<<20 {
 			t.Fatalf("%s: heap grows with the recording: %d KiB for 10 min, %d KiB for 60 min", format, short>>10, long>>10)
 		}
+	}
+}
+
+// A recording the WAV export cannot stream (a packet 100 behind its
+// neighbours, beyond the reorder window) is built in memory instead, and
+// the result says why; the late packet still lands in its place.
+func TestWAVExportFallbackSaysWhy(t *testing.T) {
+	r := newRealStores(t)
+	r.recordLate(t, "late", time.Minute, 500)
+	r.record(t, "ontime", time.Minute)
+	var late, ontime bytes.Buffer
+	res, err := r.svc.Export(t.Context(), "late", playback.FormatWAVStereo, "", playback.Options{}, &late)
+	if err != nil || !res.Verified || res.WAVFallback == "" {
+		t.Fatalf("export of a call with a packet 100 late: %v %+v", err, res)
+	}
+	t.Logf("fallback: %s", res.WAVFallback)
+	if res.Tracks[0].Packets != 3000 || res.Tracks[0].Lost != 0 {
+		t.Fatalf("late packet not placed: %+v", res.Tracks[0])
+	}
+	res, err = r.svc.Export(t.Context(), "ontime", playback.FormatWAVStereo, "", playback.Options{}, &ontime)
+	if err != nil || res.WAVFallback != "" {
+		t.Fatalf("export of the same call in order: %v %+v", err, res)
+	}
+	if !bytes.Equal(late.Bytes(), ontime.Bytes()) {
+		t.Fatalf("the late packet's call exports other audio (%d against %d bytes)", late.Len(), ontime.Len())
 	}
 }
 
