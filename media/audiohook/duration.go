@@ -30,14 +30,26 @@ func ParseDuration(s string) (time.Duration, error) {
 		if !found {
 			continue
 		}
-		if num == "" || strings.ContainsAny(num, "+-eE") || (u.sep != "S" && strings.Contains(num, ".")) {
+		// Decimal, read exactly: through a float, "PT8.2S" came out a
+		// nanosecond short and did not format back to itself.
+		whole, frac, dot := strings.Cut(num, ".")
+		if (whole == "" && frac == "") || (dot && u.sep != "S") || !digits(whole) || !digits(frac) {
 			return 0, fmt.Errorf("%w: %q", errDuration, s)
 		}
-		f, err := strconv.ParseFloat(num, 64)
-		if err != nil || f < 0 || f > float64(maxDuration/u.unit) {
-			return 0, fmt.Errorf("%w: %q", errDuration, s)
+		n := uint64(0)
+		if whole != "" {
+			var err error
+			if n, err = strconv.ParseUint(whole, 10, 64); err != nil || n > uint64(maxDuration/u.unit) {
+				return 0, fmt.Errorf("%w: %q", errDuration, s)
+			}
 		}
-		d += time.Duration(f * float64(u.unit))
+		d += time.Duration(n) * u.unit
+		if frac != "" {
+			// Digits past the nanosecond are dropped.
+			frac = (frac + "000000000")[:9]
+			ns, _ := strconv.ParseUint(frac, 10, 64) // nine digits: cannot fail
+			d += time.Duration(ns)
+		}
 		rest = after
 	}
 	if rest != "" || d > maxDuration {
@@ -46,7 +58,25 @@ func ParseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// FormatDuration writes d as the protocol's "PT<seconds>S".
+// FormatDuration writes d as the protocol's "PT<seconds>S", exactly.
 func FormatDuration(d time.Duration) string {
-	return "PT" + strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "S"
+	sec, ns := int64(d/time.Second), int64(d%time.Second)
+	if ns < 0 {
+		sec, ns = sec-1, ns+int64(time.Second)
+	}
+	out := "PT" + strconv.FormatInt(sec, 10)
+	if ns != 0 {
+		out += "." + strings.TrimRight(fmt.Sprintf("%09d", ns), "0")
+	}
+	return out + "S"
+}
+
+// digits reports whether s is only ASCII digits (or empty).
+func digits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
