@@ -183,9 +183,7 @@ type Manager struct {
 	sessions map[string]*Session
 	closed   bool
 	ended    CounterSnapshot // totals of ended sessions, for metrics
-	// live is the idle check's list of sessions, reused from check to
-	// check; idleAt is when the next check is due (see tick).
-	live    []*Session
+	// idleAt is when the next check for silent sessions is due (tick).
 	idleAt  time.Time
 	flushes flushSchedule
 	keyCtx  context.Context
@@ -489,13 +487,10 @@ func (m *Manager) Get(id string) (*Session, bool) {
 }
 
 // Sessions returns the live sessions.
-func (m *Manager) Sessions() []*Session { return m.sessionsInto(nil) }
-
-// sessionsInto appends the live sessions to out[:0].
-func (m *Manager) sessionsInto(out []*Session) []*Session {
+func (m *Manager) Sessions() []*Session {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out = out[:0]
+	out := make([]*Session, 0, len(m.sessions))
 	for _, s := range m.sessions {
 		out = append(out, s)
 	}
@@ -651,9 +646,7 @@ func (m *Manager) tick(now time.Time) {
 	}
 	m.idleAt = now.Add(m.idleCheck())
 	inactive := now.Add(-m.cfg.InactivityTimeout).UnixNano()
-	m.live = m.sessionsInto(m.live)
-	defer clear(m.live) // an ended session is not kept alive until the next check
-	for _, s := range m.live {
+	for _, s := range m.Sessions() {
 		if s.lastActivity.Load() < inactive {
 			s.endOnce.Do(func() { go s.finish("inactivity-timeout") })
 		}
